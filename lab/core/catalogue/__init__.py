@@ -1,0 +1,82 @@
+"""The reply catalogue: every string the real products say, in one place.
+
+Each entry is a :class:`Reply` (an SMTP reply, a queue LastError, an NDR line, a validation
+result) or a :class:`Message` (a text without an SMTP code: cmdlet errors, event texts).
+Strings are verbatim from ``research/fidelity.md``; entries that are the lab's best guess
+carry ``unconfirmed=True`` and say why in ``note``.
+
+The catalogue is split by product area, one module each, all re-exported here:
+
+- :mod:`lab.core.catalogue.exchange`  on-premises Exchange: SMTP replies, EHLO lines, queue errors, NDRs
+- :mod:`lab.core.catalogue.eop`       Exchange Online / EOP replies, queue and validation texts
+- :mod:`lab.core.catalogue.console`   PowerShell and cmdlet error texts
+- :mod:`lab.core.catalogue.lab`       the lab's own texts that stand for no product string
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One SMTP reply line (or a queue/NDR string built the same way).
+
+    ``text`` may hold ``{name}`` placeholders; :meth:`format` fills them and returns a new Reply.
+    ``str(reply)`` is the wire form: ``550 5.7.54 SMTP; Unable to relay ...``.
+    """
+
+    code: int
+    enhanced: str | None
+    text: str
+    source: str = ""
+    unconfirmed: bool = False
+    note: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(f for _, f, _, _ in string.Formatter().parse(self.text) if f)
+
+    def format(self, **values: object) -> "Reply":
+        return replace(self, text=self.text.format(**values))
+
+    @property
+    def is_positive(self) -> bool:
+        return self.code < 400
+
+    @property
+    def is_transient(self) -> bool:
+        return 400 <= self.code < 500
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.code >= 500
+
+    def line(self) -> str:
+        if self.enhanced:
+            return f"{self.code} {self.enhanced} {self.text}".rstrip()
+        return f"{self.code} {self.text}".rstrip()
+
+    def __str__(self) -> str:
+        return self.line()
+
+
+@dataclass(frozen=True)
+class Message:
+    """A product text with no SMTP code (cmdlet error, event text, queue status text)."""
+
+    text: str
+    source: str = ""
+    unconfirmed: bool = False
+    note: str = ""
+
+    def format(self, **values: object) -> str:
+        return self.text.format(**values)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def entries(module) -> dict[str, Reply | Message]:
+    """All catalogue entries of a catalogue module, by constant name."""
+    return {k: v for k, v in vars(module).items() if k.isupper() and isinstance(v, (Reply, Message))}
