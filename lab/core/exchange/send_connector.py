@@ -1,0 +1,274 @@
+"""Exchange send connectors (New-SendConnector, fidelity §3.1) and their address spaces.
+
+:class:`SendConnector` is frozen; :meth:`SendConnector.from_mapping` is the one place input is
+validated (topology YAML or cmdlet parameters, Exchange property names, case-insensitive as
+PowerShell), and :meth:`SendConnector.to_mapping` gives the properties back under their
+Exchange names (``Get-SendConnector | fl``).
+
+Address spaces (P-NSC): ``AddressSpaceType:AddressSpace;AddressSpaceCost``, the type defaults
+to ``SMTP`` and the cost to 1 (1-100, lower is better). ``*``, ``*.com`` and ``*.contoso.com``
+are allowed, ``*contoso.com`` is not. The lab reads ``*.contoso.com`` as "contoso.com and every
+domain below it" (the 2007 console's "include all subdomains" box), less specific than
+``contoso.com`` itself.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from lab.core.catalogue import exchange_queue as C
+from lab.core.errors import ConfigError, Place
+from lab.core.tls import DOMAIN_VALIDATION, TLS_MODES, parse_tls_certificate_name
+
+ERROR_POLICIES = ("Default", "DowngradeDnsFailures", "DowngradeCustomFailures", "UpgradeCustomFailures")
+USAGES = ("Custom", "Internal", "Internet", "Partner")
+DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024  # 25 MB (P-NSC)
+_DOMAIN = re.compile(r"^(?:\*|\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_LAB_NAMESPACE = uuid.UUID("6b1c5f0e-1d2a-4c59-9a43-6c616273656e")  # stable connector GUIDs
+
+
+@dataclass(frozen=True)
+class AddressSpace:
+    """One ``SMTP:domain;cost`` entry."""
+
+    domain: str
+    cost: int = 1
+    type: str = "SMTP"
+
+    @staticmethod
+    def parse(text: object, place: Place | None = None) -> "AddressSpace":
+        """Parse ``"SMTP:*.contoso.com;5"``, ``"contoso.com;1"``, ``"contoso.com"`` or ``"*"``.
+
+        Raises:
+            ConfigError: bad type, domain or cost (naming the value).
+        """
+        raw = str(text).strip()
+        bad = ConfigError(C.SEND_CONNECTOR_BAD_ADDRESS_SPACE.format(value=raw), place)
+        kind, _, rest = raw.rpartition(":") if ":" in raw else ("SMTP", "", raw)
+        if kind.strip().upper() != "SMTP":
+            raise ConfigError(f"address space type {kind!r} is not supported by the lab", place, allowed=("SMTP",))
+        domain, _, cost_text = rest.partition(";")
+        domain = domain.strip().lower().rstrip(".")
+        if domain != "*" and not _DOMAIN.match(domain):
+            raise bad
+        cost = 1
+        if cost_text.strip():
+            if not cost_text.strip().isdigit() or not 1 <= int(cost_text) <= 100:
+                raise bad
+            cost = int(cost_text)
+        return AddressSpace(domain, cost)
+
+    def matches(self, domain: str) -> bool:
+        """Does this address space cover the recipient domain?"""
+        domain = domain.lower().rstrip(".")
+        if self.domain == "*":
+            return True
+        if self.domain.startswith("*."):
+            base = self.domain[2:]
+            return domain == base or domain.endswith("." + base)
+        return domain == self.domain
+
+    @property
+    def specificity(self) -> int:
+        """Higher is more specific: ``a.contoso.com`` > ``*.contoso.com`` > ``contoso.com``'s parent ``*``."""
+        if self.domain == "*":
+            return 0
+        if self.domain.startswith("*."):
+            return 2 * len(self.domain[2:].split("."))
+        return 2 * len(self.domain.split(".")) + 1
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.domain};{self.cost}"
+
+
+# Exchange property name -> attribute name.
+PROPERTIES = {
+    "Name": "name", "AddressSpaces": "address_spaces", "DNSRoutingEnabled": "dns_routing_enabled",
+    "SmartHosts": "smart_hosts", "Port": "port", "Fqdn": "fqdn", "RequireTLS": "require_tls",
+    "IgnoreSTARTTLS": "ignore_starttls", "TlsAuthLevel": "tls_auth_level", "TlsDomain": "tls_domain",
+    "TlsCertificateName": "tls_certificate_name", "CloudServicesMailEnabled": "cloud_services_mail_enabled",
+    "ErrorPolicies": "error_policies", "SourceTransportServers": "source_transport_servers",
+    "Enabled": "enabled", "MaxMessageSize": "max_message_size", "Usage": "usage",
+}
+_BY_LOWER = {k.lower(): k for k in PROPERTIES}
+
+
+@dataclass(frozen=True)
+class SendConnector:
+    """A send connector. Build it with :meth:`from_mapping` to get the cmdlet's validation."""
+
+    name: str
+    address_spaces: tuple[AddressSpace, ...]
+    dns_routing_enabled: bool = True
+    smart_hosts: tuple[str, ...] = ()
+    port: int = 25
+    fqdn: str | None = None
+    require_tls: bool = False
+    ignore_starttls: bool = False
+    tls_auth_level: str | None = None
+    tls_domain: str | None = None
+    tls_certificate_name: str | None = None
+    cloud_services_mail_enabled: bool = False
+    error_policies: str = "Default"
+    source_transport_servers: tuple[str, ...] = ()
+    enabled: bool = True
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    usage: str = "Custom"
+
+    @property
+    def guid(self) -> str:
+        """A stable GUID for ``NextHopConnector`` (derived from the name)."""
+        return str(uuid.uuid5(_LAB_NAMESPACE, self.name.lower()))
+
+    @property
+    def delivery_type(self) -> str:
+        """``DnsConnectorDelivery`` or ``SmartHostConnectorDelivery`` (fidelity §2.2)."""
+        return "DnsConnectorDelivery" if self.dns_routing_enabled else "SmartHostConnectorDelivery"
+
+    @property
+    def downgrades_dns_failures(self) -> bool:
+        """True with ErrorPolicies DowngradeDnsFailures (DNS errors become transient)."""
+        return self.error_policies == "DowngradeDnsFailures"
+
+    def serves(self, server: str) -> bool:
+        """Is ``server`` one of SourceTransportServers (an empty list means every server)?"""
+        return not self.source_transport_servers or server.lower() in (s.lower() for s in self.source_transport_servers)
+
+    @staticmethod
+    def from_mapping(mapping: Mapping[str, Any], path: str = "SendConnector") -> "SendConnector":
+        """Validate Exchange-named properties into a connector.
+
+        Args:
+            mapping: e.g. ``{"Name": "To Internet", "AddressSpaces": ["SMTP:*;1"]}``.
+            path: where the mapping came from, for errors (``topology.nodes.ex01.send_connectors[0]``).
+
+        Raises:
+            ConfigError: unknown property (listing the allowed names), a bad value, or a broken
+                cross-field rule of P-NSC.
+        """
+        values: dict[str, Any] = {}
+        for key, value in mapping.items():
+            prop = _BY_LOWER.get(str(key).lower())
+            if prop is None:
+                raise ConfigError(f"unknown send connector property {key!r}", Place(path=f"{path}.{key}"),
+                                  allowed=tuple(PROPERTIES))
+            values[PROPERTIES[prop]] = _convert(prop, value, Place(path=f"{path}.{prop}"))
+        for required in ("name", "address_spaces"):
+            if required not in values:
+                raise ConfigError(f"{required_name(required)} is required", Place(path=path))
+        connector = SendConnector(**values)
+        connector.check(path)
+        return connector
+
+    def check(self, path: str = "SendConnector") -> None:
+        """Apply the cross-field rules of P-NSC and fidelity §2.1.
+
+        Raises:
+            ConfigError: the first rule broken, with the property's place.
+        """
+        def where(prop: str) -> Place:
+            return Place(path=f"{path}.{prop}")
+        if self.smart_hosts and self.dns_routing_enabled:
+            raise ConfigError(str(C.SEND_CONNECTOR_SMART_HOSTS_NEED_DNS_ROUTING_OFF), where("DNSRoutingEnabled"))
+        if not self.smart_hosts and not self.dns_routing_enabled:
+            raise ConfigError(str(C.SEND_CONNECTOR_NO_SMART_HOSTS), where("SmartHosts"))
+        if self.require_tls and self.ignore_starttls:
+            raise ConfigError(str(C.SEND_CONNECTOR_IGNORE_STARTTLS_WITH_REQUIRE_TLS), where("IgnoreSTARTTLS"))
+        if self.tls_auth_level and (self.ignore_starttls or not self.require_tls):
+            raise ConfigError(str(C.SEND_CONNECTOR_TLS_AUTH_LEVEL_CONDITIONS), where("TlsAuthLevel"))
+        if self.tls_auth_level == DOMAIN_VALIDATION and not self.tls_domain:
+            raise ConfigError(str(C.S421_TLS_AUTH_LEVEL_NEEDS_DOMAIN), where("TlsDomain"))
+        if self.tls_domain and self.tls_auth_level != DOMAIN_VALIDATION:
+            raise ConfigError(str(C.S421_TLS_DOMAIN_NEEDS_DOMAIN_VALIDATION), where("TlsDomain"))
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The properties under their Exchange names (plain data: strings, numbers, lists)."""
+        out: dict[str, Any] = {}
+        for prop, attr in PROPERTIES.items():
+            value = getattr(self, attr)
+            if attr == "address_spaces":
+                value = [str(a) for a in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[prop] = value
+        return out
+
+
+def required_name(attr: str) -> str:
+    """The Exchange property name of an attribute."""
+    return next(k for k, v in PROPERTIES.items() if v == attr)
+
+
+def _bool(value: Any, place: Place) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower().lstrip("$")
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise ConfigError(f"{value!r} is not a boolean", place, allowed=("$true", "$false"))
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value]
+
+
+def _choice(value: Any, allowed: tuple[str, ...], place: Place) -> str:
+    for option in allowed:
+        if str(value).strip().lower() == option.lower():
+            return option
+    raise ConfigError(f"{value!r} is not a valid value", place, allowed=allowed)
+
+
+def _int(value: Any, low: int, high: int, place: Place) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{value!r} must be a whole number from {low} to {high}", place)
+    return int(value)
+
+
+def _size(value: Any, place: Place) -> int:
+    text = str(value).strip().upper().replace(" ", "")
+    units = {"KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "B": 1}
+    for unit, factor in units.items():
+        if text.endswith(unit) and text[: -len(unit)].isdigit():
+            return int(text[: -len(unit)]) * factor
+    return _int(value, 1, 2 ** 31 - 1, place)
+
+
+def _convert(prop: str, value: Any, place: Place) -> Any:
+    if prop == "Name":
+        if not str(value or "").strip():
+            raise ConfigError("Name must not be empty", place)
+        return str(value).strip()
+    if prop == "AddressSpaces":
+        spaces = tuple(AddressSpace.parse(v, place) for v in _list(value))
+        if not spaces:
+            raise ConfigError("AddressSpaces must name at least one address space", place)
+        return spaces
+    if prop in ("DNSRoutingEnabled", "RequireTLS", "IgnoreSTARTTLS", "CloudServicesMailEnabled", "Enabled"):
+        return _bool(value, place)
+    if prop in ("SmartHosts", "SourceTransportServers"):
+        return tuple(v.lower().rstrip(".") if not v.startswith("[") else v for v in _list(value))
+    if prop == "Port":
+        return _int(value, 1, 65535, place)
+    if prop == "MaxMessageSize":
+        return _size(value, place)
+    if prop == "TlsAuthLevel":
+        return None if value in (None, "") else _choice(value, TLS_MODES, place)
+    if prop == "ErrorPolicies":
+        return _choice(value, ERROR_POLICIES, place)
+    if prop == "Usage":
+        return _choice(value, USAGES, place)
+    if prop == "TlsCertificateName":
+        if value in (None, ""):
+            return None
+        parse_tls_certificate_name(str(value), place)
+        return str(value)
+    return None if value in (None, "") else str(value).strip().lower().rstrip(".")  # Fqdn, TlsDomain
