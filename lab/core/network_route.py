@@ -23,14 +23,20 @@ class _Walk:
         self.model, self.src = model, src
         self.ip, self.port = dst_ip, dst_port
         self.src_ip: str | None = None
+        self.origin: str | None = None  # the source address as the connecting node sent it
         self.hops: list[str] = [src.name]
         self.steps: list[str] = []
+
+    def start(self, ip: str | None) -> None:
+        """Sets the source address once, where the flow leaves the connecting node."""
+        if self.src_ip is None:
+            self.src_ip = self.origin = ip
 
     def route(self, failure: str | None, dest: Node | None, where: str | None, step: str = "") -> Route:
         if step:
             self.steps.append(step)
         reached = failure in (None, "Refused")
-        return Route(failure is None, failure, self.src.name, self.src_ip, dest.name if dest else None,
+        return Route(failure is None, failure, self.src.name, self.origin, dest.name if dest else None,
                      self.ip, self.port, self.src_ip if reached else None, tuple(self.hops),
                      tuple(self.steps), where)
 
@@ -94,8 +100,7 @@ def walk(model: NetworkModel, src: Node, dst_ip: str, dst_port: int,
         visited.add(state)
         if w.ip in cur.addresses:
             target: Node | None = cur
-            if w.src_ip is None:
-                w.src_ip = w.ip
+            w.start(w.ip)
         else:
             net = _network_for(model, cur, w.ip)
             if net is None:
@@ -106,8 +111,7 @@ def walk(model: NetworkModel, src: Node, dst_ip: str, dst_port: int,
                     return w.route("NoRoute", None, cur.name, f"{cur.name}: no route to {w.ip} ({why})")
                 gw = model.node(gw_name)
                 shared = next(n for n in cur.networks if n in gw.networks)
-                if w.src_ip is None:
-                    w.src_ip = cur.address_on(shared)
+                w.start(cur.address_on(shared))
                 w.steps.append(f"{cur.name}: {w.ip} is not on {', '.join(cur.networks)}; via gateway {gw.name}")
                 w.hops.append(gw.name)
                 if not w.firewall(gw, (w.ip,), (w.port,)):
@@ -119,8 +123,7 @@ def walk(model: NetworkModel, src: Node, dst_ip: str, dst_port: int,
                     w.src_ip = masq.external_ip
                 cur = gw
                 continue
-            if w.src_ip is None:
-                w.src_ip = cur.address_on(net.name) or _public_address(model, cur)
+            w.start(cur.address_on(net.name) or _public_address(model, cur))
             target = model.owner_of(w.ip)
             if target is None or net.name not in target.networks and net.kind != "public":
                 return w.route("Timeout", None, cur.name, f"{cur.name}: no host has {w.ip} on {net.name}")
