@@ -27,6 +27,7 @@ _LABEL = re.compile(r"^(?:[a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_])$")
 DNS_UDP_MIN = 512
 DNS_UDP_MAX = 4096  # the largest UDP reply this server sends, whatever a client advertises
 
+
 def normalise_name(name: str, place: Place | None = None, what: str = "name", root_ok: bool = False) -> str:
     """Validate a DNS name and return it absolute, lower-case and without the trailing dot.
 
@@ -174,7 +175,14 @@ def _value(rtype: str, value: object, p: Place | None) -> object:
 
 @dataclass(frozen=True)
 class Zone:
-    """An immutable zone: its origin, its SOA and its records (the SOA is kept apart)."""
+    """An immutable zone: its origin, its SOA and its records (the SOA is kept apart).
+
+    ``records`` is the tuple of records; :meth:`records_of` filters it (``ZoneSet.records``
+    does the same across zones). Edits return a new zone with the SOA serial bumped.
+
+    Raises:
+        ConfigError: A record outside the origin, a duplicate, or a CNAME beside other data.
+    """
 
     origin: str
     records: tuple[Record, ...] = ()

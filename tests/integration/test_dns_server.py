@@ -12,9 +12,11 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lab.adapters.dns_client import LabResolver
-from lab.adapters.dns_server import start_dns_server
+from lab.adapters.dns_server import DnsServer, start_dns_server
 from lab.core.dns import Record, Zone, ZoneSet, resolve_mx
 from lab.core.errors import LabRuntimeError
 
@@ -138,6 +140,16 @@ def test_malformed_packets_get_formerr_or_are_dropped():
             assert after.id == 77 and after.answer
             assert server.statistics()["dropped"] == 1
     run(go())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80) | st.builds(lambda q, tail: q[:12 + tail] if tail >= 0 else q,
+                                          st.just(dns.message.make_query("xutonglin.com", "MX", id=9).to_wire()),
+                                          st.integers(-1, 20)))
+def test_any_bytes_get_a_reply_or_are_dropped_never_a_crash(data):
+    out = DnsServer(zones(), "127.0.0.1").answer_wire(data, "udp")
+    if out is not None:
+        assert out[:2] == data[:2] and out[2] & 0x80  # same id, QR set
 
 
 def test_zones_can_be_replaced_while_running():
