@@ -25,7 +25,7 @@ from lab.core.tls import DOMAIN_VALIDATION, TLS_MODES, parse_tls_certificate_nam
 ERROR_POLICIES = ("Default", "DowngradeDnsFailures", "DowngradeCustomFailures", "UpgradeCustomFailures")
 USAGES = ("Custom", "Internal", "Internet", "Partner")
 DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024  # 25 MB (P-NSC)
-_DOMAIN = re.compile(r"^(?:\*|\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_DOMAIN = re.compile(r"^(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _LAB_NAMESPACE = uuid.UUID("6b1c5f0e-1d2a-4c59-9a43-6c616273656e")  # stable connector GUIDs
 
 

@@ -1,0 +1,290 @@
+"""The transport's vocabulary with its drivers: commands out, outcomes in, and LastError mapping.
+
+Commands (imperative, frozen) are what :class:`lab.core.exchange.queue.Transport` asks of
+the outer world; a driver executes them and feeds the results back as events
+(``resolution_result``, ``delivery_result``, ``wakeup``). Outcomes are what a delivery
+attempt came to: :class:`Delivered`, :class:`Transient` (stays queued, with the queue's
+LastError) or :class:`Permanent` (NDR).
+
+The mapping functions turn the facts an adapter observed (a refused connection, a remote
+reply, a DNS status, a TLS failure) into Exchange's exact LastError (fidelity §2.1, §6), so
+an adapter never spells a product string: it maps its exception to a call here, once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import exchange_queue as C
+from lab.core.dns_resolution import (INVALID_DATA, MX_LOOPBACK, NO_RECORDS, NON_EXISTENT_DOMAIN, NULL_MX,
+                                     SERVER_FAILURE, TIMEOUT)
+
+# --- outcomes ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The next hop took the message (``250``), or the mailbox stored it.
+
+    Attributes:
+        reply: the remote's final reply line (``250 2.6.0 ...``), or ``""`` for a mailbox.
+        endpoint: ``ip:port`` it went to (``""`` for a mailbox).
+        refused: recipients the remote refused at RCPT while others were accepted: ``(address, reply)``.
+    """
+
+    reply: str = ""
+    endpoint: str = ""
+    refused: tuple[tuple[str, Reply], ...] = ()
+
+
+@dataclass(frozen=True)
+class Transient:
+    """The attempt failed for now: the message stays queued and the queue shows ``last_error``."""
+
+    last_error: Reply
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Permanent:
+    """The message cannot be delivered: NDR to the sender with ``reply``.
+
+    Attributes:
+        reply: the reply the NDR quotes (the remote's own reply, or Exchange's).
+        detail: a one-line explanation for the trace.
+        remote: ``host (ip)`` of the server that gave the reply, or None when Exchange decided.
+    """
+
+    reply: Reply
+    detail: str = ""
+    remote: str | None = None
+
+
+Outcome = Delivered | Transient | Permanent
+
+# --- commands ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One address to try: the host name it came from, its (virtual) IP and port."""
+
+    host: str
+    ip: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+
+@dataclass(frozen=True)
+class TlsPolicy:
+    """How the outbound session uses TLS (the send connector's settings).
+
+    Attributes:
+        require_tls: RequireTLS: no STARTTLS, or a failed one, fails the session.
+        ignore_starttls: IgnoreSTARTTLS: never use TLS.
+        auth_level: TlsAuthLevel (None with opportunistic TLS: nothing is checked).
+        expected_domain: the name DomainValidation compares with (TlsDomain, else the recipient domain).
+        certificate_name: TlsCertificateName: the client certificate to present, or None.
+    """
+
+    require_tls: bool = False
+    ignore_starttls: bool = False
+    auth_level: str | None = None
+    expected_domain: str | None = None
+    certificate_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to send in a session: its queue item id, the SMTP envelope and the bytes."""
+
+    item: int
+    mail_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ResolveMx:
+    """Resolve where mail for ``domain`` goes (MX, implicit MX); answer with ``resolution_result``."""
+
+    queue: str
+    domain: str
+
+
+@dataclass(frozen=True)
+class ResolveHosts:
+    """Resolve smart host names (IP literals ``[x.x.x.x]`` need no DNS); answer with ``resolution_result``."""
+
+    queue: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Connect:
+    """Open ONE session to the first reachable target and send every envelope through it.
+
+    Answer each envelope with ``delivery_result(queue, outcome, now, items=(envelope.item,))``,
+    or the whole attempt with one ``delivery_result(queue, outcome, now)``.
+    """
+
+    queue: str
+    source_server: str
+    ehlo_name: str
+    targets: tuple[Endpoint, ...]
+    tls: TlsPolicy
+    envelopes: tuple[Envelope, ...]
+
+
+@dataclass(frozen=True)
+class DeliverLocal:
+    """Store ``data`` in each recipient's mailbox; answer with ``delivery_result(queue, ..., items=(item,))``."""
+
+    queue: str
+    item: int
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RequestWakeup:
+    """Call ``wakeup(now)`` when lab time reaches ``at`` (lab seconds)."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class Persist:
+    """Write this accepted message to the durable spool (before its 250 is sent)."""
+
+    record: Any  # lab.core.exchange.queue.QueuedMessage
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Record progress of a spooled message: recipients finished, delay DSN already sent."""
+
+    internal_id: int
+    done: tuple[str, ...]
+    delay_dsn_sent: bool
+
+
+@dataclass(frozen=True)
+class Release:
+    """Every recipient of the message is delivered or bounced: remove it from the spool."""
+
+    internal_id: int
+
+
+@dataclass(frozen=True)
+class EmitDsn:
+    """A DSN/NDR was generated (it is already queued and persisted; this is for observers)."""
+
+    kind: str  # "failed" | "delayed"
+    original: int
+    dsn: int
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Track:
+    """Append a message tracking event (``tracking.jsonl``)."""
+
+    event: Any  # lab.core.exchange.queue.TrackingEvent
+
+
+Command = (ResolveMx | ResolveHosts | Connect | DeliverLocal | RequestWakeup | Persist | Checkpoint | Release
+           | EmitDsn | Track)
+
+# --- facts -> Exchange's LastError (fidelity §2.1, §6) -------------------------------------------------
+
+_DNS_HARD = {
+    NON_EXISTENT_DOMAIN: (C.S554_5_4_4_DNS_NONEXISTENT_DOMAIN, C.S451_4_4_0_DNS_NONEXISTENT_DOMAIN),
+    MX_LOOPBACK: (C.S554_5_4_4_DNS_MX_LOOPBACK, C.S451_4_4_0_DNS_MX_LOOPBACK),
+    INVALID_DATA: (C.S554_5_4_4_DNS_INVALID_DATA, C.S451_4_4_0_DNS_INVALID_DATA),
+}
+_DNS_STATUS = {NO_RECORDS: C.DNS_STATUS_NO_RECORDS, SERVER_FAILURE: C.DNS_STATUS_SERVER_FAILURE,
+               TIMEOUT: C.DNS_STATUS_TIMEOUT}
+
+
+def dns_failure(error: str, dns_connector: bool, downgrade: bool, domain: str = "") -> Transient | Permanent:
+    """Exchange's answer to a failed next-hop resolution (fidelity §6 table).
+
+    Args:
+        error: the lab DNS client's error (``NonExistentDomain``, ``NoRecords``, ``NullMX``, ...).
+        dns_connector: the next hop is a DNS-routed send connector (DnsConnectorDelivery).
+        downgrade: the connector has ErrorPolicies DowngradeDnsFailures.
+        domain: the domain looked up, for the detail.
+    """
+    if error in _DNS_HARD:
+        hard, soft = _DNS_HARD[error]
+        if dns_connector and not downgrade:
+            return Permanent(hard, f"DNS: {domain} {error} via a DNS connector: NDR now")
+        return Transient(soft, f"DNS: {domain} {error} (smart host or DowngradeDnsFailures): retry")
+    if error == NULL_MX:
+        return Permanent(C.S556_5_1_10_NULL_MX, f"DNS: {domain} publishes a null MX")
+    status = _DNS_STATUS.get(error, C.DNS_STATUS_RETRY)
+    return Transient(C.S451_4_4_0_DNS_QUERY_FAILED_WITH_ERROR.format(status=status),
+                     f"DNS: {domain} {error}: retry")
+
+
+def _inner(reply: Reply | str) -> str:
+    return str(reply).rstrip().rstrip(".")
+
+
+def failover(response: Reply | str, detail: str = "") -> Transient:
+    """``451 4.4.0 Primary target IP address responded with: "<response>." ...`` (protocol errors)."""
+    return Transient(C.S451_4_4_0_FAILOVER.format(response=_inner(response)), detail)
+
+
+def connect_failure(failure: str, endpoint: Endpoint | str) -> Transient:
+    """Every target failed at TCP connect.
+
+    ``Refused`` and ``Timeout`` give the 2013+ socket-error form with Winsock 10061 / 10060 and
+    the last endpoint; ``NoRoute`` gives the ``421 4.2.1 Unable to connect`` failover form.
+    """
+    if failure in ("Refused", "Timeout"):
+        code = C.WINSOCK_REFUSED if failure == "Refused" else C.WINSOCK_TIMED_OUT
+        inner = C.WINSOCK_FAILED_TO_CONNECT.format(code=code)
+        return Transient(C.S441_4_4_1_FAILOVER_SOCKET.format(response=_inner(inner), endpoint=str(endpoint)),
+                         f"connect to {endpoint}: {failure} (Winsock {code})")
+    return failover(C.S421_4_2_1_UNABLE_TO_CONNECT, f"connect to {endpoint}: {failure}")
+
+
+def remote_reply(code: int, text: str, during: str, remote: str = "") -> Transient | Permanent:
+    """A reply the remote server gave in the session.
+
+    A 5xx to MAIL, RCPT or DATA bounces the message with the remote's reply; a 4xx anywhere, or a
+    5xx to the greeting/EHLO/STARTTLS, fails over (``451 4.4.0 ... responded with: "<reply>."``).
+
+    Args:
+        code: the reply code.
+        text: the reply text, with the enhanced code if any (``5.7.54 SMTP; Unable to relay ...``).
+        during: the command it answered: ``connect``, ``ehlo``, ``starttls``, ``mail``, ``rcpt``, ``data``.
+        remote: ``host (ip)`` of the remote server.
+    """
+    enhanced, _, rest = text.partition(" ")
+    if not (enhanced.count(".") == 2 and enhanced.replace(".", "").isdigit()):
+        enhanced, rest = None, text
+    reply = Reply(code, enhanced, " ".join(rest.split("\n")).strip(), source=f"remote {remote}".strip())
+    if code >= 500 and during in ("mail", "rcpt", "data"):
+        return Permanent(reply, f"remote refused at {during.upper()}: {reply}", remote or None)
+    return failover(reply, f"remote replied at {during}: {reply}")
+
+
+def starttls_required(detail: str) -> Transient:
+    """RequireTLS and the remote offers no STARTTLS, or TLS failed: the synthesised 451 5.7.3 failover."""
+    return failover(C.S451_5_7_3_STARTTLS_REQUIRED, detail)
+
+
+def certificate_not_found(name: str) -> Transient:
+    """The connector's TlsCertificateName names no installed certificate (stale after renewal)."""
+    return Transient(C.S454_4_7_5_TLS_CERTIFICATE_NAME_NOT_FOUND, f"no certificate matches TlsCertificateName {name}")
+
+
+def connection_dropped(reason: str) -> Transient:
+    """The session broke after it was established (``421 4.4.2 Connection dropped due to <reason>``)."""
+    return Transient(C.S421_4_4_2_CONNECTION_DROPPED.format(reason=reason), f"connection dropped: {reason}")

@@ -1,0 +1,228 @@
+"""Routing on an Exchange server: which send connector, which next hop (fidelity §3.4, §3.6, §2.2).
+
+Two pure questions, each answering a :class:`Decision` with its reasons:
+
+- :func:`select_send_connector`: M-SEL. Drop disabled connectors, connectors the source
+  server is not a source of, and connectors whose MaxMessageSize is below the message;
+  keep those whose address space covers the domain; the most specific address space wins,
+  then the lowest cost, then the lowest connector name. None left: Unreachable.
+- :func:`next_hop`: a recipient's next hop. A mailbox of the organization is delivered
+  locally (``SmtpDeliveryToMailbox``); a remote mailbox goes to its RemoteRoutingAddress
+  through a send connector; any other address in an Authoritative domain is not found
+  (``550 5.1.1``); InternalRelay/ExternalRelay and other domains go through a send
+  connector (``DnsConnectorDelivery`` or ``SmartHostConnectorDelivery``), or to the
+  Unreachable queue when no connector matches.
+
+The organization is read through :class:`Directory`, a frozen digest of accepted domains
+and recipients built from Exchange-named mappings or from model objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import exchange_queue as C
+from lab.core.exchange.send_connector import SendConnector
+from lab.core.trace import Step
+
+DNS_CONNECTOR = "DnsConnectorDelivery"
+SMART_HOST_CONNECTOR = "SmartHostConnectorDelivery"
+TO_MAILBOX = "SmtpDeliveryToMailbox"
+UNREACHABLE = "Unreachable"
+DELIVERY_TYPES = (DNS_CONNECTOR, SMART_HOST_CONNECTOR, TO_MAILBOX, UNREACHABLE)
+DOMAIN_TYPES = ("Authoritative", "InternalRelay", "ExternalRelay")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision with the reasons behind it.
+
+    Attributes:
+        result: what was decided (a connector, a :class:`NextHop`, None).
+        reasons: one line per consideration, in order.
+        rule: the rule id (``fidelity §3.4``).
+    """
+
+    result: Any
+    reasons: tuple[str, ...]
+    rule: str
+
+    def steps(self, at: float | None = None, reply: str | None = None) -> tuple[Step, ...]:
+        """The reasons as trace steps (the last one carries ``reply``)."""
+        out = [Step(self.rule, r, None, at) for r in self.reasons]
+        if out and reply:
+            out[-1] = Step(self.rule, out[-1].detail, reply, at)
+        return tuple(out)
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        if isinstance(obj, Mapping) and name in obj:
+            return obj[name]
+        if not isinstance(obj, Mapping) and hasattr(obj, name):
+            return getattr(obj, name)
+    return default
+
+
+def _addresses(obj: Any) -> tuple[str, ...]:
+    primary = _get(obj, "PrimarySmtpAddress", "primary_smtp_address", "address")
+    extra = _get(obj, "EmailAddresses", "email_addresses", default=()) or ()
+    if isinstance(extra, str):
+        extra = [extra]
+    out = [str(primary).lower()] if primary else []
+    out += [str(a).split(":", 1)[-1].lower() for a in extra]
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What routing needs from the organization.
+
+    Attributes:
+        accepted_domains: ``(domain, DomainType)`` pairs, lower-case domains.
+        mailboxes: recipient address -> mailbox database (the SmtpDeliveryToMailbox next hop).
+        remote_mailboxes: recipient address -> RemoteRoutingAddress.
+        default_domain: the default accepted domain (DSNs come from ``postmaster@`` it).
+    """
+
+    accepted_domains: tuple[tuple[str, str], ...] = ()
+    mailboxes: Mapping[str, str] = field(default_factory=dict)
+    remote_mailboxes: Mapping[str, str] = field(default_factory=dict)
+    default_domain: str = ""
+
+    @staticmethod
+    def build(accepted_domains: Iterable[Any], mailboxes: Iterable[Any] = (),
+              remote_mailboxes: Iterable[Any] = (), database: str = "Mailbox Database") -> "Directory":
+        """Digest Exchange-named mappings (``DomainName``, ``PrimarySmtpAddress``...) or model objects.
+
+        Args:
+            accepted_domains: items with DomainName/DomainType/Default (or domain_name/domain_type/default).
+            mailboxes: items with PrimarySmtpAddress (and EmailAddresses, Database).
+            remote_mailboxes: items with PrimarySmtpAddress and RemoteRoutingAddress.
+            database: the database name for mailboxes that name none.
+        """
+        domains, default = [], ""
+        for item in accepted_domains:
+            name = str(_get(item, "DomainName", "domain_name", "name")).lower().rstrip(".")
+            kind = str(_get(item, "DomainType", "domain_type", default="Authoritative"))
+            domains.append((name, kind))
+            if _get(item, "Default", "default", default=False):
+                default = name
+        default = default or (domains[0][0] if domains else "")
+        boxes = {a: str(_get(m, "Database", "database", default=database) or database)
+                 for m in mailboxes for a in _addresses(m)}
+        remote = {}
+        for m in remote_mailboxes:
+            target = str(_get(m, "RemoteRoutingAddress", "remote_routing_address")).lower()
+            for a in _addresses(m) + (target,):
+                remote[a] = target
+        return Directory(tuple(domains), boxes, remote, default)
+
+    def domain_type(self, domain: str) -> str | None:
+        """The DomainType of the accepted domain covering ``domain`` (exact, or ``*.`` wildcard), or None."""
+        domain = domain.lower()
+        for name, kind in self.accepted_domains:
+            if name == domain or (name.startswith("*.") and domain.endswith(name[1:])):
+                return kind
+        return None
+
+
+@dataclass(frozen=True)
+class NextHop:
+    """Where a recipient goes next; ``key`` identifies its delivery queue.
+
+    Attributes:
+        delivery_type: one of :data:`DELIVERY_TYPES`.
+        next_hop_domain: the queue's NextHopDomain.
+        connector: the send connector's name (None for mailbox/unreachable/not found).
+        recipient: the envelope recipient to use (a remote mailbox's RemoteRoutingAddress).
+        failure: a permanent reply when the recipient cannot be routed at all (not found).
+    """
+
+    delivery_type: str
+    next_hop_domain: str
+    connector: str | None
+    recipient: str
+    failure: Reply | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The queue key: delivery type, next hop domain, connector."""
+        return (self.delivery_type, self.next_hop_domain, self.connector or "")
+
+
+def select_send_connector(connectors: Sequence[SendConnector], recipient_domain: str, source_server: str,
+                          message_size: int = 0) -> Decision:
+    """Pick the send connector for a domain (fidelity §3.4, M-SEL).
+
+    Args:
+        connectors: every send connector of the organization.
+        recipient_domain: the domain to route.
+        source_server: the server routing the message (SourceTransportServers scope).
+        message_size: the message size in bytes (MaxMessageSize filter).
+
+    Returns:
+        A decision whose result is the connector, or None (Unreachable).
+    """
+    domain = recipient_domain.lower().rstrip(".")
+    reasons, candidates = [], []
+    for conn in connectors:
+        if not conn.enabled:
+            reasons.append(f"{conn.name}: disabled")
+        elif not conn.serves(source_server):
+            reasons.append(f"{conn.name}: {source_server} is not a source transport server")
+        elif message_size > conn.max_message_size:
+            reasons.append(f"{conn.name}: message of {message_size} bytes exceeds MaxMessageSize {conn.max_message_size}")
+        else:
+            spaces = [s for s in conn.address_spaces if s.matches(domain)]
+            if not spaces:
+                reasons.append(f"{conn.name}: no address space covers {domain}")
+                continue
+            best = max(spaces, key=lambda s: (s.specificity, -s.cost))
+            candidates.append((-best.specificity, best.cost, conn.name.lower(), conn, best))
+    if not candidates:
+        reasons.append(f"no send connector matches {domain}: recipient is unreachable")
+        return Decision(None, tuple(reasons), "fidelity §3.4")
+    candidates.sort(key=lambda c: c[:3])
+    _, _, _, chosen, space = candidates[0]
+    others = ", ".join(f"{c[3].name} ({c[4]})" for c in candidates[1:])
+    reasons.append(f"{chosen.name} selected for {domain}: address space {space}"
+                   + (f" beats {others} (specificity, cost, name)" if others else ""))
+    return Decision(chosen, tuple(reasons), "fidelity §3.4")
+
+
+def next_hop(directory: Directory, connectors: Sequence[SendConnector], recipient: str, source_server: str,
+             message_size: int = 0) -> Decision:
+    """The next hop of one recipient (fidelity §2.2, §3.6).
+
+    Returns:
+        A decision whose result is a :class:`NextHop`.
+    """
+    address = recipient.lower()
+    domain = address.rpartition("@")[2]
+    if address in directory.mailboxes:
+        database = directory.mailboxes[address]
+        return Decision(NextHop(TO_MAILBOX, database, None, recipient),
+                        (f"{address} is a mailbox in {database}: deliver to the mailbox",), "fidelity §2.2")
+    reasons: list[str] = []
+    if address in directory.remote_mailboxes:
+        target = directory.remote_mailboxes[address]
+        reasons.append(f"{address} is a remote mailbox: route to its RemoteRoutingAddress {target}")
+        address, domain = target, target.rpartition("@")[2]
+    else:
+        kind = directory.domain_type(domain)
+        if kind == "Authoritative":
+            reply = C.S550_5_1_1_RECIPIENT_NOT_FOUND
+            return Decision(NextHop(UNREACHABLE, domain, None, recipient, failure=reply),
+                            (f"{domain} is Authoritative and has no recipient {address}",), "fidelity §3.6")
+        if kind:
+            reasons.append(f"{domain} is an accepted {kind} domain: route through a send connector")
+    chosen = select_send_connector(connectors, domain, source_server, message_size)
+    reasons.extend(chosen.reasons)
+    conn: SendConnector | None = chosen.result
+    if conn is None:
+        return Decision(NextHop(UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, address),
+                        tuple(reasons), "fidelity §3.4")
+    hop_domain = domain if conn.dns_routing_enabled else ",".join(conn.smart_hosts)
+    return Decision(NextHop(conn.delivery_type, hop_domain, conn.name, address), tuple(reasons), "fidelity §3.4")
