@@ -1,0 +1,201 @@
+"""The running lab: a topology wired to real services on loopback, on one asyncio loop.
+
+``Lab(topology, state_dir)`` is an async context manager. ``start()`` gives every virtual
+address of every host its own loopback address, builds the PKI and writes the trust bundles,
+starts the public DNS server and the SMTP endpoints, and writes ``endpoints.json``;
+``stop()`` closes everything. Nothing listens outside 127.0.0.0/8.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.adapters.dns_server import DnsServer, start_dns_server
+from lab.adapters.pki_world import CertSpec, Pki, TrustStoreSpec
+from lab.core.errors import LabRuntimeError
+from lab.core.model import Topology
+from lab.core.network import assign_loopback, live_port
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One service of the running lab."""
+
+    host: str
+    service: str
+    virtual_ip: str
+    virtual_port: int
+    loopback_ip: str
+    port: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class HostAddresses:
+    host: str
+    kind: str
+    virtual_ips: tuple[str, ...]
+    loopback_ips: tuple[str, ...]
+
+    @property
+    def loopback(self) -> str:
+        return self.loopback_ips[0]
+
+
+def plan_addresses(topology: Topology, base: str | None = None) -> dict[str, HostAddresses]:
+    """Give every virtual IP of every host its own loopback address (deterministic, by file order)."""
+    keys: list[tuple[str, str]] = []
+    for node in topology.network.nodes:
+        for ip in node.addresses:
+            keys.append((node.name, ip))
+    table = assign_loopback([f"{n}@{ip}" for n, ip in keys], base or topology.settings.loopback_base)
+    out: dict[str, HostAddresses] = {}
+    for node in topology.network.nodes:
+        ips = tuple(node.addresses)
+        out[node.name] = HostAddresses(node.name, topology.hosts[node.name].kind, ips,
+                                       tuple(table[f"{node.name}@{ip}"] for ip in ips))
+    return out
+
+
+def pki_specs(topology: Topology) -> tuple[list[CertSpec], list[TrustStoreSpec]]:
+    """The PKI adapter's specs for the topology's authorities and certificates, and its trust stores."""
+    specs: list[CertSpec] = []
+    for a in topology.pki.authorities:
+        subject = tuple((k, v) for k, v in (("O", a.organization), ("C", a.country)) if v)
+        specs.append(CertSpec(name=a.name, kind=a.kind, issuer=a.issuer, common_name=a.common_name,
+                              subject=subject, valid_from=a.valid_from, valid_days=a.valid_days,
+                              key_type=a.key_type))
+    for c in topology.pki.certificates:
+        subject = (("O", c.organization),) if c.organization else ()
+        specs.append(CertSpec(name=c.name, kind="self-signed" if c.self_signed else "leaf",
+                              issuer=None if c.self_signed else c.issuer, common_name=c.common_name,
+                              subject=subject, sans=c.sans, valid_from=c.valid_from, valid_days=c.valid_days,
+                              key_type=c.key_type))
+    stores = [TrustStoreSpec(name, roots) for name, roots in
+              topology.pki.trust_stores(tuple(topology.organizations)).items()]
+    return specs, stores
+
+
+class Lab:
+    """A running lab world. Use ``async with Lab(topology, state_dir) as lab:``."""
+
+    def __init__(self, topology: Topology, state_dir: str | Path, *, loopback_base: str | None = None):
+        self.topology = topology
+        self.state_dir = Path(state_dir)
+        self.addresses = plan_addresses(topology, loopback_base)
+        self.endpoints: list[Endpoint] = []
+        self.pki: Pki | None = None
+        self.dns: DnsServer | None = None
+        self._closers: list[Any] = []
+
+    # -- address helpers -------------------------------------------------------------------
+    def loopback_of(self, host: str, virtual_ip: str | None = None) -> str:
+        addr = self.addresses[host]
+        if virtual_ip is None:
+            return addr.loopback
+        return addr.loopback_ips[addr.virtual_ips.index(virtual_ip)]
+
+    def port(self, virtual_port: int) -> int:
+        return live_port(virtual_port, self.topology.settings.ports)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def __aenter__(self) -> "Lab":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._build_pki()
+            await self._start_dns()
+            self.write_endpoints()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+        (self.state_dir / "lab.pid").unlink(missing_ok=True)
+
+    def _build_pki(self) -> None:
+        specs, stores = pki_specs(self.topology)
+        self.pki = Pki.build(specs, stores, now=self.topology.settings.clock_start)
+        self.pki.write_state(self.state_dir)
+
+    async def _start_dns(self) -> None:
+        spec = self.topology.dns
+        if spec is None:
+            return
+        node = self.topology.network.node(spec.server)
+        for ip in node.addresses:
+            loop_ip = self.loopback_of(spec.server, ip)
+            server = await start_dns_server(spec.zones, loop_ip, self.port(53))
+            self.dns = self.dns or server
+            self._closers.append(self._closer(server))
+            for proto in ("udp", "tcp"):
+                self.endpoints.append(Endpoint(spec.server, "dns", ip, 53, loop_ip, server.port, proto))
+
+    @staticmethod
+    def _closer(server: Any):
+        async def close() -> None:
+            server.close()
+            await server.wait_closed()
+        return close
+
+    # -- state dir ---------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """What ``endpoints.json`` holds."""
+        return {
+            "lab": self.topology.name,
+            "topology": str(self.topology.source),
+            "pid": os.getpid(),
+            "state_dir": str(self.state_dir),
+            "hosts": [
+                {"host": a.host, "kind": a.kind, "fqdn": self.topology.hosts[a.host].fqdn,
+                 "addresses": [{"virtual_ip": v, "loopback_ip": l} for v, l in zip(a.virtual_ips, a.loopback_ips)],
+                 "loopback_ip": a.loopback}
+                for a in self.addresses.values()
+            ],
+            "services": [asdict(e) for e in self.endpoints],
+            "trust": sorted(str(p.relative_to(self.state_dir)) for p in (self.state_dir / "trust").glob("*.pem")),
+        }
+
+    def write_endpoints(self) -> Path:
+        path = self.state_dir / "endpoints.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.describe(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        (self.state_dir / "lab.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
+        return path
+
+
+def read_endpoints(state_dir: str | Path) -> dict[str, Any]:
+    """The ``endpoints.json`` of a running lab.
+
+    Raises:
+        LabRuntimeError: no lab has been started with this state dir, or it is no longer running.
+    """
+    base = Path(state_dir)
+    path = base / "endpoints.json"
+    pid_file = base / "lab.pid"
+    if not path.exists() or not pid_file.exists():
+        raise LabRuntimeError(f"no lab is running with state dir {base} (start one with `lab up`)")
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        raise LabRuntimeError(f"the lab of state dir {base} is no longer running (start it with `lab up`)") from None
+    except PermissionError:
+        pass
+    return json.loads(path.read_text(encoding="utf-8"))
