@@ -34,9 +34,9 @@ _SERVER_CACHE: dict[tuple[bytes, bytes], ssl.SSLContext] = {}
 _CLIENT_CACHE: dict[bytes, ssl.SSLContext] = {}
 
 # OpenSSL reasons that mean the two sides could not agree on a protocol version.
-_VERSION_REASONS = {"WRONG_VERSION_NUMBER", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE",
-                    "TLSV1_ALERT_PROTOCOL_VERSION", "VERSION_TOO_LOW", "VERSION_TOO_HIGH",
-                    "UNKNOWN_PROTOCOL", "HTTP_REQUEST"}
+# (Plain text where a TLS record was expected, WRONG_VERSION_NUMBER, is garbage: IllegalMessage.)
+_VERSION_REASONS = {"UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "TLSV1_ALERT_PROTOCOL_VERSION",
+                    "VERSION_TOO_LOW", "VERSION_TOO_HIGH"}
 # The peer refused our certificate (or we refused theirs) and closed the handshake.
 _ABORT_REASONS = {"TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE", "CERTIFICATE_VERIFY_FAILED",
                   "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "TLSV13_ALERT_CERTIFICATE_REQUIRED",
