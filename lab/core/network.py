@@ -99,7 +99,9 @@ class NatRule:
     """A publishing rule (DNAT ``external -> internal``) or a masquerade rule (SNAT for ``from_network``).
 
     A publish rule without ``external_port`` publishes every port; without ``internal_port``
-    the port is kept.
+    the port is kept. Publishing keeps the client's source address (TMG's default). A
+    masquerade rule rewrites the source of every flow that the node receives from
+    ``from_network`` and forwards elsewhere (hosts routed in through that network included).
     """
 
     type: str

@@ -303,3 +303,34 @@ def test_live_port_mapping() -> None:
     for bad in (0, 65536, True, "25"):
         with pytest.raises(ConfigError):
             live_port(bad)  # type: ignore[arg-type]
+
+
+def test_hairpin_to_the_published_address_from_inside(model: NetworkModel) -> None:
+    route = model.connect("mail-xutonglin", "100.100.100.254", 25, SERVES)
+    assert route.ok and route.dest_node == "mail-xutonglin"
+    assert route.seen_source_ip == "100.100.100.254"
+
+
+def test_chained_private_networks_go_out_through_both_gateways() -> None:
+    data = world()
+    data["networks"]["branch-lan"] = {"kind": "private", "cidrs": ["10.1.0.0/24"]}
+    data["nodes"]["branch-router"] = {"kind": "router",
+                                      "interfaces": {"branch-lan": "10.1.0.1", "office26-lan": "192.168.0.2"},
+                                      "gateway": "office26-fw"}
+    data["nodes"]["branch-pc"] = {"kind": "device", "interfaces": {"branch-lan": "10.1.0.5"}}
+    with pytest.raises(ConfigError) as info:  # printer now has two candidate gateways
+        NetworkModel.from_dict(data)
+    assert info.value.place.path == "topology.nodes.printer.gateway"
+    assert info.value.allowed == ("branch-router", "office26-fw")
+    data["nodes"]["printer"]["gateway"] = "office26-fw"
+    model = NetworkModel.from_dict(data)
+    route = model.connect("branch-pc", "100.100.100.10", 25, SERVES)
+    assert route.hops == ("branch-pc", "branch-router", "office26-fw", "mail-contoso")
+    # office26-fw masquerades what arrives from office26-lan, routed branch traffic included
+    assert route.ok and route.seen_source_ip == "100.100.100.26"
+    assert model.connect("branch-pc", "192.168.0.3", 80).seen_source_ip == "10.1.0.5"  # routed, not NATed
+    assert model.connect("erp", "10.1.0.5", 80).hops == ("erp", "office26-fw")  # no route back via the router
+    fixed = model.with_nat_rule("branch-router", NatRule("masquerade", "hide branch", "192.168.0.2",
+                                                         from_network="branch-lan"))
+    assert fixed.connect("branch-pc", "192.168.0.3", 80).seen_source_ip == "192.168.0.2"
+    assert fixed.connect("branch-pc", "100.100.100.10", 25, SERVES).seen_source_ip == "100.100.100.26"
