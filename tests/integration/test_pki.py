@@ -286,3 +286,52 @@ def test_failure_reason_mapping():
     assert failure_reason(ConnectionResetError()) == "ConnectionAborted"
     assert failure_reason(asyncio.IncompleteReadError(b"", 1)) == "ConnectionAborted"
     assert failure_reason(OSError("no route")) == "SocketError"
+
+
+def test_self_signed_client_certificate_is_readable_with_anchors(pki):
+    ss = pki.certificate("ex01-default")
+    seen = asyncio.run(_handshake(server_context(pki.certificate("contoso-mail"), pki.anchors_pem()),
+                                  client_context(ss)))
+    facts, der = seen["server"]
+    assert facts.self_signed and der == ss.der
+    assert not pki.chain_facts(der, "internet").trusted
+
+
+def test_starttls_with_aiosmtpd_and_aiosmtplib(pki):
+    """The contexts work for STARTTLS: the server reads the client certificate in MAIL FROM."""
+    aiosmtpd_smtp = pytest.importorskip("aiosmtpd.smtp")
+    aiosmtplib = pytest.importorskip("aiosmtplib")
+    seen = {}
+
+    class Handler:
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            facts, der = peer_facts(session.ssl["ssl_object"] if session.ssl else None)
+            seen["facts"], seen["der"] = facts, der
+            envelope.mail_from = address
+            return "250 2.1.0 Sender OK"
+
+    sctx = server_context(pki.certificate("contoso-mail"), pki.anchors_pem())
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: aiosmtpd_smtp.SMTP(Handler(), hostname="mail.contoso.com", tls_context=sctx), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        try:
+            await client.connect()
+            await client.ehlo(hostname="mail.fabrikam.com")
+            await client.starttls(server_hostname="mail.contoso.com",
+                                  tls_context=client_context(pki.certificate("fabrikam-mail")))
+            server_der = client.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            reply = await client.mail("postmaster@fabrikam.com")
+            await client.quit()
+        finally:
+            server.close()
+            await server.wait_closed()
+        return reply, server_der
+    reply, server_der = asyncio.run(run())
+    assert (reply.code, reply.message) == (250, "2.1.0 Sender OK")
+    assert seen["facts"].subject == "CN=mail.fabrikam.com"
+    assert pki.chain_facts(seen["der"], "internet").trusted
+    assert facts_from_der(server_der).san_dns == ("mail.contoso.com", "autodiscover.contoso.com")
