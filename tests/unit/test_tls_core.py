@@ -142,6 +142,7 @@ def test_parse_tls_certificate_name_as_the_article_types_it():
     assert parsed.issuer == WOSIGN
     assert parsed.subject == "CN=mail.ixmsoft.com"
     issuer, subject = parsed
+    assert (issuer, subject) == (WOSIGN, "CN=mail.ixmsoft.com")
     assert str(parsed) == f"<I>{WOSIGN}<S>CN=mail.ixmsoft.com"
     assert parse_tls_certificate_name("<i>CN=X<s>CN=Y") == ("CN=X", "CN=Y")
 
