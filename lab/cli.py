@@ -90,9 +90,11 @@ def graph(topology: str, out_dir: str) -> None:
     from lab.topology.load import load_topology
 
     topo = load_topology(topology)
-    written = write_graph(topo.network, out_dir)
-    for item in written:
-        out.print(str(item))
+    result = write_graph(topo.network, out_dir, basename=Path(topology).stem)
+    for item in result.written:
+        out.print(f"wrote {item}")
+    for fmt, why in dict(result.skipped).items():
+        out.print(f"skipped {fmt}: {why}")
 
 
 @cli.command()

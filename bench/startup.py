@@ -1,0 +1,119 @@
+"""bench/startup: time from `lab up` to every endpoint answering, against a bare import of the stack.
+
+Run:  .venv/bin/python bench/startup.py [--reps 5] [--topology topology.yaml] [--json]
+
+Both timings are taken in the same run, back to back, on the same machine:
+- baseline: `python -c "import aiosmtpd, dnslib, cryptography, networkx, simpy"` (spawn to exit);
+- lab: spawn `python -m lab up --state <tmp>` and poll until `endpoints.json` exists and every
+  listed endpoint answers (an SMTP endpoint sends its 220 banner, the DNS server answers a query).
+The figure is the ratio of the medians (target ≤ 2.0).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "import aiosmtpd, dnslib, cryptography, networkx, simpy"
+
+
+def time_baseline() -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BASELINE], check=True)
+    return time.perf_counter() - t0
+
+
+def _dns_answers(ip: str, port: int) -> bool:
+    query = bytes.fromhex("abcd01000001000000000000") + b"\x07example\x03com\x00\x00\x01\x00\x01"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        try:
+            s.sendto(query, (ip, port))
+            return len(s.recv(512)) >= 12
+        except OSError:
+            return False
+
+
+def _smtp_answers(ip: str, port: int) -> bool:
+    try:
+        with socket.create_connection((ip, port), timeout=0.5) as s:
+            s.settimeout(1.0)
+            return s.recv(256).startswith(b"220")
+    except OSError:
+        return False
+
+
+def time_lab(topology: str) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory(prefix="lab-bench-") as state:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "lab", "up", topology, "--state", state],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            endpoints = Path(state) / "endpoints.json"
+            pending: list[dict] | None = None
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"lab up exited: {proc.stderr.read().decode()}")
+                if pending is None and endpoints.exists():
+                    try:
+                        pending = json.loads(endpoints.read_text())["services"]
+                    except (json.JSONDecodeError, KeyError):
+                        pending = None
+                if pending is not None:
+                    pending = [e for e in pending if not (
+                        _dns_answers(e["loopback_ip"], e["port"]) if e["service"] == "dns" and e["protocol"] == "udp"
+                        else e["service"] == "dns" or _smtp_answers(e["loopback_ip"], e["port"]))]
+                    if not pending:
+                        elapsed = time.perf_counter() - t0
+                        count = len(json.loads(endpoints.read_text())["services"])
+                        return elapsed, count
+                time.sleep(0.005)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--topology", default=str(ROOT / "topology.yaml"))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "0")
+    time_baseline()  # warm the page cache for both
+    base, lab, count = [], [], 0
+    for _ in range(args.reps):
+        base.append(time_baseline())
+        t, count = time_lab(args.topology)
+        lab.append(t)
+    result = {
+        "benchmark": "startup",
+        "reps": args.reps,
+        "endpoints": count,
+        "baseline_import_s": round(statistics.median(base), 4),
+        "lab_up_all_answering_s": round(statistics.median(lab), 4),
+        "ratio": round(statistics.median(lab) / statistics.median(base), 2),
+        "target_ratio": 2.0,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"baseline (bare import of the stack): {result['baseline_import_s']:.3f} s")
+        print(f"lab up -> {count} endpoints answering: {result['lab_up_all_answering_s']:.3f} s")
+        print(f"ratio: {result['ratio']} (target <= {result['target_ratio']})")
+
+
+if __name__ == "__main__":
+    main()
