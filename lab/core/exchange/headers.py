@@ -1,0 +1,174 @@
+"""Dates and headers the Exchange receive side writes (fidelity §1.1 banner date, §7).
+
+``Received:`` as Exchange writes it, the ``X-MS-Exchange-Organization-AuthAs`` /
+``AuthSource`` pair, and the header firewall that strips ``X-MS-Exchange-Organization-*``
+headers a sender may not set (M-RCV: ms-Exch-Accept-Headers-Organization).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from lab.core.catalogue import exchange as cat
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ORG_HEADER_PREFIX = "x-ms-exchange-organization-"
+AUTH_AS = "X-MS-Exchange-Organization-AuthAs"
+AUTH_SOURCE = "X-MS-Exchange-Organization-AuthSource"
+FOLD_WIDTH = 78
+
+# OpenSSL -> IANA names for the TLS 1.2 suites a lab peer can negotiate (TLS 1.3 names are IANA already).
+_KX = {"ECDHE-RSA": "ECDHE_RSA", "ECDHE-ECDSA": "ECDHE_ECDSA", "DHE-RSA": "DHE_RSA", "": "RSA"}
+_ENC = {"AES128-GCM": "AES_128_GCM", "AES256-GCM": "AES_256_GCM", "AES128": "AES_128_CBC",
+        "AES256": "AES_256_CBC", "CHACHA20-POLY1305": "CHACHA20_POLY1305"}
+
+
+def exchange_date(now: datetime) -> str:
+    """``Fri, 5 Aug 2016 16:24:41 -0700``: the banner / Received date (day not zero-padded).
+
+    A naive ``now`` is taken as UTC.
+    """
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    offset = now.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return (f"{_DAYS[now.weekday()]}, {now.day} {_MONTHS[now.month - 1]} {now.year} "
+            f"{now.hour:02d}:{now.minute:02d}:{now.second:02d} {sign}{minutes // 60:02d}{minutes % 60:02d}")
+
+
+def tls_version_name(version: str) -> str:
+    """``TLSv1.2`` -> ``TLS1_2`` (Received header form)."""
+    return version.replace("TLSv", "TLS").replace(".", "_")
+
+
+def iana_cipher(name: str) -> str:
+    """OpenSSL cipher name -> IANA name, e.g. ``ECDHE-RSA-AES128-GCM-SHA256`` ->
+    ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``; names already in IANA form pass through."""
+    if name.startswith("TLS_"):
+        return name
+    for kx in sorted(_KX, key=len, reverse=True):
+        prefix = kx + "-" if kx else ""
+        if not name.startswith(prefix):
+            continue
+        rest = name[len(prefix):]
+        for enc in sorted(_ENC, key=len, reverse=True):
+            if rest.startswith(enc):
+                mac = rest[len(enc):].lstrip("-") or "SHA"
+                return f"TLS_{_KX[kx]}_WITH_{_ENC[enc]}_{mac}"
+    return name
+
+
+@dataclass(frozen=True)
+class TlsFacts:
+    """What the session knows about an established TLS layer."""
+
+    version: str = "TLSv1.2"
+    cipher: str = "ECDHE-RSA-AES128-GCM-SHA256"
+    peer_names: tuple[str, ...] = ()
+    peer_cert: object | None = None
+
+
+def received_header(*, helo: str, client_ip: str, fqdn: str, server_ip: str, build: str, version: int,
+                    tls: TlsFacts | None, frontend: bool, now: datetime) -> str:
+    """The ``Received:`` header line (folded, CRLF-terminated) Exchange prepends (fidelity §7.1).
+
+    Args:
+        helo: the client's EHLO/HELO name.
+        client_ip: the client's (virtual) address.
+        fqdn: the receive connector's FQDN.
+        server_ip: the server's (virtual) address the client connected to.
+        build: the server build, e.g. ``15.1.2507.37``.
+        version: the Exchange version (2013 writes ``(TLS)`` instead of version/cipher).
+        tls: the TLS facts, or None for a plain session (no parenthesis).
+        frontend: True for a Front End Transport connector (adds ``via Frontend Transport``).
+        now: the arrival time.
+    """
+    if tls is None:
+        tls_text = ""
+    elif version <= 2013:
+        tls_text = cat.HDR_RECEIVED_TLS_2013.text
+    else:
+        tls_text = cat.HDR_RECEIVED_TLS.format(version=tls_version_name(tls.version), cipher=iana_cipher(tls.cipher))
+    body = cat.HDR_RECEIVED.format(helo=helo, client_ip=client_ip, fqdn=fqdn, server_ip=server_ip, tls=tls_text,
+                                   build=build, via=cat.HDR_VIA_FRONTEND.text if frontend else "",
+                                   date=exchange_date(now))
+    return fold(f"Received: {body}")
+
+
+def fold(line: str, width: int = FOLD_WIDTH) -> str:
+    """Folds a header at spaces so no physical line exceeds ``width``; returns it with CRLFs."""
+    out: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(candidate) > width:
+            out.append(current)
+            current = " " + word
+        else:
+            current = candidate
+    out.append(current)
+    return "\r\n".join(out) + "\r\n"
+
+
+def strip_organization_headers(content: bytes) -> bytes:
+    """Removes ``X-MS-Exchange-Organization-*`` header fields (and their folded lines) from the
+    header block; the body is untouched (header firewall, M-RCV)."""
+    head, sep, body = content.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = content.partition(b"\n\n")
+    lines = head.splitlines(keepends=True)
+    kept: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = line.lower().startswith(ORG_HEADER_PREFIX.encode())
+        if not dropping:
+            kept.append(line)
+    return b"".join(kept) + sep + body
+
+
+def organization_headers(*, authenticated: bool, auth_source: str) -> str:
+    """``X-MS-Exchange-Organization-AuthAs`` / ``AuthSource`` lines (CRLF-terminated)."""
+    auth_as = cat.HDR_AUTH_AS_INTERNAL.text if authenticated else cat.HDR_AUTH_AS_ANONYMOUS.text
+    return f"{AUTH_AS}: {auth_as}\r\n{AUTH_SOURCE}: {auth_source}\r\n"
+
+
+def header_value(content: bytes, name: str) -> str | None:
+    """The (unfolded) value of the first header ``name`` in ``content``, or None."""
+    head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    wanted = name.lower() + ":"
+    value: str | None = None
+    for line in head.splitlines():
+        if value is not None:
+            if line[:1] in (" ", "\t"):
+                value += " " + line.strip()
+                continue
+            return value
+        if line.lower().startswith(wanted):
+            value = line[len(wanted):].strip()
+    return value
+
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+
+
+def add_headers(content: bytes, top: str, bottom: str) -> bytes:
+    """Puts ``top`` before the first header and ``bottom`` after the last one (both CRLF-ended).
+
+    Content without a header block (no ``Name:`` first line) gets one made of the new headers.
+    """
+    head, sep, body = content.partition(b"\r\n\r\n")
+    if sep:
+        return top.encode() + head + b"\r\n" + bottom.encode() + b"\r\n" + body
+    if content.startswith(b"\r\n"):
+        return top.encode() + bottom.encode() + content
+    if _HEADER_LINE.match(content):
+        return top.encode() + content.rstrip(b"\r\n") + b"\r\n" + bottom.encode() + b"\r\n"
+    return top.encode() + bottom.encode() + b"\r\n" + content

@@ -1,0 +1,121 @@
+"""The Exchange on-premises receive policy: what the session machine asks, answered from one
+receive connector, its server and the organisation (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import exchange as cat
+from lab.core.exchange import receive as rv
+from lab.core.exchange.connectors import R_ACCEPT_HEADERS_ORGANIZATION, ReceiveConnector
+from lab.core.exchange.headers import (
+    TlsFacts, add_headers, header_value, organization_headers, received_header, strip_organization_headers,
+)
+from lab.core.exchange.model import ExchangeServer, Organization
+from lab.core.exchange.receive import Decision, Principal
+from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
+
+
+@dataclass(frozen=True)
+class ExchangePolicy:
+    """Answers for one connection accepted by ``connector`` on ``server``.
+
+    Attributes:
+        connector: the connector selected at accept time.
+        server: the Exchange server.
+        org: the organisation (accepted domains, mailboxes, servers).
+        cert_available: a certificate for the connector could be loaded (else no STARTTLS).
+    """
+
+    connector: ReceiveConnector
+    server: ExchangeServer
+    org: Organization
+    cert_available: bool = False
+
+    @property
+    def max_protocol_errors(self) -> int:
+        """MaxProtocolErrors of the connector."""
+        return self.connector.max_protocol_errors
+
+    @property
+    def fqdn(self) -> str:
+        """The connector FQDN (banner, EHLO, Received, 250 2.6.0 Hostname)."""
+        return self.connector.effective_fqdn(self.server)
+
+    def rights(self, ctx: SessionContext) -> frozenset[str]:
+        """The session's extended rights now."""
+        return rv.rights_for(self.connector, ctx.principal)
+
+    def banner(self, ctx: SessionContext) -> str:
+        """The 220 greeting."""
+        return rv.banner_line(self.connector, self.server, ctx.now)
+
+    def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
+        """EHLO lines, or the one HELO line."""
+        if extended:
+            return rv.ehlo_lines(self.connector, self.server, ctx.client_ip, ctx.tls is not None, self.cert_available)
+        return (cat.S250_HELLO.format(fqdn=self.fqdn, ip=ctx.client_ip).line(),)
+
+    def starttls_offered(self, ctx: SessionContext) -> bool:
+        """STARTTLS is advertised now."""
+        return rv.starttls_offered(self.connector, ctx.tls is not None, self.cert_available)
+
+    def basic_auth_offered(self, ctx: SessionContext) -> bool:
+        """LOGIN is advertised now (the lab also takes PLAIN where LOGIN is)."""
+        return rv.basic_auth_offered(self.connector, ctx.tls is not None)
+
+    def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
+        """A mailbox whose logon name and password match."""
+        mailbox = self.org.mailbox_by_logon(username)
+        if mailbox is None or not mailbox.password or mailbox.password != password:
+            return None
+        return Principal("user", mailbox)
+
+    def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
+        """An organisation server when its certificate names a server FQDN (ExchangeServer auth)."""
+        fqdns = {s.fqdn.lower() for s in self.org.servers}
+        named = next((n for n in tls.peer_names if n.lower() in fqdns), None)
+        if named is not None and "ExchangeServer" in self.connector.auth_mechanism:
+            return Principal("server", server_fqdn=named)
+        return ctx.principal
+
+    def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:
+        """MAIL FROM (receive.mail_from_verdict)."""
+        size = int(params["SIZE"]) if params.get("SIZE", "").isdigit() else None
+        return rv.mail_from_verdict(self.connector, self.rights(ctx), tls_active=ctx.tls is not None,
+                                    principal=ctx.principal, sender=sender, size=size, org=self.org)
+
+    def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
+        """RCPT TO (receive.rcpt_verdict)."""
+        return rv.rcpt_verdict(self.connector, self.rights(ctx), org=self.org, version=self.server.version,
+                               recipient=recipient, accepted_so_far=len(ctx.recipients))
+
+    def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
+        """Size and send-as (receive.data_verdict)."""
+        return rv.data_verdict(self.connector, self.rights(ctx), principal=ctx.principal,
+                               sender=ctx.mail_from or "", octets=octets)
+
+    def build_message(self, ctx: SessionContext, content: bytes, guid: str,
+                      decisions: tuple[Decision, ...]) -> AcceptedMessage:
+        """Header firewall, Received, AuthAs/AuthSource, Message-ID when missing."""
+        if R_ACCEPT_HEADERS_ORGANIZATION not in self.rights(ctx):
+            content = strip_organization_headers(content)
+        message_id = header_value(content, "Message-ID")
+        bottom = organization_headers(authenticated=ctx.principal.authenticated, auth_source=self.fqdn)
+        if not message_id:
+            message_id = f"<{guid}@{self.fqdn}>"
+            bottom += f"Message-ID: {message_id}\r\n"
+        top = received_header(helo=ctx.helo or ctx.client_ip, client_ip=ctx.client_ip, fqdn=self.fqdn,
+                              server_ip=ctx.local_ip, build=self.server.build, version=self.server.version,
+                              tls=ctx.tls, frontend=self.connector.transport_role == "FrontendTransport",
+                              now=ctx.now)
+        return AcceptedMessage(
+            mail_from=ctx.mail_from or "", rcpt_tos=ctx.recipients, content=add_headers(content, top, bottom),
+            message_id=message_id, client_ip=ctx.client_ip, client_helo=ctx.helo or "", local_ip=ctx.local_ip,
+            local_port=ctx.local_port, receiver=self.server.name, connector=self.connector.name,
+            principal=ctx.principal, tls=ctx.tls, received_at=ctx.now, decisions=decisions)
+
+    def queued_reply(self, result: SubmitResult) -> Reply:
+        """``250 2.6.0 <id> [InternalId=n, Hostname=fqdn] Queued mail for delivery``."""
+        return cat.S250_2_6_0_QUEUED.format(message_id=result.message_id, internal_id=result.internal_id,
+                                            hostname=self.fqdn)

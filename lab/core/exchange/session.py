@@ -1,0 +1,488 @@
+"""The SMTP server session as a sans-I/O state machine (like h11 / smtpproto).
+
+Theory of operation: one :class:`ReceiveSession` per TCP connection. The driver (the live
+aiosmtpd adapter or an in-memory driver) feeds it events -- :meth:`connect`,
+:meth:`receive_line`, :meth:`tls_established`, :meth:`data_received`, :meth:`chunk_received`,
+:meth:`timed_out` -- and executes the :class:`Output` it gets back: send these lines, start
+TLS, read a DATA body or ``n`` BDAT octets, close. The session owns the SMTP grammar and the
+fixed protocol texts (Exchange's, which EOP shares); every policy question (banner, EHLO,
+AUTH, MAIL, RCPT, end of DATA, the message handed on) goes to a :class:`Policy`, so the EOP
+front door can reuse the machine with its own policy. Accepted mail goes to a
+:class:`MessageSink`.
+
+States::
+
+    command --STARTTLS--> tls --tls_established--> command (HELO/AUTH forgotten, RFC 3207)
+    command --AUTH--> auth_username --> auth_password --> command
+    command --DATA--> data --data_received--> command
+    command --BDAT n--> chunk --chunk_received--> command
+    any --QUIT / fatal reply / too many errors / timeout--> closed
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable, Protocol
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import exchange as cat
+from lab.core.exchange.headers import TlsFacts
+from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, reply_lines
+
+_DOMAIN_RE = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.?)+$|^\[(?:IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]$")
+_ADDRESS_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
+_MAIL_PARAMS = ("SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8")
+_RCPT_PARAMS = ("NOTIFY", "ORCPT")
+_PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What a policy may know about the session when it decides."""
+
+    client_ip: str
+    local_ip: str
+    local_port: int
+    now: datetime
+    helo: str | None = None
+    tls: TlsFacts | None = None
+    principal: Principal = ANONYMOUS
+    mail_from: str | None = None
+    recipients: tuple[str, ...] = ()
+    peer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    """A message accepted at end of DATA, handed to the sink (transport)."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+    message_id: str
+    client_ip: str
+    client_helo: str
+    local_ip: str
+    local_port: int
+    receiver: str
+    connector: str
+    principal: Principal
+    tls: TlsFacts | None
+    received_at: datetime
+    mail_options: tuple[str, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The sink's receipt: the Internet message id and the queue's internal id."""
+
+    message_id: str
+    internal_id: int
+
+
+class MessageSink(Protocol):
+    """Where accepted mail goes (the transport's submission queue)."""
+
+    def submit(self, message: AcceptedMessage) -> SubmitResult | Reply:
+        """Takes the message, or refuses it with a reply."""
+
+
+class Policy(Protocol):
+    """The product-specific decisions the session asks for (ExchangePolicy, later EOP's)."""
+
+    max_protocol_errors: int
+
+    def banner(self, ctx: SessionContext) -> str:
+        """The 220 greeting line."""
+
+    def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
+        """The HELO (one line) or EHLO (multi-line) reply."""
+
+    def starttls_offered(self, ctx: SessionContext) -> bool:
+        """Whether STARTTLS is available now."""
+
+    def basic_auth_offered(self, ctx: SessionContext) -> bool:
+        """Whether LOGIN / PLAIN may be used now."""
+
+    def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
+        """The principal for these credentials, or None."""
+
+    def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
+        """The principal after TLS (an Exchange server by certificate, or still anonymous)."""
+
+    def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:
+        """MAIL FROM."""
+
+    def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
+        """RCPT TO."""
+
+    def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
+        """The checks at end of DATA (size, send-as)."""
+
+    def build_message(self, ctx: SessionContext, content: bytes, guid: str,
+                      decisions: tuple[Decision, ...]) -> AcceptedMessage:
+        """The message as handed on (headers added; ``guid`` names a Message-ID if it has none)."""
+
+    def queued_reply(self, result: SubmitResult) -> Reply:
+        """The 250 reply for a submitted message."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the driver must do now.
+
+    Attributes:
+        lines: reply lines to send, in order (no CRLF).
+        start_tls: after sending, negotiate TLS and call :meth:`ReceiveSession.tls_established`.
+        read_data: after sending, read a DATA body up to ``<CRLF>.<CRLF>`` (dot-unstuffed).
+        read_octets: read exactly this many octets (BDAT) and call ``chunk_received``.
+        close: after sending, close the connection.
+        message: the message accepted by this step, if any.
+        decision: the policy decision behind the reply, if any.
+    """
+
+    lines: tuple[str, ...] = ()
+    start_tls: bool = False
+    read_data: bool = False
+    read_octets: int | None = None
+    close: bool = False
+    message: AcceptedMessage | None = None
+    decision: Decision | None = None
+
+
+def _b64(text: str) -> str | None:
+    try:
+        return base64.b64decode(text.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _path(arg: str, keyword: str) -> tuple[str, str] | None:
+    """``FROM:<a@b> SIZE=1`` -> (``<a@b>``, ``SIZE=1``), tolerating a space after the colon."""
+    head, sep, rest = arg.partition(":")
+    if not sep or head.strip().upper() != keyword:
+        return None
+    rest = rest.strip()
+    if rest.startswith("<"):
+        end = rest.find(">")
+        if end < 0:
+            return None
+        return rest[:end + 1], rest[end + 1:].strip()
+    address, _, params = rest.partition(" ")
+    return address, params.strip()
+
+
+def _params(text: str, allowed: tuple[str, ...]) -> dict[str, str] | None:
+    out: dict[str, str] = {}
+    for item in text.split():
+        key, _, value = item.partition("=")
+        if key.upper() not in allowed:
+            return None
+        out[key.upper()] = value
+    return out
+
+
+class ReceiveSession:
+    """One server-side SMTP session. See the module docstring for the protocol.
+
+    Args:
+        policy: the product policy (e.g. :class:`lab.core.exchange.policy.ExchangePolicy`).
+        sink: where accepted messages go.
+        client_ip: the peer's virtual address.
+        local_ip: the virtual address the peer connected to.
+        local_port: the virtual port the peer connected to.
+        now: the lab time at accept.
+        peer_name: the lab node the peer is, if known.
+        new_guid: makes the GUID of a generated Message-ID.
+        selection: the connector-selection decision, recorded in every message's trace.
+    """
+
+    def __init__(self, policy: Policy, sink: MessageSink, *, client_ip: str, local_ip: str, local_port: int,
+                 now: datetime, new_guid: Callable[[], str], peer_name: str | None = None,
+                 selection: Decision | None = None):
+        self.policy = policy
+        self.sink = sink
+        self.new_guid = new_guid
+        self.ctx = SessionContext(client_ip, local_ip, local_port, now, peer_name=peer_name)
+        self.state = "new"
+        self.errors = 0
+        self.transcript: list[str] = []
+        self._selection: tuple[Decision, ...] = (selection,) if selection else ()
+        self._decisions: list[Decision] = list(self._selection)
+        self._mail_options: tuple[str, ...] = ()
+        self._auth_user = ""
+        self._chunks: list[bytes] = []
+        self._bdat_last = False
+        self._bdat_error: Reply | None = None
+
+    # --- events ---------------------------------------------------------------------------
+    def connect(self, now: datetime | None = None) -> Output:
+        """The connection was accepted: send the banner."""
+        self._tick(now)
+        self.state = "command"
+        return self._send((self.policy.banner(self.ctx),))
+
+    def receive_line(self, line: str, now: datetime | None = None) -> Output:
+        """One command line (or AUTH continuation) without its CRLF."""
+        self._tick(now)
+        self.transcript.append(f"C: {line}")
+        if self.state == "closed":
+            return Output(close=True)
+        if self.state in ("auth_username", "auth_password", "auth_plain"):
+            return self._auth_step(line)
+        if self.state != "command":
+            return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
+        verb, _, arg = line.strip().partition(" ")
+        handler = getattr(self, f"_cmd_{verb.upper()}", None) if verb.isalpha() else None
+        if handler is None:
+            return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
+        return handler(arg.strip())
+
+    def line_too_long(self) -> Output:
+        """A command line over the limit: treated as unrecognised (the lab's choice)."""
+        return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
+
+    def tls_established(self, tls: TlsFacts, now: datetime | None = None) -> Output:
+        """The STARTTLS handshake completed: forget HELO, AUTH and the transaction (RFC 3207)."""
+        self._tick(now)
+        principal = self.policy.principal_from_tls(replace(self.ctx, tls=tls), tls)
+        self.ctx = replace(self.ctx, tls=tls, helo=None, principal=principal, mail_from=None, recipients=())
+        self.state = "command"
+        return Output()
+
+    def tls_failed(self) -> Output:
+        """The handshake failed: the connection is gone."""
+        self.state = "closed"
+        return Output(close=True)
+
+    def data_received(self, data: bytes, octets: int | None = None, now: datetime | None = None) -> Output:
+        """The DATA body (dot-unstuffed, without the final dot line); ``octets`` is its full size
+        when the driver stopped storing an oversized body."""
+        self._tick(now)
+        self.state = "command"
+        return self._finish(data, len(data) if octets is None else octets)
+
+    def chunk_received(self, data: bytes, now: datetime | None = None) -> Output:
+        """The octets of one BDAT chunk."""
+        self._tick(now)
+        self.state = "command"
+        if self._bdat_error is not None:
+            reply, self._bdat_error = self._bdat_error, None
+            self._chunks = []
+            return self._error(reply)
+        self._chunks.append(data)
+        if not self._bdat_last:
+            return self._send(reply_lines(cat.S250_2_6_0_CHUNK_RECEIVED.format(octets=len(data))))
+        body, self._chunks = b"".join(self._chunks), []
+        return self._finish(body, len(body))
+
+    def timed_out(self) -> Output:
+        """The client was idle too long."""
+        self.state = "closed"
+        return self._send(reply_lines(cat.S451_4_7_0_TIMEOUT), close=True)
+
+    # --- commands -------------------------------------------------------------------------
+    def _cmd_HELO(self, arg: str) -> Output:
+        return self._hello(arg, extended=False)
+
+    def _cmd_EHLO(self, arg: str) -> Output:
+        return self._hello(arg, extended=True)
+
+    def _hello(self, arg: str, extended: bool) -> Output:
+        if not arg or " " in arg or not _DOMAIN_RE.match(arg):
+            return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
+        self._reset_transaction()
+        self.ctx = replace(self.ctx, helo=arg)
+        return self._send(self.policy.hello(self.ctx, extended))
+
+    def _cmd_STARTTLS(self, arg: str) -> Output:
+        if self.ctx.helo is None and self.ctx.tls is None:
+            return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
+        if self.ctx.tls is not None:
+            return self._error(cat.S503_5_5_2_ONLY_ONE_STARTTLS)
+        if not self.policy.starttls_offered(self.ctx):
+            return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
+        self.state = "tls"
+        return self._send(reply_lines(cat.S220_2_0_0_SMTP_SERVER_READY), start_tls=True)
+
+    def _cmd_AUTH(self, arg: str) -> Output:
+        if self.ctx.helo is None:
+            return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
+        if self.ctx.principal.kind == "user":
+            return self._error(cat.S503_5_5_2_ALREADY_AUTHENTICATED)
+        mechanism, _, initial = arg.partition(" ")
+        mechanism, initial = mechanism.upper(), initial.strip()
+        if mechanism not in ("LOGIN", "PLAIN") or not self.policy.basic_auth_offered(self.ctx):
+            return self._error(cat.S504_5_7_4_UNRECOGNIZED_AUTH_TYPE)
+        if mechanism == "PLAIN":
+            if initial:
+                return self._auth_plain(initial)
+            self.state = "auth_plain"
+            return self._send(reply_lines(cat.S334_EMPTY))
+        if initial:
+            self.state = "auth_username"
+            return self._auth_step(initial)
+        self.state = "auth_username"
+        return self._send(reply_lines(cat.S334_USERNAME))
+
+    def _auth_step(self, line: str) -> Output:
+        if line.strip() == "*":
+            self.state = "command"
+            return self._error(cat.S501_5_7_0_AUTH_CANCELLED)
+        if self.state == "auth_plain":
+            return self._auth_plain(line)
+        value = _b64(line)
+        if value is None:
+            self.state = "command"
+            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
+        if self.state == "auth_username":
+            self._auth_user = value
+            self.state = "auth_password"
+            return self._send(reply_lines(cat.S334_PASSWORD))
+        return self._login(self._auth_user, value)
+
+    def _auth_plain(self, text: str) -> Output:
+        self.state = "command"
+        value = _b64(text)
+        parts = value.split("\x00") if value is not None else []
+        if len(parts) != 3:
+            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
+        return self._login(parts[1], parts[2])
+
+    def _login(self, username: str, password: str) -> Output:
+        self.state = "command"
+        self._auth_user = ""
+        principal = self.policy.authenticate(self.ctx, username, password)
+        if principal is None:
+            return self._send(reply_lines(cat.S535_5_7_3_AUTH_UNSUCCESSFUL))
+        self.ctx = replace(self.ctx, principal=principal)
+        return self._send(reply_lines(cat.S235_2_7_0_AUTH_SUCCESSFUL))
+
+    def _cmd_MAIL(self, arg: str) -> Output:
+        if self.ctx.helo is None:
+            return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
+        if self.ctx.mail_from is not None:
+            return self._error(cat.S503_5_5_2_SENDER_ALREADY_SPECIFIED)
+        parsed = _path(arg, "FROM")
+        if parsed is None:
+            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
+        address = parsed[0][1:-1] if parsed[0].startswith("<") else parsed[0]
+        if address and not _ADDRESS_RE.match(address):
+            return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
+        params = _params(parsed[1], _MAIL_PARAMS)
+        if params is None:
+            return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
+        decision = self.policy.mail_from(self.ctx, address, params)
+        self._decisions.append(decision)
+        if decision.accepted:
+            self.ctx = replace(self.ctx, mail_from=address)
+            self._mail_options = tuple(parsed[1].split())
+        return self._decided(decision)
+
+    def _cmd_RCPT(self, arg: str) -> Output:
+        if self.ctx.helo is None:
+            return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
+        if self.ctx.mail_from is None:
+            return self._error(cat.S503_5_5_2_NEED_MAIL_COMMAND)
+        parsed = _path(arg, "TO")
+        if parsed is None:
+            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
+        address = parsed[0][1:-1] if parsed[0].startswith("<") else parsed[0]
+        if not _ADDRESS_RE.match(address):
+            return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
+        params = _params(parsed[1], _RCPT_PARAMS)
+        if params is None:
+            return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
+        decision = self.policy.rcpt_to(self.ctx, address, params)
+        self._decisions.append(decision)
+        if decision.accepted:
+            self.ctx = replace(self.ctx, recipients=(*self.ctx.recipients, address))
+        return self._decided(decision)
+
+    def _transaction_error(self) -> Reply | None:
+        if self.ctx.helo is None:
+            return cat.S503_5_5_2_SEND_HELLO_FIRST
+        if self.ctx.mail_from is None:
+            return cat.S503_5_5_2_NEED_MAIL_COMMAND
+        if not self.ctx.recipients:
+            return cat.S503_5_5_2_NEED_RCPT_COMMAND
+        return None
+
+    def _cmd_DATA(self, arg: str) -> Output:
+        problem = self._transaction_error()
+        if problem is not None:
+            return self._error(problem)
+        self.state = "data"
+        return self._send(reply_lines(cat.S354_START_MAIL_INPUT), read_data=True)
+
+    def _cmd_BDAT(self, arg: str) -> Output:
+        size, _, last = arg.partition(" ")
+        if not size.isdigit() or last.strip().upper() not in ("", "LAST"):
+            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
+        self._bdat_last = last.strip().upper() == "LAST"
+        self._bdat_error = self._transaction_error()
+        self.state = "chunk"
+        return Output(read_octets=int(size))
+
+    def _cmd_RSET(self, arg: str) -> Output:
+        self._reset_transaction()
+        return self._send(reply_lines(cat.S250_2_0_0_RESETTING))
+
+    def _cmd_NOOP(self, arg: str) -> Output:
+        return self._send(reply_lines(cat.S250_2_0_0_OK))
+
+    def _cmd_HELP(self, arg: str) -> Output:
+        return self._send(reply_lines(cat.S214_HELP))
+
+    def _cmd_QUIT(self, arg: str) -> Output:
+        self.state = "closed"
+        return self._send(reply_lines(cat.S221_2_0_0_CLOSING), close=True)
+
+    # --- helpers --------------------------------------------------------------------------
+    def _finish(self, content: bytes, octets: int) -> Output:
+        ctx = self.ctx
+        decision = self.policy.end_of_data(ctx, content, octets)
+        self._decisions.append(decision)
+        if not decision.accepted:
+            self._reset_transaction()
+            return self._decided(decision)
+        message = self.policy.build_message(ctx, content, self.new_guid(), tuple(self._decisions))
+        message = replace(message, mail_options=self._mail_options)
+        result = self.sink.submit(message)
+        self._reset_transaction()
+        if isinstance(result, Reply):
+            return self._send(reply_lines(result), close=result.code == 421, message=None)
+        return self._send(reply_lines(self.policy.queued_reply(result)), message=message, decision=decision)
+
+    def _decided(self, decision: Decision) -> Output:
+        assert decision.reply is not None
+        if decision.disconnect:
+            self.state = "closed"
+        return self._send(reply_lines(decision.reply), close=decision.disconnect, decision=decision)
+
+    def _error(self, reply: Reply) -> Output:
+        """A protocol error; past MaxProtocolErrors the session ends with 421 4.7.0."""
+        if reply.code in _PROTOCOL_ERROR_CODES:
+            self.errors += 1
+            if self.errors > self.policy.max_protocol_errors:
+                self.state = "closed"
+                return self._send(reply_lines(cat.S421_4_7_0_TOO_MANY_ERRORS), close=True)
+        return self._send(reply_lines(reply))
+
+    def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
+        self.transcript.extend(f"S: {line}" for line in lines)
+        return Output(lines=lines, **kwargs)  # type: ignore[arg-type]
+
+    def _reset_transaction(self) -> None:
+        self.ctx = replace(self.ctx, mail_from=None, recipients=())
+        self._mail_options = ()
+        self._chunks = []
+        self._decisions = list(self._selection)
+
+    def _tick(self, now: datetime | None) -> None:
+        if now is not None:
+            self.ctx = replace(self.ctx, now=now)
