@@ -26,9 +26,11 @@ TENANT_OBJECTS = {
 
 
 def _builders() -> dict[str, Callable[[Mapping[str, Any], str], Any]]:
+    from lab.core.exchange.model import AcceptedDomain, Mailbox  # noqa: PLC0415
     from lab.core.exchange.send_connector import SendConnector  # noqa: PLC0415
 
-    return {"SendConnector": SendConnector.from_mapping}
+    return {"SendConnector": SendConnector.from_mapping, "AcceptedDomain": AcceptedDomain.from_mapping,
+            "Mailbox": Mailbox.from_mapping}
 
 
 def build(kind: str, mapping: Mapping[str, Any], path: str) -> Any:
@@ -45,6 +47,3 @@ def build(kind: str, mapping: Mapping[str, Any], path: str) -> Any:
     return builder(mapping, path)
 
 
-def receive_connectors(host, path: str) -> tuple[Any, ...]:
-    """The receive connectors of an Exchange server: the version's defaults plus the node's changes."""
-    return tuple(host.receive_connector_overrides)

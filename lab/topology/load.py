@@ -18,6 +18,7 @@ from lab.core.model import (
     DEFAULT_CLOCK_START, DEFAULT_PORTS, AuthoritySpec, CertificateSpec, DnsSpec, Host, OrganizationSpec,
     PkiSpec, Settings, TenantSpec, Topology)
 from lab.core.network import NetworkModel
+from lab.core.world import receive_connectors_of
 
 from . import exchange_objects
 from .schema import validate_structure
@@ -366,7 +367,7 @@ class _Builder:
             if host.kind == "exchange" and host.org is not None and host.org not in orgs:
                 self.err(path + ("org",), f"unknown organization {host.org!r}", sorted(orgs))
             if host.kind == "exchange" and host.org in orgs and not self.errors:
-                self.guard(lambda host=host: exchange_objects.receive_connectors(host, _dotted(path + ("receive_connectors",))))
+                self.guard(lambda host=host: receive_connectors_of(host))
 
 
 def _dotted(path: tuple) -> str:
