@@ -1,0 +1,142 @@
+"""`lab up` on the default topology, checked the way a new user would: with dig, ss and the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPOLOGY = ROOT / "topology.yaml"
+BASE = "127.77.0.0/16"  # its own loopback block, so it never collides with a developer's running lab
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"lab up exited with {proc.returncode}: {proc.stderr.read()}")
+        if path.exists():
+            try:
+                return json.loads(path.read_text())
+            except json.JSONDecodeError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("lab up did not write endpoints.json in time")
+
+
+@pytest.fixture(scope="module")
+def running_lab(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "up", str(TOPOLOGY), "--state", str(state), "--loopback-base", BASE],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        desc = _wait_for(state / "endpoints.json", proc)
+        yield state, desc, proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, err
+        assert "lab stopped" in out
+
+
+def _service(desc: dict, host: str, service: str, protocol: str = "tcp") -> dict:
+    for s in desc["services"]:
+        if s["host"] == host and s["service"] == service and s["protocol"] == protocol:
+            return s
+    raise AssertionError(f"no {service}/{protocol} endpoint on {host}: {desc['services']}")
+
+
+def test_endpoints_json_lists_hosts_and_services(running_lab):
+    state, desc, _ = running_lab
+    hosts = {h["host"]: h for h in desc["hosts"]}
+    assert hosts["tmg"]["addresses"] == [
+        {"virtual_ip": "100.100.100.254", "loopback_ip": hosts["tmg"]["addresses"][0]["loopback_ip"]},
+        {"virtual_ip": "192.168.8.1", "loopback_ip": hosts["tmg"]["addresses"][1]["loopback_ip"]},
+    ]
+    loopbacks = [a["loopback_ip"] for h in desc["hosts"] for a in h["addresses"]]
+    assert len(set(loopbacks)) == len(loopbacks), "every virtual address has its own loopback address"
+    assert all(ip.startswith("127.77.") for ip in loopbacks)
+    dns = _service(desc, "public-dns", "dns", "udp")
+    assert dns["virtual_ip"] == "100.100.100.2" and dns["virtual_port"] == 53 and dns["port"] == 5353
+    assert (state / "trust" / "internet.pem").read_text().count("BEGIN CERTIFICATE") == 2
+    for key in (state / "ca").glob("*.key"):
+        assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_inspect_shows_the_running_lab(running_lab):
+    state, desc, _ = running_lab
+    res = subprocess.run([sys.executable, "-m", "lab", "inspect", "--state", str(state), "--format", "json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["services"] == desc["services"]
+
+
+def test_inspect_without_a_lab_says_so(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "lab", "inspect", "--state", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 1
+    assert "no lab is running" in res.stderr and "Traceback" not in res.stderr
+
+
+def _dig(*args: str) -> str:
+    if not shutil.which("dig"):
+        pytest.skip("dig is not installed")
+    return subprocess.run(["dig", *args], capture_output=True, text=True, timeout=20).stdout
+
+
+def test_dig_mx_of_xutonglin(running_lab):
+    _, desc, _ = running_lab
+    dns = _service(desc, "public-dns", "dns", "udp")
+    out = _dig(f"@{dns['loopback_ip']}", "-p", str(dns["port"]), "MX", "xutonglin.com")
+    assert "status: NOERROR" in out
+    assert "xutonglin.com.\t\t3600\tIN\tMX\t10 mail.xutonglin.com." in out
+    flags = next(line for line in out.splitlines() if line.startswith(";; flags:"))
+    assert " aa" in flags and " ad" not in flags
+
+
+def test_dig_nxdomain_with_soa(running_lab):
+    _, desc, _ = running_lab
+    dns = _service(desc, "public-dns", "dns", "udp")
+    out = _dig(f"@{dns['loopback_ip']}", "-p", str(dns["port"]), "A", "nothing-here.xutonglin.com")
+    assert "status: NXDOMAIN" in out
+    authority = out.split(";; AUTHORITY SECTION:")[1]
+    assert "IN\tSOA\tns1.xutonglin.com. hostmaster.xutonglin.com." in authority
+
+
+def test_no_listener_outside_loopback(running_lab):
+    _, _, proc = running_lab
+    if not shutil.which("ss"):
+        pytest.skip("ss is not installed")
+    out = subprocess.run(["ss", "-ltnup"], capture_output=True, text=True, timeout=20).stdout
+    ours = [line for line in out.splitlines() if f"pid={proc.pid}," in line]
+    assert ours, "ss shows the lab's listeners"
+    for line in ours:
+        local = line.split()[4]
+        assert local.startswith("127."), line
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    blocker.bind(("127.78.0.1", 5353))  # the DNS server's address and port in this block
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "lab", "up", str(TOPOLOGY), "--state", str(tmp_path), "--loopback-base",
+             "127.78.0.0/16", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        blocker.close()
+    assert res.returncode == 1
+    assert "127.78.0.1:5353" in res.stderr and "Traceback" not in res.stderr
