@@ -1,0 +1,506 @@
+"""The on-premises Exchange transport as a sans-I/O state machine: queues, retries, DSNs, tracking.
+
+Theory of operation. :meth:`Transport.submit` routes each recipient (:func:`routing.next_hop`)
+and puts one item per (message, next hop) in that hop's queue. Events go in, commands come
+out (:meth:`Transport.pop_commands`, in order):
+
+- ``Persist`` first, so the driver spools the message before the 250 goes out;
+- a Ready queue starts an attempt: ``ResolveMx``/``ResolveHosts`` (connector queues, answered
+  by :meth:`resolution_result`), then ``Connect`` with every item of the queue in ONE session,
+  or ``DeliverLocal`` per item (mailbox queue); both answered by :meth:`delivery_result`;
+- a :class:`outcomes.Transient` puts the queue in Retry with Exchange's LastError and a
+  ``RequestWakeup(next retry)``; a :class:`outcomes.Permanent` bounces the recipients (NDR);
+- :meth:`wakeup` fires due retries, the delay DSN (4 h) and expiry (2 days);
+- every step lands in the message's :class:`Trace` and in ``Track`` events; ``Checkpoint``
+  and ``Release`` keep the spool in step (a message leaves it once every recipient is done).
+
+The transport never reads a clock: every event carries ``now`` (lab seconds).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import exchange_queue as C
+from lab.core.exchange import dsn as D
+from lab.core.exchange import outcomes as O
+from lab.core.exchange import queue_views as V
+from lab.core.exchange import routing as R
+from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueView, SubmitResult, TrackingEvent,
+                                             TransportSettings)
+from lab.core.exchange.send_connector import SendConnector
+from lab.core.trace import Step, Trace
+
+READY, ACTIVE, RETRY, SUSPENDED = "Ready", "Active", "Retry", "Suspended"
+_NS = uuid.UUID("9d7c3a52-6f0e-4e8e-b7f1-6c61622d6d73")
+
+
+@dataclass
+class _Queue:
+    number: int
+    hop: R.NextHop
+    status: str = READY
+    items: list[int] = field(default_factory=list)
+    busy: set[int] = field(default_factory=set)
+    last_error: str | None = None
+    failures: int = 0
+    first_retry: float | None = None
+    last_retry: float | None = None
+    next_retry: float | None = None
+    idle_since: float | None = None
+    attempt_failed: bool = False
+
+
+@dataclass
+class _Item:
+    id: int
+    internal_id: int
+    queue: int
+    recipients: list[tuple[str, str]]  # (original recipient, envelope recipient)
+    last_error: str | None = None
+    retry_count: int = 0
+
+
+class Transport:
+    """One Exchange server's transport. See the module docstring for the event/command contract.
+
+    Args:
+        server: the server (``name`` and ``fqdn`` attributes, e.g. ``ExchangeServer``).
+        org: a :class:`routing.Directory`, or an organization with ``accepted_domains``,
+            ``mailboxes`` and optionally ``remote_mailboxes``.
+        connectors: the organization's send connectors.
+        settings: timers and defaults.
+    """
+
+    def __init__(self, server: Any, org: Any, connectors: Sequence[SendConnector],
+                 settings: TransportSettings = TransportSettings()):
+        self.name = str(getattr(server, "name")).upper()
+        self.fqdn = str(getattr(server, "fqdn", "") or self.name.lower())
+        self.directory = org if isinstance(org, R.Directory) else R.Directory.build(
+            getattr(org, "accepted_domains", ()), getattr(org, "mailboxes", ()), getattr(org, "remote_mailboxes", ()))
+        self.connectors = {c.name: c for c in connectors}
+        self.settings = settings
+        self._messages: dict[int, QueuedMessage] = {}
+        self._traces: dict[int, Trace] = {}
+        self._queues: dict[int, _Queue] = {}
+        self._items: dict[int, _Item] = {}
+        self._out: list[O.Command] = []
+        self._next_internal = settings.first_internal_id
+        self._next_item = 1
+        self._next_queue = 1
+        self._requested: float | None = None
+        self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
+
+    # --- events in ----------------------------------------------------------------------------------------
+    def submit(self, msg: Any, now: float) -> SubmitResult:
+        """Accept a message (``MessageSink.submit``): queue it and emit ``Persist`` first.
+
+        Args:
+            msg: an accepted message (``mail_from``, ``rcpt_tos``, ``data``; see ``AcceptedMessageLike``).
+            now: lab seconds.
+        """
+        internal_id = self._take_internal_id()
+        data = bytes(msg.data)
+        message_id = str(getattr(msg, "message_id", "") or "") or str(D.original_headers(data).get("Message-ID", "") or "")
+        if not message_id:
+            message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{internal_id}')}@{self.fqdn}>"
+            data = f"Message-ID: {message_id}\r\n".encode() + data
+        record = QueuedMessage(internal_id, message_id, str(msg.mail_from or ""), tuple(msg.rcpt_tos), data,
+                               now, str(getattr(msg, "source", "SMTP") or "SMTP"),
+                               str(getattr(msg, "source_ip", "") or ""), str(getattr(msg, "connector", "") or ""),
+                               dsn_of=getattr(msg, "dsn_of", None))
+        self._out.append(O.Persist(record))
+        self._admit(record, now, "accepted")
+        self._settle(now)
+        return SubmitResult(message_id, internal_id)
+
+    def restore(self, record: QueuedMessage, now: float) -> None:
+        """Take back a spooled message after a restart (no ``Persist``, no RECEIVE event)."""
+        self._next_internal = max(self._next_internal, record.internal_id + 1)
+        self._admit(record, now, "reloaded from the spool")
+        self._settle(now)
+
+    def resolution_result(self, queue: str, result: Any, now: float) -> None:
+        """The answer to ``ResolveMx``/``ResolveHosts``: an ``MxResult`` (``error``, ``targets``)."""
+        q = self._queue(queue)
+        if q is None or not q.busy or q.hop.connector is None:
+            return
+        conn = self.connectors.get(q.hop.connector)
+        if conn is None:
+            busy, q.busy, q.status = list(q.busy), set(), READY
+            self._reroute(busy, now)
+            self._settle(now)
+            return
+        error = getattr(result, "error", None)
+        if error:
+            outcome = O.dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures, q.hop.next_hop_domain)
+            self._step_all(q, "fidelity §6", outcome.detail, now)
+            self._apply(q, outcome, list(q.busy), now)
+            self._settle(now)
+            return
+        targets = tuple(O.Endpoint(t.host, ip, conn.port) for t in result.targets for ip in t.addresses)
+        domain = conn.tls_domain or (q.hop.next_hop_domain if conn.dns_routing_enabled else None)
+        policy = O.TlsPolicy(conn.require_tls, conn.ignore_starttls, conn.tls_auth_level, domain,
+                             conn.tls_certificate_name)
+        envelopes = tuple(O.Envelope(i, self._messages[self._items[i].internal_id].mail_from,
+                                     tuple(e for _, e in self._items[i].recipients),
+                                     self._messages[self._items[i].internal_id].data) for i in sorted(q.busy))
+        self._step_all(q, "routing.resolve", f"targets {', '.join(str(t) for t in targets) or 'none'}", now)
+        self._out.append(O.Connect(self.identity(q), self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
+
+    def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
+        """The outcome of ``Connect`` (per envelope, or for the whole attempt) or ``DeliverLocal``."""
+        q = self._queue(queue)
+        if q is None:
+            return
+        ids = [i for i in (q.busy if items is None else items) if i in q.busy]
+        if ids:
+            self._apply(q, outcome, ids, now)
+        self._settle(now)
+
+    def wakeup(self, now: float) -> None:
+        """Lab time reached a requested wakeup: fire due retries, delay DSNs and expiries."""
+        if self._requested is not None and self._requested <= now:
+            self._requested = None
+        self._settle(now)
+
+    def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
+        """Retry-Queue: try a Retry queue now (with ``resubmit``, route its messages again)."""
+        q = self._queue(identity)
+        if q is None:
+            raise KeyError(identity)
+        if resubmit or q is self._unreachable:
+            self._reroute([i for i in q.items if i not in q.busy], now)
+        elif q.status == RETRY:
+            q.status, q.next_retry = READY, None
+        self._settle(now)
+
+    def suspend_queue(self, identity: str, now: float) -> None:
+        """Suspend-Queue."""
+        q = self._queue(identity)
+        if q is None:
+            raise KeyError(identity)
+        q.status = SUSPENDED
+        self._settle(now)
+
+    def resume_queue(self, identity: str, now: float) -> None:
+        """Resume-Queue."""
+        q = self._queue(identity)
+        if q is None:
+            raise KeyError(identity)
+        if q.status == SUSPENDED:
+            waiting = q.next_retry is not None and q.next_retry > now
+            q.status = ACTIVE if q.busy else (RETRY if waiting else READY)
+        self._settle(now)
+
+    def set_connectors(self, connectors: Sequence[SendConnector], now: float) -> None:
+        """The send connectors changed (New-/Set-/Remove-SendConnector): route waiting items again."""
+        self.connectors = {c.name: c for c in connectors}
+        waiting = [i for q in self._queues.values() if q.hop.delivery_type != R.TO_MAILBOX
+                   for i in q.items if i not in q.busy]
+        self._reroute(waiting, now)
+        self._settle(now)
+
+    # --- commands out, views ------------------------------------------------------------------------------
+    def pop_commands(self) -> list[O.Command]:
+        """Every command emitted since the last call, in order."""
+        out, self._out = self._out, []
+        return out
+
+    def identity(self, q: _Queue) -> str:
+        """``<Server>\\<n>``, or ``<Server>\\Unreachable``."""
+        return f"{self.name}\\Unreachable" if q is self._unreachable else f"{self.name}\\{q.number}"
+
+    def queues(self) -> tuple[QueueView, ...]:
+        """Get-Queue: Submission, the delivery queues and Unreachable."""
+        return V.queue_views(self)
+
+    def messages(self) -> tuple[MessageView, ...]:
+        """Get-Message: every queued item."""
+        return V.message_views(self)
+
+    def statistics(self) -> dict[str, int]:
+        """Counters for Get-Queue summaries and tests."""
+        return {"messages": len(self._messages), "items": len(self._items),
+                "queues": len([q for q in self._queues.values() if q.items]),
+                "retry_queues": len([q for q in self._queues.values() if q.status == RETRY]),
+                "unreachable": len(self._unreachable.items),
+                "active": sum(len(q.busy) for q in self._queues.values())}
+
+    def trace(self, internal_id: int) -> Trace | None:
+        """The trace of a message still held (tracking events carry finished ones)."""
+        return self._traces.get(internal_id)
+
+    # --- internals: admission and routing -----------------------------------------------------------------
+    def _take_internal_id(self) -> int:
+        self._next_internal += 1
+        return self._next_internal - 1
+
+    def _admit(self, record: QueuedMessage, now: float, how: str) -> None:
+        self._messages[record.internal_id] = record
+        trace = Trace(record.message_id).add(self.name, Step(
+            "transport.submit", f"{how}: from <{record.mail_from}> for {', '.join(record.pending)}", None, now))
+        self._traces[record.internal_id] = trace
+        if how == "accepted":
+            self._track("RECEIVE", record, record.recipients, now, source=record.source)
+        self._route(record, [(r, r) for r in record.pending], now)
+        self._finish_if_done(record.internal_id, now)
+
+    def _route(self, record: QueuedMessage, recipients: list[tuple[str, str]], now: float) -> None:
+        groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        hops: dict[tuple[str, str, str], R.NextHop] = {}
+        for original, _ in recipients:
+            decision = R.next_hop(self.directory, list(self.connectors.values()), original, self.name,
+                                  len(record.data))
+            hop: R.NextHop = decision.result
+            self._trace(record.internal_id, decision.steps(now))
+            if hop.failure is not None:
+                self._bounce(record.internal_id, [(original, hop.failure, None)], now)
+                continue
+            groups.setdefault(hop.key, []).append((original, hop.recipient))
+            hops[hop.key] = hop
+        for key, pairs in groups.items():
+            q = self._queue_for(hops[key], now)
+            item = _Item(self._next_item, record.internal_id, q.number, pairs)
+            self._next_item += 1
+            self._items[item.id] = item
+            q.items.append(item.id)
+            q.idle_since = None
+
+    def _queue_for(self, hop: R.NextHop, now: float) -> _Queue:
+        for q in self._queues.values():
+            if q.hop.key == hop.key:
+                return q
+        q = _Queue(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
+        if hop.delivery_type != R.UNREACHABLE:
+            self._next_queue += 1
+        self._queues[q.number] = q
+        return q
+
+    def _queue(self, identity: str) -> _Queue | None:
+        return next((q for q in self._queues.values() if self.identity(q).lower() == identity.lower()), None)
+
+    def _reroute(self, item_ids: list[int], now: float) -> None:
+        for item_id in item_ids:
+            item = self._items.pop(item_id)
+            self._queues[item.queue].items.remove(item_id)
+            self._route(self._messages[item.internal_id], item.recipients, now)
+
+    # --- internals: attempts and outcomes -----------------------------------------------------------------
+    def _start(self, q: _Queue, now: float) -> None:
+        q.busy = set(q.items)
+        q.status, q.attempt_failed = ACTIVE, False
+        identity = self.identity(q)
+        if q.hop.delivery_type == R.TO_MAILBOX:
+            for item_id in sorted(q.busy):
+                item = self._items[item_id]
+                self._out.append(O.DeliverLocal(identity, item_id, tuple(e for _, e in item.recipients),
+                                                self._messages[item.internal_id].data))
+            return
+        conn = self.connectors.get(q.hop.connector or "")
+        if conn is None or not conn.enabled:
+            q.busy = set()
+            q.status = READY
+            self._reroute(list(q.items), now)
+            return
+        if conn.dns_routing_enabled:
+            self._out.append(O.ResolveMx(identity, q.hop.next_hop_domain))
+        else:
+            self._out.append(O.ResolveHosts(identity, conn.smart_hosts))
+
+    def _apply(self, q: _Queue, outcome: O.Outcome, ids: list[int], now: float) -> None:
+        for item_id in ids:
+            q.busy.discard(item_id)
+            item = self._items[item_id]
+            if isinstance(outcome, O.Delivered):
+                refused = dict(outcome.refused)
+                for original, envelope in item.recipients:
+                    if envelope in refused:
+                        self._bounce(item.internal_id, [(original, refused[envelope], outcome.endpoint or None)], now)
+                delivered = [o for o, e in item.recipients if e not in refused]
+                self._delivered(q, item, delivered, outcome, now)
+                self._drop_item(q, item_id)
+            elif isinstance(outcome, O.Permanent):
+                self._trace(item.internal_id, [Step("transport.delivery", outcome.detail, outcome.reply.line(), now)])
+                self._bounce(item.internal_id, [(o, outcome.reply, outcome.remote) for o, _ in item.recipients], now)
+                self._drop_item(q, item_id)
+            else:
+                q.attempt_failed = True
+                item.last_error, item.retry_count = outcome.last_error.line(), item.retry_count + 1
+                self._trace(item.internal_id, [Step("transport.delivery", outcome.detail or "transient failure",
+                                                    item.last_error, now)])
+                self._track("DEFER", self._messages[item.internal_id], [o for o, _ in item.recipients], now,
+                            status=item.last_error, connector=q.hop.connector or "")
+                q.last_error = item.last_error
+        if not q.busy:
+            self._end_attempt(q, now)
+
+    def _end_attempt(self, q: _Queue, now: float) -> None:
+        if q.status == SUSPENDED:
+            return
+        if q.attempt_failed and q.items:
+            q.failures += 1
+            q.first_retry = q.first_retry if q.first_retry is not None else now
+            q.last_retry, q.next_retry = now, now + self.settings.retry_delay(q.failures)
+            q.status = RETRY
+        else:
+            if not q.attempt_failed:
+                q.failures, q.last_error, q.first_retry, q.next_retry = 0, None, None, None
+            q.status = READY
+        if not q.items:
+            q.idle_since = now
+
+    def _drop_item(self, q: _Queue, item_id: int) -> None:
+        item = self._items.pop(item_id)
+        q.items.remove(item_id)
+        self._finish_if_done(item.internal_id, None)
+
+    def _delivered(self, q: _Queue, item: _Item, recipients: list[str], outcome: O.Delivered, now: float) -> None:
+        if not recipients:
+            return
+        record = self._messages[item.internal_id]
+        local = q.hop.delivery_type == R.TO_MAILBOX
+        where = f"mailbox database {q.hop.next_hop_domain}" if local else f"{outcome.endpoint} ({outcome.reply})"
+        self._trace(item.internal_id, [Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}",
+                                            outcome.reply or None, now)])
+        self._track("DELIVER" if local else "SEND", record, recipients, now,
+                    source="STOREDRIVER" if local else "SMTP", status=outcome.reply or "250 2.0.0 OK",
+                    connector=q.hop.connector or "")
+        self._mark_done(item.internal_id, recipients)
+
+    def _mark_done(self, internal_id: int, recipients: Iterable[str]) -> None:
+        record = self._messages[internal_id]
+        done = record.done + tuple(r for r in recipients if r not in record.done)
+        self._messages[internal_id] = replace(record, done=done)
+
+    def _finish_if_done(self, internal_id: int, now: float | None) -> None:
+        record = self._messages.get(internal_id)
+        if record is None or any(i.internal_id == internal_id for i in self._items.values()):
+            if record is not None:
+                self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
+            return
+        self._messages.pop(internal_id)
+        self._traces.pop(internal_id, None)
+        self._out.append(O.Release(internal_id))
+
+    # --- internals: DSNs ----------------------------------------------------------------------------------
+    def _bounce(self, internal_id: int, failures: list[tuple[str, Reply, str | None]], now: float) -> None:
+        record = self._messages[internal_id]
+        recipients = [o for o, _, _ in failures]
+        status = tuple(r.line() for _, r, _ in failures)
+        self._trace(internal_id, [Step("transport.ndr", f"NDR for {', '.join(recipients)}", status[0], now)])
+        self._track("FAIL", record, recipients, now, status=status)
+        self._mark_done(internal_id, recipients)
+        self._generate_dsn(D.FAILED, record, [D.DsnRecipient(o, r, remote) for o, r, remote in failures], now)
+
+    def _generate_dsn(self, kind: str, record: QueuedMessage, recipients: list[D.DsnRecipient], now: float) -> None:
+        if not record.mail_from or record.source == "DSN":
+            self._trace(record.internal_id, [Step("transport.dsn", f"no {kind} DSN: null reverse path", None, now)])
+            return
+        dsn_id = self._take_internal_id()
+        message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/dsn/{dsn_id}')}@{self.fqdn}>"
+        data = D.build_dsn(kind, record.data, record.mail_from, recipients, self.fqdn,
+                           f"postmaster@{self.directory.default_domain or self.fqdn}",
+                           self.settings.at(now), message_id, self.settings.at(record.received_at))
+        dsn = QueuedMessage(dsn_id, message_id, "", (record.mail_from,), data, now, "DSN", dsn_of=record.internal_id)
+        self._out.append(O.Persist(dsn))
+        self._out.append(O.EmitDsn(kind, record.internal_id, dsn_id, tuple(r.address for r in recipients)))
+        self._track("DSN", dsn, dsn.recipients, now, source="DSN", reference=record.message_id)
+        self._admit(dsn, now, "generated")
+
+    # --- internals: timers --------------------------------------------------------------------------------
+    def _settle(self, now: float) -> None:
+        for _ in range(10_000):
+            if not self._fire_due(now):
+                break
+        self._schedule(now)
+
+    def _fire_due(self, now: float) -> bool:
+        fired = False
+        s = self.settings
+        for record in list(self._messages.values()):
+            if record.internal_id not in self._messages:
+                continue
+            waiting = [i for i in self._items.values() if i.internal_id == record.internal_id
+                       and i.id not in self._queues[i.queue].busy]
+            if waiting and now >= record.received_at + s.message_expiration_timeout:
+                for item in waiting:
+                    q = self._queues[item.queue]
+                    self._bounce(item.internal_id, [(o, self._expiry_reply(q, item), None) for o, _ in item.recipients],
+                                 now)
+                    self._drop_item(q, item.id)
+                fired = True
+            elif (waiting and s.delay_dsn_enabled and not record.delay_dsn_sent
+                  and now >= record.received_at + s.delay_notification_timeout):
+                self._messages[record.internal_id] = replace(record, delay_dsn_sent=True)
+                rcpts = [D.DsnRecipient(o, C.S400_4_4_7_MESSAGE_DELAYED) for i in waiting for o, _ in i.recipients]
+                self._trace(record.internal_id, [Step("transport.delay", "delay DSN to the sender",
+                                                      C.S400_4_4_7_MESSAGE_DELAYED.line(), now)])
+                self._generate_dsn(D.DELAYED, record, rcpts, now)
+                self._finish_if_done(record.internal_id, now)
+                fired = True
+        for q in list(self._queues.values()):
+            if q.status == RETRY and q.next_retry is not None and now >= q.next_retry:
+                q.status = READY
+            if q.status == READY and q.items and not q.busy and q is not self._unreachable:
+                self._start(q, now)
+                fired = True
+            if (not q.items and q is not self._unreachable and q.idle_since is not None and not q.busy
+                    and now >= q.idle_since + s.queue_max_idle_time):
+                del self._queues[q.number]
+        return fired
+
+    def _expiry_reply(self, q: _Queue, item: _Item) -> Reply:
+        if q is self._unreachable:
+            return C.S550_4_4_7_QUEUE_EXPIRED_UNREACHABLE.format(reason=str(C.NO_MATCHING_CONNECTOR))
+        if self.settings.expiry_with_last_error and item.last_error:
+            return C.S550_5_4_300_MESSAGE_EXPIRED.format(last_error=item.last_error)
+        return C.S550_4_4_7_QUEUE_EXPIRED
+
+    def _deadlines(self) -> Iterable[float]:
+        s = self.settings
+        for q in self._queues.values():
+            if q.status == RETRY and q.next_retry is not None:
+                yield q.next_retry
+            if not q.items and q.idle_since is not None and q is not self._unreachable:
+                yield q.idle_since + s.queue_max_idle_time
+        held = {i.internal_id for i in self._items.values()}
+        for record in self._messages.values():
+            if record.internal_id in held:
+                yield record.received_at + s.message_expiration_timeout
+                if s.delay_dsn_enabled and not record.delay_dsn_sent:
+                    yield record.received_at + s.delay_notification_timeout
+
+    def _schedule(self, now: float) -> None:
+        upcoming = [t for t in self._deadlines() if t > now]
+        if not upcoming:
+            return
+        at = min(upcoming)
+        if self._requested is None or at < self._requested or self._requested <= now:
+            self._requested = at
+            self._out.append(O.RequestWakeup(at))
+
+    # --- internals: trace and tracking --------------------------------------------------------------------
+    def _trace(self, internal_id: int, steps: Iterable[Step]) -> None:
+        trace = self._traces.get(internal_id)
+        if trace is None:
+            return
+        for step in steps:
+            trace = trace.add(self.name, step)
+        self._traces[internal_id] = trace
+
+    def _step_all(self, q: _Queue, rule: str, detail: str, now: float) -> None:
+        for item_id in q.busy:
+            self._trace(self._items[item_id].internal_id, [Step(rule, detail, None, now)])
+
+    def _track(self, event_id: str, record: QueuedMessage, recipients: Sequence[str], now: float,
+               source: str = "SMTP", status: str | tuple[str, ...] = (), connector: str = "",
+               reference: str = "") -> None:
+        statuses = (status,) if isinstance(status, str) else tuple(status)
+        trace = self._traces.get(record.internal_id, Trace(record.message_id))
+        self._out.append(O.Track(TrackingEvent(
+            now, event_id, source, self.name, record.internal_id, record.message_id, record.mail_from,
+            tuple(recipients), statuses, connector, D.subject_of(record.data), len(record.data), reference, trace)))
+

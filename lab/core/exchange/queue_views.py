@@ -1,0 +1,50 @@
+"""Get-Queue and Get-Message views of a :class:`lab.core.exchange.queue.Transport` (fidelity §2.2).
+
+Read-only: these functions turn the transport's internal queue state into the frozen
+:class:`QueueView` / :class:`MessageView` records the console renders.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from lab.core.catalogue import exchange_queue as C
+from lab.core.exchange import dsn as D
+from lab.core.exchange import routing as R
+from lab.core.exchange.queue_records import MessageView, QueueView
+
+READY, ACTIVE, RETRY, SUSPENDED = "Ready", "Active", "Retry", "Suspended"
+
+
+def queue_views(t: Any) -> tuple[QueueView, ...]:
+    """Submission (always empty: routing is immediate), each delivery queue, then Unreachable if it holds mail."""
+    views = [QueueView(f"{t.name}\\Submission", "Undefined", "Submission", str(C.NULL_GUID), READY, 0,
+                       next_hop_category="Internal")]
+    unreachable = t._unreachable
+    for q in sorted(t._queues.values(), key=lambda x: (x is unreachable, x.number)):
+        if q is unreachable and not q.items:
+            continue
+        conn = t.connectors.get(q.hop.connector or "")
+        internal = q.hop.delivery_type in (R.TO_MAILBOX, R.UNREACHABLE)
+        last_error = str(C.NO_MATCHING_CONNECTOR) if q is unreachable else q.last_error
+        views.append(QueueView(t.identity(q), q.hop.delivery_type, q.hop.next_hop_domain,
+                               conn.guid if conn else str(C.NULL_GUID), q.status, len(q.items), last_error,
+                               q.failures, q.last_retry, q.next_retry, q.first_retry,
+                               conn.tls_domain if conn else None, "Internal" if internal else "External"))
+    return tuple(views)
+
+
+def message_views(t: Any) -> tuple[MessageView, ...]:
+    """Every queued item as Get-Message shows it; identity ``<Server>\\<Queue>\\<n>``."""
+    views = []
+    for item in sorted(t._items.values(), key=lambda i: i.id):
+        q, rec = t._queues[item.queue], t._messages[item.internal_id]
+        status = ACTIVE if item.id in q.busy else (RETRY if item.last_error else READY)
+        status = SUSPENDED if q.status == SUSPENDED else status
+        last_error = str(C.NO_MATCHING_CONNECTOR) if q is t._unreachable else item.last_error
+        views.append(MessageView(f"{t.identity(q)}\\{item.id}", t.identity(q), rec.mail_from, status,
+                                 len(rec.data), D.subject_of(rec.data), rec.message_id, rec.received_at,
+                                 rec.received_at + t.settings.message_expiration_timeout, last_error,
+                                 item.retry_count, tuple(o for o, _ in item.recipients),
+                                 "DSN" if rec.source == "DSN" else f"SMTP:{rec.connector}".rstrip(":"),
+                                 rec.source_ip))
+    return tuple(views)
