@@ -133,6 +133,11 @@ BOOLEAN_ONLY = Message(
     "numbers, such as $True, $False, 1 or 0.",
     source="PowerShell ExtendedTypeSystem.resx InvalidCastExceptionBoolean",
 )
+ENUM_NO_MATCH = Message(
+    "Unable to match the identifier name {value} to a valid enumerator name. Specify one of the following "
+    "enumerator names and try again:\n{names}",
+    source=".NET Enum.Parse via PowerShell LanguagePrimitives (EnumCannotParse)",
+)
 INPUT_STRING_FORMAT = Message("Input string was not in a correct format.", source=".NET FormatException")
 METHOD_NOT_FOUND = Message(
     "Method invocation failed because [{type_name}] does not contain a method named '{name}'.", source=_PARSER

@@ -1,0 +1,493 @@
+"""The lab console's PowerShell evaluator: runs a parsed line against a cmdlet registry.
+
+Pure: no I/O, no clock. The host passes its callbacks in :class:`HostCallbacks` (the lab
+clock for ``Get-Date``, a credential prompt for ``Get-Credential``, the server name shown
+as ``PSComputerName`` in errors of remote Exchange cmdlets).
+
+Theory of operation for :meth:`Shell.run`:
+
+1. parse the whole input; a parse error runs nothing;
+2. pre-flight: resolve every command and bind every argument whose value is known before
+   running (literals); an unknown command or a binding error runs nothing of the line;
+3. run the statements in order. A cmdlet error is reported and the next record or statement
+   goes on (as in PowerShell); a binding error found only at run time (a variable's value
+   of the wrong type) stops its statement.
+
+Variables persist across :meth:`Shell.run` calls.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from lab.console import ps_ast as ast
+from lab.console import ps_errors
+from lab.console.format import FormattedOutput, render_default
+from lab.console.parser import ParseError, parse
+from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, to_string, truthy,
+                                   type_name)
+from lab.console.registry import UNKNOWN, Arg, BindingError, Cmdlet, CmdletError, Invocation, Registry, bind, convert
+from lab.core.catalogue import console as msg
+
+__all__ = ["HostCallbacks", "RunResult", "Shell", "ScriptBlockValue"]
+
+
+@dataclass(frozen=True)
+class HostCallbacks:
+    """What the host provides to the pure shell.
+
+    Attributes:
+        now: the lab clock (local time of the lab) for ``Get-Date``.
+        read_credential: ``(user_name, message) -> (user_name, password)``; None means the
+            console cannot prompt (``Get-Credential`` then fails like a non-interactive shell).
+        computer_name: the Exchange server of the remote session (``+ PSComputerName``).
+    """
+
+    now: Callable[[], dt.datetime] = lambda: dt.datetime(2026, 1, 1)
+    read_credential: Callable[[str | None, str | None], tuple[str, str]] | None = None
+    computer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one :meth:`Shell.run`.
+
+    Attributes:
+        output_text: everything the console prints, errors included, in order.
+        objects: the records that reached the end of the pipelines.
+        errors: each error record's text (also part of ``output_text``).
+        changed: a cmdlet reported that it changed the lab.
+    """
+
+    output_text: str
+    objects: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    changed: bool = False
+
+
+@dataclass(frozen=True)
+class ScriptBlockValue:
+    """A ``{ ... }`` value; Where-Object / ForEach-Object run it with ``$_`` set."""
+
+    node: ast.ScriptBlock
+
+    def __str__(self) -> str:
+        return self.node.text
+
+
+class _StatementAborted(Exception):
+    """The current statement stopped after its error was reported."""
+
+
+@dataclass
+class _Output:
+    chunks: list[str] = field(default_factory=list)
+    objects: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    changed: bool = False
+
+    def error(self, text: str) -> None:
+        self.errors.append(text)
+        self.chunks.append(text + "\n")
+
+
+class Shell:
+    """A console session: a registry, host callbacks and the session's variables."""
+
+    def __init__(self, registry: Registry, host_callbacks: HostCallbacks | None = None):
+        from lab.console.ps_builtins import builtin_registry
+
+        self.registry = registry
+        self.builtins = builtin_registry()
+        self.host = host_callbacks or HostCallbacks()
+        self.variables: dict[str, Any] = {}
+        self._source = ""
+        self._out = _Output()
+        self._dollar_under: list[Any] = []
+
+    # -- public -----------------------------------------------------------------------------
+    def run(self, text: str) -> RunResult:
+        """Run one console input (one or more lines) and report what the console shows."""
+        self._source = text
+        self._out = out = _Output()
+        try:
+            script = parse(text)
+        except ParseError as error:
+            out.error(ps_errors.parse_error(text, error.text, error.error_id, error.start, error.end))
+            return self._result()
+        try:
+            self._preflight(script.statements)
+        except _StatementAborted:
+            return self._result()
+        for statement in script.statements:
+            try:
+                objects = list(self._run_statement(statement))
+            except _StatementAborted:
+                continue
+            self._emit(objects)
+        return self._result()
+
+    def resolve(self, name: str) -> Cmdlet | None:
+        """The command ``name`` names: the registry's first, then the built-ins."""
+        return self.registry.resolve(name) or self.builtins.resolve(name)
+
+    def invoke_block(self, block: ScriptBlockValue, current: Any) -> list[Any]:
+        """Run a script block with ``$_`` bound to ``current``; return its output."""
+        self._dollar_under.append(current)
+        try:
+            return self._run_statements(block.node.statements)
+        finally:
+            self._dollar_under.pop()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _result(self) -> RunResult:
+        out = self._out
+        return RunResult("".join(out.chunks), out.objects, out.errors, out.changed)
+
+    def _emit(self, objects: list[Any]) -> None:
+        for obj in objects:
+            self._out.objects.extend(obj.records if isinstance(obj, FormattedOutput) else [obj])
+        text = render_default(objects)
+        if text:
+            self._out.chunks.append(text)
+
+    def _fail_runtime(self, error: PSRuntimeError, span: ast.Span) -> None:
+        self._out.error(ps_errors.local_error(self._source, span, error.text, category=error.category,
+                                              reason=error.reason, error_id=error.error_id))
+        raise _StatementAborted
+
+    def _fail_binding(self, error: BindingError, command: Cmdlet | None, node: ast.Command) -> None:
+        activity = command.name if command else node.name
+        error_id = command.qualified_error_id(error.error_id) if command else error.error_id
+        self._out.error(ps_errors.local_error(
+            self._source, error.span or node.span, error.text, command=node.name, category=error.category,
+            activity=activity, reason=error.reason, error_id=error_id))
+        raise _StatementAborted
+
+    def _not_found(self, node: ast.Command) -> None:
+        self._out.error(ps_errors.local_error(
+            self._source, node.name_span, msg.COMMAND_NOT_FOUND.format(name=node.name), command=node.name,
+            category="ObjectNotFound", reason="CommandNotFoundException", error_id="CommandNotFoundException",
+            target=node.name))
+        raise _StatementAborted
+
+    # -- pre-flight -------------------------------------------------------------------------
+    def _preflight(self, statements: tuple[ast.Statement, ...]) -> None:
+        for node, piped in _commands(statements):
+            command = self.resolve(node.name)
+            if command is None:
+                self._not_found(node)
+            assert command is not None
+            if command.native:
+                continue
+            args, partial = self._arguments(node, static=True)
+            try:
+                bind(command, args, partial=partial, expects_input=piped)
+            except BindingError as error:
+                self._fail_binding(error, command, node)
+
+    def _arguments(self, node: ast.Command, static: bool) -> tuple[list[Arg], bool]:
+        """Evaluate a command's elements into binder arguments (splats expanded)."""
+        value = _static_value if static else self._eval
+        args: list[Arg] = []
+        partial = False
+        for element in node.elements:
+            if isinstance(element, ast.CommandParameter):
+                has_value = element.argument is not None
+                argument = value(element.argument) if element.argument is not None else None
+                span = element.argument.span if element.argument is not None else None
+                name_span = (element.span[0], element.span[0] + len(element.text.rstrip(":")))
+                args.append(Arg(argument, span, element.name, has_value, name_span))
+            elif isinstance(element, ast.Splat):
+                if static:
+                    partial = True
+                    continue
+                args.extend(self._splat(element))
+            else:
+                args.append(Arg(value(element), element.span))
+        return args, partial
+
+    def _splat(self, element: ast.Splat) -> list[Arg]:
+        splatted = self.variables.get(element.name.lower())
+        if isinstance(splatted, dict):
+            return [Arg(v, element.span, to_string(k), True, element.span) for k, v in splatted.items()]
+        if isinstance(splatted, list):
+            return [Arg(v, element.span) for v in splatted]
+        return [] if splatted is None else [Arg(splatted, element.span)]
+
+    # -- statements ---------------------------------------------------------------------------
+    def _run_statements(self, statements: tuple[ast.Statement, ...]) -> list[Any]:
+        found: list[Any] = []
+        for statement in statements:
+            found.extend(self._run_statement(statement))
+        return found
+
+    def _run_statement(self, statement: ast.Statement) -> Iterator[Any]:
+        if isinstance(statement, ast.Assignment):
+            self._assign(statement)
+            return iter(())
+        objects: list[Any] | None = None
+        for index, element in enumerate(statement.elements):
+            if isinstance(element, ast.Command):
+                objects = self._invoke(element, objects if index else None)
+            else:
+                objects = _enumerate(self._eval(element))
+        return iter(objects or [])
+
+    def _assign(self, statement: ast.Assignment) -> None:
+        values = self._run_statements((statement.value,))
+        value = _collapse(values, statement.value)
+        target = statement.target
+        if isinstance(target, ast.Variable):
+            self.variables[target.name.lower()] = value
+            return
+        holder = self._eval(target.target)
+        if isinstance(holder, dict):
+            key = next((k for k in holder if to_string(k).lower() == target.name.lower()), target.name)
+            holder[key] = value
+        else:
+            self._fail_runtime(PSRuntimeError(msg.INVALID_LEFT_HAND_SIDE, "InvalidLeftHandSide"), target.span)
+
+    def _invoke(self, node: ast.Command, piped: list[Any] | None) -> list[Any]:
+        command = self.resolve(node.name)
+        if command is None:
+            self._not_found(node)
+        assert command is not None
+        if command.native:
+            raw = [self._native_arg(e) for e in node.elements]
+            return self._call(command, node, Invocation(command.name, args=raw, input=piped or []))
+        args, _ = self._arguments(node, static=False)
+        try:
+            params, common = bind(command, args, expects_input=piped is not None)
+        except BindingError as error:
+            self._fail_binding(error, command, node)
+        if piped is None or command.collect_input:
+            return self._call(command, node, Invocation(command.name, params, common, input=piped or []))
+        output: list[Any] = []
+        target = next((p for p in command.params if p.pipeline and p.name not in params), None)
+        for record in piped:
+            if target is None:
+                error = BindingError(msg.INPUT_OBJECT_NOT_BOUND, "InputObjectNotBound", node.span)
+                self._report(command, node, CmdletError(error.text, "InvalidArgument", to_string(record),
+                                                        "InputObjectNotBound", "ParameterBindingException",
+                                                        type_name(record).split(".")[-1]), common, local=True)
+                continue
+            try:
+                value = convert(target, record, None)
+            except BindingError as error:
+                self._fail_binding(error, command, node)
+            inv = Invocation(command.name, {**params, target.name: value}, common, input=[record])
+            output.extend(self._call(command, node, inv))
+        return output
+
+    def _native_arg(self, element: ast.CommandElement) -> str:
+        if isinstance(element, ast.CommandParameter):
+            suffix = to_string(self._eval(element.argument)) if element.argument is not None else ""
+            return element.text + suffix
+        if isinstance(element, ast.Splat):
+            return " ".join(a.value if isinstance(a.value, str) else to_string(a.value) for a in self._splat(element))
+        value = self._eval(element)
+        return ",".join(to_string(v) for v in value) if isinstance(value, list) else to_string(value)
+
+    def _call(self, command: Cmdlet, node: ast.Command, inv: Invocation) -> list[Any]:
+        inv.host, inv.shell = self.host, self
+        try:
+            result = command.fn(inv)
+            output = _enumerate_result(result)
+        except CmdletError as error:
+            self._flush_messages(inv)
+            self._report(command, node, error, inv.common)
+            if inv.common.get("ErrorAction") == "Stop":
+                raise _StatementAborted from None
+            return []
+        except PSRuntimeError as error:
+            self._flush_messages(inv)
+            self._fail_runtime(error, node.span)
+        self._flush_messages(inv)
+        self._out.changed = self._out.changed or inv.changed
+        return output
+
+    def _flush_messages(self, inv: Invocation) -> None:
+        self._out.chunks.extend(m + "\n" for m in inv.messages)
+        self._out.changed = self._out.changed or inv.changed
+        inv.messages.clear()
+
+    def _report(self, command: Cmdlet, node: ast.Command, error: CmdletError, common: dict[str, Any],
+                local: bool = False) -> None:
+        if common.get("ErrorAction") in ("SilentlyContinue", "Ignore"):
+            return
+        error_id = command.qualified_error_id(error.error_id)
+        if command.remote and not local:
+            text = ps_errors.remote_error(error.message, category=error.category, activity=command.name,
+                                          reason=error.reason, error_id=error_id, target=error.target,
+                                          target_type=error.target_type, computer=self.host.computer_name)
+        else:
+            text = ps_errors.local_error(self._source, node.span, error.message, command=node.name,
+                                         category=error.category, activity=command.name, reason=error.reason,
+                                         error_id=error_id, target=error.target, target_type=error.target_type)
+        self._out.error(text)
+
+    # -- expressions --------------------------------------------------------------------------
+    def _eval(self, node: Any) -> Any:
+        try:
+            return self._eval_node(node)
+        except PSRuntimeError as error:
+            self._fail_runtime(error, node.span)
+
+    def _eval_node(self, node: Any) -> Any:
+        if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
+            return node.value
+        if isinstance(node, ast.ExpandableString):
+            return "".join(p if isinstance(p, str) else to_string(self._eval(p)) for p in node.parts)
+        if isinstance(node, ast.Variable):
+            return self._variable(node.name)
+        if isinstance(node, ast.SubExpression):
+            return _collapse(self._run_statements(node.statements), None)
+        if isinstance(node, ast.ArrayExpression):
+            return list(self._run_statements(node.statements))
+        if isinstance(node, ast.ParenExpression):
+            inner = node.pipeline
+            if isinstance(inner, ast.Assignment):
+                self._assign(inner)
+                return self._eval(inner.target)
+            return _collapse(list(self._run_statement(inner)), inner)
+        if isinstance(node, ast.HashLiteral):
+            return {to_string(self._eval(k)): _collapse(self._run_statements((v,)), v) for k, v in node.entries}
+        if isinstance(node, ast.ArrayLiteral):
+            return [self._eval(item) for item in node.items]
+        if isinstance(node, ast.BinaryOp):
+            return self._binary(node)
+        if isinstance(node, ast.UnaryOp):
+            value = self._eval(node.operand)
+            if node.op in ("-not", "!"):
+                return not truthy(value)
+            return arithmetic("-", 0, value) if node.op == "-" else arithmetic("+", 0, value)
+        if isinstance(node, ast.MemberAccess):
+            return get_member(self._eval(node.target), node.name)
+        if isinstance(node, ast.MethodCall):
+            from lab.console.ps_builtins import call_method
+
+            return call_method(self._eval(node.target), node.name, [self._eval(a) for a in node.arguments])
+        if isinstance(node, ast.IndexExpression):
+            return _index(self._eval(node.target), self._eval(node.index))
+        if isinstance(node, ast.ScriptBlock):
+            return ScriptBlockValue(node)
+        raise TypeError(f"not an expression: {node!r}")
+
+    def _variable(self, name: str) -> Any:
+        lowered = name.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+        if lowered == "null":
+            return None
+        if lowered in ("_", "psitem"):
+            return self._dollar_under[-1] if self._dollar_under else None
+        return self.variables.get(lowered)
+
+    def _binary(self, node: ast.BinaryOp) -> Any:
+        op = node.op
+        left = self._eval(node.left)
+        if op == "-and":
+            return truthy(left) and truthy(self._eval(node.right))
+        if op == "-or":
+            return truthy(left) or truthy(self._eval(node.right))
+        right = self._eval(node.right)
+        if op == "-xor":
+            return truthy(left) != truthy(right)
+        if op in ("+", "-", "*", "/", "%"):
+            return arithmetic(op, left, right)
+        if op == "-join":
+            return to_string(right).join(to_string(v) for v in _enumerate(left))
+        if op == "-f":
+            values = right if isinstance(right, list) else [right]
+            return re.sub(r"\{(\d+)\}", lambda m: to_string(values[int(m.group(1))])
+                          if int(m.group(1)) < len(values) else m.group(), to_string(left))
+        if op in ("-replace", "-ireplace", "-creplace"):
+            pattern, replacement = (right + [""])[:2] if isinstance(right, list) else (right, "")
+            flags = 0 if op == "-creplace" else re.IGNORECASE
+            return re.sub(to_string(pattern), re.sub(r"\$(\d)", r"\\\1", to_string(replacement)),
+                          to_string(left), flags=flags)
+        return compare(op, left, right)
+
+
+def _commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
+    """Every command in the statements (outside script blocks), with 'receives pipeline input'."""
+
+    def walk(node: Any) -> Iterator[tuple[ast.Command, bool]]:
+        if isinstance(node, ast.ScriptBlock):
+            return
+        if isinstance(node, ast.Pipeline):
+            for index, element in enumerate(node.elements):
+                if isinstance(element, ast.Command):
+                    yield element, index > 0
+                yield from walk(element)
+            return
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                yield from walk(item)
+            return
+        if hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                yield from walk(getattr(node, name))
+
+    yield from walk(statements)
+
+
+def _static_value(node: Any) -> Any:
+    """A literal's value without running anything; :data:`UNKNOWN` otherwise."""
+    if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
+        return node.value
+    if isinstance(node, ast.ExpandableString) and all(isinstance(p, str) for p in node.parts):
+        return "".join(node.parts)  # type: ignore[arg-type]
+    if isinstance(node, ast.Variable) and node.name.lower() in ("true", "false", "null"):
+        return {"true": True, "false": False, "null": None}[node.name.lower()]
+    if isinstance(node, ast.ArrayLiteral):
+        items = [_static_value(i) for i in node.items]
+        return UNKNOWN if any(i is UNKNOWN for i in items) else items
+    return UNKNOWN
+
+
+def _enumerate(value: Any) -> list[Any]:
+    """What a value sends down the pipeline: arrays are unrolled, ``$null`` is one null."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _enumerate_result(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)) or (hasattr(result, "__iter__") and hasattr(result, "__next__")):
+        return list(result)
+    return [result]
+
+
+def _collapse(values: list[Any], statement: Any) -> Any:
+    """Pipeline output as a value: nothing -> None, one -> itself, more -> an array."""
+    del statement
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _index(target: Any, index: Any) -> Any:
+    if target is None:
+        raise PSRuntimeError(msg.NULL_ARRAY, "NullArray")
+    if isinstance(target, dict):
+        key = to_string(index).lower()
+        return next((v for k, v in target.items() if to_string(k).lower() == key), None)
+    if isinstance(target, (list, tuple, str)):
+        if isinstance(index, list):
+            return [_index(target, i) for i in index]
+        try:
+            position = int(index)
+        except (TypeError, ValueError):
+            return None
+        return target[position] if -len(target) <= position < len(target) else None
+    if isinstance(index, int) and index in (0, -1):
+        return target
+    raise PSRuntimeError(msg.CANNOT_INDEX, "CannotIndex", type_name=type_name(target))

@@ -1,0 +1,162 @@
+"""Plain-text Format-List / Format-Table rendering and the console's default output.
+
+Records expose properties through :func:`lab.console.ps_values.properties`; an object may
+also define ``ps_default_table() -> list[str]`` (the columns of its default table view).
+Values are rendered by :func:`lab.console.ps_values.display`: arrays as ``{a, b}``,
+booleans ``True``/``False``, ``None`` blank. Exchange-specific value texts (``{SMTP:*;1}``,
+``36 MB (37,748,736 bytes)``) come from the records themselves.
+
+Default output follows PowerShell's rule: a record with a default table view, or with at
+most four properties, renders as a table; otherwise as a list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from lab.console.ps_values import display, is_scalar, like, properties, to_string
+
+
+@dataclass(frozen=True)
+class FormattedOutput:
+    """What Format-List / Format-Table emit: text for the console, the records it shows."""
+
+    text: str
+    records: list[Any] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def expand_properties(record: Any, patterns: Sequence[str] | None) -> list[str]:
+    """Property names of ``record`` matching ``patterns`` (wildcards; ``*`` = all), in order."""
+    names = [name for name, _ in properties(record)]
+    if not patterns:
+        return names
+    chosen: list[str] = []
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            chosen += [n for n in names if like(n, pattern) and n not in chosen]
+        else:
+            exact = next((n for n in names if n.lower() == pattern.lower()), pattern)
+            if exact not in chosen:
+                chosen.append(exact)
+    return chosen
+
+
+def value_of(record: Any, name: str) -> Any:
+    """The value of property ``name`` (case-insensitive); None when absent."""
+    lowered = name.lower()
+    for key, value in properties(record):
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:
+    """Format-List: ``Name : value`` lines, names padded, a blank line around each record."""
+    blocks: list[str] = []
+    for record in records:
+        if is_scalar(record):
+            blocks.append(display(record))
+            continue
+        names = expand_properties(record, patterns)
+        if not names:
+            continue
+        width = max(len(n) for n in names)
+        lines: list[str] = []
+        for name in names:
+            text = display(value_of(record, name)).split("\n")
+            lines.append(f"{name.ljust(width)} : {text[0]}".rstrip())
+            lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
+        blocks.append("\n".join(lines))
+    if not blocks:
+        return ""
+    return "\n" + "\n\n".join(blocks) + "\n\n"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def table_columns(record: Any) -> list[str]:
+    """The default columns of ``record``'s table view."""
+    if hasattr(record, "ps_default_table"):
+        return list(record.ps_default_table())
+    return [name for name, _ in properties(record)]
+
+
+def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, autosize: bool = False) -> str:
+    """Format-Table: headers, ``----`` underlines as long as each header, widths from content.
+
+    ``autosize`` is accepted for fidelity; plain-text tables are always sized to content.
+    """
+    rows_source = [r for r in records if not is_scalar(r)]
+    scalars = [r for r in records if is_scalar(r)]
+    if not rows_source:
+        return "".join(display(s) + "\n" for s in scalars)
+    columns = expand_properties(rows_source[0], patterns) if patterns else table_columns(rows_source[0])
+    cells = [[display(value_of(r, c)).replace("\r", "").replace("\n", " ") for c in columns] for r in rows_source]
+    numeric = [
+        all(_is_number(value_of(r, c)) for r in rows_source if value_of(r, c) is not None)
+        and any(value_of(r, c) is not None for r in rows_source)
+        for c in columns
+    ]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        return " ".join(parts).rstrip()
+
+    out = [line(columns), line(["-" * len(c) for c in columns])] + [line(row) for row in cells]
+    return "\n" + "\n".join(out) + "\n\n"
+
+
+def _shape(obj: Any) -> tuple[Any, ...]:
+    if isinstance(obj, FormattedOutput) or is_scalar(obj):
+        return ("scalar", id(obj))
+    return (type(obj), tuple(n for n, _ in properties(obj)))
+
+
+def _long_date(value: dt.datetime) -> str:
+    hour = value.hour % 12 or 12
+    return (f"{value:%A}, {value:%B} {value.day}, {value.year} "
+            f"{hour}:{value:%M:%S} {'AM' if value.hour < 12 else 'PM'}")
+
+
+def render_default(objects: Sequence[Any]) -> str:
+    """Out-Default: what the console prints for objects that reach the end of a pipeline."""
+    out: list[str] = []
+    group: list[Any] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        first = group[0]
+        if isinstance(first, dict):
+            rows = [{"Name": k, "Value": v} for d in group for k, v in d.items()]
+            out.append(format_table(rows))
+        elif hasattr(first, "ps_default_table") or len(properties(first)) <= 4:
+            out.append(format_table(group))
+        else:
+            out.append(format_list(group))
+        group.clear()
+
+    for obj in objects:
+        if isinstance(obj, FormattedOutput):
+            flush()
+            out.append(obj.text)
+        elif isinstance(obj, dt.datetime):
+            flush()
+            out.append("\n" + _long_date(obj) + "\n\n")
+        elif is_scalar(obj):
+            flush()
+            if obj is not None:
+                out.append(to_string(obj) + "\n")
+        else:
+            if group and _shape(group[0]) != _shape(obj):
+                flush()
+            group.append(obj)
+    flush()
+    return "".join(out)
