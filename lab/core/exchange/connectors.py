@@ -185,7 +185,7 @@ class ReceiveConnector:
     enabled: bool = ps("Enabled", parse_bool, default=True)
     tls_domain_capabilities: tuple[str, ...] = ps("TlsDomainCapabilities", _capabilities, default=())
     extended_rights: tuple[ExtendedRight, ...] = ps("ExtendedRights", _extended_rights, default=())
-    usage: str | None = ps("Usage", enum(USAGES), default=None)
+    usage: str | None = ps("Usage", lambda v, p: None if v is None else choice(v, USAGES, p), default=None)
     protocol_logging_level: str = ps("ProtocolLoggingLevel", enum(LOGGING_LEVELS), default="None")
     comment: str | None = ps("Comment", parse_optional_text, default=None)
     enable_auth_gssapi: bool = ps("EnableAuthGSSAPI", parse_bool, default=False)
