@@ -131,7 +131,7 @@ def strip_organization_headers(content: bytes) -> bytes:
         dropping = line.lower().startswith(ORG_HEADER_PREFIX.encode())
         if not dropping:
             kept.append(line)
-    return b"".join(kept) + sep + body
+    return b"".join(kept).rstrip(b"\r\n") + sep + body
 
 
 def organization_headers(*, authenticated: bool, auth_source: str) -> str:

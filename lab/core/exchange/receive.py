@@ -312,6 +312,8 @@ def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
 
 def reply_lines(reply: Reply) -> tuple[str, ...]:
     """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines)."""
+    if not reply.text and not reply.enhanced:
+        return (f"{reply.code} ",)
     texts = reply.line()[4:].split("\n") if "\n" in reply.text else None
     if texts is None:
         return (reply.line(),)
