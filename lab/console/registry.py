@@ -363,6 +363,12 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
     return {k: v for k, v in bound.items() if k not in _COMMON_NAMES}, common
 
 
+def _element_type_name(name: str | None) -> str | None:
+    if name and name.endswith("[]"):
+        return name[:-2]
+    return name
+
+
 def _check_not_empty(param: Param, value: Any) -> None:
     if value is None:
         raise BindingError(msg.NULL_NOT_ALLOWED, "ParameterArgumentValidationErrorNullNotAllowed", None,
@@ -386,7 +392,7 @@ def convert(param: Param, value: Any, span: Span | None) -> Any:
     if param.is_list:
         items = list(value) if isinstance(value, (list, tuple)) else [value]
         element = Param(param.name, param.element_type, enum=param.enum, convert=param.convert,
-                        type_name=(param.type_name or "")[:-2] or None)
+                        type_name=_element_type_name(param.type_name))
         return [convert(element, item, span) for item in items]
     if isinstance(value, (list, tuple)) and param.type is not object:
         if len(value) == 1:
