@@ -215,3 +215,22 @@ def test_openssl_s_client_starttls(tls_ctx):
     assert "250-AUTH NTLM LOGIN" in lines and "250-STARTTLS" not in lines
     assert "221 2.0.0 Service closing transmission channel" in lines
     assert "CN=mail1.office26.com" in err.replace(" = ", "=")
+
+
+def test_idle_timeout_sends_451_then_closes():
+    async def run():
+        listener = await start_smtp_listener(
+            "127.0.0.1", 0, host=SERVER, org=ORG, connectors=CONNECTORS, virtual_ip="192.168.0.10", virtual_port=25,
+            resolve_peer=lambda ip: ("erp", "192.168.0.3"), clock_now=lambda: NOW, sink=MemorySink(),
+            tls_context_for=lambda conn: None, idle_timeout=0.3)
+        try:
+            reader, writer = await asyncio.open_connection(*listener.address)
+            data = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            return data.decode().splitlines()
+        finally:
+            await listener.close()
+
+    lines = asyncio.run(run())
+    assert lines[0].startswith("220 mail1.office26.com Microsoft ESMTP MAIL Service ready at")
+    assert lines[1:] == ["451 4.7.0 Timeout waiting for client input"]
