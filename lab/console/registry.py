@@ -409,6 +409,8 @@ def convert(param: Param, value: Any, span: Span | None) -> Any:
     if param.enum:
         if value is None:
             return None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(param.enum):
+            return param.enum[value]  # enumerations declared in value order (ActionPreference 0 = SilentlyContinue)
         text = to_string(value).strip()
         for name in param.enum:
             if name.lower() == text.lower():
