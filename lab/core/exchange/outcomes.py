@@ -30,12 +30,14 @@ class Delivered:
     Attributes:
         reply: the remote's final reply line (``250 2.6.0 ...``), or ``""`` for a mailbox.
         endpoint: ``ip:port`` it went to (``""`` for a mailbox).
-        refused: recipients the remote refused at RCPT while others were accepted: ``(address, reply)``.
+        refused: recipients the remote refused for good (5xx at RCPT) while others were accepted.
+        deferred: recipients refused for now (4xx at RCPT): they stay queued with the reply as LastError.
     """
 
     reply: str = ""
     endpoint: str = ""
     refused: tuple[tuple[str, Reply], ...] = ()
+    deferred: tuple[tuple[str, Reply], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,3 +290,18 @@ def certificate_not_found(name: str) -> Transient:
 def connection_dropped(reason: str) -> Transient:
     """The session broke after it was established (``421 4.4.2 Connection dropped due to <reason>``)."""
     return Transient(C.S421_4_4_2_CONNECTION_DROPPED.format(reason=reason), f"connection dropped: {reason}")
+
+
+def expiry_reply(unreachable: bool, last_error: str | None, with_last_error: bool = False) -> Reply:
+    """The NDR reply of a message that reached MessageExpirationTimeout (fidelity §2.1).
+
+    Args:
+        unreachable: it expired in the Unreachable queue.
+        last_error: its last error, if any.
+        with_last_error: use the Exchange 2016 CU13+ form ``550 5.4.300 Message expired -> <last error>``.
+    """
+    if unreachable:
+        return C.S550_4_4_7_QUEUE_EXPIRED_UNREACHABLE.format(reason=str(C.NO_MATCHING_CONNECTOR))
+    if with_last_error and last_error:
+        return C.S550_5_4_300_MESSAGE_EXPIRED.format(last_error=last_error)
+    return C.S550_4_4_7_QUEUE_EXPIRED

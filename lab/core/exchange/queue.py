@@ -19,7 +19,7 @@ The transport never reads a clock: every event carries ``now`` (lab seconds).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from lab.core.catalogue import Reply
@@ -30,37 +30,12 @@ from lab.core.exchange import queue_views as V
 from lab.core.exchange import routing as R
 from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueView, SubmitResult, TrackingEvent,
                                              TransportSettings)
+from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
 from lab.core.trace import Step, Trace
 
-READY, ACTIVE, RETRY, SUSPENDED = "Ready", "Active", "Retry", "Suspended"
+__all__ = ["ACTIVE", "READY", "RETRY", "SUSPENDED", "Transport"]
 _NS = uuid.UUID("9d7c3a52-6f0e-4e8e-b7f1-6c61622d6d73")
-
-
-@dataclass
-class _Queue:
-    number: int
-    hop: R.NextHop
-    status: str = READY
-    items: list[int] = field(default_factory=list)
-    busy: set[int] = field(default_factory=set)
-    last_error: str | None = None
-    failures: int = 0
-    first_retry: float | None = None
-    last_retry: float | None = None
-    next_retry: float | None = None
-    idle_since: float | None = None
-    attempt_failed: bool = False
-
-
-@dataclass
-class _Item:
-    id: int
-    internal_id: int
-    queue: int
-    recipients: list[tuple[str, str]]  # (original recipient, envelope recipient)
-    last_error: str | None = None
-    retry_count: int = 0
 
 
 class Transport:
@@ -84,7 +59,7 @@ class Transport:
         self.settings = settings
         self._messages: dict[int, QueuedMessage] = {}
         self._traces: dict[int, Trace] = {}
-        self._queues: dict[int, _Queue] = {}
+        self._queues: dict[int, QueueState] = {}
         self._items: dict[int, _Item] = {}
         self._out: list[O.Command] = []
         self._next_internal = settings.first_internal_id
@@ -168,32 +143,26 @@ class Transport:
 
     def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
         """Retry-Queue: try a Retry queue now (with ``resubmit``, route its messages again)."""
-        q = self._queue(identity)
-        if q is None:
-            raise KeyError(identity)
+        q = self._queue_or_raise(identity)
         if resubmit or q is self._unreachable:
             self._reroute([i for i in q.items if i not in q.busy], now)
         elif q.status == RETRY:
             q.status, q.next_retry = READY, None
         self._settle(now)
 
-    def suspend_queue(self, identity: str, now: float) -> None:
-        """Suspend-Queue."""
-        q = self._queue(identity)
-        if q is None:
-            raise KeyError(identity)
-        q.status = SUSPENDED
+    def suspend_queue(self, identity: str, now: float, suspend: bool = True) -> None:
+        """Suspend-Queue (``suspend=False``: Resume-Queue, back to Retry if its NextRetryTime is ahead)."""
+        q = self._queue_or_raise(identity)
+        if suspend:
+            q.status = SUSPENDED
+        elif q.status == SUSPENDED:
+            waiting = q.next_retry is not None and q.next_retry > now
+            q.status = ACTIVE if q.busy else (RETRY if waiting else READY)
         self._settle(now)
 
     def resume_queue(self, identity: str, now: float) -> None:
         """Resume-Queue."""
-        q = self._queue(identity)
-        if q is None:
-            raise KeyError(identity)
-        if q.status == SUSPENDED:
-            waiting = q.next_retry is not None and q.next_retry > now
-            q.status = ACTIVE if q.busy else (RETRY if waiting else READY)
-        self._settle(now)
+        self.suspend_queue(identity, now, suspend=False)
 
     def set_connectors(self, connectors: Sequence[SendConnector], now: float) -> None:
         """The send connectors changed (New-/Set-/Remove-SendConnector): route waiting items again."""
@@ -209,7 +178,7 @@ class Transport:
         out, self._out = self._out, []
         return out
 
-    def identity(self, q: _Queue) -> str:
+    def identity(self, q: QueueState) -> str:
         """``<Server>\\<n>``, or ``<Server>\\Unreachable``."""
         return f"{self.name}\\Unreachable" if q is self._unreachable else f"{self.name}\\{q.number}"
 
@@ -223,11 +192,7 @@ class Transport:
 
     def statistics(self) -> dict[str, int]:
         """Counters for Get-Queue summaries and tests."""
-        return {"messages": len(self._messages), "items": len(self._items),
-                "queues": len([q for q in self._queues.values() if q.items]),
-                "retry_queues": len([q for q in self._queues.values() if q.status == RETRY]),
-                "unreachable": len(self._unreachable.items),
-                "active": sum(len(q.busy) for q in self._queues.values())}
+        return V.statistics(self)
 
     def trace(self, internal_id: int) -> Trace | None:
         """The trace of a message still held (tracking events carry finished ones)."""
@@ -246,7 +211,7 @@ class Transport:
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
         self._route(record, [(r, r) for r in record.pending], now)
-        self._finish_if_done(record.internal_id, now)
+        self._finish_if_done(record.internal_id)
 
     def _route(self, record: QueuedMessage, recipients: list[tuple[str, str]], now: float) -> None:
         groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
@@ -263,24 +228,30 @@ class Transport:
             hops[hop.key] = hop
         for key, pairs in groups.items():
             q = self._queue_for(hops[key], now)
-            item = _Item(self._next_item, record.internal_id, q.number, pairs)
+            item = ItemState(self._next_item, record.internal_id, q.number, pairs)
             self._next_item += 1
             self._items[item.id] = item
             q.items.append(item.id)
             q.idle_since = None
 
-    def _queue_for(self, hop: R.NextHop, now: float) -> _Queue:
+    def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
         for q in self._queues.values():
             if q.hop.key == hop.key:
                 return q
-        q = _Queue(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
+        q = QueueState(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q
         return q
 
-    def _queue(self, identity: str) -> _Queue | None:
+    def _queue(self, identity: str) -> QueueState | None:
         return next((q for q in self._queues.values() if self.identity(q).lower() == identity.lower()), None)
+
+    def _queue_or_raise(self, identity: str) -> QueueState:
+        q = self._queue(identity)
+        if q is None:
+            raise KeyError(identity)
+        return q
 
     def _reroute(self, item_ids: list[int], now: float) -> None:
         for item_id in item_ids:
@@ -289,7 +260,7 @@ class Transport:
             self._route(self._messages[item.internal_id], item.recipients, now)
 
     # --- internals: attempts and outcomes -----------------------------------------------------------------
-    def _start(self, q: _Queue, now: float) -> None:
+    def _start(self, q: QueueState, now: float) -> None:
         q.busy = set(q.items)
         q.status, q.attempt_failed = ACTIVE, False
         identity = self.identity(q)
@@ -310,17 +281,20 @@ class Transport:
         else:
             self._out.append(O.ResolveHosts(identity, conn.smart_hosts))
 
-    def _apply(self, q: _Queue, outcome: O.Outcome, ids: list[int], now: float) -> None:
+    def _apply(self, q: QueueState, outcome: O.Outcome, ids: list[int], now: float) -> None:
         for item_id in ids:
             q.busy.discard(item_id)
             item = self._items[item_id]
             if isinstance(outcome, O.Delivered):
-                refused = dict(outcome.refused)
+                refused, deferred = dict(outcome.refused), dict(outcome.deferred)
                 for original, envelope in item.recipients:
                     if envelope in refused:
                         self._bounce(item.internal_id, [(original, refused[envelope], outcome.endpoint or None)], now)
-                delivered = [o for o, e in item.recipients if e not in refused]
-                self._delivered(q, item, delivered, outcome, now)
+                self._delivered(q, item, [o for o, e in item.recipients if e not in refused and e not in deferred],
+                                outcome, now)
+                later = [(o, e) for o, e in item.recipients if e in deferred]
+                if later:
+                    self._defer_part(q, item, later, deferred[later[0][1]], now)
                 self._drop_item(q, item_id)
             elif isinstance(outcome, O.Permanent):
                 self._trace(item.internal_id, [Step("transport.delivery", outcome.detail, outcome.reply.line(), now)])
@@ -337,7 +311,18 @@ class Transport:
         if not q.busy:
             self._end_attempt(q, now)
 
-    def _end_attempt(self, q: _Queue, now: float) -> None:
+    def _defer_part(self, q: QueueState, item: ItemState, pairs: list[tuple[str, str]], reply: Reply, now: float) -> None:
+        """Recipients refused with a 4xx while others were taken: a new item keeps them queued."""
+        last_error = O.failover(reply).last_error.line()
+        part = ItemState(self._next_item, item.internal_id, q.number, pairs, last_error, item.retry_count + 1)
+        self._next_item += 1
+        self._items[part.id] = part
+        q.items.append(part.id)
+        q.attempt_failed, q.last_error = True, last_error
+        self._trace(item.internal_id, [Step("transport.delivery", f"deferred {', '.join(o for o, _ in pairs)}",
+                                            last_error, now)])
+
+    def _end_attempt(self, q: QueueState, now: float) -> None:
         if q.status == SUSPENDED:
             return
         if q.attempt_failed and q.items:
@@ -352,12 +337,12 @@ class Transport:
         if not q.items:
             q.idle_since = now
 
-    def _drop_item(self, q: _Queue, item_id: int) -> None:
+    def _drop_item(self, q: QueueState, item_id: int) -> None:
         item = self._items.pop(item_id)
         q.items.remove(item_id)
-        self._finish_if_done(item.internal_id, None)
+        self._finish_if_done(item.internal_id)
 
-    def _delivered(self, q: _Queue, item: _Item, recipients: list[str], outcome: O.Delivered, now: float) -> None:
+    def _delivered(self, q: QueueState, item: ItemState, recipients: list[str], outcome: O.Delivered, now: float) -> None:
         if not recipients:
             return
         record = self._messages[item.internal_id]
@@ -375,7 +360,7 @@ class Transport:
         done = record.done + tuple(r for r in recipients if r not in record.done)
         self._messages[internal_id] = replace(record, done=done)
 
-    def _finish_if_done(self, internal_id: int, now: float | None) -> None:
+    def _finish_if_done(self, internal_id: int) -> None:
         record = self._messages.get(internal_id)
         if record is None or any(i.internal_id == internal_id for i in self._items.values()):
             if record is not None:
@@ -428,7 +413,7 @@ class Transport:
             if waiting and now >= record.received_at + s.message_expiration_timeout:
                 for item in waiting:
                     q = self._queues[item.queue]
-                    self._bounce(item.internal_id, [(o, self._expiry_reply(q, item), None) for o, _ in item.recipients],
+                    self._bounce(item.internal_id, [(o, O.expiry_reply(q is self._unreachable, item.last_error, self.settings.expiry_with_last_error), None) for o, _ in item.recipients],
                                  now)
                     self._drop_item(q, item.id)
                 fired = True
@@ -439,7 +424,7 @@ class Transport:
                 self._trace(record.internal_id, [Step("transport.delay", "delay DSN to the sender",
                                                       C.S400_4_4_7_MESSAGE_DELAYED.line(), now)])
                 self._generate_dsn(D.DELAYED, record, rcpts, now)
-                self._finish_if_done(record.internal_id, now)
+                self._finish_if_done(record.internal_id)
                 fired = True
         for q in list(self._queues.values()):
             if q.status == RETRY and q.next_retry is not None and now >= q.next_retry:
@@ -451,13 +436,6 @@ class Transport:
                     and now >= q.idle_since + s.queue_max_idle_time):
                 del self._queues[q.number]
         return fired
-
-    def _expiry_reply(self, q: _Queue, item: _Item) -> Reply:
-        if q is self._unreachable:
-            return C.S550_4_4_7_QUEUE_EXPIRED_UNREACHABLE.format(reason=str(C.NO_MATCHING_CONNECTOR))
-        if self.settings.expiry_with_last_error and item.last_error:
-            return C.S550_5_4_300_MESSAGE_EXPIRED.format(last_error=item.last_error)
-        return C.S550_4_4_7_QUEUE_EXPIRED
 
     def _deadlines(self) -> Iterable[float]:
         s = self.settings
@@ -491,7 +469,7 @@ class Transport:
             trace = trace.add(self.name, step)
         self._traces[internal_id] = trace
 
-    def _step_all(self, q: _Queue, rule: str, detail: str, now: float) -> None:
+    def _step_all(self, q: QueueState, rule: str, detail: str, now: float) -> None:
         for item_id in q.busy:
             self._trace(self._items[item_id].internal_id, [Step(rule, detail, None, now)])
 

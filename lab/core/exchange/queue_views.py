@@ -1,10 +1,12 @@
-"""Get-Queue and Get-Message views of a :class:`lab.core.exchange.queue.Transport` (fidelity §2.2).
+"""Queue state of a :class:`lab.core.exchange.queue.Transport` and its Get-Queue / Get-Message views (fidelity §2.2).
 
-Read-only: these functions turn the transport's internal queue state into the frozen
-:class:`QueueView` / :class:`MessageView` records the console renders.
+:class:`QueueState` and :class:`ItemState` are the transport's own mutable bookkeeping; the
+functions below turn them into the frozen :class:`QueueView` / :class:`MessageView` records the
+console renders.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from lab.core.catalogue import exchange_queue as C
@@ -13,6 +15,36 @@ from lab.core.exchange import routing as R
 from lab.core.exchange.queue_records import MessageView, QueueView
 
 READY, ACTIVE, RETRY, SUSPENDED = "Ready", "Active", "Retry", "Suspended"
+
+
+@dataclass
+class QueueState:
+    """One delivery queue's mutable state inside the transport (not for callers to change)."""
+
+    number: int
+    hop: R.NextHop
+    status: str = READY
+    items: list[int] = field(default_factory=list)
+    busy: set[int] = field(default_factory=set)
+    last_error: str | None = None
+    failures: int = 0
+    first_retry: float | None = None
+    last_retry: float | None = None
+    next_retry: float | None = None
+    idle_since: float | None = None
+    attempt_failed: bool = False
+
+
+@dataclass
+class ItemState:
+    """One (message, next hop) entry of a queue (mutable, owned by the transport)."""
+
+    id: int
+    internal_id: int
+    queue: int
+    recipients: list[tuple[str, str]]  # (original recipient, envelope recipient)
+    last_error: str | None = None
+    retry_count: int = 0
 
 
 def queue_views(t: Any) -> tuple[QueueView, ...]:
@@ -48,3 +80,12 @@ def message_views(t: Any) -> tuple[MessageView, ...]:
                                  "DSN" if rec.source == "DSN" else f"SMTP:{rec.connector}".rstrip(":"),
                                  rec.source_ip))
     return tuple(views)
+
+
+def statistics(t: Any) -> dict[str, int]:
+    """Counters: messages held, queue items, non-empty queues, queues in Retry, unreachable items, in flight."""
+    queues = list(t._queues.values())
+    return {"messages": len(t._messages), "items": len(t._items),
+            "queues": len([q for q in queues if q.items]),
+            "retry_queues": len([q for q in queues if q.status == RETRY]),
+            "unreachable": len(t._unreachable.items), "active": sum(len(q.busy) for q in queues)}
