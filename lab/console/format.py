@@ -150,7 +150,7 @@ def render_default(objects: Sequence[Any]) -> str:
         elif isinstance(obj, dt.datetime):
             flush()
             out.append("\n" + _long_date(obj) + "\n\n")
-        elif is_scalar(obj):
+        elif is_scalar(obj) or not properties(obj):
             flush()
             if obj is not None:
                 out.append(to_string(obj) + "\n")

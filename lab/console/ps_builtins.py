@@ -33,9 +33,6 @@ class SecureString:
         """The protected text (for the host's own use, never printed)."""
         return self._plain
 
-    def ps_properties(self) -> list[tuple[str, Any]]:
-        return [("Length", len(self._plain))]
-
     def __str__(self) -> str:
         return self.ps_type_name
 

@@ -336,8 +336,9 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
             bound[param.name] = convert(param, args[i].value, args[i].span)
             i += 1
     own = [p for p in command.params]
-    slots = sorted((p for p in own if p.position is not None and p.name not in bound), key=lambda p: p.position)
     rest = next((p for p in own if p.remaining and p.name not in bound), None)
+    slots = sorted((p for p in own if p.position is not None and p.name not in bound and p is not rest),
+                   key=lambda p: p.position)
     leftovers: list[Any] = []
     for arg in positional:
         if slots:
