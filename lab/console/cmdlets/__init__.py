@@ -1,0 +1,18 @@
+"""The lab's cmdlets: Exchange on-premises, Exchange Online, DnsServer and lab tools.
+
+:func:`build_registry` returns a :class:`~lab.console.registry.Registry` whose cmdlets are
+bound to one :class:`~lab.console.host.ConsoleHost`.
+"""
+from __future__ import annotations
+
+from lab.console.host import ConsoleHost
+from lab.console.registry import Registry
+
+
+def build_registry(host: ConsoleHost) -> Registry:
+    """Every lab cmdlet, bound to ``host``."""
+    from lab.console.cmdlets import exchange_connectors
+    registry = Registry()
+    for module in (exchange_connectors,):
+        module.register(registry, host)
+    return registry

@@ -1,0 +1,290 @@
+"""Get/Set/New/Remove-ReceiveConnector, Get/Set/New/Remove-SendConnector, Add/Get-ADPermission.
+
+Everything here is configuration: each cmdlet reads ``host.world``, validates every value with
+the Exchange model (:mod:`lab.core.exchange.connectors`, :mod:`lab.core.exchange.send_connector`)
+and only then assigns the new world.
+"""
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any
+
+from lab.console import records as R
+from lab.console.cmdlets._common import Errors, add, changed, domain_controller, identity_text, matching
+from lab.console.host import ConsoleHost
+from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Registry
+from lab.core.catalogue import cmdlets as M
+from lab.core.errors import ConfigError
+from lab.core.exchange.connectors import (
+    EXTENDED_RIGHTS, PERMISSION_GROUP_RIGHTS, USAGES, ExtendedRight, ReceiveConnector,
+    apply_receive_connector_overrides)
+from lab.core.exchange.model import build, parse_bool
+from lab.core.exchange.send_connector import PROPERTIES as SEND_PROPERTIES
+from lab.core.exchange.send_connector import SendConnector
+from lab.core.world import ServerState, World
+
+_RC_FIELDS = {f.metadata["ps"]: f for f in fields(ReceiveConnector) if "ps" in f.metadata}
+_RC_SETTABLE = [n for n in _RC_FIELDS if n not in ("Server", "ExtendedRights", "Usage")]
+_SC_SETTABLE = [n for n in SEND_PROPERTIES if n != "Name"]
+_BOOL_SEND = {"DNSRoutingEnabled", "RequireTLS", "IgnoreSTARTTLS", "CloudServicesMailEnabled", "Enabled"}
+
+
+def _rc_params(names: list[str]) -> list[Param]:
+    return [Param(n, bool if _RC_FIELDS[n].metadata["parse"] is parse_bool else ANY) for n in names]
+
+
+def _sc_params(names: list[str]) -> list[Param]:
+    return [Param(n, bool if n in _BOOL_SEND else ANY) for n in names]
+
+
+# --- receive connectors --------------------------------------------------------------------
+def _org_servers(host: ConsoleHost) -> list[ServerState]:
+    world = host.world
+    org = world.server(host.session.server).org
+    return [s for s in world.servers.values() if s.org == org]
+
+
+def find_receive_connectors(host: ConsoleHost, identity: str | None, server: str | None = None
+                            ) -> list[tuple[ServerState, ReceiveConnector]]:
+    """Receive connectors an identity names: ``Name`` or ``SERVER\\Name`` (wildcards allowed).
+
+    Without an identity: the connectors of ``server`` (default: the shell's own server).
+    """
+    servers = _org_servers(host)
+    if identity is None:
+        wanted = (server or host.world.server(host.session.server).server.name).lower()
+        return [(s, c) for s in servers if s.server.name.lower() == wanted for c in s.receive_connectors]
+    if "\\" in identity:
+        srv_pat, _, name_pat = identity.partition("\\")
+        servers = matching(servers, srv_pat, lambda s: s.server.name, lambda s: s.node)
+    else:
+        name_pat = identity
+        if server:
+            servers = [s for s in servers if s.server.name.lower() == server.lower()]
+    return [(s, c) for s in servers for c in matching(s.receive_connectors, name_pat, lambda c: c.name)]
+
+
+def _rc_record(s: ServerState, c: ReceiveConnector) -> R.ExRecord:
+    return R.receive_connector(c, s.server, s.node)
+
+
+def _replace_rc(world: World, state: ServerState, old: ReceiveConnector | None, new: ReceiveConnector | None,
+                errors: Errors, task: str) -> World:
+    conns = [c for c in state.receive_connectors if c is not old]
+    if new is not None:
+        index = state.receive_connectors.index(old) if old is not None else len(conns)
+        conns.insert(index, new)
+    try:
+        apply_receive_connector_overrides(conns, [], "ReceiveConnector")
+    except ConfigError:
+        raise errors.make(M.RECEIVE_CONNECTOR_NOT_UNIQUE.text, M.DATA_VALIDATION_REASON, task,
+                          "InvalidOperation") from None
+    return world.with_server(replace(state, receive_connectors=tuple(conns)))
+
+
+def _changes(inv: Invocation, names: list[str]) -> dict[str, Any]:
+    return {n: inv.params[n] for n in names if n in inv.params}
+
+
+def register(registry: Registry, host: ConsoleHost) -> None:
+    """Register the connector and permission cmdlets, bound to ``host``."""
+    errors = Errors(host)
+
+    def get_rc(inv: Invocation) -> list[R.ExRecord]:
+        ident = inv.params.get("Identity")
+        text = identity_text(ident) if ident is not None else None
+        found = find_receive_connectors(host, text, inv.params.get("Server"))
+        if text is not None and not found:
+            raise errors.not_found(text, "GetReceiveConnector", host.world.server(host.session.server).org)
+        return [_rc_record(s, c) for s, c in found]
+
+    def one_rc(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
+        text = identity_text(inv.params["Identity"])
+        org = host.world.server(host.session.server).org
+        return errors.one(find_receive_connectors(host, text), text, task, org)
+
+    def set_rc(inv: Invocation) -> None:
+        state, conn = one_rc(inv, "SetReceiveConnector")
+        current = {f.name: getattr(conn, f.name) for f in fields(conn)}
+        try:
+            new = build(ReceiveConnector, _changes(inv, _RC_SETTABLE), conn.name, defaults=current).validated(conn.name)
+        except ConfigError as e:
+            raise errors.invalid(e, "SetReceiveConnector") from None
+        world = _replace_rc(host.world, state, conn, new, errors, "SetReceiveConnector")
+        if inv.should_process(f'Setting Receive connector "{state.server.name}\\{conn.name}".'):
+            changed(inv, host, world)
+
+    def new_rc(inv: Invocation) -> R.ExRecord:
+        task = "NewReceiveConnector"
+        usages = [u for u in USAGES if inv.params.get(u)]
+        if "Usage" in inv.params:
+            usages.append(inv.params["Usage"])
+        if len(usages) > 1:
+            raise CmdletError(M.USAGE_ONE_OF.text, "InvalidArgument", "", "AmbiguousParameterSet",
+                              "ParameterBindingException")
+        usage = usages[0] if usages else "Custom"
+        server_name = inv.params.get("Server") or host.world.server(host.session.server).server.name
+        state = next((s for s in _org_servers(host) if s.server.name.lower() == str(server_name).lower()
+                      or s.node == str(server_name).lower()), None)
+        if state is None:
+            raise errors.not_found(str(server_name), task, host.world.server(host.session.server).org)
+        name = inv.params["Name"]
+        if any(c.name.lower() == name.lower() for c in state.receive_connectors):
+            dn = (f"CN={name},CN=SMTP Receive Connectors,CN=Protocols,CN={state.server.name},CN=Servers,"
+                  "CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,"
+                  f"CN={state.org},CN=Microsoft Exchange,CN=Services,CN=Configuration")
+            dc = domain_controller(host.world, state.org)
+            raise errors.make(M.ALREADY_EXISTS.format(dc=dc, dn=dn), M.ALREADY_EXISTS_REASON, task,
+                              "WriteError")
+        override = {"Name": name, "Usage": usage, **_changes(inv, [n for n in _RC_SETTABLE if n != "Name"])}
+        if usage == "Custom" and "Bindings" not in override:
+            raise errors.make(M.CUSTOM_NEEDS_BINDINGS.text, M.ARGUMENT_REASON, task, "InvalidArgument")
+        try:
+            conns = apply_receive_connector_overrides(state.receive_connectors, [override], task)
+        except ConfigError as e:
+            if "same binding" in e.message:
+                raise errors.make(M.RECEIVE_CONNECTOR_NOT_UNIQUE.text, M.DATA_VALIDATION_REASON, task,
+                                  "InvalidOperation") from None
+            raise errors.invalid(e, task) from None
+        new = conns[-1]
+        if inv.should_process(f'Creating Receive connector "{state.server.name}\\{name}".'):
+            changed(inv, host, host.world.with_server(replace(state, receive_connectors=conns)))
+        return _rc_record(state, new)
+
+    def remove_rc(inv: Invocation) -> None:
+        state, conn = one_rc(inv, "RemoveReceiveConnector")
+        world = _replace_rc(host.world, state, conn, None, errors, "RemoveReceiveConnector")
+        if inv.should_process(f'Removing Receive connector "{state.server.name}\\{conn.name}".'):
+            changed(inv, host, world)
+
+    # --- AD permissions on receive connectors ----------------------------------------------
+    def rc_for_permission(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
+        text = identity_text(inv.params["Identity"])
+        found = find_receive_connectors(host, text)
+        if not found:
+            raise errors.make(M.COULDNT_FIND_OBJECT.format(identity=text), M.NOT_FOUND_REASON, task)
+        if len(found) > 1:
+            raise errors.ambiguous(text, task)
+        return found[0]
+
+    def add_ad_permission(inv: Invocation) -> list[R.ExRecord]:
+        task = "AddADPermission"
+        state, conn = rc_for_permission(inv, task)
+        user = str(inv.params.get("User") or "").strip()
+        rights_in = inv.params.get("ExtendedRights") or []
+        rights = []
+        for right in rights_in:
+            match = next((r for r in EXTENDED_RIGHTS if r.lower() == str(right).strip().lower()), None)
+            if match is None:
+                raise errors.make(M.UNKNOWN_EXTENDED_RIGHT.format(right=right), M.ARGUMENT_REASON, task,
+                                  "InvalidArgument")
+            rights.append(match)
+        if not user:
+            raise errors.make(M.UNKNOWN_USER.format(user=user), M.NOT_FOUND_REASON, task)
+        known = {p.lower(): p for p, _ in PERMISSION_GROUP_RIGHTS.values()}
+        user = known.get(user.lower(), user)
+        grant = ExtendedRight(user=user, rights=tuple(rights))
+        new = replace(conn, extended_rights=conn.extended_rights + (grant,))
+        world = host.world.with_server(replace(state, receive_connectors=tuple(
+            new if c is conn else c for c in state.receive_connectors)))
+        identity = f"{state.server.name}\\{conn.name}"
+        if inv.should_process(f'Adding Active Directory permission "{identity}".'):
+            changed(inv, host, world)
+        return [R.ad_permission(identity, user, [r]) for r in rights]
+
+    def get_ad_permission(inv: Invocation) -> list[R.ExRecord]:
+        state, conn = rc_for_permission(inv, "GetADPermission")
+        identity = f"{state.server.name}\\{conn.name}"
+        out = []
+        for group in conn.permission_groups:
+            if group in PERMISSION_GROUP_RIGHTS:
+                principal, rights = PERMISSION_GROUP_RIGHTS[group]
+                out += [R.ad_permission(identity, principal, [r]) for r in sorted(rights)]
+        out += [R.ad_permission(identity, g.user, [r]) for g in conn.extended_rights for r in g.rights]
+        user = inv.params.get("User")
+        return [r for r in out if user is None or str(r.get("User")).lower() == str(user).lower()]
+
+    # --- send connectors -----------------------------------------------------------------
+    def org_state():
+        return host.world.org_of(host.session.server)
+
+    def find_sc(text: str | None) -> list[SendConnector]:
+        conns = list(org_state().send_connectors)
+        return conns if text is None else matching(conns, text, lambda c: c.name)
+
+    def get_sc(inv: Invocation) -> list[R.ExRecord]:
+        ident = inv.params.get("Identity")
+        text = identity_text(ident) if ident is not None else None
+        found = find_sc(text)
+        if text is not None and not found:
+            raise errors.not_found(text, "GetSendConnector", org_state().name)
+        return [R.send_connector(c) for c in found]
+
+    def _with_sc(old: SendConnector | None, new: SendConnector | None) -> World:
+        state = org_state()
+        conns = [c for c in state.send_connectors if c is not old]
+        if new is not None:
+            conns.insert(state.send_connectors.index(old) if old is not None else len(conns), new)
+        return host.world.with_org(replace(state, send_connectors=tuple(conns)))
+
+    def set_sc(inv: Invocation) -> None:
+        task = "SetSendConnector"
+        text = identity_text(inv.params["Identity"])
+        conn = errors.one(find_sc(text), text, task, org_state().name)
+        mapping = {**conn.to_mapping(), **_changes(inv, _SC_SETTABLE)}
+        try:
+            new = SendConnector.from_mapping(mapping, conn.name)
+        except ConfigError as e:
+            raise errors.invalid(e, task) from None
+        if inv.should_process(f'Setting send connector "{conn.name}".'):
+            changed(inv, host, _with_sc(conn, new))
+
+    def new_sc(inv: Invocation) -> R.ExRecord:
+        task = "NewSendConnector"
+        name = inv.params["Name"]
+        if find_sc(name) and not any(ch in name for ch in "*?["):
+            raise errors.make(M.ALREADY_EXISTS.format(dc=domain_controller(host.world, org_state().name),
+                                                      dn=f"CN={name},CN=Connections,CN=Exchange Routing Group"
+                                                         " (DWBGZMFD01QNBJR),CN=Routing Groups"),
+                              M.ALREADY_EXISTS_REASON, task, "WriteError")
+        mapping = {"Name": name, **_changes(inv, _SC_SETTABLE)}
+        for usage in ("Custom", "Internal", "Internet", "Partner"):
+            if inv.params.get(usage):
+                mapping["Usage"] = usage
+        mapping.setdefault("SourceTransportServers", [host.world.server(host.session.server).server.name])
+        if "SmartHosts" in mapping and "DNSRoutingEnabled" not in inv.params:
+            mapping["DNSRoutingEnabled"] = False
+        try:
+            new = SendConnector.from_mapping(mapping, name)
+        except ConfigError as e:
+            raise errors.invalid(e, task) from None
+        if inv.should_process(f'Creating send connector "{name}".'):
+            changed(inv, host, _with_sc(None, new))
+        return R.send_connector(new)
+
+    def remove_sc(inv: Invocation) -> None:
+        task = "RemoveSendConnector"
+        text = identity_text(inv.params["Identity"])
+        conn = errors.one(find_sc(text), text, task, org_state().name)
+        if inv.should_process(f'Removing send connector "{conn.name}".'):
+            changed(inv, host, _with_sc(conn, None))
+
+    identity = Param("Identity", ANY, position=0, pipeline=True)
+    must = Param("Identity", ANY, position=0, pipeline=True, mandatory=True)
+    add(registry, "Get-ReceiveConnector", get_rc, [identity, Param("Server")])
+    add(registry, "Set-ReceiveConnector", set_rc, [must, *_rc_params(_RC_SETTABLE)])
+    add(registry, "New-ReceiveConnector", new_rc,
+        [Param("Name", mandatory=True, position=0), Param("Server"), Param("Usage", enum=USAGES),
+         *[Param(u, SWITCH) for u in USAGES], *_rc_params([n for n in _RC_SETTABLE if n != "Name"])])
+    add(registry, "Remove-ReceiveConnector", remove_rc, [must])
+    add(registry, "Add-ADPermission", add_ad_permission,
+        [must, Param("User", mandatory=True), Param("ExtendedRights", list[str]),
+         Param("AccessRights", list[str])])
+    add(registry, "Get-ADPermission", get_ad_permission, [must, Param("User")])
+    add(registry, "Get-SendConnector", get_sc, [identity])
+    add(registry, "Set-SendConnector", set_sc, [must, *_sc_params(_SC_SETTABLE)])
+    add(registry, "New-SendConnector", new_sc,
+        [Param("Name", mandatory=True, position=0), *[Param(u, SWITCH) for u in ("Custom", "Internal", "Internet",
+                                                                                 "Partner")],
+         *_sc_params([n for n in _SC_SETTABLE if n != "Usage"])])
+    add(registry, "Remove-SendConnector", remove_sc, [must])

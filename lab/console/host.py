@@ -1,0 +1,296 @@
+"""The console host contract: what the lab's cmdlets need from the running lab.
+
+Pure configuration lives in :class:`~lab.core.world.World` and the cmdlets compute new worlds
+themselves. Everything that needs a running service goes through :class:`ConsoleHost`: the
+clock, the transport queues, message tracking, sending mail, the certificate store's keys,
+the public CA's issuing desk, EXO connector validation and the files an administrator names.
+
+A cmdlet never keeps the world it read: it reads ``host.world``, validates everything, and
+assigns ``host.world = new_world`` once, at the end. The shell snapshots ``host.world`` before
+a line and puts it back when the line fails, so a failed line changes nothing.
+
+:class:`WorldHost` is the in-memory implementation for tests and rehearsals. It fakes
+nothing: queue views come from the :class:`~lab.core.exchange.queue.Transport` objects it is
+given, keys and certificates from the real PKI adapter, mail and validation from the
+callables it is given (without them those cmdlets report that the service is not running).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from lab.core.errors import LabRuntimeError
+from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
+from lab.core.tls import CertFacts
+from lab.core.world import World
+
+
+@dataclass
+class Session:
+    """Where the console is connected: an on-prem server's shell, or Exchange Online.
+
+    Attributes:
+        server: the node name of the Exchange server the shell runs on (``mail1``).
+        tenant: the tenant name after ``Connect-ExchangeOnline``, else None.
+        source_host: the lab host commands such as Send-MailMessage run from.
+    """
+
+    server: str
+    tenant: str | None = None
+    source_host: str | None = None
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """Send-MailMessage's parameters, as the SMTP client needs them."""
+
+    smtp_server: str
+    port: int
+    from_address: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    use_ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    delivery_notification: tuple[str, ...] = ()
+    client_certificate: str | None = None
+    source_host: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the SMTP client saw: success, or the reply that failed the send."""
+
+    ok: bool
+    reply: str = ""
+    failed_recipient: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A certificate request whose private key the host keeps (New-ExchangeCertificate -GenerateRequest)."""
+
+    key_ref: str
+    csr_pem: str
+    thumbprint: str
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Validate-OutboundConnector: one row per task (``Resolve``, ``Connect``, ``SMTP EHLO``, ``Send``)."""
+
+    tasks: tuple[tuple[str, str, str], ...]  # (task, status, detail)
+
+    @property
+    def succeeded(self) -> bool:
+        return all(status == "Succeeded" for _, status, _ in self.tasks)
+
+
+class ConsoleHost(Protocol):
+    """What the lab's cmdlets ask of the running lab (implemented by the runtime and :class:`WorldHost`)."""
+
+    world: World
+    session: Session
+
+    def clock_now(self) -> datetime:
+        """Lab time now."""
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move lab time forward, firing due retries, DSNs and expiries; returns the new time."""
+
+    def transport_settings(self, server: str) -> TransportSettings:
+        """The transport settings of a server (its epoch turns lab seconds into datetimes)."""
+
+    def queues(self, server: str) -> Sequence[QueueView]:
+        """Get-Queue of one server (node name)."""
+
+    def messages(self, server: str) -> Sequence[MessageView]:
+        """Get-Message of one server."""
+
+    def retry_queue(self, server: str, identity: str, resubmit: bool = False) -> None:
+        """Retry-Queue; raises KeyError for an unknown queue."""
+
+    def tracking_events(self, server: str) -> Sequence[TrackingEvent]:
+        """Message tracking events of one server, oldest first."""
+
+    def message_trace(self, tenant: str) -> Sequence[Mapping[str, Any]]:
+        """EXO message trace rows (Received, SenderAddress, RecipientAddress, Subject, Status, ...)."""
+
+    def send_message(self, request: SendRequest) -> SendResult:
+        """Send a message as an SMTP client would (Send-MailMessage)."""
+
+    def generate_request(self, server: str, subject: Sequence[tuple[str, str]], domains: Sequence[str]
+                         ) -> PendingRequest:
+        """Create a key pair and a CSR for ``server``; the key stays with the host."""
+
+    def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
+        """Join a CA's answer to a pending key; returns (certificate name, facts). ValueError if none matches."""
+
+    def request_names(self, csr_pem: str) -> tuple[str, ...]:
+        """The DNS names a CSR asks for (subject CN and SANs)."""
+
+    def issue_certificate(self, authority: str, csr_pem: str) -> bytes:
+        """The CA ``authority`` signs the request: leaf + chain PEM. KeyError for an unknown CA."""
+
+    def validate_outbound_connector(self, tenant: str, connector: str, recipients: Sequence[str]
+                                    ) -> ValidationResult:
+        """EXO's connector validation, run against the live world."""
+
+    def read_file(self, path: str) -> bytes:
+        """A file the administrator names (FileNotFoundError when absent)."""
+
+    def write_file(self, path: str, data: bytes) -> None:
+        """Write a file the administrator names."""
+
+
+Sender = Callable[[SendRequest], SendResult]
+Validator = Callable[[World, str, str, Sequence[str]], ValidationResult]
+
+
+@dataclass
+class WorldHost:
+    """An in-memory :class:`ConsoleHost` over a World, transports and the real PKI adapter.
+
+    Args:
+        world: the starting world.
+        session: where the shell is connected.
+        start: lab time zero.
+        transports: node name -> :class:`lab.core.exchange.queue.Transport`.
+        pki: a :class:`lab.adapters.pki_world.Pki` (CAs that sign requests), or None.
+        sender: performs Send-MailMessage, or None (then sending reports no mail service).
+        validator: performs Validate-OutboundConnector, or None.
+        tracking: node name -> tracking events (a list the driver appends to).
+        traces: tenant name -> EXO message trace rows.
+        files_dir: where named files live; None keeps them in memory.
+    """
+
+    world: World
+    session: Session
+    start: datetime
+    transports: dict[str, Any] = field(default_factory=dict)
+    pki: Any = None
+    sender: Sender | None = None
+    validator: Validator | None = None
+    tracking: dict[str, list[TrackingEvent]] = field(default_factory=dict)
+    traces: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    files_dir: Path | None = None
+    elapsed: float = 0.0
+    _keys: dict[str, Any] = field(default_factory=dict)
+    _files: dict[str, bytes] = field(default_factory=dict)
+
+    # -- clock -----------------------------------------------------------------------------
+    def clock_now(self) -> datetime:
+        return self.start + timedelta(seconds=self.elapsed)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("lab time only moves forward")
+        self.elapsed += seconds
+        for transport in self.transports.values():
+            transport.wakeup(self.elapsed)
+        return self.clock_now()
+
+    # -- transport ---------------------------------------------------------------------------
+    def _transport(self, server: str) -> Any:
+        if server not in self.transports:
+            raise LabRuntimeError(f"the transport service of {server} is not running in this host")
+        return self.transports[server]
+
+    def transport_settings(self, server: str) -> TransportSettings:
+        return self._transport(server).settings
+
+    def queues(self, server: str) -> Sequence[QueueView]:
+        return self._transport(server).queues()
+
+    def messages(self, server: str) -> Sequence[MessageView]:
+        return self._transport(server).messages()
+
+    def retry_queue(self, server: str, identity: str, resubmit: bool = False) -> None:
+        self._transport(server).retry_queue(identity, self.elapsed, resubmit)
+
+    def tracking_events(self, server: str) -> Sequence[TrackingEvent]:
+        return tuple(self.tracking.get(server, ()))
+
+    def message_trace(self, tenant: str) -> Sequence[Mapping[str, Any]]:
+        return tuple(self.traces.get(tenant, ()))
+
+    def send_message(self, request: SendRequest) -> SendResult:
+        if self.sender is None:
+            raise LabRuntimeError("no mail service is running in this host (start the lab with `lab up`)")
+        return self.sender(request)
+
+    def validate_outbound_connector(self, tenant: str, connector: str, recipients: Sequence[str]
+                                    ) -> ValidationResult:
+        if self.validator is None:
+            raise LabRuntimeError("connector validation needs a running lab (start it with `lab up`)")
+        return self.validator(self.world, tenant, connector, recipients)
+
+    # -- certificates -----------------------------------------------------------------------
+    def generate_request(self, server: str, subject: Sequence[tuple[str, str]], domains: Sequence[str]
+                         ) -> PendingRequest:
+        import hashlib
+
+        from lab.adapters.pki import generate_request
+        cn = next((v for k, v in subject if k.upper() == "CN"), None)
+        extra = [(k, v) for k, v in subject if k.upper() != "CN"]
+        csr, key = generate_request(cn or (domains[0] if domains else server), list(domains), subject_extra=extra)
+        thumbprint = hashlib.sha1(csr).hexdigest().upper()
+        ref = f"{server}:{thumbprint}"
+        self._keys[ref] = key
+        return PendingRequest(ref, csr.decode("ascii"), thumbprint)
+
+    def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
+        from lab.adapters.pki import import_certificate
+        from lab.core.errors import ConfigError
+        for ref, key in self._keys.items():
+            if not ref.startswith(server + ":"):
+                continue
+            try:
+                issued = import_certificate(pem, key)
+            except ConfigError:
+                continue
+            return f"{server}-{issued.facts.thumbprint[:8].lower()}", issued.facts
+        raise ValueError("no pending request matches this certificate")
+
+    def request_names(self, csr_pem: str) -> tuple[str, ...]:
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+        csr = x509.load_pem_x509_csr(csr_pem.encode("ascii"))
+        names = [str(a.value).lower() for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        try:
+            sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names += [n.lower() for n in sans.get_values_for_type(x509.DNSName)]
+        except x509.ExtensionNotFound:
+            pass
+        return tuple(dict.fromkeys(names))
+
+    def issue_certificate(self, authority: str, csr_pem: str) -> bytes:
+        if self.pki is None:
+            raise KeyError(authority)
+        ca = self.pki.authority(authority)
+        return ca.sign_csr(csr_pem.encode("ascii"), not_before=self.clock_now() - timedelta(minutes=5),
+                           not_after=self.clock_now() + timedelta(days=365))
+
+    # -- files --------------------------------------------------------------------------------
+    def _path(self, path: str) -> Path:
+        name = path.replace("\\", "/").split("/")[-1]
+        assert self.files_dir is not None
+        return self.files_dir / name
+
+    def read_file(self, path: str) -> bytes:
+        if self.files_dir is None:
+            if path not in self._files:
+                raise FileNotFoundError(path)
+            return self._files[path]
+        return self._path(path).read_bytes()
+
+    def write_file(self, path: str, data: bytes) -> None:
+        if self.files_dir is None:
+            self._files[path] = data
+            return
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self._path(path).write_bytes(data)

@@ -1,0 +1,84 @@
+"""The lab console: a Shell bound to a ConsoleHost, transactional per line, with a transcript.
+
+:class:`LabConsole.run` snapshots ``host.world`` before a line; when the line reports any
+error the snapshot is put back (a failed line changes nothing), otherwise a line that changed
+the lab is appended to ``state_dir/transcript.ps1``. :func:`replay` runs a transcript into a
+fresh host, so a rehearsed change becomes the script to run in production.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from lab.console.evaluator import HostCallbacks, RunResult, Shell
+from lab.console.host import ConsoleHost
+
+TRANSCRIPT = "transcript.ps1"
+
+
+class LabConsole:
+    """A console session over a host.
+
+    Args:
+        host: the lab (or an in-memory :class:`~lab.console.host.WorldHost`).
+        state_dir: where ``transcript.ps1`` is written; None keeps the transcript in memory only.
+    """
+
+    def __init__(self, host: ConsoleHost, state_dir: str | Path | None = None):
+        from lab.console.cmdlets import build_registry
+        self.host = host
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.lines: list[str] = []
+        self.shell = Shell(build_registry(host), HostCallbacks(now=host.clock_now, computer_name=None))
+        self._sync_callbacks()
+
+    def _sync_callbacks(self) -> None:
+        server = self.host.world.servers.get(self.host.session.server)
+        name = server.server.fqdn if server else None
+        if self.host.session.tenant:
+            name = "outlook.office365.com"
+        self.shell.host = HostCallbacks(now=self.host.clock_now, read_credential=self.shell.host.read_credential,
+                                        computer_name=name)
+
+    def run(self, line: str) -> RunResult:
+        """Run one console line; roll back on error; record it when it changed the lab."""
+        before = self.host.world
+        session = (self.host.session.server, self.host.session.tenant)
+        self._sync_callbacks()
+        result = self.shell.run(line)
+        if result.errors:
+            self.host.world = before
+            self.host.session.server, self.host.session.tenant = session
+            return RunResult(result.output_text, result.objects, result.errors, False)
+        if result.changed:
+            self.record(line)
+        return result
+
+    def record(self, line: str) -> None:
+        """Append a world-changing line to the transcript."""
+        self.lines.append(line)
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with (self.state_dir / TRANSCRIPT).open("a", encoding="utf-8") as handle:
+                handle.write(line.rstrip("\n") + "\n")
+
+
+def read_transcript(path: str | Path) -> list[str]:
+    """The lines of a transcript file (blank lines and ``#`` comments skipped)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def replay(console: LabConsole, lines: Iterable[str]) -> list[RunResult]:
+    """Run transcript lines in order into ``console``; stops at the first line that fails.
+
+    Raises:
+        RuntimeError: a line failed (its error text is the message).
+    """
+    results = []
+    for line in lines:
+        result = console.run(line)
+        if result.errors:
+            raise RuntimeError(f"transcript line failed: {line}\n{result.errors[0]}")
+        results.append(result)
+    return results
