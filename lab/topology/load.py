@@ -198,7 +198,9 @@ class _Builder:
         if server not in hosts:
             self.err(("dns", "server"), f"unknown node {server!r}", sorted(n for n, h in hosts.items() if h.kind == "dns"))
         elif hosts[server].kind != "dns":
-            self.err(("dns", "server"), f"node {server!r} is a {hosts[server].kind} node, not a dns node")
+            kind = hosts[server].kind
+            self.err(("dns", "server"), f"node {server!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} node, "
+                     "not a dns node", sorted(n for n, h in hosts.items() if h.kind == "dns"))
         zones: list[Zone] = []
         for origin, zspec in d["zones"].items():
             zpath = ("dns", "zones", origin)
@@ -213,8 +215,8 @@ class _Builder:
             if zone is not None:
                 zones.append(zone)
         zoneset = self.guard(lambda: ZoneSet(tuple(zones)))
-        if zoneset is None:
-            return None
+        if zoneset is None or len(zones) < len(d["zones"]):
+            return None  # a zone failed: its records are reported, not the targets left pointing into it
         self.check_mx_targets(d, zoneset)
         return DnsSpec(server=server, zones=zoneset)
 

@@ -95,6 +95,9 @@ def read_yaml(path: str | Path, text: str | None = None) -> Source:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or "invalid YAML"
+        if "'\\t'" in problem:
+            raise ConfigError("a tab character is not allowed in YAML indentation: indent with spaces",
+                              Place(file=name, line=line, column=col)) from None
         if exc.context:
             problem = f"{exc.context}, {problem}"
         raise ConfigError(f"YAML syntax error: {problem}", Place(file=name, line=line, column=col)) from None
@@ -130,6 +133,8 @@ def _build(node: yaml.Node, path: PathT, src: Source, constructor: yaml.SafeLoad
                     Place(file=src.file, line=key_node.start_mark.line + 1, path=dotted(path + (key,))),
                 )
             out[key] = _build(value_node, path + (key,), src, constructor)
+            # an error about a key (unknown, or its block value as a whole) points at the key's line
+            src.marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(child, path + (i,), src, constructor) for i, child in enumerate(node.value)]
