@@ -45,7 +45,7 @@ class HostCallbacks:
         computer_name: the Exchange server of the remote session (``+ PSComputerName``).
     """
 
-    now: Callable[[], dt.datetime] = lambda: dt.datetime(2026, 1, 1)
+    now: Callable[[], dt.datetime]
     read_credential: Callable[[str | None, str | None], tuple[str, str]] | None = None
     computer_name: str | None = None
 
@@ -96,12 +96,12 @@ class _Output:
 class Shell:
     """A console session: a registry, host callbacks and the session's variables."""
 
-    def __init__(self, registry: Registry, host_callbacks: HostCallbacks | None = None):
+    def __init__(self, registry: Registry, host_callbacks: HostCallbacks):
         from lab.console.ps_builtins import builtin_registry
 
         self.registry = registry
         self.builtins = builtin_registry()
-        self.host = host_callbacks or HostCallbacks()
+        self.host = host_callbacks
         self.variables: dict[str, Any] = {}
         self._source = ""
         self._out = _Output()

@@ -56,6 +56,8 @@ def value_of(record: Any, name: str) -> Any:
 
 def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:
     """Format-List: ``Name : value`` lines, names padded, a blank line around each record."""
+    if all(is_scalar(r) for r in records):
+        return "".join(display(r) + "\n" for r in records if r is not None)
     blocks: list[str] = []
     for record in records:
         if is_scalar(record):
@@ -150,7 +152,7 @@ def render_default(objects: Sequence[Any]) -> str:
         elif isinstance(obj, dt.datetime):
             flush()
             out.append("\n" + _long_date(obj) + "\n\n")
-        elif is_scalar(obj) or not properties(obj):
+        elif is_scalar(obj) or (not isinstance(obj, dict) and not properties(obj)):
             flush()
             if obj is not None:
                 out.append(to_string(obj) + "\n")

@@ -106,8 +106,8 @@ class Parser:
             self.pos = token.end
             self.skip_newlines()
             if self.peek("cmd").kind in _COMMAND_END:
-                raise ParseError(msg.MISSING_EXPRESSION_AFTER_TOKEN, "ExpectedValueExpression", token.start,
-                                 token.end, token=token.text)
+                raise ParseError(msg.EXPECTED_VALUE_EXPRESSION, "ExpectedValueExpression", token.start,
+                                 token.end, operator=token.text)
             value = self.statement()
             op = "=" if token.kind == "=" else str(token.value)
             if op != "=":

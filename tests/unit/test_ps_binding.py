@@ -1,6 +1,7 @@
 """Parameter binding: names, prefixes, aliases, switches, positions, types and PowerShell's errors."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from lab.console.evaluator import HostCallbacks, Shell
 from lab.console.registry import ANY, HASHTABLE, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry, cmdlet
 
 CALLS: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+CLOCK = dt.datetime(2026, 11, 23, 13, 5, 7)
 
 
 @cmdlet("Set-Thing", [Param("Identity", ANY, position=0, mandatory=True, pipeline=True),
@@ -38,7 +41,7 @@ def shell() -> Shell:
     registry.register(get_thing)
     registry.register(Cmdlet("Get-Local", lambda inv: (_ for _ in ()).throw(
         CmdletError("Local failure.", "ObjectNotFound", "x", "LocalFailure", "ItemNotFoundException"))))
-    return Shell(registry, HostCallbacks())
+    return Shell(registry, HostCallbacks(now=lambda: CLOCK))
 
 
 def bound(shell: Shell, line: str) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def test_credential_errors(shell: Shell) -> None:
     bad_type = shell.run("New-Object Foo.Bar").errors[0]
     assert bad_type.splitlines()[0] == (
         "New-Object : Cannot find type [Foo.Bar]: verify that the assembly containing this type is loaded.")
-    silent = Shell(Registry(), HostCallbacks())
+    silent = Shell(Registry(), HostCallbacks(now=lambda: NOW))
     assert "NonInteractive mode" in silent.run("Get-Credential").errors[0]
 
 

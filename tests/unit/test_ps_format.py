@@ -1,6 +1,7 @@
 """Format-List / Format-Table text and the default output rule."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from lab.console.evaluator import HostCallbacks, Shell
 from lab.console.format import format_list, format_table, render_default
 from lab.console.registry import Registry
+
+CLOCK = dt.datetime(2026, 11, 23, 13, 5, 7)
 
 
 class Connector:
@@ -87,7 +90,7 @@ def shell() -> Shell:
     registry = Registry()
     registry.cmdlet("Get-SendConnector")(lambda inv: [Connector("Outbound to Office 365", 25),
                                                       Connector("Internet", 587, False)])
-    return Shell(registry, HostCallbacks())
+    return Shell(registry, HostCallbacks(now=lambda: CLOCK))
 
 
 def test_pipeline_formatting_forms(shell: Shell) -> None:

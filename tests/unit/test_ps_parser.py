@@ -1,6 +1,8 @@
 """The parser: the language subset, PowerShell's parse errors, and robustness on random input."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,8 @@ from lab.console import ps_ast as ast
 from lab.console.evaluator import HostCallbacks, Shell
 from lab.console.parser import ParseError, parse
 from lab.console.registry import Registry
+
+CLOCK = dt.datetime(2026, 11, 23, 13, 5, 7)
 
 
 def only_command(text: str) -> ast.Command:
@@ -110,7 +114,7 @@ def test_parse_error_rendering_and_nothing_runs() -> None:
     ran: list[str] = []
     registry = Registry()
     registry.cmdlet("Set-A")(lambda inv: ran.append("a"))
-    shell = Shell(registry, HostCallbacks())
+    shell = Shell(registry, HostCallbacks(now=lambda: CLOCK))
     result = shell.run('Set-A; Write-Host "abc')
     assert ran == []
     assert result.output_text == (
@@ -123,7 +127,7 @@ def test_parse_error_rendering_and_nothing_runs() -> None:
 
 
 def test_parse_error_on_a_later_line_points_there() -> None:
-    shell = Shell(Registry(), HostCallbacks())
+    shell = Shell(Registry(), HostCallbacks(now=lambda: CLOCK))
     lines = shell.run("$a = 1\n$b = (2 +").errors[0].splitlines()
     assert lines[:3] == ["At line:2 char:9", "+ $b = (2 +", "+         ~"]
 
@@ -155,5 +159,5 @@ def test_random_unicode_raises_only_parse_errors(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ALPHABET, max_size=20).map("".join))
 def test_shell_never_raises_on_random_input(text: str) -> None:
-    result = Shell(Registry(), HostCallbacks()).run(text)
+    result = Shell(Registry(), HostCallbacks(now=lambda: CLOCK)).run(text)
     assert isinstance(result.output_text, str)
