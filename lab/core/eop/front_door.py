@@ -1,0 +1,134 @@
+"""EOP's front door as a :class:`lab.core.exchange.session.Policy`: the receive-side session
+machine (SMTP grammar, STARTTLS, AUTH, DATA) asks, :mod:`lab.core.eop.policy` answers.
+
+The TLS facts the session holds carry the client certificate as
+:class:`lab.core.tls.ChainFacts` (the adapter judged its chain against the INTERNET trust
+store) or as plain :class:`~lab.core.tls.CertFacts` (then it is taken as untrusted).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from lab.core.catalogue import Reply
+from lab.core.catalogue import eop as cat
+from lab.core.eop import policy as P
+from lab.core.eop.attribution import AUTH_AS_INTERNAL, ConnectionFacts, auth_as
+from lab.core.eop.headers import stamp
+from lab.core.exchange.headers import TlsFacts, header_value
+from lab.core.exchange.receive import ANONYMOUS, Decision, Principal
+from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
+from lab.core.tls import CertFacts, ChainFacts
+
+
+def connection_facts(ctx: SessionContext) -> ConnectionFacts:
+    """The attribution inputs of a session context."""
+    if ctx.tls is None:
+        return ConnectionFacts(ctx.client_ip)
+    peer = ctx.tls.peer_cert
+    if isinstance(peer, ChainFacts):
+        return ConnectionFacts(ctx.client_ip, True, peer.leaf, peer.trusted)
+    return ConnectionFacts(ctx.client_ip, True, peer if isinstance(peer, CertFacts) else None, False)
+
+
+def _decision(turn: P.Turn) -> Decision:
+    return Decision(turn.reply.is_positive, turn.reply, turn.rule, turn.reasons, False, turn.session.attribution)
+
+
+class EopPolicy:
+    """The Policy of one EOP endpoint (``mx`` or ``submission``) for one connection.
+
+    Args:
+        world: the EOP node and its tenants.
+        endpoint: :data:`lab.core.eop.policy.MX` or :data:`~lab.core.eop.policy.SUBMISSION`.
+        seq: a per-connection number (makes the ids in replies unique).
+    """
+
+    max_protocol_errors = 10
+
+    def __init__(self, world: P.EopWorld, endpoint: str, seq: int = 0):
+        if endpoint not in P.ENDPOINTS:
+            raise ValueError(f"unknown EOP endpoint {endpoint!r}")
+        self.world = world
+        self.endpoint = endpoint
+        self.seq = seq
+
+    def session(self, ctx: SessionContext) -> P.FrontDoorSession:
+        """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
+        opened = P.open_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq).session
+        user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
+        return replace(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
+
+    def banner(self, ctx: SessionContext) -> str:
+        """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""
+        return P.open_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq).reply.line()
+
+    def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
+        """EHLO: fidelity §1.3's lists; HELO: the hello line alone."""
+        lines, _ = P.ehlo(self.world, self.session(ctx), ctx.helo or "")
+        return lines if extended else (lines[0].replace("250-", "250 ", 1),)
+
+    def starttls_offered(self, ctx: SessionContext) -> bool:
+        """Both endpoints offer STARTTLS before TLS."""
+        return ctx.tls is None
+
+    def basic_auth_offered(self, ctx: SessionContext) -> bool:
+        """AUTH LOGIN on smtp.office365.com after STARTTLS only."""
+        return self.endpoint == P.SUBMISSION and ctx.tls is not None
+
+    def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
+        """A tenant mailbox's credentials (the UPN is its primary SMTP address)."""
+        turn = P.auth(self.world, self.session(ctx), username, password)
+        if turn.session.user is None:
+            return None
+        mailbox = next(m for t in self.world.tenants for m in t.mailboxes
+                       if m.primary_smtp_address == turn.session.user)
+        return Principal("user", mailbox)
+
+    def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
+        """A certificate attributes a connector, not a principal: the session stays anonymous."""
+        return ANONYMOUS
+
+    def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:
+        """MAIL FROM (see :func:`lab.core.eop.policy.mail_from`)."""
+        return _decision(P.mail_from(self.world, self.session(ctx), sender))
+
+    def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
+        """RCPT TO (see :func:`lab.core.eop.policy.rcpt_to`)."""
+        return _decision(P.rcpt_to(self.world, self.session(ctx), recipient, ctx.now))
+
+    def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
+        """The send-as check of smtp.office365.com; the MX endpoint accepts."""
+        turn = P.end_of_data(self.world, self.session(ctx), "", 0)
+        if not turn.reply.is_positive:
+            return _decision(turn)
+        return Decision(True, None, turn.rule, turn.reasons)
+
+    def build_message(self, ctx: SessionContext, content: bytes, guid: str,
+                      decisions: tuple[Decision, ...]) -> AcceptedMessage:
+        """The message as EOP passes it on: Received, AuthAs/AuthSource (fidelity §7)."""
+        session = self.session(ctx)
+        internal = session.authenticated or auth_as(session.attribution) == AUTH_AS_INTERNAL
+        server_ip = self.world.node.submission_ip if self.endpoint == P.SUBMISSION else self.world.node.mx_ip
+        data = stamp(content, helo=ctx.helo or ctx.client_ip, client_ip=ctx.client_ip,
+                     frontend_host=P.banner_host(self.world.node, self.endpoint), server_ip=server_ip, tls=ctx.tls,
+                     auth_as_internal=internal, auth_source=P.internal_host(self.world.node, self.endpoint),
+                     now=ctx.now)
+        message_id = header_value(content, "Message-ID")
+        if not message_id:
+            message_id = f"<{guid}@{P.internal_host(self.world.node, self.endpoint)}>"
+            data = f"Message-ID: {message_id}\r\n".encode("ascii") + data
+        connector = session.attribution.connector.name if session.attribution else ""
+        return AcceptedMessage(ctx.mail_from or "", ctx.recipients, data, message_id, ctx.client_ip,
+                               ctx.helo or "", ctx.local_ip, ctx.local_port, self.world.node.name, connector,
+                               ctx.principal, ctx.tls, ctx.now, decisions=decisions)
+
+    def queued_reply(self, result: SubmitResult) -> Reply:
+        """``250 2.6.0 <id> [InternalId=..., Hostname=<internal host>] Queued mail for delivery``."""
+        return cat.S250_2_6_0_QUEUED.format(message_id=result.message_id, internal_id=result.internal_id,
+                                            hostname=P.internal_host(self.world.node, self.endpoint))
+
+
+def seen_at(now: datetime) -> str:
+    """The ISO time EOP writes in its replies (re-exported for adapters)."""
+    return P.iso_ms(now)
