@@ -28,7 +28,8 @@ from lab.console.format import FormattedOutput, render_default
 from lab.console.parser import ParseError, parse
 from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, to_string, truthy,
                                    type_name)
-from lab.console.registry import UNKNOWN, Arg, BindingError, Cmdlet, CmdletError, Invocation, Registry, bind, convert
+from lab.console.ps_static import commands, static_value
+from lab.console.registry import Arg, BindingError, Cmdlet, CmdletError, Invocation, Registry, bind, convert
 from lab.core.catalogue import console as msg
 
 __all__ = ["HostCallbacks", "RunResult", "Shell", "ScriptBlockValue"]
@@ -175,7 +176,7 @@ class Shell:
 
     # -- pre-flight -------------------------------------------------------------------------
     def _preflight(self, statements: tuple[ast.Statement, ...]) -> None:
-        for node, piped in _commands(statements):
+        for node, piped in commands(statements):
             command = self.resolve(node.name)
             if command is None:
                 self._not_found(node)
@@ -190,7 +191,7 @@ class Shell:
 
     def _arguments(self, node: ast.Command, static: bool) -> tuple[list[Arg], bool]:
         """Evaluate a command's elements into binder arguments (splats expanded)."""
-        value = _static_value if static else self._eval
+        value = static_value if static else self._eval
         args: list[Arg] = []
         partial = False
         for element in node.elements:
@@ -412,43 +413,6 @@ class Shell:
             return re.sub(to_string(pattern), re.sub(r"\$(\d)", r"\\\1", to_string(replacement)),
                           to_string(left), flags=flags)
         return compare(op, left, right)
-
-
-def _commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
-    """Every command in the statements (outside script blocks), with 'receives pipeline input'."""
-
-    def walk(node: Any) -> Iterator[tuple[ast.Command, bool]]:
-        if isinstance(node, ast.ScriptBlock):
-            return
-        if isinstance(node, ast.Pipeline):
-            for index, element in enumerate(node.elements):
-                if isinstance(element, ast.Command):
-                    yield element, index > 0
-                yield from walk(element)
-            return
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                yield from walk(item)
-            return
-        if hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                yield from walk(getattr(node, name))
-
-    yield from walk(statements)
-
-
-def _static_value(node: Any) -> Any:
-    """A literal's value without running anything; :data:`UNKNOWN` otherwise."""
-    if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
-        return node.value
-    if isinstance(node, ast.ExpandableString) and all(isinstance(p, str) for p in node.parts):
-        return "".join(node.parts)  # type: ignore[arg-type]
-    if isinstance(node, ast.Variable) and node.name.lower() in ("true", "false", "null"):
-        return {"true": True, "false": False, "null": None}[node.name.lower()]
-    if isinstance(node, ast.ArrayLiteral):
-        items = [_static_value(i) for i in node.items]
-        return UNKNOWN if any(i is UNKNOWN for i in items) else items
-    return UNKNOWN
 
 
 def _enumerate(value: Any) -> list[Any]:

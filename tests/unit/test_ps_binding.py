@@ -191,3 +191,19 @@ def test_get_verbs_have_no_whatif(shell: Shell) -> None:
 def test_local_cmdlet_error_shows_target(shell: Shell) -> None:
     assert _error(shell, "Get-Local").splitlines()[4] == (
         "    + CategoryInfo          : ObjectNotFound: (x:String) [Get-Local], ItemNotFoundException")
+
+
+def test_backtick_continuation_binds_like_one_line(shell: Shell) -> None:
+    assert bound(shell, "Set-Thing x `\n    -Port 25 `\n    -UseSsl") == {"Identity": "x", "Port": 25, "UseSsl": True}
+
+
+def test_error_action_stop_ends_the_statement(shell: Shell) -> None:
+    result = shell.run("'a','bad','c' | Set-Thing -ErrorAction Stop; Set-Thing d")
+    assert [c[1]["Identity"] for c in CALLS] == ["a", "bad", "d"]
+    assert len(result.errors) == 1
+
+
+def test_changed_is_per_run(shell: Shell) -> None:
+    assert shell.run("Set-Thing x").changed is True
+    assert shell.run("Get-Thing").changed is False
+    assert shell.run("Set-Thing bad").changed is False

@@ -12,7 +12,7 @@ from lab.core.catalogue import console
 
 CONSOLE = Path(__file__).resolve().parents[2] / "lab" / "console"
 OWN_MODULES = ["parser.py", "evaluator.py", "format.py", "registry.py", "ps_ast.py", "ps_lexer.py", "ps_values.py",
-               "ps_errors.py", "ps_builtins.py", "ps_datetime.py"]
+               "ps_errors.py", "ps_builtins.py", "ps_datetime.py", "ps_static.py"]
 FORBIDDEN = {"asyncio", "socket", "ssl", "select", "selectors", "threading", "subprocess", "time", "os", "random",
              "simpy", "aiosmtpd", "aiosmtplib", "dnslib", "dns", "cryptography", "yaml", "rich", "click"}
 

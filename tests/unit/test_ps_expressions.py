@@ -145,3 +145,19 @@ def test_compound_assignment_and_format_operator(shell: Shell) -> None:
     shell.run("$n = 1; $n += 2; $list = @(); $list += 'a'")
     assert out(shell, "$n; $list.Count; '{0}-{1}' -f 'a','b'; 'a-b' -replace '-','+'; ('x','y') -join ';'") == (
         "3\n1\na-b\na+b\nx;y\n")
+
+
+def test_empty_values_and_scalar_lists(shell: Shell) -> None:
+    assert out(shell, "$h = @{}; $h") == ""
+    assert out(shell, "1,2,3 | fl") == "1\n2\n3\n"
+    assert out(shell, "@(1,2).Count; @().Count") == "2\n0\n"
+
+
+def test_missing_assignment_value_is_a_parse_error(shell: Shell) -> None:
+    assert shell.run("$x =").errors[0].splitlines()[3] == (
+        "You must provide a value expression following the '=' operator.")
+
+
+def test_get_credential_prompts_through_the_host(shell: Shell) -> None:
+    shell.run("$c = Get-Credential")
+    assert out(shell, "$c.UserName") == "prompted\n"
