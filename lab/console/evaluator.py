@@ -239,7 +239,7 @@ class Shell:
 
     def _assign(self, statement: ast.Assignment) -> None:
         values = self._run_statements((statement.value,))
-        value = _collapse(values, statement.value)
+        value = _collapse(values)
         target = statement.target
         if isinstance(target, ast.Variable):
             self.variables[target.name.lower()] = value
@@ -345,7 +345,7 @@ class Shell:
         if isinstance(node, ast.Variable):
             return self._variable(node.name)
         if isinstance(node, ast.SubExpression):
-            return _collapse(self._run_statements(node.statements), None)
+            return _collapse(self._run_statements(node.statements))
         if isinstance(node, ast.ArrayExpression):
             return list(self._run_statements(node.statements))
         if isinstance(node, ast.ParenExpression):
@@ -353,9 +353,9 @@ class Shell:
             if isinstance(inner, ast.Assignment):
                 self._assign(inner)
                 return self._eval(inner.target)
-            return _collapse(list(self._run_statement(inner)), inner)
+            return _collapse(list(self._run_statement(inner)))
         if isinstance(node, ast.HashLiteral):
-            return {to_string(self._eval(k)): _collapse(self._run_statements((v,)), v) for k, v in node.entries}
+            return {to_string(self._eval(k)): _collapse(self._run_statements((v,))) for k, v in node.entries}
         if isinstance(node, ast.ArrayLiteral):
             return [self._eval(item) for item in node.items]
         if isinstance(node, ast.BinaryOp):
@@ -430,9 +430,8 @@ def _enumerate_result(result: Any) -> list[Any]:
     return [result]
 
 
-def _collapse(values: list[Any], statement: Any) -> Any:
+def _collapse(values: list[Any]) -> Any:
     """Pipeline output as a value: nothing -> None, one -> itself, more -> an array."""
-    del statement
     if not values:
         return None
     return values[0] if len(values) == 1 else list(values)

@@ -40,7 +40,10 @@ def parse(source: str) -> ast.Script:
     Raises:
         ParseError: with PowerShell's message, error id and the offending extent.
     """
-    return Parser(source).script()
+    try:
+        return Parser(source).script()
+    except RecursionError:
+        raise ParseError(msg.SCRIPT_TOO_COMPLICATED, "ScriptTooComplicated", 0, len(source)) from None
 
 
 class Parser:

@@ -161,3 +161,10 @@ def test_random_unicode_raises_only_parse_errors(text: str) -> None:
 def test_shell_never_raises_on_random_input(text: str) -> None:
     result = Shell(Registry(), HostCallbacks(now=lambda: CLOCK)).run(text)
     assert isinstance(result.output_text, str)
+
+
+@pytest.mark.parametrize("text", ["(" * 2000, "$(" * 500, "@{a=" * 400, "{" * 900])
+def test_deep_nesting_is_a_parse_error_not_a_crash(text: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert caught.value.error_id == "ScriptTooComplicated"

@@ -52,6 +52,7 @@ EMPTY_PIPE_ELEMENT = Message("An empty pipe element is not allowed.", source=_PA
 EXPRESSIONS_MUST_BE_FIRST_IN_PIPELINE = Message(
     "Expressions are only allowed as the first element of a pipeline.", source=_PARSER
 )
+SCRIPT_TOO_COMPLICATED = Message("Processing was stopped because the script is too complex.", source=_PARSER)
 MISSING_ARGUMENT = Message("Missing argument in parameter list.", source=_PARSER)
 MISSING_PROPERTY_NAME = Message("Missing property name after reference operator.", source=_PARSER)
 INVALID_LEFT_HAND_SIDE = Message(
