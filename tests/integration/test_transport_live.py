@@ -5,6 +5,7 @@ import asyncio
 import email
 import email.policy
 import time
+import uuid
 from datetime import timedelta
 from types import SimpleNamespace as NS
 
@@ -67,7 +68,7 @@ async def start_sink(handler, tls_cert=None):
 
 def make_driver(tmp_path, port, connectors, clock=None, certificate=None, trusted=None, refuse=False):
     clock = clock or LabClock()
-    transport = Transport(SERVER, ORG, connectors)
+    transport = Transport(SERVER, ORG, connectors, boot=uuid.uuid4().hex)
 
     def locate(server, endpoint):
         assert server == "EX01" and endpoint.ip == MX_IP

@@ -47,16 +47,19 @@ class Transport:
             ``mailboxes`` and optionally ``remote_mailboxes``.
         connectors: the organization's send connectors.
         settings: timers and defaults.
+        boot: a token unique to this start of the server (the driver passes a random one), mixed
+            into generated Message-IDs so that they never repeat across restarts.
     """
 
     def __init__(self, server: Any, org: Any, connectors: Sequence[SendConnector],
-                 settings: TransportSettings = TransportSettings()):
+                 settings: TransportSettings = TransportSettings(), boot: str = ""):
         self.name = str(getattr(server, "name")).upper()
         self.fqdn = str(getattr(server, "fqdn", "") or self.name.lower())
         self.directory = org if isinstance(org, R.Directory) else R.Directory.build(
             getattr(org, "accepted_domains", ()), getattr(org, "mailboxes", ()), getattr(org, "remote_mailboxes", ()))
         self.connectors = {c.name: c for c in connectors}
         self.settings = settings
+        self.boot = boot
         self._messages: dict[int, QueuedMessage] = {}
         self._traces: dict[int, Trace] = {}
         self._queues: dict[int, QueueState] = {}
@@ -80,7 +83,7 @@ class Transport:
         data = bytes(msg.data)
         message_id = str(getattr(msg, "message_id", "") or "") or str(D.original_headers(data).get("Message-ID", "") or "")
         if not message_id:
-            message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{internal_id}')}@{self.fqdn}>"
+            message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
             data = f"Message-ID: {message_id}\r\n".encode() + data
         record = QueuedMessage(internal_id, message_id, str(msg.mail_from or ""), tuple(msg.rcpt_tos), data,
                                now, str(getattr(msg, "source", "SMTP") or "SMTP"),
@@ -385,7 +388,7 @@ class Transport:
             self._trace(record.internal_id, [Step("transport.dsn", f"no {kind} DSN: null reverse path", None, now)])
             return
         dsn_id = self._take_internal_id()
-        message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/dsn/{dsn_id}')}@{self.fqdn}>"
+        message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{self.boot}/dsn/{dsn_id}')}@{self.fqdn}>"
         data = D.build_dsn(kind, record.data, record.mail_from, recipients, self.fqdn,
                            f"postmaster@{self.directory.default_domain or self.fqdn}",
                            self.settings.at(now), message_id, self.settings.at(record.received_at))
