@@ -128,7 +128,10 @@ class ConsoleHost(Protocol):
         """Create a key pair and a CSR for ``server``; the key stays with the host."""
 
     def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
-        """Join a CA's answer to a pending key; returns (certificate name, facts). ValueError if none matches."""
+        """Join a CA's answer to a pending key; returns (the pending entry's key name, facts).
+
+        ValueError when no pending key of ``server`` matches.
+        """
 
     def request_names(self, csr_pem: str) -> tuple[str, ...]:
         """The DNS names a CSR asks for (subject CN and SANs)."""
@@ -253,7 +256,7 @@ class WorldHost:
                 issued = import_certificate(pem, key)
             except ConfigError:
                 continue
-            return f"{server}-{issued.facts.thumbprint[:8].lower()}", issued.facts
+            return ref, issued.facts
         raise ValueError("no pending request matches this certificate")
 
     def request_names(self, csr_pem: str) -> tuple[str, ...]:

@@ -185,8 +185,8 @@ def exchange_certificate(cert: InstalledCertificate, node: str, version: int, th
         ("NotBefore", facts.not_before if facts else None),
         ("PublicKeySize", _key_size(facts.key_algorithm) if facts else 0),
         ("RootCAType", _root_type(facts) if facts else "None"),
-        ("SerialNumber", facts.serial if facts else ""), ("Services", service_flags(cert.services)),
-        ("Status", cert.status), ("Subject", facts.subject if facts else cert.friendly_name),
+        ("SerialNumber", facts.serial if facts else ""), ("Services", service_letters(cert.services, version)),
+        ("Status", cert.status), ("Subject", facts.subject if facts else f"CN={cert.friendly_name}"),
         ("Thumbprint", thumbprint), ("FriendlyName", cert.friendly_name), ("Identity", f"{node.upper()}\\{thumbprint}"),
     ]
     return ExRecord(props, ["Thumbprint", "Services", "Subject"],

@@ -11,8 +11,8 @@ from lab.console.registry import Registry
 
 def build_registry(host: ConsoleHost) -> Registry:
     """Every lab cmdlet, bound to ``host``."""
-    from lab.console.cmdlets import exchange_connectors
+    from lab.console.cmdlets import exchange_certificates, exchange_connectors, exchange_misc, online
     registry = Registry()
-    for module in (exchange_connectors,):
+    for module in (exchange_connectors, exchange_misc, exchange_certificates, online):
         module.register(registry, host)
     return registry

@@ -1,0 +1,91 @@
+"""Get/New/Remove-AcceptedDomain and Get-Mailbox (on-premises; Exchange Online when connected)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lab.console import records as R
+from lab.console.cmdlets._common import Errors, add, changed, identity_text, matching
+from lab.console.host import ConsoleHost
+from lab.console.registry import ANY, Invocation, Param, Registry
+from lab.core.catalogue import cmdlets as M
+from lab.core.errors import ConfigError
+from lab.core.exchange.model import DOMAIN_TYPES, AcceptedDomain
+
+
+def register(registry: Registry, host: ConsoleHost) -> None:
+    """Register the accepted-domain and mailbox cmdlets."""
+    errors = Errors(host)
+
+    def org():
+        return host.world.org_of(host.session.server)
+
+    def domains():
+        if host.session.tenant:
+            from lab.console.cmdlets.online import tenant_of
+            return list(tenant_of(host.world, host.session.tenant).accepted_domains)
+        return list(org().organization.accepted_domains)
+
+    def get_ad(inv: Invocation) -> list[R.ExRecord]:
+        ident = inv.params.get("Identity")
+        found = domains()
+        if ident is not None:
+            text = identity_text(ident)
+            found = matching(found, text, lambda d: d.name, lambda d: d.domain_name)
+            if not found:
+                raise errors.not_found(text, "GetAcceptedDomain", org().name if not host.session.tenant else None)
+        return [R.accepted_domain(d) for d in found]
+
+    def new_ad(inv: Invocation) -> R.ExRecord:
+        task = "NewAcceptedDomain"
+        name = inv.params["Name"]
+        state = org()
+        try:
+            domain = AcceptedDomain.from_mapping({"Name": name, "DomainName": inv.params["DomainName"],
+                                                  "DomainType": inv.params.get("DomainType", "Authoritative")}, task)
+        except ConfigError as e:
+            raise errors.invalid(e, task) from None
+        existing = state.organization.accepted_domains
+        if any(d.name.lower() == domain.name.lower() or d.domain_name == domain.domain_name for d in existing):
+            raise errors.make(M.ACCEPTED_DOMAIN_EXISTS.format(name=name), M.ALREADY_EXISTS_REASON, task, "WriteError")
+        new_org = replace(state.organization, accepted_domains=existing + (domain,))
+        if inv.should_process(f'Creating accepted domain "{name}".'):
+            changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
+        return R.accepted_domain(domain)
+
+    def remove_ad(inv: Invocation) -> None:
+        task = "RemoveAcceptedDomain"
+        state = org()
+        text = identity_text(inv.params["Identity"])
+        domain = errors.one(matching(state.organization.accepted_domains, text, lambda d: d.name,
+                                     lambda d: d.domain_name), text, task, state.name)
+        if domain.default:
+            raise errors.make(M.CANNOT_REMOVE_DEFAULT_DOMAIN.text, M.INVALID_OPERATION_REASON, task,
+                              "InvalidOperation")
+        new_org = replace(state.organization, accepted_domains=tuple(
+            d for d in state.organization.accepted_domains if d is not domain))
+        if inv.should_process(f'Removing accepted domain "{domain.name}".'):
+            changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
+
+    def get_mailbox(inv: Invocation) -> list[R.ExRecord]:
+        if host.session.tenant:
+            from lab.console.cmdlets.online import tenant_of
+            boxes = [(b, None) for b in tenant_of(host.world, host.session.tenant).mailboxes]
+        else:
+            boxes = [(b, b.server) for b in org().organization.mailboxes]
+        ident = inv.params.get("Identity")
+        if ident is not None:
+            text = identity_text(ident)
+            boxes = matching(boxes, text, lambda b: b[0].name, lambda b: b[0].alias,
+                             lambda b: b[0].primary_smtp_address)
+            if not boxes:
+                raise errors.not_found(text, "GetMailbox", None if host.session.tenant else org().name)
+        return [R.mailbox(b, s) for b, s in boxes]
+
+    identity = Param("Identity", ANY, position=0, pipeline=True)
+    add(registry, "Get-AcceptedDomain", get_ad, [identity])
+    add(registry, "New-AcceptedDomain", new_ad, [Param("Name", mandatory=True, position=0),
+                                                 Param("DomainName", mandatory=True),
+                                                 Param("DomainType", enum=DOMAIN_TYPES)])
+    add(registry, "Remove-AcceptedDomain", remove_ad, [Param("Identity", ANY, position=0, pipeline=True,
+                                                             mandatory=True)])
+    add(registry, "Get-Mailbox", get_mailbox, [identity, Param("ResultSize")])
