@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
-from dataclasses import dataclass, field
+from asyncio import sslproto
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Awaitable, Callable, Sequence
@@ -83,7 +84,6 @@ class _EopSMTP(LabSMTP):
 
     async def _start_tls(self) -> None:
         assert self.core is not None and self.tls_context is not None
-        from asyncio import sslproto  # noqa: PLC0415 - same transport swap as LabSMTP
         waiter = self.loop.create_future()
         self._tls_protocol = sslproto.SSLProtocol(self.loop, self, self.tls_context, waiter, server_side=True)
         self._original_transport = self.transport
@@ -299,7 +299,6 @@ class EopService:
 
 
 def _with(probe: Probe, **changes: object) -> Probe:
-    from dataclasses import replace  # noqa: PLC0415
     return replace(probe, **changes)
 
 
