@@ -12,7 +12,8 @@ from lab.console.registry import Registry
 def build_registry(host: ConsoleHost) -> Registry:
     """Every lab cmdlet, bound to ``host``."""
     from lab.console.cmdlets import exchange_certificates, exchange_connectors, exchange_misc, online
+    from lab.console.cmdlets import dns
     registry = Registry()
-    for module in (exchange_connectors, exchange_misc, exchange_certificates, online):
+    for module in (exchange_connectors, exchange_misc, exchange_certificates, online, dns):
         module.register(registry, host)
     return registry
