@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
 import time
 import uuid
 from datetime import timedelta
@@ -251,3 +252,30 @@ def test_refuses_non_loopback():
     with pytest.raises(LabRuntimeError):
         require_loopback("192.0.2.1", "target")
     require_loopback("127.42.0.9", "target")
+
+
+def test_failed_opportunistic_tls_retries_without_starttls(tmp_path):
+    ca = CertificateAuthority.create_root("Lab Root")
+    cert_path, key_path = ca.issue("mx.fabrikam.com", ["mx.fabrikam.com"]).write(tmp_path / "certs")
+    broken = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    broken.load_cert_chain(cert_path, key_path)
+    broken.maximum_version = ssl.TLSVersion.TLSv1_2
+    broken.set_ciphers("PSK")  # no cipher in common with the lab client: the handshake fails
+
+    async def main():
+        sink, sessions = Sink(), []
+
+        def factory():
+            sessions.append(1)
+            return SMTP(sink, hostname="mx.fabrikam.com", tls_context=broken, require_starttls=False)
+
+        server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+        driver, _ = make_driver(tmp_path / "state", server.sockets[0].getsockname()[1], [INTERNET])
+        driver.submit(message(["a@fabrikam.com"]))
+        await driver.drain()
+        server.close()
+        return sink, sessions
+
+    sink, sessions = asyncio.run(main())
+    assert len(sessions) == 2  # STARTTLS failed, then the same target again without STARTTLS
+    assert len(sink.messages) == 1 and sink.tls == [False]
