@@ -14,11 +14,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.adapters.clock import LabClock
 from lab.adapters.dns_server import DnsServer, start_dns_server
+from lab.adapters.pki import IssuedCertificate
 from lab.adapters.pki_world import CertSpec, Pki, TrustStoreSpec
+from lab.adapters.spool import TrackingLog
 from lab.core.errors import LabRuntimeError
+from lab.core.exchange.queue_records import TransportSettings
 from lab.core.model import Topology
 from lab.core.network import assign_loopback, live_port
+from lab.core.world import World
+from lab.wiring import Addressing
 
 
 @dataclass(frozen=True)
@@ -81,16 +87,56 @@ def pki_specs(topology: Topology) -> tuple[list[CertSpec], list[TrustStoreSpec]]
 
 
 class Lab:
-    """A running lab world. Use ``async with Lab(topology, state_dir) as lab:``."""
+    """A running lab world. Use ``async with Lab(topology, state_dir) as lab:``.
 
-    def __init__(self, topology: Topology, state_dir: str | Path, *, loopback_base: str | None = None):
+    Attributes:
+        world: the configuration in force (assigning a new World applies it at once).
+        clock: the lab clock (live: it follows wall time; scenarios advance it).
+        pki: the lab's CAs, certificates and trust stores; ``keys`` adds certificates made at run time.
+        exchange: the on-prem Exchange services by node; ``eop``: the EOP services by node.
+    """
+
+    def __init__(self, topology: Topology, state_dir: str | Path, *, loopback_base: str | None = None,
+                 live_clock: bool = True):
         self.topology = topology
         self.state_dir = Path(state_dir)
         self.addresses = plan_addresses(topology, loopback_base)
+        self.addressing = Addressing(
+            network=lambda: self.world.network,
+            loopback={(a.host, v): l for a in self.addresses.values() for v, l in zip(a.virtual_ips, a.loopback_ips)},
+            ports=dict(topology.settings.ports), outside_host=topology.settings.outside_host, listening=set())
+        self.clock = LabClock(epoch=topology.settings.clock_start)
+        self.live_clock = live_clock
+        self.transport_settings = TransportSettings()
         self.endpoints: list[Endpoint] = []
         self.pki: Pki | None = None
+        self.keys: dict[str, IssuedCertificate] = {}
+        self.client_anchors = b""
         self.dns: DnsServer | None = None
+        self.dns_address: tuple[str, int] | None = None
+        self.tracking: TrackingLog | None = None
+        self.exchange: dict[str, Any] = {}
+        self.eop: dict[str, Any] = {}
+        self._world: World | None = None
         self._closers: list[Any] = []
+
+    # -- the world ------------------------------------------------------------------------------
+    @property
+    def world(self) -> World:
+        assert self._world is not None, "the lab is not started"
+        return self._world
+
+    @world.setter
+    def world(self, world: World) -> None:
+        """Put a changed configuration in force: DNS answers, transports and EOP follow at once."""
+        self._world = world
+        if self.dns is not None:
+            self.dns.zones = world.zones
+        for service in self.exchange.values():
+            service.reconfigure(world)
+        from lab.services import eop_world  # noqa: PLC0415
+        for node, service in self.eop.items():
+            service.world = eop_world(world, node)
 
     # -- address helpers -------------------------------------------------------------------
     def loopback_of(self, host: str, virtual_ip: str | None = None) -> str:
@@ -102,6 +148,10 @@ class Lab:
     def port(self, virtual_port: int) -> int:
         return live_port(virtual_port, self.topology.settings.ports)
 
+    def add_endpoint(self, host: str, service: str, virtual_ip: str, virtual_port: int, loopback_ip: str,
+                     port: int, protocol: str = "tcp") -> None:
+        self.endpoints.append(Endpoint(host, service, virtual_ip, virtual_port, loopback_ip, port, protocol))
+
     # -- lifecycle ----------------------------------------------------------------------------
     async def __aenter__(self) -> "Lab":
         await self.start()
@@ -111,14 +161,36 @@ class Lab:
         await self.stop()
 
     async def start(self) -> None:
+        from lab.services import ExchangeService, start_eop_service  # noqa: PLC0415
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._build_pki()
+            self._world = World.from_topology(self.topology, {n: c.facts for n, c in self.pki.certificates.items()})
+            self.tracking = TrackingLog(self.state_dir, self.topology.settings.clock_start)
             await self._start_dns()
+            for host in self.topology.exchange_servers():
+                service = ExchangeService(self, host.name)
+                self.exchange[host.name] = service
+                self._closers.append(service.close)
+                await service.start()
+            for host in self.topology.hosts_of_kind("eop"):
+                service = await start_eop_service(self, host.name)
+                self.eop[host.name] = service
+                self._closers.append(service.close)
+                self.clock.spawn(self._eop_retries(service))
+            if self.live_clock:
+                self.clock.start_live()
+                self._closers.append(self.clock.stop_live)
             self.write_endpoints()
         except BaseException:
             await self.stop()
             raise
+
+    async def _eop_retries(self, service: Any) -> None:
+        """EOP's queue: look for due retries every lab minute."""
+        while True:
+            await service.run_due()
+            await self.clock.sleep(60)
 
     async def stop(self) -> None:
         closers, self._closers = self._closers, []
@@ -132,6 +204,8 @@ class Lab:
         specs, stores = pki_specs(self.topology)
         self.pki = Pki.build(specs, stores, now=self.topology.settings.clock_start)
         self.pki.write_state(self.state_dir)
+        self.keys = dict(self.pki.certificates)
+        self.client_anchors = self.pki.anchors_pem()
 
     async def _start_dns(self) -> None:
         spec = self.topology.dns
@@ -140,11 +214,12 @@ class Lab:
         node = self.topology.network.node(spec.server)
         for ip in node.addresses:
             loop_ip = self.loopback_of(spec.server, ip)
-            server = await start_dns_server(spec.zones, loop_ip, self.port(53))
-            self.dns = self.dns or server
+            server = await start_dns_server(self.world.zones, loop_ip, self.port(53))
+            if self.dns is None:
+                self.dns, self.dns_address = server, (loop_ip, server.port)
             self._closers.append(self._closer(server))
             for proto in ("udp", "tcp"):
-                self.endpoints.append(Endpoint(spec.server, "dns", ip, 53, loop_ip, server.port, proto))
+                self.add_endpoint(spec.server, "dns", ip, 53, loop_ip, server.port, proto)
 
     @staticmethod
     def _closer(server: Any):

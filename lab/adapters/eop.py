@@ -310,7 +310,7 @@ def _remote(code: int, text: str) -> Transient | Permanent:
 
 async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]], pki: Pki,
                     certificates: dict[str, IssuedCertificate], state_dir: str | Path, outbound: Outbound,
-                    resolve_peer: Callable[[str], str], clock_now: Callable[[], datetime],
+                    resolve_peer: Callable[[str], str | None], clock_now: Callable[[], datetime],
                     client_anchors_pem: bytes = b"", idle_timeout: float = 600.0) -> EopService:
     """Start EOP's endpoints on loopback.
 
@@ -349,8 +349,11 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
 
             def make_session(peer: str, endpoint: str = endpoint, virtual_ip: str = virtual_ip,
                              virtual_port: int = virtual_port, context: ssl.SSLContext = context):
-                policy = EopPolicy(world, endpoint, next(seq))
-                session = ReceiveSession(policy, service, client_ip=resolve_peer(peer), local_ip=virtual_ip,
+                client_ip = resolve_peer(peer)
+                if client_ip is None:  # the peer cannot reach this address
+                    return None
+                policy = EopPolicy(service.world, endpoint, next(seq))
+                session = ReceiveSession(policy, service, client_ip=client_ip, local_ip=virtual_ip,
                                          local_port=virtual_port, now=clock_now(),
                                          new_guid=lambda: P.ticks_id(clock_now(), next(seq)).lower())
                 return session, context

@@ -217,7 +217,9 @@ async def start_smtp_listener(loop_ip: str, loop_port: int, *, host: ExchangeSer
                               clock_now: Callable[[], datetime], sink: MessageSink,
                               tls_context_for: Callable[[ReceiveConnector], ssl.SSLContext | None],
                               idle_timeout: float = 600.0,
-                              new_guid: Callable[[], str] | None = None) -> Listener:
+                              new_guid: Callable[[], str] | None = None,
+                              current: Callable[[], tuple[ExchangeServer, Organization, Sequence[ReceiveConnector]]]
+                              | None = None) -> Listener:
     """Starts an Exchange receive endpoint on ``loop_ip:loop_port``.
 
     Args:
@@ -228,12 +230,15 @@ async def start_smtp_listener(loop_ip: str, loop_port: int, *, host: ExchangeSer
         connectors: the server's receive connectors.
         virtual_ip: the virtual address this listener stands for (connector Bindings match it).
         virtual_port: the virtual port (e.g. 25 for loop port 2525).
-        resolve_peer: peer loopback IP -> (lab node name or None, virtual IP the server sees).
+        resolve_peer: peer loopback IP -> (lab node name or None, virtual IP the server sees, or None
+            when the peer cannot reach this address: the connection is closed without a banner).
         clock_now: the lab clock.
         sink: where accepted mail goes.
         tls_context_for: the SSL context for a connector's certificate, or None (no STARTTLS).
         idle_timeout: seconds before ``451 4.7.0 Timeout waiting for client input``.
         new_guid: Message-ID GUIDs for messages without one (default uuid4).
+        current: when given, called at every connection for the server, organisation and connectors
+            in force now (a running lab whose configuration changes); it supersedes the three values.
 
     Returns:
         The running :class:`Listener`.
@@ -246,13 +251,17 @@ async def start_smtp_listener(loop_ip: str, loop_port: int, *, host: ExchangeSer
 
     def make_session(peer_loop_ip: str) -> tuple[ReceiveSession, ssl.SSLContext | None] | None:
         node, peer_ip = resolve_peer(peer_loop_ip)
-        selection = select_receive_connector(conns, virtual_ip, virtual_port, peer_ip)
+        if peer_ip is None:
+            log.info("%s cannot reach %s:%s: closing", node, virtual_ip, virtual_port)
+            return None
+        server, organisation, connectors = current() if current else (host, org, conns)
+        selection = select_receive_connector(connectors, virtual_ip, virtual_port, peer_ip)
         if not selection.accepted:
             log.info("no receive connector on %s:%s for %s: closing", virtual_ip, virtual_port, peer_ip)
             return None
         connector: ReceiveConnector = selection.value
         context = tls_context_for(connector)
-        policy = ExchangePolicy(connector, host, org, cert_available=context is not None)
+        policy = ExchangePolicy(connector, server, organisation, cert_available=context is not None)
         session = ReceiveSession(policy, sink, client_ip=peer_ip, local_ip=virtual_ip, local_port=virtual_port,
                                  now=clock_now(), new_guid=guid, peer_name=node, selection=selection)
         return session, context

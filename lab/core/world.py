@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from lab.core.dns import ZoneSet
+from lab.core.eop.model import Tenant
 from lab.core.errors import ConfigError, Place
 from lab.core.exchange.connectors import (
     ReceiveConnector, apply_receive_connector_overrides, default_receive_connectors)
@@ -78,7 +79,7 @@ class World:
     zones: ZoneSet
     orgs: Mapping[str, OrgState]
     servers: Mapping[str, ServerState]
-    tenants: Mapping[str, Any]
+    tenants: Mapping[str, Tenant]
     banned_ips: Mapping[str, frozenset[str]] = field(default_factory=dict)
     revision: int = 0
 
@@ -102,8 +103,9 @@ class World:
             orgs[name] = OrgState(org, tuple(spec.send_connectors), tuple(spec.remote_mailboxes))
         banned = {h.name: frozenset(h.banned_ips) for h in topology.hosts_of_kind("eop")}
         zones = topology.dns.zones if topology.dns else ZoneSet(())
+        tenants = {name: Tenant.from_spec(spec) for name, spec in topology.tenants.items()}
         return cls(topology=topology, network=topology.network, zones=zones, orgs=orgs, servers=servers,
-                   tenants=dict(topology.tenants), banned_ips=banned)
+                   tenants=tenants, banned_ips=banned)
 
     def evolve(self, **changes: Any) -> "World":
         """A new world with ``changes`` applied and the revision counted up."""

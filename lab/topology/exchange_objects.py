@@ -26,11 +26,15 @@ TENANT_OBJECTS = {
 
 
 def _builders() -> dict[str, Callable[[Mapping[str, Any], str], Any]]:
+    from lab.core.eop.model import InboundConnector, MailUser, OutboundConnector  # noqa: PLC0415
     from lab.core.exchange.model import AcceptedDomain, Mailbox  # noqa: PLC0415
+    from lab.core.exchange.remote_mailbox import RemoteMailbox  # noqa: PLC0415
     from lab.core.exchange.send_connector import SendConnector  # noqa: PLC0415
 
     return {"SendConnector": SendConnector.from_mapping, "AcceptedDomain": AcceptedDomain.from_mapping,
-            "Mailbox": Mailbox.from_mapping}
+            "Mailbox": Mailbox.from_mapping, "RemoteMailbox": RemoteMailbox.from_mapping,
+            "MailUser": MailUser.from_mapping, "InboundConnector": InboundConnector.from_mapping,
+            "OutboundConnector": OutboundConnector.from_mapping}
 
 
 def build(kind: str, mapping: Mapping[str, Any], path: str) -> Any:
@@ -41,9 +45,6 @@ def build(kind: str, mapping: Mapping[str, Any], path: str) -> Any:
     """
     if not isinstance(mapping, Mapping):
         raise ConfigError(f"a {kind} must be a mapping of Exchange properties", Place(path=path))
-    builder = _builders().get(kind)
-    if builder is None:
-        return dict(mapping)
-    return builder(mapping, path)
+    return _builders()[kind](mapping, path)
 
 

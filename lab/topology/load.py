@@ -18,6 +18,7 @@ from lab.core.model import (
     DEFAULT_CLOCK_START, DEFAULT_PORTS, AuthoritySpec, CertificateSpec, DnsSpec, Host, OrganizationSpec,
     PkiSpec, Settings, TenantSpec, Topology)
 from lab.core.network import NetworkModel
+from lab.core.eop.model import Tenant
 from lab.core.world import receive_connectors_of
 
 from . import exchange_objects
@@ -357,6 +358,7 @@ class _Builder:
                      for key, kind in exchange_objects.TENANT_OBJECTS.items()}
             out[name] = TenantSpec(name=name, initial_domain=spec["initial_domain"], eop=eop,
                                    hybrid_organization=hybrid, **built)
+            self.guard(lambda t=out[name], path=path: Tenant.from_spec(t, _dotted(path)))
         return out
 
     def check_hosts(self, hosts: Mapping[str, Host], pki: PkiSpec, orgs: Mapping[str, OrganizationSpec]) -> None:

@@ -75,6 +75,15 @@ class AcceptedMessage:
     mail_options: tuple[str, ...] = ()
     decisions: tuple[Decision, ...] = ()
 
+    # the names the transport reads (lab.core.exchange.queue_records.AcceptedMessageLike)
+    @property
+    def data(self) -> bytes:
+        return self.content
+
+    @property
+    def source_ip(self) -> str:
+        return self.client_ip
+
 
 @dataclass(frozen=True)
 class SubmitResult:

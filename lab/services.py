@@ -1,0 +1,197 @@
+"""The live services of the lab: on-prem Exchange servers and EOP, wired to the lab's adapters.
+
+Each service reads the lab's *current* :class:`~lab.core.world.World` when a connection
+arrives or a message is routed, so a cmdlet's change takes effect at once.
+"""
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING, Any
+
+from lab.adapters.dns_client import LabResolver
+from lab.adapters.eop import EopService, Outbound, start_eop
+from lab.adapters.maildir import Maildirs
+from lab.adapters.pki import IssuedCertificate
+from lab.adapters.smtp_client import Located, SmtpClient
+from lab.adapters.smtp_server import Listener, start_smtp_listener
+from lab.adapters.spool import Spool, TrackingLog
+from lab.adapters.tls import server_context
+from lab.adapters.transport_driver import TransportDriver
+from lab.core.eop.model import EopNode
+from lab.core.eop.policy import EopWorld
+from lab.core.exchange import outcomes as O
+from lab.core.exchange.connectors import ReceiveConnector
+from lab.core.exchange.queue import Transport
+from lab.core.exchange.routing import Directory
+from lab.core.tls import CertFacts, select_certificate
+from lab.core.world import World
+
+if TYPE_CHECKING:
+    from lab.runtime import Lab
+
+
+def send_connectors_for(world: World, node: str) -> tuple[Any, ...]:
+    """The organization's send connectors this server is a source server of (all, when none is named)."""
+    state = world.server(node)
+    return tuple(c for c in world.orgs[state.org].send_connectors
+                 if not c.source_transport_servers or node in c.source_transport_servers
+                 or state.server.name in c.source_transport_servers)
+
+
+def directory_for(world: World, node: str) -> Directory:
+    org = world.org_of(node)
+    return Directory.build(org.organization.accepted_domains, org.organization.mailboxes, org.remote_mailboxes)
+
+
+def virtual_ports(world: World, node: str) -> tuple[int, ...]:
+    """The ports a server's receive connectors bind (25, 587, 717, 2525, 465 by default)."""
+    return tuple(sorted({b.port for c in world.server(node).receive_connectors for b in c.bindings}))
+
+
+class ExchangeService:
+    """One on-prem Exchange server: its listeners and its transport."""
+
+    def __init__(self, lab: "Lab", node: str):
+        self.lab, self.node = lab, node
+        world = lab.world
+        state = world.server(node)
+        source = lab.addressing.primary(node)
+        dns = lab.dns_address
+        self.resolver = LabResolver(dns[0], dns[1], source=source) if dns else None
+        self.transport = Transport(state.server, directory_for(world, node),
+                                   send_connectors_for(world, node), lab.transport_settings)
+        client = SmtpClient(self._locate, lab.clock.now_datetime, self.client_certificate, self._trusted)
+        self.driver = TransportDriver(self.transport, lab.clock, Spool(lab.state_dir, node), Maildirs(lab.state_dir),
+                                      lab.tracking, client, self._resolve_mx, self._resolve_host)
+        self.listeners: dict[tuple[str, int], Listener] = {}
+
+    # -- the world as it is now -------------------------------------------------------------
+    def current(self):
+        world = self.lab.world
+        state = world.server(self.node)
+        return state.server, world.org_of(self.node).organization, state.receive_connectors
+
+    def reconfigure(self, world: World) -> None:
+        """Apply a changed world to the transport (send connectors, accepted domains, mailboxes)."""
+        self.transport.directory = directory_for(world, self.node)
+        self.transport.set_connectors(send_connectors_for(world, self.node), self.lab.clock.now)
+        self.driver.kick()
+
+    # -- certificates --------------------------------------------------------------------------
+    def _issued(self, facts: CertFacts | None) -> IssuedCertificate | None:
+        if facts is None:
+            return None
+        for cert in self.lab.world.server(self.node).certificates:
+            if cert.facts is not None and cert.facts.thumbprint == facts.thumbprint:
+                return self.lab.keys.get(cert.name)
+        return None
+
+    def server_certificate(self, connector: ReceiveConnector) -> IssuedCertificate | None:
+        """The certificate STARTTLS presents on ``connector`` (fidelity §3.4), or None (no STARTTLS)."""
+        state = self.lab.world.server(self.node)
+        now = self.lab.clock.now_datetime()
+        if connector.tls_certificate_name:
+            facts = select_certificate(state.certificate_facts(), connector.tls_certificate_name, now)
+        else:
+            smtp = [c.facts for c in state.certificates if c.facts and c.status == "Valid" and "SMTP" in c.services]
+            facts = select_certificate(smtp, None, now, fqdn=connector.effective_fqdn(state.server))
+        return self._issued(facts)
+
+    def tls_context_for(self, connector: ReceiveConnector) -> ssl.SSLContext | None:
+        issued = self.server_certificate(connector)
+        return server_context(issued, self.lab.client_anchors) if issued else None
+
+    def client_certificate(self, tls_certificate_name: str) -> IssuedCertificate | None:
+        state = self.lab.world.server(self.node)
+        facts = select_certificate(state.certificate_facts(), tls_certificate_name, self.lab.clock.now_datetime())
+        return self._issued(facts)
+
+    def _trusted(self, facts: CertFacts, der: bytes) -> bool:
+        return self.lab.pki.verify(der, f"org-{self.lab.world.server(self.node).org}")
+
+    # -- network --------------------------------------------------------------------------------
+    def _locate(self, source_server: str, endpoint: O.Endpoint) -> Located | str:
+        where = self.lab.addressing.locate(self.node, endpoint.ip, endpoint.port)
+        return where if isinstance(where, str) else Located(*where)
+
+    async def _resolve_mx(self, domain: str):
+        return await self.resolver.resolve_mx(domain)
+
+    async def _resolve_host(self, name: str):
+        return await self.resolver.resolve_a(name)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.driver.start()
+        await self.ensure_listeners()
+
+    async def ensure_listeners(self) -> None:
+        """Listen on every (virtual address, port) the server's connectors bind and not yet served."""
+        world = self.lab.world
+        for ip in world.network.node(self.node).addresses:
+            for port in virtual_ports(world, self.node):
+                if (ip, port) in self.listeners:
+                    continue
+                loop_ip = self.lab.addressing.loopback[(self.node, ip)]
+                listener = await start_smtp_listener(
+                    loop_ip, self.lab.port(port), host=world.server(self.node).server,
+                    org=world.org_of(self.node).organization, connectors=(), virtual_ip=ip, virtual_port=port,
+                    resolve_peer=lambda peer, p=port: self.lab.addressing.seen(peer, self.node, p),
+                    clock_now=self.lab.clock.now_datetime, sink=self.driver, tls_context_for=self.tls_context_for,
+                    current=self.current)
+                self.listeners[(ip, port)] = listener
+                self.lab.addressing.listening.add((self.node, port))
+                self.lab.add_endpoint(self.node, "smtp", ip, port, loop_ip, self.lab.port(port))
+
+    async def close(self) -> None:
+        for listener in self.listeners.values():
+            await listener.close()
+        await self.driver.close()
+
+
+def eop_world(world: World, node: str) -> EopWorld:
+    host = world.topology.hosts[node]
+    eop = EopNode.from_host(host)
+    banned = tuple(sorted(world.banned_ips.get(node, frozenset())))
+    from dataclasses import replace  # noqa: PLC0415
+    eop = replace(eop, banned_ips=banned)
+    return EopWorld(eop, tuple(t for t in world.tenants.values() if t.eop == node))
+
+
+async def start_eop_service(lab: "Lab", node: str) -> EopService:
+    """Start EOP's MX endpoint (25) and smtp.office365.com (25, 587) for the eop node."""
+    world = lab.world
+    ew = eop_world(world, node)
+    listen = []
+    for ip, ports in ((ew.node.mx_ip, (25,)), (ew.node.submission_ip, (25, 587))):
+        for port in ports:
+            listen.append((ip, lab.addressing.loopback[(node, ip)], lab.port(port)))
+            lab.addressing.listening.add((node, port))
+    dns = lab.dns_address
+    source = lab.addressing.primary(node)
+    resolver = LabResolver(dns[0], dns[1], source=source) if dns else None
+
+    async def resolve_host(name: str) -> list[str]:
+        result = await resolver.resolve_a(name)
+        return list(result.addresses)
+
+    async def resolve_mx(domain: str) -> list[str]:
+        result = await resolver.resolve_mx(domain)
+        return [t.host for t in result.targets]
+
+    def locate(ip: str, port: int) -> tuple[str, int] | None:
+        where = lab.addressing.locate(node, ip, port)
+        return None if isinstance(where, str) else (where[0], where[1])
+
+    names = {c: lab.keys[c] for c in ew.node.certificates if c in lab.keys}
+    certificates = {"mx": names.get("eop-mx") or next(iter(names.values())),
+                    "submission": names.get("eop-submission") or next(iter(names.values()))}
+    outbound = Outbound(resolve_host, resolve_mx, locate, source, ew.node.frontend_host)
+    service = await start_eop(
+        ew, listen=listen, pki=lab.pki, certificates=certificates, state_dir=lab.state_dir, outbound=outbound,
+        resolve_peer=lambda peer: lab.addressing.seen(peer, node, 25)[1], clock_now=lab.clock.now_datetime)
+    for ip, loop_ip, port in listen:
+        virtual = 587 if port == lab.port(587) else 25
+        lab.add_endpoint(node, "smtp-mx" if ip == ew.node.mx_ip else "smtp-submission", ip, virtual,
+                         loop_ip, port)
+    return service
