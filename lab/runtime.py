@@ -134,7 +134,7 @@ class Lab:
             self.dns.zones = world.zones
         for service in self.exchange.values():
             service.reconfigure(world)
-        from lab.services import eop_world  # noqa: PLC0415
+        from lab.services_eop import eop_world  # noqa: PLC0415
         for node, service in self.eop.items():
             service.world = eop_world(world, node)
 
@@ -161,7 +161,8 @@ class Lab:
         await self.stop()
 
     async def start(self) -> None:
-        from lab.services import ExchangeService, start_eop_service  # noqa: PLC0415
+        from lab.services import ExchangeService  # noqa: PLC0415
+        from lab.services_eop import start_eop_service  # noqa: PLC0415
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._build_pki()

@@ -1,4 +1,4 @@
-"""The live services of the lab: on-prem Exchange servers and EOP, wired to the lab's adapters.
+"""The live on-prem Exchange servers of the lab, wired to the lab's adapters (EOP: services_eop.py).
 
 Each service reads the lab's *current* :class:`~lab.core.world.World` when a connection
 arrives or a message is routed, so a cmdlet's change takes effect at once.
@@ -9,7 +9,6 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.dns_client import LabResolver
-from lab.adapters.eop import EopService, Outbound, start_eop
 from lab.adapters.maildir import Maildirs
 from lab.adapters.pki import IssuedCertificate
 from lab.adapters.smtp_client import Located, SmtpClient
@@ -17,8 +16,6 @@ from lab.adapters.smtp_server import Listener, start_smtp_listener
 from lab.adapters.spool import Spool, TrackingLog
 from lab.adapters.tls import server_context
 from lab.adapters.transport_driver import TransportDriver
-from lab.core.eop.model import EopNode
-from lab.core.eop.policy import EopWorld
 from lab.core.exchange import outcomes as O
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.queue import Transport
@@ -147,51 +144,3 @@ class ExchangeService:
         for listener in self.listeners.values():
             await listener.close()
         await self.driver.close()
-
-
-def eop_world(world: World, node: str) -> EopWorld:
-    host = world.topology.hosts[node]
-    eop = EopNode.from_host(host)
-    banned = tuple(sorted(world.banned_ips.get(node, frozenset())))
-    from dataclasses import replace  # noqa: PLC0415
-    eop = replace(eop, banned_ips=banned)
-    return EopWorld(eop, tuple(t for t in world.tenants.values() if t.eop == node))
-
-
-async def start_eop_service(lab: "Lab", node: str) -> EopService:
-    """Start EOP's MX endpoint (25) and smtp.office365.com (25, 587) for the eop node."""
-    world = lab.world
-    ew = eop_world(world, node)
-    listen = []
-    for ip, ports in ((ew.node.mx_ip, (25,)), (ew.node.submission_ip, (25, 587))):
-        for port in ports:
-            listen.append((ip, lab.addressing.loopback[(node, ip)], lab.port(port)))
-            lab.addressing.listening.add((node, port))
-    dns = lab.dns_address
-    source = lab.addressing.primary(node)
-    resolver = LabResolver(dns[0], dns[1], source=source) if dns else None
-
-    async def resolve_host(name: str) -> list[str]:
-        result = await resolver.resolve_a(name)
-        return list(result.addresses)
-
-    async def resolve_mx(domain: str) -> list[str]:
-        result = await resolver.resolve_mx(domain)
-        return [t.host for t in result.targets]
-
-    def locate(ip: str, port: int) -> tuple[str, int] | None:
-        where = lab.addressing.locate(node, ip, port)
-        return None if isinstance(where, str) else (where[0], where[1])
-
-    names = {c: lab.keys[c] for c in ew.node.certificates if c in lab.keys}
-    certificates = {"mx": names.get("eop-mx") or next(iter(names.values())),
-                    "submission": names.get("eop-submission") or next(iter(names.values()))}
-    outbound = Outbound(resolve_host, resolve_mx, locate, source, ew.node.frontend_host)
-    service = await start_eop(
-        ew, listen=listen, pki=lab.pki, certificates=certificates, state_dir=lab.state_dir, outbound=outbound,
-        resolve_peer=lambda peer: lab.addressing.seen(peer, node, 25)[1], clock_now=lab.clock.now_datetime)
-    for ip, loop_ip, port in listen:
-        virtual = 587 if port == lab.port(587) else 25
-        lab.add_endpoint(node, "smtp-mx" if ip == ew.node.mx_ip else "smtp-submission", ip, virtual,
-                         loop_ip, port)
-    return service
