@@ -53,6 +53,8 @@ class LabClock:
     def _event(self) -> asyncio.Event:
         if self._quiet is None:
             self._quiet = asyncio.Event()
+            if self.blocked >= self.live:
+                self._quiet.set()
         return self._quiet
 
     def _check(self) -> None:
