@@ -16,6 +16,7 @@ Network work runs as lab tasks (``clock.spawn``), so lab time stands still while
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import deque
 from typing import Any, Awaitable, Callable
 
@@ -48,6 +49,8 @@ class TransportDriver:
     def __init__(self, transport: Transport, clock: LabClock, spool: Spool, mailboxes: Maildirs,
                  tracking: TrackingLog, client: SmtpClient, resolve_mx: Resolve, resolve_host: Resolve):
         self.transport, self.clock, self.spool = transport, clock, spool
+        if not transport.boot:  # Message-IDs must not repeat after a restart (see Transport's ``boot``)
+            transport.boot = uuid.uuid4().hex
         self.mailboxes, self.tracking, self.client = mailboxes, tracking, client
         self.resolve_mx, self.resolve_host = resolve_mx, resolve_host
         self._tasks: set[asyncio.Task] = set()
