@@ -71,6 +71,10 @@ class TransportDriver:
         self._run()
         return result
 
+    def kick(self) -> None:
+        """Execute what the transport asks for after an outside change (connectors, Retry-Queue ...)."""
+        self._run()
+
     def _run(self) -> None:
         """Execute commands until none are left (synchronous ones inline, network ones as lab tasks)."""
         self._pending.extend(self.transport.pop_commands())
