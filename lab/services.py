@@ -20,7 +20,7 @@ from lab.core.exchange import outcomes as O
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.routing import Directory
-from lab.core.tls import CertFacts, select_certificate
+from lab.core.tls import CertFacts
 from lab.core.world import World
 
 if TYPE_CHECKING:
@@ -75,33 +75,19 @@ class ExchangeService:
         self.driver.kick()
 
     # -- certificates --------------------------------------------------------------------------
-    def _issued(self, facts: CertFacts | None) -> IssuedCertificate | None:
-        if facts is None:
-            return None
-        for cert in self.lab.world.server(self.node).certificates:
-            if cert.facts is not None and cert.facts.thumbprint == facts.thumbprint:
-                return self.lab.keys.get(cert.name)
-        return None
-
     def server_certificate(self, connector: ReceiveConnector) -> IssuedCertificate | None:
-        """The certificate STARTTLS presents on ``connector`` (fidelity §3.4), or None (no STARTTLS)."""
-        state = self.lab.world.server(self.node)
-        now = self.lab.clock.now_datetime()
-        if connector.tls_certificate_name:
-            facts = select_certificate(state.certificate_facts(), connector.tls_certificate_name, now)
-        else:
-            smtp = [c.facts for c in state.certificates if c.facts and c.status == "Valid" and "SMTP" in c.services]
-            facts = select_certificate(smtp, None, now, fqdn=connector.effective_fqdn(state.server))
-        return self._issued(facts)
+        """The certificate (with its key) STARTTLS presents on ``connector``, or None (no STARTTLS)."""
+        installed = self.lab.world.server(self.node).starttls_certificate(connector, self.lab.clock.now_datetime())
+        return self.lab.keys.get(installed.name) if installed else None
 
     def tls_context_for(self, connector: ReceiveConnector) -> ssl.SSLContext | None:
         issued = self.server_certificate(connector)
         return server_context(issued, self.lab.client_anchors) if issued else None
 
     def client_certificate(self, tls_certificate_name: str) -> IssuedCertificate | None:
-        state = self.lab.world.server(self.node)
-        facts = select_certificate(state.certificate_facts(), tls_certificate_name, self.lab.clock.now_datetime())
-        return self._issued(facts)
+        installed = self.lab.world.server(self.node).client_certificate(tls_certificate_name,
+                                                                        self.lab.clock.now_datetime())
+        return self.lab.keys.get(installed.name) if installed else None
 
     def _trusted(self, facts: CertFacts, der: bytes) -> bool:
         return self.lab.pki.verify(der, f"org-{self.lab.world.server(self.node).org}")

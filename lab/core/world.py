@@ -9,6 +9,7 @@ are runtime state, not configuration, and are not here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Mapping
 
 from lab.core.dns import ZoneSet
@@ -20,7 +21,7 @@ from lab.core.exchange.model import ExchangeServer, Organization
 from lab.core.exchange.send_connector import SendConnector
 from lab.core.model import Host, Topology
 from lab.core.network import NetworkModel
-from lab.core.tls import CertFacts
+from lab.core.tls import CertFacts, select_certificate
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,29 @@ class ServerState:
 
     def certificate_facts(self) -> tuple[CertFacts, ...]:
         return tuple(c.facts for c in self.certificates if c.facts is not None and c.status == "Valid")
+
+    def installed(self, facts: CertFacts | None) -> InstalledCertificate | None:
+        """The installed certificate with these facts (by thumbprint)."""
+        if facts is None:
+            return None
+        return next((c for c in self.certificates if c.facts is not None and c.facts.thumbprint == facts.thumbprint),
+                    None)
+
+    def starttls_certificate(self, connector: ReceiveConnector, now: datetime) -> InstalledCertificate | None:
+        """The certificate STARTTLS presents on ``connector`` (fidelity §3.4), or None: no STARTTLS.
+
+        With a TlsCertificateName: issuer and subject must match (latest NotAfter wins; services and
+        validity are not checked). Without one: a certificate enabled for SMTP whose name matches the
+        connector's FQDN.
+        """
+        if connector.tls_certificate_name:
+            return self.installed(select_certificate(self.certificate_facts(), connector.tls_certificate_name, now))
+        smtp = [c.facts for c in self.certificates if c.facts and c.status == "Valid" and "SMTP" in c.services]
+        return self.installed(select_certificate(smtp, None, now, fqdn=connector.effective_fqdn(self.server)))
+
+    def client_certificate(self, tls_certificate_name: str, now: datetime) -> InstalledCertificate | None:
+        """The certificate a send connector's TlsCertificateName names (None: 454 4.7.5)."""
+        return self.installed(select_certificate(self.certificate_facts(), tls_certificate_name, now))
 
 
 @dataclass(frozen=True)
