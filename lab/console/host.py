@@ -3,7 +3,14 @@
 Pure configuration lives in :class:`~lab.core.world.World` and the cmdlets compute new worlds
 themselves. Everything that needs a running service goes through :class:`ConsoleHost`: the
 clock, the transport queues, message tracking, sending mail, the certificate store's keys,
-the public CA's issuing desk, EXO connector validation and the files an administrator names.
+the public CA's issuing desk, EXO connector validation, the lab DNS as a client host sees it,
+raw SMTP conversations (``telnet``), the lines a user types to such a program, and the files an
+administrator names.
+
+Where commands run from: ``session.source_host`` (a topology node name, set by ``Set-LabHost``)
+is the lab host whose address is the source of Send-MailMessage, ``telnet`` and ``nslookup``;
+None means the Exchange server of the session (``session.server``). :func:`source_node` says
+which one it is.
 
 A cmdlet never keeps the world it read: it reads ``host.world``, validates everything, and
 assigns ``host.world = new_world`` once, at the end. The shell snapshots ``host.world`` before
@@ -21,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
+from lab.core.dns import Answer
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
 from lab.core.tls import CertFacts
@@ -61,13 +69,69 @@ class SendRequest:
     source_host: str | None = None
 
 
+def source_node(session: Session) -> str:
+    """The lab host the console acts as: ``session.source_host``, else the session's server."""
+    return session.source_host or session.server
+
+
+#: SendResult.failure values besides "" (an SMTP reply, in ``reply``, failed the send).
+FAILURE_CONNECT = "connect"      # nothing answered on smtp_server:port (refused, filtered, no route)
+FAILURE_NO_STARTTLS = "starttls"  # -UseSsl but the server does not offer STARTTLS
+FAILURE_TLS = "tls"              # the TLS handshake or the server certificate's validation failed
+FAILURE_RESOLVE = "resolve"      # smtp_server is a name the source host's DNS cannot resolve
+
+
 @dataclass(frozen=True)
 class SendResult:
-    """What the SMTP client saw: success, or the reply that failed the send."""
+    """What the SMTP client saw: success, or what failed the send.
+
+    Attributes:
+        ok: the server accepted the message (250 after the data).
+        reply: the server's complete reply that failed the send (``550 5.7.54 SMTP; Unable to
+            relay recipient in non-accepted domain``); multi-line replies joined with ``\n``.
+        failed_recipient: the RCPT TO address the reply refused, when it was a recipient.
+        failure: "" when ``reply`` tells the failure, else one of the ``FAILURE_*`` constants.
+        detail: free text for the non-reply failures (``untrusted root``, ``name mismatch``...).
+    """
 
     ok: bool
     reply: str = ""
     failed_recipient: str | None = None
+    failure: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DnsReply:
+    """One answer of a DNS server to the console's host (nslookup).
+
+    Attributes:
+        server_address: the address of the server that answered (``100.100.100.2``).
+        answer: the server's answer: rcode, records, authority, and whether it was authoritative
+            (nslookup prints ``Non-authoritative answer:`` only when it was not).
+    """
+
+    server_address: str
+    answer: Answer
+
+
+class SmtpConversation(Protocol):
+    """A raw TCP conversation with an SMTP server, as ``telnet host 25`` has it.
+
+    Lines are text without CRLF. The host performs no SMTP logic: the server's replies are
+    exactly what the lab's server process sent, and a server that closes the connection
+    (after ``221``, or a ``421``/banned-IP refusal) makes :meth:`read_reply` return ``()``.
+    """
+
+    def read_reply(self) -> tuple[str, ...]:
+        """The next complete reply (every line up to the one with a space after the code);
+        ``()`` when the server closed the connection."""
+
+    def send_line(self, line: str) -> None:
+        """Send one line as the client typed it (CRLF appended). No reply is read."""
+
+    def close(self) -> None:
+        """Close the connection from the client side (idempotent)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +207,35 @@ class ConsoleHost(Protocol):
                                     ) -> ValidationResult:
         """EXO's connector validation, run against the live world."""
 
+    def resolve(self, name: str, rtype: str, server: str | None = None) -> DnsReply:
+        """Ask a DNS server one question from the console's lab host (:func:`source_node`).
+
+        Args:
+            name: the query name as typed (``xutonglin.com``; a PTR name ``4.3.2.1.in-addr.arpa``).
+            rtype: ``A``, ``MX``, ``TXT``, ``PTR``, ``CNAME``, ``SOA``, ``NS`` or ``ANY``.
+            server: an address or host name of the server to ask; None asks the resolver the
+                source host is configured with (the lab's public DNS).
+
+        Raises:
+            TimeoutError: no DNS server answers at that address from the source host.
+        """
+
+    def open_smtp_session(self, address: str, port: int) -> SmtpConversation:
+        """Open a TCP connection from the console's lab host to ``address:port`` (an IPv4 address;
+        the caller resolved any name). Nothing is read yet: the greeting is the first
+        :meth:`SmtpConversation.read_reply`.
+
+        Raises:
+            ConnectionError: nothing accepts the connection (refused, firewalled, no route).
+        """
+
+    def read_client_line(self) -> str | None:
+        """The next line the user types to an interactive console program (telnet's client side).
+
+        Interactive consoles prompt; scripted runs return the script's following lines; None
+        when the input has ended.
+        """
+
     def read_file(self, path: str) -> bytes:
         """A file the administrator names (FileNotFoundError when absent)."""
 
@@ -152,6 +245,7 @@ class ConsoleHost(Protocol):
 
 Sender = Callable[[SendRequest], SendResult]
 Validator = Callable[[World, str, str, Sequence[str]], ValidationResult]
+SmtpOpener = Callable[[World, str, str, int], SmtpConversation]  # (world, source node, address, port)
 
 
 @dataclass
@@ -169,6 +263,12 @@ class WorldHost:
         tracking: node name -> tracking events (a list the driver appends to).
         traces: tenant name -> EXO message trace rows.
         files_dir: where named files live; None keeps them in memory.
+        smtp_opener: opens raw SMTP conversations (telnet), or None (then telnet needs a running lab).
+        typed: the lines a user will type to interactive programs (consumed from the front).
+
+    DNS questions are answered from ``world.zones`` as the lab's public DNS server (the
+    topology's ``dns.server`` node) answers them, when the network lets the source host reach
+    it on port 53; no other server answers.
     """
 
     world: World
@@ -181,6 +281,8 @@ class WorldHost:
     tracking: dict[str, list[TrackingEvent]] = field(default_factory=dict)
     traces: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     files_dir: Path | None = None
+    smtp_opener: SmtpOpener | None = None
+    typed: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     _keys: dict[str, Any] = field(default_factory=dict)
     _files: dict[str, bytes] = field(default_factory=dict)
@@ -277,6 +379,33 @@ class WorldHost:
         ca = self.pki.authority(authority)
         return ca.sign_csr(csr_pem.encode("ascii"), not_before=self.clock_now() - timedelta(minutes=5),
                            not_after=self.clock_now() + timedelta(days=365))
+
+    # -- DNS, raw SMTP, typed input --------------------------------------------------------------
+    def _dns_address(self) -> str | None:
+        spec = self.world.topology.dns
+        if spec is None:
+            return None
+        addresses = self.world.network.addresses_of(spec.server)
+        return addresses[0] if addresses else None
+
+    def resolve(self, name: str, rtype: str, server: str | None = None) -> DnsReply:
+        spec, own = self.world.topology.dns, self._dns_address()
+        wanted = own if server is None else server.lower().rstrip(".")
+        if spec is None or own is None or wanted not in (own, spec.server):
+            raise TimeoutError(server or "no DNS server")
+        route = self.world.network.connect(source_node(self.session), own, 53,
+                                           listening=lambda node, port: node == spec.server and port == 53)
+        if not route.ok:
+            raise TimeoutError(own)
+        return DnsReply(own, self.world.zones.answer(name, rtype))
+
+    def open_smtp_session(self, address: str, port: int) -> SmtpConversation:
+        if self.smtp_opener is None:
+            raise LabRuntimeError("raw SMTP connections need a running lab (start it with `lab up`)")
+        return self.smtp_opener(self.world, source_node(self.session), address, port)
+
+    def read_client_line(self) -> str | None:
+        return self.typed.pop(0) if self.typed else None
 
     # -- files --------------------------------------------------------------------------------
     def _path(self, path: str) -> Path:
