@@ -140,3 +140,82 @@ def test_port_in_use_is_a_clear_error(tmp_path):
         blocker.close()
     assert res.returncode == 1
     assert "127.78.0.1:5353" in res.stderr and "Traceback" not in res.stderr
+
+
+def _smtp(desc: dict, host: str, port: int = 25) -> dict:
+    for s in desc["services"]:
+        if s["host"] == host and s["virtual_port"] == port and s["service"].startswith("smtp"):
+            return s
+    raise AssertionError(f"no SMTP endpoint {host}:{port}")
+
+
+def _s_client(endpoint: dict, cafile: Path, hostname: str) -> subprocess.CompletedProcess:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    return subprocess.run(
+        ["openssl", "s_client", "-starttls", "smtp", "-connect", f"{endpoint['loopback_ip']}:{endpoint['port']}",
+         "-CAfile", str(cafile), "-verify_hostname", hostname, "-verify_return_error", "-brief"],
+        input="QUIT\r\n", capture_output=True, text=True, timeout=30)
+
+
+def test_openssl_verifies_a_public_certificate(running_lab):
+    state, desc, _ = running_lab
+    res = _s_client(_smtp(desc, "ex01"), state / "trust" / "internet.pem", "mail.ixmsoft.com")
+    assert res.returncode == 0, res.stderr
+    assert "Verification: OK" in res.stderr
+    assert "Verified peername: mail.ixmsoft.com" in res.stderr
+
+
+def test_openssl_rejects_an_internal_ca_certificate(running_lab):
+    state, desc, _ = running_lab
+    res = _s_client(_smtp(desc, "xutonglin-ex"), state / "trust" / "internet.pem", "mail.xutonglin.com")
+    assert res.returncode != 0
+    assert "certificate verify failed" in res.stderr
+    assert "CN = xutonglin-DC-CA" in res.stderr  # the chain ends at the internal CA, not an Internet root
+
+
+def _raw_session(endpoint: dict, lines: list[str]) -> list[str]:
+    with socket.create_connection((endpoint["loopback_ip"], endpoint["port"]), timeout=10) as s:
+        f = s.makefile("rwb")
+        replies = [f.readline().decode().rstrip("\r\n")]
+        for line in lines:
+            f.write(line.encode() + b"\r\n")
+            f.flush()
+            while True:
+                reply = f.readline().decode().rstrip("\r\n")
+                replies.append(reply)
+                if reply[3:4] != "-":
+                    break
+        return replies
+
+
+def test_telnet_session_gets_the_exchange_banner_and_ehlo_lines(running_lab):
+    _, desc, _ = running_lab
+    replies = _raw_session(_smtp(desc, "mail1"), ["EHLO client.example.org", "QUIT"])
+    banner, ehlo, bye = replies[0], replies[1:-1], replies[-1]
+    assert banner.startswith("220 mail1.office26.com Microsoft ESMTP MAIL Service ready at ")
+    # fidelity.md §1.2: Default Frontend, port 25, before STARTTLS (the client is internet-client)
+    assert ehlo == [
+        "250-mail1.office26.com Hello [203.0.113.50]",
+        "250-SIZE 37748736",
+        "250-PIPELINING",
+        "250-DSN",
+        "250-ENHANCEDSTATUSCODES",
+        "250-STARTTLS",
+        "250-X-ANONYMOUSTLS",
+        "250-AUTH NTLM",
+        "250-X-EXPS GSSAPI NTLM",
+        "250-8BITMIME",
+        "250-BINARYMIME",
+        "250-CHUNKING",
+        "250 XRDST",
+    ]
+    assert bye == "221 2.0.0 Service closing transmission channel"
+
+
+def test_eop_mx_endpoint_takes_anonymous_mail_from(running_lab):
+    _, desc, _ = running_lab
+    replies = _raw_session(_smtp(desc, "eop"), ["EHLO relay.example.org", "MAIL FROM:<x@example.org>", "QUIT"])
+    assert replies[0].startswith("220 AM5EUR02FT025.mail.protection.outlook.com Microsoft ESMTP MAIL Service ready")
+    assert "250-STARTTLS" in replies
+    assert replies[-2] == "250 2.1.0 Sender OK"
