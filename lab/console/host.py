@@ -92,6 +92,10 @@ class SendResult:
         failed_recipient: the RCPT TO address the reply refused, when it was a recipient.
         failure: "" when ``reply`` tells the failure, else one of the ``FAILURE_*`` constants.
         detail: free text for the non-reply failures (``untrusted root``, ``name mismatch``...).
+        refused: every recipient RCPT TO refused, with the full reply, in envelope order. As
+            System.Net.Mail does, the client still sends the message when at least one recipient
+            was accepted (``ok`` is then True and ``refused`` says who did not get it); when
+            every recipient was refused it sends nothing (``ok`` False).
     """
 
     ok: bool
@@ -99,6 +103,7 @@ class SendResult:
     failed_recipient: str | None = None
     failure: str = ""
     detail: str = ""
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class ConsoleHost(Protocol):
 
     world: World
     session: Session
+    typed: list[str]  # lines a script feeds as typed input; read_client_line takes from here first
 
     def clock_now(self) -> datetime:
         """Lab time now."""
@@ -232,8 +238,9 @@ class ConsoleHost(Protocol):
     def read_client_line(self) -> str | None:
         """The next line the user types to an interactive console program (telnet's client side).
 
-        Interactive consoles prompt; scripted runs return the script's following lines; None
-        when the input has ended.
+        Takes the first line of ``typed`` (a script runner puts the script's following lines
+        there, see :func:`lab.console.cmdlets.telnet.run_script`); when ``typed`` is empty an
+        interactive console prompts, a non-interactive one returns None (end of input).
         """
 
     def read_file(self, path: str) -> bytes:
