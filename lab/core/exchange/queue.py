@@ -301,6 +301,8 @@ class Transport:
                 self._drop_item(q, item_id)
             elif isinstance(outcome, O.Permanent):
                 self._trace(item.internal_id, [Step("transport.delivery", outcome.detail, outcome.reply.line(), now)])
+                if outcome.remote:  # the next hop refused it in session: the queue shows what it answered
+                    q.refused_error = O.failover(outcome.reply).last_error.line()
                 self._bounce(item.internal_id, [(o, outcome.reply, outcome.remote) for o, _ in item.recipients], now)
                 self._drop_item(q, item_id)
             else:
@@ -337,6 +339,8 @@ class Transport:
             if not q.attempt_failed:
                 q.failures, q.last_error, q.first_retry, q.next_retry = 0, None, None, None
             q.status = READY
+        if q.refused_error:
+            q.last_error, q.refused_error = q.refused_error, None
         if not q.items:
             q.idle_since = now
 

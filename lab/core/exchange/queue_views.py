@@ -33,6 +33,7 @@ class QueueState:
     next_retry: float | None = None
     idle_since: float | None = None
     attempt_failed: bool = False
+    refused_error: str | None = None  # the remote refused mail in this attempt (5xx): kept as LastError
 
 
 @dataclass
