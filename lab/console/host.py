@@ -52,13 +52,20 @@ class Session:
 
 @dataclass(frozen=True)
 class SendRequest:
-    """Send-MailMessage's parameters, as the SMTP client needs them."""
+    """Send-MailMessage's parameters, as the SMTP client needs them.
+
+    ``source_host`` is the lab node the client connects from (None: the session's server);
+    ``client_certificate`` names a PKI certificate the client presents during TLS;
+    ``delivery_notification`` holds DeliveryNotificationOptions names (``OnFailure``, ``Delay``...)
+    that become ``NOTIFY=`` on RCPT TO. Bcc recipients get RCPT TO and no header.
+    """
 
     smtp_server: str
     port: int
     from_address: str
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
     subject: str = ""
     body: str = ""
     use_ssl: bool = False
