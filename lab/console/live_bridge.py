@@ -45,6 +45,8 @@ class LoopBridge:
         try:
             return future.result(self.timeout if timeout is None else timeout)
         except TimeoutError:
+            if future.done():
+                raise  # the coroutine's own TimeoutError
             future.cancel()
             raise LabRuntimeError("the lab did not answer in time") from None
 

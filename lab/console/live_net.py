@@ -79,11 +79,19 @@ async def resolve_addresses(lab: "Lab", source_host: str, name: str) -> list[str
     return list(result.addresses)
 
 
-def locate(lab: "Lab", source_host: str, ip: str, port: int) -> tuple[str, int, str]:
-    """Where ``source_host`` lands when it dials virtual ``ip:port`` (loopback ip, port, source ip)."""
-    where = lab.addressing.locate(source_host, ip, port)
-    if isinstance(where, str):
-        raise ConnectFailed(f"{ip}:{port}", where)
+def locate(lab: "Lab", source_host: str, ip: str, port: int, also_listening: tuple[tuple[str, int], ...] = ()
+           ) -> tuple[str, int, str]:
+    """Where ``source_host`` lands when it dials virtual ``ip:port`` (loopback ip, port, source ip).
+
+    ``also_listening`` names (node, virtual port) services the addressing table does not list
+    (the DNS server).
+    """
+    addressing = lab.addressing
+    route = lab.world.network.connect(source_host, ip, port, listening=addressing.listening | set(also_listening))
+    if not route.ok:
+        raise ConnectFailed(f"{ip}:{port}", route.failure or "NoRoute")
+    where = (addressing.loopback[(route.dest_node, route.dest_ip)], lab.port(route.dest_port),
+             addressing.primary(source_host))
     for address in where[0], where[2]:
         require_loopback(address, "address")
     return where
@@ -231,7 +239,7 @@ async def ask_dns(lab: "Lab", source_host: str, name: str, rtype: str, server: s
             raise TimeoutError(server)
         address = found[0]
     try:
-        loop_ip, loop_port, source = locate(lab, source_host, address, 53)
+        loop_ip, loop_port, source = locate(lab, source_host, address, 53, ((spec.server, 53),))
     except ConnectFailed:
         raise TimeoutError(address) from None
     query = dns.message.make_query(name.rstrip(".") + ".", rtype, use_edns=0, payload=1232)
