@@ -1,4 +1,4 @@
-"""The lab's cmdlets: Exchange on-premises, Exchange Online, DnsServer and lab tools.
+"""The lab's cmdlets: Exchange on-premises, Exchange Online, DnsServer, console programs and lab tools.
 
 :func:`build_registry` returns a :class:`~lab.console.registry.Registry` whose cmdlets are
 bound to one :class:`~lab.console.host.ConsoleHost`.
@@ -11,9 +11,10 @@ from lab.console.registry import Registry
 
 def build_registry(host: ConsoleHost) -> Registry:
     """Every lab cmdlet, bound to ``host``."""
-    from lab.console.cmdlets import exchange_certificates, exchange_connectors, exchange_misc, online
-    from lab.console.cmdlets import dns
+    from lab.console.cmdlets import exchange_certificates, exchange_connectors, exchange_misc, exchange_queues, online
+    from lab.console.cmdlets import dns, lab_tools, nslookup, send_mail, telnet
     registry = Registry()
-    for module in (exchange_connectors, exchange_misc, exchange_certificates, online, dns):
+    for module in (exchange_connectors, exchange_misc, exchange_certificates, exchange_queues, online, dns,
+                   send_mail, lab_tools, nslookup, telnet):
         module.register(registry, host)
     return registry

@@ -176,3 +176,135 @@ BAD_DURATION = Message(
 BANNED_IP_EXISTS = Message("{ip} is already on the banned sending IP list of {eop}.", source="lab text")
 BANNED_IP_MISSING = Message("{ip} is not on the banned sending IP list of {eop}.", source="lab text")
 NOT_AN_IP = Message("'{value}' is not an IPv4 address.", source="lab text")
+NEEDS_RUNNING_LAB = Message("{what} needs a running lab (start it with `lab up`).", source="lab text")
+UNKNOWN_LAB_HOST = Message("There is no host called '{name}' in this lab. Hosts: {names}.", source="lab text")
+NO_EOP_NODE = Message("This lab has no EOP node{detail}.", source="lab text")
+BAD_FILTER = Message(
+    "Invalid filter syntax. For a description of the filter parameter syntax see the command help. \"{filter}\" "
+    "at position {position}.",
+    source=_EMS + " (Get-Queue -Filter / -Recipients OPATH parser)", unconfirmed=True,
+)
+BAD_DATETIME = Message("'{value}' is not a date and time.", source="lab text (Get-MessageTrackingLog -Start/-End)")
+
+# --- Send-MailMessage (System.Net.Mail.SmtpClient inside Windows PowerShell 5.1) ---------------
+_NETMAIL = ".NET System.Net.Mail SR strings (System.Net.Mail resources, decompiled SR class)"
+MAIL_SERVER_RESPONSE = Message("The server response was: {response}", source=_NETMAIL + " MailServerResponse")
+#: SmtpException's text for each SmtpStatusCode (SmtpException.GetMessageForStatus); codes not in
+#: the enumeration fall to the default branch (CommandUnrecognized's text).
+SMTP_STATUS_TEXTS = {
+    211: Message("System status, or system help reply.", source=_NETMAIL),
+    214: Message("Help message.", source=_NETMAIL),
+    220: Message("Service ready.", source=_NETMAIL),
+    221: Message("Service closing transmission channel.", source=_NETMAIL),
+    250: Message("Completed.", source=_NETMAIL),
+    251: Message("User not local; will forward to specified path.", source=_NETMAIL),
+    354: Message("Start mail input; end with <CRLF>.<CRLF>.", source=_NETMAIL),
+    421: Message("Service not available, closing transmission channel.", source=_NETMAIL),
+    450: Message("Mailbox unavailable.", source=_NETMAIL + " SmtpMailboxBusy"),
+    451: Message("Error in processing.", source=_NETMAIL),
+    452: Message("Insufficient system storage.", source=_NETMAIL),
+    454: Message("Client does not have permission to submit mail to this server.", source=_NETMAIL),
+    500: Message("Syntax error, command unrecognized.", source=_NETMAIL),
+    501: Message("Syntax error in parameters or arguments.", source=_NETMAIL),
+    502: Message("Command not implemented.", source=_NETMAIL),
+    503: Message("Bad sequence of commands.", source=_NETMAIL),
+    504: Message("Command parameter not implemented.", source=_NETMAIL),
+    530: Message("The SMTP server requires a secure connection or the client was not authenticated.",
+                 source=_NETMAIL + " SmtpMustIssueStartTlsFirst"),
+    550: Message("Mailbox unavailable.", source=_NETMAIL + " SmtpMailboxUnavailable"),
+    551: Message("User not local; please try a different path.", source=_NETMAIL),
+    552: Message("Exceeded storage allocation.", source=_NETMAIL),
+    553: Message("Mailbox name not allowed.", source=_NETMAIL),
+    554: Message("Transaction failed.", source=_NETMAIL),
+}
+SMTP_STATUS_DEFAULT = SMTP_STATUS_TEXTS[500]
+SMTP_ALL_RECIPIENTS_FAILED = Message("Unable to send to all recipients.", source=_NETMAIL + " SmtpAllRecipientsFailed")
+SMTP_RECIPIENT_FAILED = Message("Unable to send to a recipient.", source=_NETMAIL + " SmtpRecipientFailed")
+SMTP_NO_STARTTLS = Message("Server does not support secure connections.",
+                           source=_NETMAIL + " MailServerDoesNotSupportStartTls")
+SMTP_UNABLE_TO_CONNECT = Message(
+    "Unable to connect to the remote server",
+    source=".NET WebException net_webstatus_ConnectFailure (the inner exception Send-MailMessage reports)",
+    unconfirmed=True, note="commonly quoted Windows PowerShell 5.1 output; resource text not checked",
+)
+SMTP_NAME_NOT_RESOLVED = Message(
+    "The remote name could not be resolved: '{name}'",
+    source=".NET WebException net_webstatus_NameResolutionFailure", unconfirmed=True,
+)
+SMTP_CERTIFICATE_INVALID = Message(
+    "The remote certificate is invalid according to the validation procedure.",
+    source=".NET AuthenticationException net_auth_remote_certificate (inner exception of SmtpException)",
+    unconfirmed=True, note="commonly quoted Windows PowerShell 5.1 output; resource text not checked",
+)
+SEND_MAIL_NO_SERVER = Message(
+    "The email cannot be sent because no SMTP server was specified. You must specify an SMTP server by using "
+    "either the SmtpServer parameter or the $PSEmailServer variable.",
+    source="PowerShell SendMailMessageStrings.HostNameValue", unconfirmed=True,
+)
+SMTP_CLIENT_TARGET = "System.Net.Mail.SmtpClient"
+SMTP_CLIENT_TARGET_TYPE = "SmtpClient"
+SEND_MAIL_IMPLEMENTING_TYPE = "Microsoft.PowerShell.Commands.SendMailMessage"
+SMTP_EXCEPTION_ID = "SmtpException"  # Send-MailMessage's catch (SmtpException) error id
+SMTP_FAILED_RECIPIENTS_ID = "SmtpFailedRecipientsException"
+SMTP_FAILED_RECIPIENTS_REASON = "SmtpFailedRecipientsException"
+
+# --- nslookup.exe (Windows) ----------------------------------------------------------------------
+_NSLOOKUP = "Windows nslookup.exe output"
+NSLOOKUP_SERVER = Message("Server:  {name}", source=_NSLOOKUP)
+NSLOOKUP_ADDRESS = Message("Address:  {address}", source=_NSLOOKUP)
+NSLOOKUP_UNKNOWN_SERVER = Message("UnKnown", source=_NSLOOKUP + " (server address without a PTR record)")
+NSLOOKUP_NON_AUTHORITATIVE = Message("Non-authoritative answer:", source=_NSLOOKUP)
+NSLOOKUP_NAME = Message("Name:    {name}", source=_NSLOOKUP)
+NSLOOKUP_ADDRESSES = Message("Addresses:  {address}", source=_NSLOOKUP)
+NSLOOKUP_MORE_ADDRESS = Message("\t  {address}", source=_NSLOOKUP)
+NSLOOKUP_ALIASES = Message("Aliases:  {name}", source=_NSLOOKUP)
+NSLOOKUP_MORE_ALIAS = Message("\t  {name}", source=_NSLOOKUP)
+NSLOOKUP_MX = Message("{name}\tMX preference = {preference}, mail exchanger = {exchange}", source=_NSLOOKUP)
+NSLOOKUP_CNAME = Message("{name}\tcanonical name = {target}", source=_NSLOOKUP)
+NSLOOKUP_PTR = Message("{name}\tname = {target}", source=_NSLOOKUP)
+NSLOOKUP_NS = Message("{name}\tnameserver = {target}", source=_NSLOOKUP)
+NSLOOKUP_A = Message("{name}\tinternet address = {address}", source=_NSLOOKUP + " (A records in -type=mx/cname output)")
+NSLOOKUP_TXT = Message("{name}\ttext =\n\n\t\"{text}\"", source=_NSLOOKUP)
+NSLOOKUP_SOA = Message(
+    "{name}\n\tprimary name server = {mname}\n\tresponsible mail addr = {rname}\n\tserial  = {serial}\n"
+    "\trefresh = {refresh}\n\tretry   = {retry}\n\texpire  = {expire}\n\tdefault TTL = {minimum}",
+    source=_NSLOOKUP + " (SOA answer, and the SOA of a NODATA answer)", unconfirmed=True,
+    note="tab indentation and the '(15 mins)' style durations as remembered from Windows Server 2012-2019",
+)
+NSLOOKUP_NXDOMAIN = Message("*** {server} can't find {name}: Non-existent domain", source=_NSLOOKUP)
+NSLOOKUP_REFUSED = Message("*** {server} can't find {name}: Query refused", source=_NSLOOKUP)
+NSLOOKUP_NO_RECORDS = Message("*** No {type} records available for {name}", source=_NSLOOKUP, unconfirmed=True)
+NSLOOKUP_TIMEOUT = Message("DNS request timed out.\n    timeout was 2 seconds.", source=_NSLOOKUP)
+NSLOOKUP_REQUEST_TIMED_OUT = Message("*** Request to {server} timed-out", source=_NSLOOKUP)
+NSLOOKUP_DEFAULT_SERVER_UNAVAILABLE = Message(
+    "*** Default servers are not available", source=_NSLOOKUP, unconfirmed=True,
+)
+NSLOOKUP_UNKNOWN_TYPE = Message("unknown query type: {type}", source=_NSLOOKUP, unconfirmed=True)
+NSLOOKUP_USAGE = Message(
+    "Usage:\n   nslookup [-opt ...]             # interactive mode using default server\n"
+    "   nslookup [-opt ...] - server    # interactive mode using 'server'\n"
+    "   nslookup [-opt ...] host        # just look up 'host' using default server\n"
+    "   nslookup [-opt ...] host server # just look up 'host' using 'server'",
+    source=_NSLOOKUP + " (no arguments in a non-interactive console)",
+)
+NSLOOKUP_DURATIONS = (("day", 86400), ("hour", 3600), ("min", 60), ("sec", 1))  # "(1 day)", "(15 mins)"
+
+# --- telnet.exe (Windows) ------------------------------------------------------------------------
+_TELNET = "Windows telnet.exe (Telnet Client feature)"
+TELNET_CONNECT_FAILED = Message(
+    "Connecting To {host}...Could not open connection to the host, on port {port}: Connect failed", source=_TELNET,
+)
+TELNET_CONNECTION_LOST = Message("\nConnection to host lost.", source=_TELNET)
+TELNET_USAGE = Message("telnet [-a][-e escape char][-f log file][-l user][-t term][host [port]]",
+                       source=_TELNET + " (usage line)", unconfirmed=True)
+
+# --- the lab's own cmdlets (clock, hosts) --------------------------------------------------------
+CLOCK_BACKWARDS = Message("Lab time only moves forward; '{value}' is not a positive duration.", source="lab text")
+CSR_NOT_PEM = Message("the file holds no PEM certificate request (-----BEGIN NEW CERTIFICATE REQUEST-----)",
+                      source="lab text")
+CA_NAME_NOT_IN_DNS = Message("{name} does not resolve in the lab's public DNS (no A or CNAME record)",
+                             source="lab text (domain-owner validation)")
+CA_PARENT_NOT_IN_DNS = Message("the wildcard's domain {name} does not exist in the lab's public DNS",
+                               source="lab text (domain-owner validation)")
+CA_DNS_UNREACHABLE = Message("the CA could not reach a DNS server to validate {name}", source="lab text")
+REQUEST_OR_FILE = Message("Specify either -Request or -RequestFile.", source="lab text")
