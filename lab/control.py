@@ -2,7 +2,8 @@
 
 A Unix domain socket (mode 0600, in the state dir made 0700, and a peer whose uid is not the
 lab's is turned away), so only the state dir's owner can reach it and nothing listens on a
-network address. The protocol is JSON lines (``{"export": true}`` -> ``{"topology": "<yaml>"}`` for ``lab export``):
+network address. The protocol is JSON lines (``lab export`` sends ``{"export": true}`` and
+gets ``{"topology": "<yaml>"}``):
 
     client -> {"line": "Get-ReceiveConnector"}
     server -> {"output": "...", "errors": ["..."], "changed": false, "prompt": "[PS] EX01>"}

@@ -64,6 +64,7 @@ class LiveHost:
         self.bridge = bridge
         self.session = session or Session(server=default_server(lab.world))
         self.read_line = read_line
+        self.typed: list[str] = []
         self._pending_keys: dict[str, Any] = {}
 
     # -- the world ------------------------------------------------------------------------------
@@ -169,6 +170,10 @@ class LiveHost:
         return LiveConversation(self.bridge, session)
 
     def read_client_line(self) -> str | None:
+        """A script's following line first (``typed``), else the user's (the control channel asks
+        its client), else None: the end of input."""
+        if self.typed:
+            return self.typed.pop(0)
         return self.read_line() if self.read_line is not None else None
 
     # -- certificates -------------------------------------------------------------------------------

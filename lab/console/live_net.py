@@ -139,6 +139,17 @@ def client_certificate(lab: "Lab", name: str | None) -> Any:
     raise LabRuntimeError(f"no certificate {name!r} in the lab")
 
 
+_NOTIFY = {"onsuccess": "SUCCESS", "onfailure": "FAILURE", "delay": "DELAY", "never": "NEVER"}
+
+
+def notify_options(names: tuple[str, ...]) -> list[str]:
+    """DeliveryNotificationOptions -> the RCPT TO ``NOTIFY=`` parameter (RFC 3461); none for ``None``."""
+    words = [_NOTIFY[n.strip().lower()] for n in names if n.strip().lower() in _NOTIFY]
+    if "NEVER" in words:
+        words = ["NEVER"]
+    return [f"NOTIFY={','.join(dict.fromkeys(words))}"] if words else []
+
+
 def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
@@ -197,15 +208,15 @@ async def send_mail(lab: "Lab", request: SendRequest, source_host: str) -> SendR
             await starttls(lab, smtp, source_host, request.smtp_server, cert)
         if request.username:
             await smtp.login(request.username, request.password or "")
-        rcpts = [*request.to, *request.cc]
-        errors, _ = await smtp.sendmail(request.from_address, rcpts, build_message(lab, request).as_bytes())
-        if errors:
-            rcpt, exc = next(iter(errors.items()))
-            return SendResult(False, _reply(exc), rcpt)
-        return SendResult(True, "250")
+        rcpts = [*request.to, *request.cc, *request.bcc]
+        errors, _ = await smtp.sendmail(request.from_address, rcpts, build_message(lab, request).as_bytes(),
+                                        rcpt_options=notify_options(request.delivery_notification))
+        refused = tuple((rcpt, _reply(exc)) for rcpt, exc in errors.items())
+        return SendResult(True, "250", refused=refused)
     except aiosmtplib.SMTPRecipientsRefused as exc:
-        first = exc.recipients[0]
-        return SendResult(False, _reply(first), first.recipient)
+        refused = tuple((r.recipient, _reply(r)) for r in exc.recipients)
+        first = refused[0] if refused else ("", "")
+        return SendResult(False, first[1], first[0] or None, refused=refused)
     except aiosmtplib.SMTPResponseException as exc:
         return SendResult(False, _reply(exc))
     except (aiosmtplib.SMTPServerDisconnected, OSError, asyncio.TimeoutError) as exc:

@@ -255,3 +255,21 @@ def test_client_without_a_lab_says_so(tmp_path):
     from lab.core.errors import LabRuntimeError
     with pytest.raises(LabRuntimeError):
         ControlClient(tmp_path)
+
+
+def test_send_reports_refused_recipients_and_still_delivers(live):
+    host = live.host(source_host="internet-client")
+    result = host.send_message(SendRequest("mx.fabrikam.com", 25, "someone@example.org",
+                                           ("partner@fabrikam.com", "contoso@contoso.com"),
+                                           delivery_notification=("OnFailure", "Delay")))
+    assert result.ok
+    assert [r for r, _ in result.refused] == ["contoso@contoso.com"] and result.refused[0][1].startswith("550")
+
+
+def test_typed_lines_come_before_the_user(live):
+    asked: list[str] = []
+    host = LiveHost(live.lab, LoopBridge(live.thread.loop), Session(server="ex01"),
+                    read_line=lambda: asked.append("user") or "QUIT")
+    host.typed.extend(["EHLO a"])
+    assert host.read_client_line() == "EHLO a" and not asked
+    assert host.read_client_line() == "QUIT" and asked == ["user"]
