@@ -26,6 +26,13 @@ def eop_world(world: World, node: str) -> EopWorld:
     return EopWorld(eop, tuple(t for t in world.tenants.values() if t.eop == node))
 
 
+def _self_signed_pems(lab: "Lab") -> bytes:
+    """Self-signed certificates made while the lab runs (``lab.keys``): EOP reads them as client
+    certificates (and finds them untrusted) instead of failing the TLS handshake."""
+    built = lab.pki.certificates if lab.pki else {}
+    return b"".join(sorted(c.cert_pem() for n, c in lab.keys.items() if c.facts.self_signed and n not in built))
+
+
 async def start_eop_service(lab: "Lab", node: str) -> EopService:
     """Start EOP's MX endpoint (25) and smtp.office365.com (25, 587) for the eop node."""
     world = lab.world
@@ -57,7 +64,8 @@ async def start_eop_service(lab: "Lab", node: str) -> EopService:
     outbound = Outbound(resolve_host, resolve_mx, locate, source, ew.node.frontend_host)
     service = await start_eop(
         ew, listen=listen, pki=lab.pki, certificates=certificates, state_dir=lab.state_dir, outbound=outbound,
-        resolve_peer=lambda peer: lab.addressing.seen(peer, node, 25)[1], clock_now=lab.clock.now_datetime)
+        resolve_peer=lambda peer: lab.addressing.seen(peer, node, 25)[1], clock_now=lab.clock.now_datetime,
+        spawn=lab.clock.spawn, more_client_anchors=lambda: _self_signed_pems(lab))
     for ip, loop_ip, port in listen:
         virtual = 587 if port == lab.port(587) else 25
         lab.add_endpoint(node, "smtp-mx" if ip == ew.node.mx_ip else "smtp-submission", ip, virtual,

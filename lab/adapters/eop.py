@@ -23,7 +23,7 @@ from asyncio import sslproto
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Callable, Coroutine, Sequence
 
 import aiosmtplib
 
@@ -34,14 +34,17 @@ from lab.adapters.smtp_server import LabSMTP, Listener, serve
 from lab.adapters.tls import client_context, failure_reason, peer_facts, server_context
 from lab.core.catalogue import Reply
 from lab.core.eop import policy as P
+from lab.core.catalogue import eop as cat
+from lab.core.eop import headers as H
 from lab.core.eop import queue as Q
 from lab.core.eop import routing as R
+from lab.core.eop import views as V
 from lab.core.eop.front_door import EopPolicy
 from lab.core.eop.model import OutboundConnector
 from lab.core.eop.validation import Probe, ValidationReport, judge
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.dsn import FAILED, DsnRecipient, build_dsn
-from lab.core.exchange.headers import TlsFacts
+from lab.core.exchange.headers import TlsFacts, header_value
 from lab.core.exchange.outcomes import Delivered, Permanent, Transient
 from lab.core.exchange.session import AcceptedMessage, ReceiveSession, SubmitResult
 
@@ -109,6 +112,12 @@ class _Pending:
     item: Q.QueuedItem
     hop: R.NextHop
     data: bytes
+    message_id: str = ""
+    subject: str = ""
+    rows: list[int] = field(default_factory=list)  # indexes into EopService.trace
+
+    def entry(self) -> V.QueuedEntry:
+        return V.QueuedEntry(self.item, self.hop, self.subject, self.message_id, len(self.data))
 
 
 @dataclass
@@ -125,6 +134,9 @@ class EopService:
         client_cert: the certificate EOP presents outbound.
         accepted: every message accepted, in order (for observers and tests).
         events: ``(item id, status, reasons)`` of every delivery attempt.
+        pending: the queue (see :meth:`queues`, :meth:`messages`).
+        trace: one :class:`~lab.core.eop.views.TraceRow` per recipient accepted (see :meth:`message_trace`).
+        spawn: runs a delivery coroutine as a lab task (``LabClock.spawn``); None: a plain asyncio task.
     """
 
     world: P.EopWorld
@@ -137,60 +149,119 @@ class EopService:
     accepted: list[AcceptedMessage] = field(default_factory=list)
     events: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
     pending: list[_Pending] = field(default_factory=list)
+    trace: list[V.TraceRow] = field(default_factory=list)
+    spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _tasks: set[asyncio.Task] = field(default_factory=set)
+    _busy: set[int] = field(default_factory=set)
+
+    # --- what an observer sees --------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        """The front end's internal name (queue identities, NDR host)."""
+        return P.internal_host(self.world.node, P.MX)
+
+    def queues(self) -> tuple[V.EopQueueView, ...]:
+        """One row per next hop holding mail, with its status and LastError."""
+        return V.queue_views(self.host, [p.entry() for p in self.pending])
+
+    def messages(self) -> tuple[V.EopMessageView, ...]:
+        """Every queued item, with its LastError."""
+        return V.message_views(self.host, [p.entry() for p in self.pending])
+
+    def message_trace(self, tenant: str | None = None) -> tuple[V.TraceRow, ...]:
+        """Get-MessageTrace: a row per recipient of every message whose sender or recipient is in
+        ``tenant``'s domains (every row when ``tenant`` is None)."""
+        if tenant is None:
+            return tuple(self.trace)
+        t = next((x for x in self.world.tenants if x.name == tenant), None)
+        if t is None:
+            return ()
+        return tuple(r for r in self.trace if any(a and t.is_accepted(a.rpartition("@")[2])
+                                                 for a in (r.sender_address, r.recipient_address)))
 
     # --- the sink -------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:
         """Takes an accepted message: mailboxes at once, other hops into the queue."""
         internal_id = next(self._ids)
         self.accepted.append(message)
-        self._route(message.mail_from, message.rcpt_tos, message.content)
-        task = asyncio.get_running_loop().create_task(self.run_due())
+        self._route(message.mail_from, message.rcpt_tos, message.content, message.client_ip)
+        self._kick()
+        return SubmitResult(message.message_id, internal_id)
+
+    def _kick(self) -> None:
+        """Attempt due items now, as a lab task when the lab gave a ``spawn`` (its clock then waits for it)."""
+        task = self.spawn(self.run_due()) if self.spawn else asyncio.get_running_loop().create_task(self.run_due())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return SubmitResult(message.message_id, internal_id)
 
     def _tenant_for(self, address: str):
         return self.world.tenant_for(address.rpartition("@")[2]) or (self.world.tenants[0] if self.world.tenants
                                                                      else None)
 
-    def _route(self, mail_from: str, recipients: Sequence[str], data: bytes) -> None:
-        now = self.clock_now().timestamp()
-        groups: dict[str, tuple[R.NextHop, list[str]]] = {}
+    def _row(self, mail_from: str, rcpt: str, data: bytes, from_ip: str, status: str, detail: str | None = None,
+             to_ip: str | None = None) -> int:
+        now = self.clock_now()
+        self.trace.append(V.TraceRow(P.ticks_id(now, len(self.trace)).lower(), now, mail_from, rcpt,
+                                     header_value(data, "Subject") or "", status, from_ip,
+                                     header_value(data, "Message-ID") or "", len(data), to_ip, detail))
+        return len(self.trace) - 1
+
+    def _route(self, mail_from: str, recipients: Sequence[str], data: bytes, from_ip: str = "") -> None:
+        now = self.clock_now()
+        groups: dict[str, tuple[R.NextHop, list[str], list[int]]] = {}
         for rcpt in recipients:
             tenant = self._tenant_for(rcpt)
             if tenant is None:
                 continue
             hop: R.NextHop = R.route_recipient(tenant, rcpt).result
             if hop.kind == R.TO_MAILBOX:
-                self.maildirs.deliver(hop.mailbox or rcpt, data)
+                self.maildirs.deliver(hop.mailbox or rcpt, H.mailbox_hop(
+                    data, eop_host=self.host, exo_host=self.world.node.submission_host, now=now))
+                self._row(mail_from, rcpt, data, from_ip, cat.TRACE_DELIVERED.text)
                 continue
             if hop.kind == R.NOT_FOUND:
+                self._row(mail_from, rcpt, data, from_ip, cat.TRACE_FAILED.text,
+                          cat.S550_5_1_10_RECIPIENT_NOT_FOUND.line())
                 continue
-            groups.setdefault(hop.queue_key + "|" + hop.domain, (hop, []))[1].append(hop.address)
-        for hop, rcpts in groups.values():
-            item = Q.enqueue(next(self._ids), mail_from, tuple(rcpts), hop.queue_key, now)
-            self.pending.append(_Pending(item, hop, data))
+            group = groups.setdefault(hop.queue_key + "|" + hop.domain, (hop, [], []))
+            group[1].append(hop.address)
+            group[2].append(self._row(mail_from, rcpt, data, from_ip, cat.TRACE_PENDING.text))
+        for hop, rcpts, rows in groups.values():
+            cloud = bool(hop.connector and hop.connector.cloud_services_mail_enabled)
+            item = Q.enqueue(next(self._ids), mail_from, tuple(rcpts), hop.queue_key, now.timestamp())
+            self.pending.append(_Pending(item, hop, H.for_next_hop(data, cloud_services_mail=cloud),
+                                         header_value(data, "Message-ID") or "", header_value(data, "Subject") or "",
+                                         rows))
 
     # --- the queue --------------------------------------------------------------------------
     async def run_due(self) -> None:
         """Attempt every due item once (call again when lab time moves)."""
         now = self.clock_now()
-        due_ids = {i.id for i in Q.due(tuple(p.item for p in self.pending), now.timestamp())}
-        for entry in [p for p in self.pending if p.item.id in due_ids]:
-            outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
-            result = Q.after_attempt(entry.item, outcome, self.clock_now().timestamp())
-            self.events.append((entry.item.id, result.status, result.reasons))
-            if result.status == Q.RETRY:
-                entry.item = result.item
-                continue
-            self.pending.remove(entry)
-            if result.status == Q.FAILED and result.ndr is not None and entry.item.mail_from:
-                self._bounce(entry, result.ndr)
+        due_ids = {i.id for i in Q.due(tuple(p.item for p in self.pending), now.timestamp())} - self._busy
+        self._busy |= due_ids
+        try:
+            for entry in [p for p in self.pending if p.item.id in due_ids]:
+                await self._attempt(entry)
+        finally:
+            self._busy -= due_ids
+
+    async def _attempt(self, entry: _Pending) -> None:
+        outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
+        result = Q.after_attempt(entry.item, outcome, self.clock_now().timestamp())
+        self.events.append((entry.item.id, result.status, result.reasons))
+        to_ip = outcome.endpoint.rpartition(":")[0] if isinstance(outcome, Delivered) else None
+        for n in entry.rows:
+            self.trace[n] = V.after_attempt(self.trace[n], result, to_ip)
+        if result.status == Q.RETRY:
+            entry.item = result.item
+            return
+        self.pending.remove(entry)
+        if result.status == Q.FAILED and result.ndr is not None and entry.item.mail_from:
+            self._bounce(entry, result.ndr)
 
     def _bounce(self, entry: _Pending, reply: Reply) -> None:
-        host = P.internal_host(self.world.node, P.MX)
+        host = self.host
         now = self.clock_now()
         ndr = build_dsn(FAILED, entry.data, entry.item.mail_from,
                         [DsnRecipient(r, reply) for r in entry.item.recipients], host,
@@ -311,7 +382,9 @@ def _remote(code: int, text: str) -> Transient | Permanent:
 async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]], pki: Pki,
                     certificates: dict[str, IssuedCertificate], state_dir: str | Path, outbound: Outbound,
                     resolve_peer: Callable[[str], str | None], clock_now: Callable[[], datetime],
-                    client_anchors_pem: bytes = b"", idle_timeout: float = 600.0) -> EopService:
+                    client_anchors_pem: bytes = b"", idle_timeout: float = 600.0,
+                    spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None,
+                    more_client_anchors: Callable[[], bytes] | None = None) -> EopService:
     """Start EOP's endpoints on loopback.
 
     Args:
@@ -328,6 +401,10 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
         client_anchors_pem: extra certificates (e.g. self-signed ones) a client may present and
             still reach the SMTP layer; every lab root is loaded already.
         idle_timeout: seconds of client silence before the session is dropped.
+        spawn: runs EOP's delivery attempts as lab tasks (``LabClock.spawn``), or None.
+        more_client_anchors: asked at each connection for more certificates a client may present
+            (self-signed ones made while the lab runs), so that EOP, like the real one, reads any
+            client certificate and judges it in the application rather than failing the handshake.
 
     Returns:
         The running :class:`EopService` (``await service.close()`` to stop).
@@ -336,7 +413,7 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
         LabRuntimeError: a non-loopback address, a port in use, or an address that is neither
             the MX nor the submission address of the node.
     """
-    service = EopService(world, Maildirs(state_dir), outbound, clock_now, pki, certificates.get(P.MX))
+    service = EopService(world, Maildirs(state_dir), outbound, clock_now, pki, certificates.get(P.MX), spawn=spawn)
     anchors = pki.anchors_pem() + client_anchors_pem
     seq = itertools.count()
     try:
@@ -344,14 +421,15 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
             endpoint = {world.node.mx_ip: P.MX, world.node.submission_ip: P.SUBMISSION}.get(virtual_ip)
             if endpoint is None:
                 raise LabRuntimeError(f"{virtual_ip} is neither the MX nor the submission address of {world.node.name}")
-            context = server_context(certificates[endpoint], anchors)
             virtual_port = 587 if port in (587, 2587) else 25
 
             def make_session(peer: str, endpoint: str = endpoint, virtual_ip: str = virtual_ip,
-                             virtual_port: int = virtual_port, context: ssl.SSLContext = context):
+                             virtual_port: int = virtual_port):
                 client_ip = resolve_peer(peer)
                 if client_ip is None:  # the peer cannot reach this address
                     return None
+                extra = more_client_anchors() if more_client_anchors else b""
+                context = server_context(certificates[endpoint], anchors + extra)
                 policy = EopPolicy(service.world, endpoint, next(seq))
                 session = ReceiveSession(policy, service, client_ip=client_ip, local_ip=virtual_ip,
                                          local_port=virtual_port, now=clock_now(),

@@ -168,7 +168,10 @@ def test_submission_front_door():
     world = P.EopWorld(NODE, (tenant(),))
     turn = P.open_session(world, P.SUBMISSION, ConnectionFacts("203.0.113.50"), NOW)
     _, session = P.ehlo(world, turn.session, "printer")
-    assert str(P.mail_from(world, session, "user02@ixmsoft.com").reply) == "451 5.7.3 STARTTLS is required to send mail"
+    # article 001: telnet smtp.office365.com 25, EHLO, MAIL FROM without TLS -> 530 5.7.57
+    assert str(P.mail_from(world, session, "user02@ixmsoft.com").reply) == (
+        "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM "
+        "[AM6PR02CA0041.eurprd02.prod.outlook.com]")
     assert str(P.auth(world, session, "user02@ixmsoft.com", "P@ssw0rd").reply).startswith("504 5.7.4")
     session = P.starttls_done(world, session, None, False, NOW)
     lines, session = P.ehlo(world, session, "printer")

@@ -156,5 +156,14 @@ CMD_TLS_DOMAIN_NEEDS_DOMAIN_VALIDATION = Message(
 EXO_BUILD = Message("15.20.7828.19", "C- LKML 2024 (EOP Received header)")
 HDR_EOP_INTERNAL_HOST = Message("{label}.eop-{region}.prod.protection.outlook.com",
                                 "§1.3 captures (AM5EUR02FT025.eop-EUR02.prod.protection.outlook.com)")
+EOP_FT_INTERNAL_IP = Message("2603:10a6:10:15b:cafe::25", "fidelity §7.1 (…::cafe::… form of EOP FT hosts)",
+                             unconfirmed=True, note=_LAB_CHOICE + " (the address itself)")
+EXO_FE_INTERNAL_IP = Message("2603:10a6:20b:2c0::41", "fidelity §7.1 (EXO internal hops are IPv6)",
+                             unconfirmed=True, note=_LAB_CHOICE + " (the address itself)")
 HDR_CROSS_PREMISES_FILTERED = Message("X-CrossPremisesHeadersFiltered: {host}", "C- HPE header 2019")
 HDR_ORIGINATOR_ORG = Message("X-OriginatorOrg: {org}", "C- HPE")
+
+# --- Get-MessageTrace Status values (EXO) -----------------------------------------------------------
+TRACE_DELIVERED = Message("Delivered", "Get-MessageTrace (EXO cmdlet reference)")
+TRACE_PENDING = Message("Pending", "Get-MessageTrace (EXO cmdlet reference)")
+TRACE_FAILED = Message("Failed", "Get-MessageTrace (EXO cmdlet reference)")

@@ -15,7 +15,7 @@ from lab.core.catalogue import eop as cat
 from lab.core.eop import policy as P
 from lab.core.eop.attribution import AUTH_AS_INTERNAL, ConnectionFacts, auth_as
 from lab.core.eop.headers import stamp
-from lab.core.exchange.headers import TlsFacts, header_value
+from lab.core.exchange.headers import TlsFacts, add_headers, header_value
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 from lab.core.tls import CertFacts, ChainFacts
@@ -110,14 +110,14 @@ class EopPolicy:
         session = self.session(ctx)
         internal = session.authenticated or auth_as(session.attribution) == AUTH_AS_INTERNAL
         server_ip = self.world.node.submission_ip if self.endpoint == P.SUBMISSION else self.world.node.mx_ip
+        message_id = header_value(content, "Message-ID")
+        if not message_id:
+            message_id = f"<{guid}@{P.internal_host(self.world.node, self.endpoint)}>"
+            content = add_headers(content, "", f"Message-ID: {message_id}\r\n")
         data = stamp(content, helo=ctx.helo or ctx.client_ip, client_ip=ctx.client_ip,
                      frontend_host=P.banner_host(self.world.node, self.endpoint), server_ip=server_ip, tls=ctx.tls,
                      auth_as_internal=internal, auth_source=P.internal_host(self.world.node, self.endpoint),
                      now=ctx.now)
-        message_id = header_value(content, "Message-ID")
-        if not message_id:
-            message_id = f"<{guid}@{P.internal_host(self.world.node, self.endpoint)}>"
-            data = f"Message-ID: {message_id}\r\n".encode("ascii") + data
         connector = session.attribution.connector.name if session.attribution else ""
         return AcceptedMessage(ctx.mail_from or "", ctx.recipients, data, message_id, ctx.client_ip,
                                ctx.helo or "", ctx.local_ip, ctx.local_port, self.world.node.name, connector,

@@ -6,8 +6,8 @@ Two endpoints share the code:
   ``MAIL FROM`` -> ``250 2.1.0 Sender OK``; at RCPT: banned source (5.7.606), restricted
   Partner connector (5.7.51), tenant recipient (250 2.1.5), unknown recipient of an
   Authoritative domain (DBEB 5.4.1), external recipient (relay rules, 5.7.64).
-- ``submission`` (smtp.office365.com, 587/25): AUTH LOGIN only after STARTTLS; MAIL FROM
-  without TLS -> ``451 5.7.3``; anonymous -> ``530 5.7.57`` (the older text of article 001,
+- ``submission`` (smtp.office365.com, 587/25): AUTH LOGIN only after STARTTLS; anonymous
+  MAIL FROM, with or without TLS -> ``530 5.7.57`` (the older text of article 001,
   see :data:`lab.core.catalogue.eop.S530_5_7_57_NOT_AUTHENTICATED_LEGACY`); any recipient once
   authenticated; a MAIL FROM that is not the user's -> ``550 5.7.60`` at the end of DATA.
 
@@ -174,12 +174,14 @@ def mail_from(world: EopWorld, session: FrontDoorSession, address: str) -> Turn:
         return Turn(excat.S503_5_5_2_SEND_HELLO_FIRST, session, ("MAIL before EHLO/HELO",))
     host = internal_host(world.node, session.endpoint)
     if session.endpoint == SUBMISSION:
-        if not session.conn.tls:
-            return Turn(cat.S451_5_7_3_STARTTLS_REQUIRED, session,
-                        ("smtp.office365.com requires TLS before MAIL FROM (M-MFD)",), "eop.submission (fidelity §5)")
         if not session.authenticated:
-            return Turn(cat.S530_5_7_57_NOT_AUTHENTICATED_LEGACY.format(host=host), session,
-                        ("anonymous MAIL FROM on the client submission endpoint (M-MFD-FIX)",),
+            # Article 001: telnet smtp.office365.com 25, EHLO, MAIL FROM (no TLS) -> 530 5.7.57.
+            # AUTH is offered only after STARTTLS, so an unauthenticated session is refused here
+            # with or without TLS.
+            why = "anonymous MAIL FROM on the client submission endpoint (M-MFD-FIX; seed 001)"
+            if not session.conn.tls:
+                why += "; AUTH is offered only after STARTTLS"
+            return Turn(cat.S530_5_7_57_NOT_AUTHENTICATED_LEGACY.format(host=host), session, (why,),
                         "eop.submission (fidelity §5)")
         return Turn(cat.S250_2_1_0_SENDER_OK, replace(session, mail_from=address, recipients=()),
                     (f"authenticated as {session.user}",))

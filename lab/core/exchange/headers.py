@@ -17,6 +17,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 ORG_HEADER_PREFIX = "x-ms-exchange-organization-"
 AUTH_AS = "X-MS-Exchange-Organization-AuthAs"
 AUTH_SOURCE = "X-MS-Exchange-Organization-AuthSource"
+# Hybrid (CloudServicesMailEnabled): the organization headers cross premises under this prefix
+# and are promoted back by a receive connector with TlsDomainCapabilities
+# <domain>:AcceptCloudServicesMail (fidelity §7.2, P-NSC/P-NIC).
+CROSS_PREMISES_PREFIX = "X-MS-Exchange-CrossPremises-"
+CROSS_PREMISES_AUTH_AS = CROSS_PREMISES_PREFIX + "AuthAs"
 FOLD_WIDTH = 78
 
 # OpenSSL -> IANA names for the TLS 1.2 suites a lab peer can negotiate (TLS 1.3 names are IANA already).
@@ -117,6 +122,51 @@ def fold(line: str, width: int = FOLD_WIDTH) -> str:
 def strip_organization_headers(content: bytes) -> bytes:
     """Removes ``X-MS-Exchange-Organization-*`` header fields (and their folded lines) from the
     header block; the body is untouched (header firewall, M-RCV)."""
+    return strip_headers(content, ORG_HEADER_PREFIX)
+
+
+def to_cross_premises(content: bytes) -> bytes:
+    """``X-MS-Exchange-Organization-<X>`` -> ``X-MS-Exchange-CrossPremises-<X>`` (a hybrid send
+    with CloudServicesMailEnabled); CrossPremises headers already present are replaced."""
+    content = strip_headers(content, CROSS_PREMISES_PREFIX.lower())
+    return _rename_prefix(content, ORG_HEADER_PREFIX, CROSS_PREMISES_PREFIX)
+
+
+def promote_cross_premises(content: bytes) -> bytes:
+    """``X-MS-Exchange-CrossPremises-<X>`` -> ``X-MS-Exchange-Organization-<X>`` (a receive
+    connector with AcceptCloudServicesMail), replacing organization headers of the same name."""
+    return _rename_prefix(content, CROSS_PREMISES_PREFIX.lower(), "X-MS-Exchange-Organization-")
+
+
+def _rename_prefix(content: bytes, old: str, new: str) -> bytes:
+    head, sep, body = content.partition(b"\r\n\r\n")
+    if not sep:
+        return content
+    lines = head.split(b"\r\n")
+    renamed = {line.split(b":", 1)[0][len(old):].lower() for line in lines
+               if line.lower().startswith(old.lower().encode())}
+    if not renamed:
+        return content
+    out: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                out.append(line)
+            continue
+        name = line.split(b":", 1)[0]
+        lowered = name.lower()
+        dropping = lowered.startswith(new.lower().encode()) and lowered[len(new):].decode("ascii", "replace") in renamed
+        if dropping:
+            continue
+        if lowered.startswith(old.lower().encode()):
+            line = new.encode() + name[len(old):] + line[len(name):]
+        out.append(line)
+    return b"\r\n".join(out) + sep + body
+
+
+def strip_headers(content: bytes, prefix: str) -> bytes:
+    """Removes the header fields whose (lower-case) name starts with ``prefix``, folded lines included."""
     head, sep, body = content.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = content.partition(b"\n\n")
@@ -128,7 +178,7 @@ def strip_organization_headers(content: bytes) -> bytes:
             if not dropping:
                 kept.append(line)
             continue
-        dropping = line.lower().startswith(ORG_HEADER_PREFIX.encode())
+        dropping = line.lower().startswith(prefix.lower().encode())
         if not dropping:
             kept.append(line)
     return b"".join(kept).rstrip(b"\r\n") + sep + body

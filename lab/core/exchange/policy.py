@@ -9,7 +9,8 @@ from lab.core.catalogue import exchange as cat
 from lab.core.exchange import receive as rv
 from lab.core.exchange.connectors import R_ACCEPT_HEADERS_ORGANIZATION, ReceiveConnector
 from lab.core.exchange.headers import (
-    TlsFacts, add_headers, header_value, organization_headers, received_header, strip_organization_headers,
+    AUTH_AS, AUTH_SOURCE, TlsFacts, add_headers, header_value, organization_headers, promote_cross_premises,
+    received_header, strip_headers, strip_organization_headers,
 )
 from lab.core.exchange.model import ExchangeServer, Organization
 from lab.core.exchange.receive import Decision, Principal
@@ -97,11 +98,24 @@ class ExchangePolicy:
 
     def build_message(self, ctx: SessionContext, content: bytes, guid: str,
                       decisions: tuple[Decision, ...]) -> AcceptedMessage:
-        """Header firewall, Received, AuthAs/AuthSource, Message-ID when missing."""
+        """Header firewall, cross-premises promotion, Received, AuthAs/AuthSource, Message-ID when missing.
+
+        A session with the AcceptCloudServicesMail capability (EOP's certificate on a connector with
+        TlsDomainCapabilities, :func:`receive.cloud_services_mail`) promotes the
+        ``X-MS-Exchange-CrossPremises-*`` headers: mail the tenant sent is ``AuthAs: Internal``,
+        external mail relayed through the tenant stays ``Anonymous`` (B-ADVROUTE).
+        """
         if R_ACCEPT_HEADERS_ORGANIZATION not in self.rights(ctx):
             content = strip_organization_headers(content)
+        internal = ctx.principal.authenticated
+        cloud = rv.cloud_services_mail(self.connector, ctx.tls, ctx.now)
+        if cloud.accepted:
+            content = promote_cross_premises(content)
+            internal = internal or header_value(content, AUTH_AS) == cat.HDR_AUTH_AS_INTERNAL.text
+            content = strip_headers(strip_headers(content, AUTH_AS), AUTH_SOURCE)
+            decisions = (*decisions, cloud)
         message_id = header_value(content, "Message-ID")
-        bottom = organization_headers(authenticated=ctx.principal.authenticated, auth_source=self.fqdn)
+        bottom = organization_headers(authenticated=internal, auth_source=self.fqdn)
         if not message_id:
             message_id = f"<{guid}@{self.fqdn}>"
             bottom += f"Message-ID: {message_id}\r\n"

@@ -13,8 +13,11 @@ from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange as cat
 from lab.core.exchange import connectors as rc
 from lab.core.exchange.connectors import ReceiveConnector
-from lab.core.exchange.headers import exchange_date
+from lab.core.exchange.headers import TlsFacts, exchange_date
 from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
+from lab.core.tls import CertFacts, host_matches
+
+ACCEPT_CLOUD_SERVICES_MAIL = "AcceptCloudServicesMail"
 
 
 @dataclass(frozen=True)
@@ -318,3 +321,32 @@ def reply_lines(reply: Reply) -> tuple[str, ...]:
     if texts is None:
         return (reply.line(),)
     return multiline(reply.code, texts)
+
+
+def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: datetime) -> Decision:
+    """Does this session carry mail from the Microsoft 365 cloud (hybrid, fidelity §4.3, §4.4)?
+
+    True when the connector's TlsDomainCapabilities holds ``<domain>:AcceptCloudServicesMail``
+    and the certificate the client presented during STARTTLS names ``<domain>`` and is valid at
+    ``now`` (EOP presents its certificate, B-ADVROUTE). Such a session's cross-premises headers
+    are promoted: mail from the tenant arrives as ``AuthAs: Internal``.
+    """
+    rule = "receive.tls_domain_capabilities (fidelity §4.3, B-ADVROUTE)"
+    domains = [c.rpartition(":")[0] for c in connector.tls_domain_capabilities
+               if c.rpartition(":")[2].lower() == ACCEPT_CLOUD_SERVICES_MAIL.lower()]
+    if not domains:
+        return Decision(False, None, rule, (f"{connector.name}: no {ACCEPT_CLOUD_SERVICES_MAIL} capability",))
+    if tls is None or not tls.peer_names:
+        return Decision(False, None, rule, ("the client presented no certificate during STARTTLS",))
+    cert = getattr(tls.peer_cert, "leaf", tls.peer_cert)
+    if getattr(tls.peer_cert, "trusted", True) is False:
+        return Decision(False, None, rule, ("the client certificate does not chain to a trusted root",))
+    if isinstance(cert, CertFacts) and not cert.valid_at(now):
+        return Decision(False, None, rule, (f"the client certificate {cert.subject} is not valid now",))
+    for domain in domains:
+        named = next((n for n in tls.peer_names if host_matches(n, domain)), None)
+        if named is not None:
+            return Decision(True, None, rule, (f"client certificate name {named} matches TlsDomainCapabilities "
+                                               f"{domain}:{ACCEPT_CLOUD_SERVICES_MAIL}",))
+    return Decision(False, None, rule, (f"client certificate names {', '.join(tls.peer_names)} do not match "
+                                        f"{', '.join(domains)}",))
