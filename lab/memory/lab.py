@@ -1,0 +1,190 @@
+"""MemoryLab: the whole lab world in memory, on a virtual clock (no sockets, no asyncio).
+
+Every Exchange server's :class:`~lab.core.exchange.queue.Transport` runs under a
+:class:`~lab.memory.transport.MemoryTransport`, EOP under :class:`~lab.memory.eop.MemoryEop`;
+connections go through the :class:`~lab.memory.network.Switchboard` (network model, then the
+landing node's session). Work the live driver runs as lab tasks is deferred here and drained
+before a call returns, so a delivery takes zero lab time; :meth:`MemoryLab.advance` moves the
+clock, firing due wakeups in order (transport retries, delay DSNs, expiry; EOP's queue every
+lab minute, as the live lab looks at it).
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence
+
+from lab.core.exchange.queue import Transport
+from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
+from lab.core.world import World
+from lab.memory.eop import MemoryEop
+from lab.memory.network import Switchboard
+from lab.memory.probe import converse, raw_dialogue
+from lab.memory.results import SendResult
+from lab.memory.transport import MemoryTransport
+from lab.memory.trust import Trust
+from lab.memory.wiring import directory_for, eop_world, send_connectors_for
+
+EOP_TICK = 60.0  # the live lab looks at EOP's queue every lab minute
+
+
+class Mailboxes:
+    """Every mailbox of the in-memory lab: address (lower-case) -> messages, oldest first."""
+
+    def __init__(self) -> None:
+        self.boxes: dict[str, list[bytes]] = {}
+
+    def deliver(self, address: str, data: bytes) -> None:
+        self.boxes.setdefault(address.strip().lower(), []).append(bytes(data))
+
+    def messages(self, address: str) -> list[bytes]:
+        return list(self.boxes.get(address.strip().lower(), ()))
+
+
+class MemoryLab:
+    """The lab world in memory.
+
+    Args:
+        world: the configuration (``World.from_topology(topology, trust.certificates)``).
+        trust: certificate facts and trust (:func:`lab.memory.trust.trust_from_pki`).
+        start: the datetime of lab second 0 (``topology.settings.clock_start``).
+        settings: the transports' timers (default: Exchange's, dated from ``start``).
+    """
+
+    def __init__(self, world: World, trust: Trust, start: datetime, settings: TransportSettings | None = None):
+        self.trust = trust
+        self.start = start
+        self.now = 0.0
+        self.settings = settings or TransportSettings(epoch=start)
+        self.mailboxes = Mailboxes()
+        self.events: list[TrackingEvent] = []
+        self._tracking: dict[str, list[TrackingEvent]] = {}
+        self._work: deque[Callable[[], None]] = deque()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._eop_ticks: set[tuple[str, float]] = set()
+        self._world = world
+        self.transports: dict[str, MemoryTransport] = {}
+        for node in world.servers:
+            state = world.server(node)
+            transport = Transport(state.server, directory_for(world, node), send_connectors_for(world, node),
+                                  self.settings, boot=f"memory/{node}")
+            self.transports[node] = MemoryTransport(self, node, transport)
+        self.eop = {h.name: MemoryEop(self, h.name, eop_world(world, h.name))
+                    for h in world.topology.hosts_of_kind("eop")}
+        self.switchboard = Switchboard(self)
+
+    # -- the world -------------------------------------------------------------------------------
+    @property
+    def world(self) -> World:
+        """The configuration in force; assigning a new World applies it at once (like ``Lab.world``)."""
+        return self._world
+
+    @world.setter
+    def world(self, world: World) -> None:
+        self._world = world
+        self.switchboard.reset()
+        for node, service in self.transports.items():
+            service.transport.directory = directory_for(world, node)
+            service.transport.set_connectors(send_connectors_for(world, node), self.now)
+            service.run()
+        for node, service in self.eop.items():
+            service.world = eop_world(world, node)
+        self.run()
+
+    # -- time and work ---------------------------------------------------------------------------
+    def now_datetime(self) -> datetime:
+        """Lab time as an aware datetime."""
+        return self.start + timedelta(seconds=self.now)
+
+    def defer(self, work: Callable[[], None]) -> None:
+        """Run ``work`` after the current step (the live driver's lab task); it takes no lab time."""
+        self._work.append(work)
+
+    def wake_at(self, at: float, work: Callable[[], None]) -> None:
+        """Run ``work`` when lab time reaches ``at`` (a ``RequestWakeup``)."""
+        heapq.heappush(self._timers, (at, next(self._seq), work))
+
+    def eop_wakeup(self, node: str, timestamp: float) -> None:
+        """EOP's next attempt is due at ``timestamp``: run its queue at the first lab minute after it."""
+        due = timestamp - self.start.timestamp()
+        tick = max(self.now, math.ceil(due / EOP_TICK - 1e-9) * EOP_TICK)
+        if (node, tick) not in self._eop_ticks:
+            self._eop_ticks.add((node, tick))
+            self.wake_at(tick, lambda: self._eop_tick(node, tick))
+
+    def _eop_tick(self, node: str, tick: float) -> None:
+        self._eop_ticks.discard((node, tick))
+        self.eop[node].run_due()
+
+    def run(self) -> None:
+        """Drain every piece of deferred work (zero lab time)."""
+        work = self._work
+        while work:
+            work.popleft()()
+
+    def advance(self, seconds: float) -> None:
+        """Move lab time forward, firing due wakeups in order (each one's work drained before the next)."""
+        target = self.now + seconds
+        self.run()
+        while self._timers and self._timers[0][0] <= target:
+            at, _, work = heapq.heappop(self._timers)
+            self.now = max(self.now, at)
+            work()
+            self.run()
+        self.now = max(self.now, target)
+
+    def track(self, event: TrackingEvent) -> None:
+        """A message tracking event."""
+        self.events.append(event)
+        self._tracking.setdefault(event.message_id, []).append(event)
+
+    # -- acting as a host ------------------------------------------------------------------------
+    def send(self, source_node: str, server: str, port: int, mail_from: str, rcpt_tos: Sequence[str],
+             data: bytes, tls: bool = False, auth: tuple[str, str] | None = None,
+             client_certificate: str | None = None, helo: str | None = None, record: bool = True) -> SendResult:
+        """Submit a message from ``source_node`` to ``server`` (virtual IP or host name) and run it
+        through to its final disposition (every delivery it causes, at the current lab time)."""
+        cert = self.trust.certificates.get(client_certificate) if client_certificate else None
+        result = converse(self, source_node, server, port, mail_from, tuple(rcpt_tos), data, tls=tls, auth=auth,
+                          client_certificate=cert, helo=helo or source_node, record=record)
+        self.run()
+        return result
+
+    def telnet(self, source_node: str, host: str, port: int, lines: Sequence[str]) -> list[str]:
+        """A raw dialogue: each line as typed; ``DATA`` ... ``.`` sends a body; returns the transcript."""
+        transcript = raw_dialogue(self, source_node, host, port, lines)
+        self.run()
+        return transcript
+
+    # -- observing -------------------------------------------------------------------------------
+    def mailbox(self, address: str) -> list[bytes]:
+        """The messages delivered to ``address``, oldest first."""
+        return self.mailboxes.messages(address)
+
+    def queues(self, node: str) -> tuple[QueueView, ...]:
+        """Get-Queue on ``node``."""
+        return self.transports[node].transport.queues()
+
+    def messages(self, node: str) -> tuple[MessageView, ...]:
+        """Get-Message on ``node``."""
+        return self.transports[node].transport.messages()
+
+    def eop_queue(self, node: str | None = None) -> tuple[Any, ...]:
+        """EOP's queued items (``lab.core.eop.queue.QueuedItem``)."""
+        services = [self.eop[node]] if node else list(self.eop.values())
+        return tuple(p.item for s in services for p in s.pending)
+
+    def tracking(self, message_id: str) -> list[TrackingEvent]:
+        """Every tracking event of ``message_id``, in order."""
+        return list(self._tracking.get(message_id, ()))
+
+    def retry_queue(self, node: str, identity: str, resubmit: bool = False) -> None:
+        """Retry-Queue ``identity`` on ``node`` now."""
+        service = self.transports[node]
+        service.transport.retry_queue(identity, self.now, resubmit)
+        service.run()
+        self.run()

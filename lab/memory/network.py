@@ -1,0 +1,157 @@
+"""Who answers a connection in the in-memory lab, and with which session (the live listeners' logic).
+
+:meth:`Switchboard.dial` is ``Addressing.locate`` plus the accept side of the live listeners:
+the network model decides NoRoute / Timeout / Refused and where the connection lands; the
+landing node's listener builds the server session as ``start_smtp_listener`` (Exchange) or
+``start_eop`` (EOP) do. A connection the listener drops (no receive connector takes the
+client) opens as ``None``: closed without a banner.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from lab.core.eop import policy as P
+from lab.core.eop.front_door import EopPolicy
+from lab.core.exchange.headers import TlsFacts
+from lab.core.exchange.policy import ExchangePolicy
+from lab.core.exchange.receive import select_receive_connector
+from lab.core.exchange.session import ReceiveSession
+from lab.core.network import Route
+from lab.core.tls import CertFacts
+from lab.memory.trust import INTERNET_STORE
+from lab.memory.wire import TLS_CIPHER, TLS_VERSION, Wire
+from lab.memory.wiring import virtual_ports
+
+if TYPE_CHECKING:
+    from lab.memory.lab import MemoryLab
+
+_NS = uuid.UUID("5b0c2f1e-3c55-4a53-9a0e-8f1f6f1b7a11")
+
+
+@dataclass
+class Dial:
+    """A connection the network let through to ``route.dest_node``.
+
+    Attributes:
+        route: the network model's route (after NAT/publishing).
+        open: builds a new server session for one TCP connection (None: closed without a banner),
+            and the certificate STARTTLS would present on it.
+        server_tls: the server's view of a handshake given the client's certificate.
+    """
+
+    route: Route
+    open_session: Callable[[], "tuple[ReceiveSession, CertFacts | None] | None"]
+    server_tls: Callable[[CertFacts | None], TlsFacts]
+
+    def open(self, lab: "MemoryLab", transcript: list[str] | None = None) -> "tuple[Wire, CertFacts | None] | None":
+        """A new connection: the wire and the server's STARTTLS certificate, or None (dropped at accept)."""
+        made = self.open_session()
+        if made is None:
+            return None
+        session, cert = made
+        return Wire(session, lab.now_datetime, transcript), cert
+
+
+def _names(facts: CertFacts | None) -> tuple[str, ...]:
+    return tuple(n for n in (*facts.san_dns, facts.subject_cn) if n) if facts else ()
+
+
+class Switchboard:
+    """Routes and listeners of the in-memory lab (rebuilt caches on every world change)."""
+
+    def __init__(self, lab: "MemoryLab"):
+        self.lab = lab
+        self._guids = itertools.count(1)
+        self._eop_seq: dict[str, itertools.count] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """The world changed: forget cached routes and listeners."""
+        world = self.lab.world
+        self._routes: dict[tuple[str, str, int], Route] = {}
+        self._ports = {n: virtual_ports(world, n) for n in world.servers}
+        for node in self.lab.eop:
+            self._ports[node] = frozenset((25, 587))
+
+    def listening(self, node: str, port: int) -> bool:
+        """A lab service listens on ``port`` of ``node``."""
+        return port in self._ports.get(node, ())
+
+    def route(self, src: str, ip: str, port: int) -> Route:
+        key = (src, ip, port)
+        route = self._routes.get(key)
+        if route is None:
+            route = self.lab.world.network.connect(src, ip, port, listening=self.listening)
+            self._routes[key] = route
+        return route
+
+    def dial(self, src: str, ip: str, port: int) -> Dial | str:
+        """Connect ``src`` to virtual ``ip:port``: the :class:`Dial`, or the failure name."""
+        route = self.route(src, ip, port)
+        if not route.ok:
+            return route.failure or "NoRoute"
+        node, dest_ip, dest_port = route.dest_node, route.dest_ip, route.dest_port
+        if node in self.lab.eop:
+            return self._eop_dial(route, src, node, dest_ip, dest_port)
+        if node in self.lab.transports:
+            return self._exchange_dial(route, src, node, dest_ip, dest_port)
+        return "Refused"
+
+    # -- Exchange: start_smtp_listener's make_session -----------------------------------------
+    def _exchange_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:
+        lab = self.lab
+        if ip not in lab.world.network.node(node).addresses:
+            return "Refused"
+        peer_ip = route.seen_source_ip
+
+        def open_session():
+            if peer_ip is None:
+                return None
+            world = lab.world
+            state = world.server(node)
+            selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
+            if not selection.accepted:
+                return None
+            connector = selection.value
+            now = lab.now_datetime()
+            installed = state.starttls_certificate(connector, now)
+            cert = installed.facts if installed is not None else None
+            policy = ExchangePolicy(connector, state.server, world.org_of(node).organization,
+                                    cert_available=cert is not None)
+            session = ReceiveSession(policy, lab.transports[node], client_ip=peer_ip, local_ip=ip, local_port=port,
+                                     now=now, new_guid=self._guid, peer_name=src, selection=selection)
+            return session, cert
+
+        return Dial(route, open_session, lambda client: TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client))
+
+    def _guid(self) -> str:
+        return str(uuid.uuid5(_NS, str(next(self._guids))))
+
+    # -- EOP: start_eop's make_session -------------------------------------------------------------
+    def _eop_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:
+        lab = self.lab
+        service = lab.eop[node]
+        world = service.world
+        endpoint = {world.node.mx_ip: P.MX, world.node.submission_ip: P.SUBMISSION}.get(ip)
+        if endpoint is None or (endpoint == P.MX and port != 25):
+            return "Refused"
+        seq = self._eop_seq.setdefault(node, itertools.count())
+        peer_ip = route.seen_source_ip
+
+        def open_session():
+            if peer_ip is None:
+                return None
+            policy = EopPolicy(service.world, endpoint, next(seq))
+            session = ReceiveSession(policy, service, client_ip=peer_ip, local_ip=ip, local_port=port,
+                                     now=lab.now_datetime(),
+                                     new_guid=lambda: P.ticks_id(lab.now_datetime(), next(seq)).lower())
+            return session, service.certificate(endpoint)
+
+        def server_tls(client: CertFacts | None) -> TlsFacts:
+            peer = lab.trust.chain(client, INTERNET_STORE) if client is not None else None
+            return TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), peer)
+
+        return Dial(route, open_session, server_tls)

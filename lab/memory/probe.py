@@ -1,0 +1,150 @@
+"""A lab host's own SMTP client in memory: what a probe (swaks, aiosmtplib, telnet) does.
+
+:func:`converse` behaves like aiosmtplib's ``connect`` / ``ehlo`` / ``starttls`` / ``login`` /
+``sendmail`` as the live tests drive them: EHLO, STARTTLS then EHLO again, AUTH (PLAIN when
+offered, else LOGIN with the user as initial response), ``MAIL FROM:<a> size=n`` when SIZE is
+listed, every RCPT, DATA, QUIT; a refusal is followed by RSET. :func:`raw_dialogue` types lines
+as telnet does.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+from typing import TYPE_CHECKING, Sequence
+
+from lab.core.dns_resolution import resolve_host
+from lab.core.tls import CertFacts
+from lab.memory.results import SendResult
+from lab.memory.wire import Disconnected, ServerReply, Wire, ehlo_auth_methods, normalise_body
+
+if TYPE_CHECKING:
+    from lab.memory.lab import MemoryLab
+
+NOT_OFFERED = "StartTlsNotOffered"
+CLOSED = "Closed"
+
+
+def _address(lab: "MemoryLab", server: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(server))
+    except ValueError:
+        addresses = resolve_host(lab.world.zones, server).addresses
+        return addresses[0] if addresses else None
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+def _message_id(reply: ServerReply) -> str:
+    start = reply.message.find("<")
+    end = reply.message.find(">", start)
+    return reply.message[start:end + 1] if start >= 0 and end > start else ""
+
+
+class _Ended(Exception):
+    def __init__(self, reply: ServerReply | None, failure: str = ""):
+        super().__init__(failure)
+        self.reply, self.failure = reply, failure
+
+
+def _expect(reply: ServerReply, *codes: int) -> ServerReply:
+    if reply.code not in codes:
+        raise _Ended(reply)
+    return reply
+
+
+def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: str, rcpt_tos: tuple[str, ...],
+             data: bytes, *, tls: bool, auth: tuple[str, str] | None, client_certificate: CertFacts | None,
+             helo: str, record: bool = True) -> SendResult:
+    """One submission from ``source``; see the module docstring."""
+    transcript: list[str] = []
+    ip = _address(lab, server)
+    dial = lab.switchboard.dial(source, ip, port) if ip else "NoRoute"
+    if isinstance(dial, str):
+        return SendResult((f"*: connect {server}:{port} failed: {dial}",), False, "", failure=dial)
+    opened = dial.open(lab, transcript if record else None)
+    if opened is None:
+        return SendResult((f"*: {server}:{port} closed the connection",), False, "", failure=CLOSED)
+    wire = opened[0]
+    last: ServerReply | None = None
+    try:
+        last = _expect(wire.open(), 220)
+        last = _expect(wire.command(f"EHLO {helo}"), 250)
+        if tls:
+            if "starttls" not in wire.keywords:
+                raise _Ended(None, NOT_OFFERED)
+            last = _expect(wire.command("STARTTLS"), 220)
+            wire.start_tls(dial.server_tls(client_certificate))
+            last = _expect(wire.command(f"EHLO {helo}"), 250)
+        if auth:
+            last = _login(wire, last, *auth)
+        size = f" size={len(normalise_body(data))}" if "size" in wire.keywords else ""
+        last = _expect(wire.command(f"MAIL FROM:<{mail_from}>{size}"), 250)
+        refused = []
+        for rcpt in rcpt_tos:
+            reply = wire.command(f"RCPT TO:<{rcpt}>")
+            if reply.code not in (250, 251):
+                refused.append((rcpt, str(reply)))
+                last = last if len(refused) > 1 else reply
+        if len(refused) == len(rcpt_tos):
+            raise _Ended(last)
+        last = _expect(wire.command("DATA"), 354)
+        last = _expect(wire.body(data), 250)
+        wire.quit()
+        return SendResult(tuple(transcript), True, str(last), _message_id(last), refused=tuple(refused))
+    except _Ended as ended:
+        if ended.reply is not None and ended.reply.code >= 400 and not wire.closed:
+            _quiet(wire, "RSET")
+        wire.quit()
+        return SendResult(tuple(transcript), False, str(ended.reply) if ended.reply else "", failure=ended.failure)
+    except Disconnected:
+        return SendResult(tuple(transcript), False, str(last) if last else "", failure=CLOSED)
+
+
+def _login(wire: Wire, ehlo: ServerReply, user: str, password: str) -> ServerReply:
+    methods = ehlo_auth_methods(ehlo)
+    if "plain" in methods:
+        return _expect(wire.command(f"AUTH PLAIN {_b64(chr(0) + user + chr(0) + password)}",
+                                    shown="AUTH PLAIN <credentials>"), 235)
+    _expect(wire.command(f"AUTH LOGIN {_b64(user)}"), 334)
+    return _expect(wire.command(_b64(password), shown="<password>"), 235)
+
+
+def _quiet(wire: Wire, line: str) -> None:
+    try:
+        wire.command(line)
+    except Disconnected:
+        pass
+
+
+def raw_dialogue(lab: "MemoryLab", source: str, host: str, port: int, lines: Sequence[str]) -> list[str]:
+    """Type ``lines`` at ``host:port`` from ``source``; the transcript (``S:``/``C:`` lines)."""
+    ip = _address(lab, host)
+    dial = lab.switchboard.dial(source, ip, port) if ip else "NoRoute"
+    if isinstance(dial, str):
+        return [f"*: connect {host}:{port} failed: {dial}"]
+    transcript: list[str] = []
+    opened = dial.open(lab, transcript)
+    if opened is None:
+        return [f"*: {host}:{port} closed the connection"]
+    wire = opened[0]
+    body: list[str] | None = None
+    try:
+        wire.open()
+        for line in lines:
+            if body is not None:
+                if line == ".":
+                    wire.body("".join(f"{b}\r\n" for b in body).encode("utf-8", "surrogateescape"))
+                    body = None
+                else:
+                    body.append(line[1:] if line.startswith(".") else line)
+                continue
+            reply = wire.command(line)
+            if reply.code == 354:
+                body = []
+            elif reply.code == 220 and line.strip().upper() == "STARTTLS":
+                wire.start_tls(dial.server_tls(None))
+    except Disconnected:
+        transcript.append("*: connection closed by the server")
+    return transcript

@@ -1,0 +1,102 @@
+"""The in-memory driver of one server's :class:`~lab.core.exchange.queue.Transport` (``TransportDriver``'s twin).
+
+It is the ``MessageSink`` of the server's sessions. Commands are executed as the live driver
+executes them: ``Persist`` / ``Checkpoint`` / ``Release`` on an in-memory spool, ``Track`` into
+the lab's tracking list, ``DeliverLocal`` into the mailbox store (answered at once);
+``ResolveMx`` / ``ResolveHosts`` (against the world's zones) and ``Connect`` (the in-memory
+client) run as deferred work, as the live driver runs them as lab tasks; ``RequestWakeup`` goes
+to the lab's timer heap. None of it takes lab time.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
+from lab.core.exchange import outcomes as O
+from lab.core.exchange.queue import Transport
+from lab.core.exchange.queue_records import QueuedMessage, SubmitResult
+from lab.memory.client import ExchangeClient
+
+if TYPE_CHECKING:
+    from lab.memory.lab import MemoryLab
+
+
+class MemoryTransport:
+    """Runs the transport of ``node`` inside a :class:`MemoryLab`.
+
+    Attributes:
+        transport: the core transport.
+        spool: what the live driver would hold on disk, by internal id.
+    """
+
+    def __init__(self, lab: "MemoryLab", node: str, transport: Transport):
+        self.lab, self.node, self.transport = lab, node, transport
+        self.client = ExchangeClient(lab, node)
+        self.spool: dict[int, QueuedMessage] = {}
+        self._running = False
+
+    def submit(self, msg: Any) -> SubmitResult:
+        """``MessageSink.submit``: queue the message (spooled when this returns)."""
+        result = self.transport.submit(msg, self.lab.now)
+        self.run()
+        return result
+
+    def run(self) -> None:
+        """Execute the transport's commands until none are left (network work is deferred)."""
+        if self._running:
+            return
+        self._running = True
+        try:
+            while commands := self.transport.pop_commands():
+                for cmd in commands:
+                    self._execute(cmd)
+        finally:
+            self._running = False
+
+    def _execute(self, cmd: O.Command) -> None:
+        lab, t = self.lab, self.transport
+        if isinstance(cmd, O.Persist):
+            self.spool[cmd.record.internal_id] = cmd.record
+        elif isinstance(cmd, O.Release):
+            self.spool.pop(cmd.internal_id, None)
+        elif isinstance(cmd, O.Track):
+            lab.track(cmd.event)
+        elif isinstance(cmd, O.DeliverLocal):
+            for rcpt in cmd.recipients:
+                lab.mailboxes.deliver(rcpt, cmd.data)
+            t.delivery_result(cmd.queue, O.Delivered(), lab.now, items=(cmd.item,))
+        elif isinstance(cmd, O.ResolveMx):
+            lab.defer(lambda: self._resolved(cmd.queue, resolve_mx(lab.world.zones, cmd.domain)))
+        elif isinstance(cmd, O.ResolveHosts):
+            lab.defer(lambda: self._resolved(cmd.queue, self._resolve_hosts(cmd)))
+        elif isinstance(cmd, O.Connect):
+            lab.defer(lambda: self._connect(cmd))
+        elif isinstance(cmd, O.RequestWakeup):
+            lab.wake_at(cmd.at, self._wake)
+        # Checkpoint (progress of a spooled message) and EmitDsn (for observers) need nothing here.
+
+    def _resolved(self, queue: str, result: MxResult) -> None:
+        self.transport.resolution_result(queue, result, self.lab.now)
+        self.run()
+
+    def _resolve_hosts(self, cmd: O.ResolveHosts) -> MxResult:
+        targets: list[Target] = []
+        error = None
+        for host in cmd.hosts:
+            if host.startswith("[") and host.endswith("]"):
+                targets.append(Target(host, 0, (host[1:-1],)))
+                continue
+            result = resolve_host(self.lab.world.zones, host)
+            if result.error:
+                error = error or result.error
+            targets.extend(result.targets)
+        return MxResult(",".join(cmd.hosts), tuple(targets), None if targets else error)
+
+    def _connect(self, cmd: O.Connect) -> None:
+        for items, outcome in self.client.deliver(cmd):
+            self.transport.delivery_result(cmd.queue, outcome, self.lab.now, items=items)
+        self.run()
+
+    def _wake(self) -> None:
+        self.transport.wakeup(self.lab.now)
+        self.run()

@@ -1,0 +1,56 @@
+"""Certificate trust for the in-memory driver, computed once (no cryptography at send time).
+
+The live driver judges a presented certificate with the PKI adapter (path building against a
+trust store). A certificate's chain does not change while the lab runs, so the answer is a
+table: ``(thumbprint, store) -> trusted``. :func:`trust_from_pki` builds it from a
+:class:`lab.adapters.pki_world.Pki` (passed in; this package imports no adapter) for every
+certificate the PKI issued against every trust store; the live driver's stores are
+``org-<organization>`` (an Exchange server judging its peer) and ``internet`` (EOP).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from lab.core.tls import CertFacts, ChainFacts
+
+INTERNET_STORE = "internet"
+
+
+def org_store(org: str) -> str:
+    """The trust store an Exchange server of ``org`` judges its peers with (as the live driver names it)."""
+    return f"org-{org}"
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the lab's certificates are and whom they are trusted by.
+
+    Attributes:
+        certificates: facts of every certificate the PKI built, by certificate name.
+        trusted: ``(thumbprint, store)`` pairs whose chain builds to a root of ``store``.
+    """
+
+    certificates: Mapping[str, CertFacts] = field(default_factory=dict)
+    trusted: frozenset[tuple[str, str]] = frozenset()
+
+    def is_trusted(self, facts: CertFacts, store: str) -> bool:
+        """Does ``facts`` chain to a root of ``store``? (unknown certificates are not trusted)."""
+        return (facts.thumbprint, store) in self.trusted
+
+    def chain(self, facts: CertFacts, store: str) -> ChainFacts:
+        """``facts`` judged against ``store``, as the PKI adapter's ``chain_facts`` returns it."""
+        return ChainFacts(facts, self.is_trusted(facts, store), store)
+
+
+def trust_from_pki(pki: Any) -> Trust:
+    """The trust table of a built :class:`lab.adapters.pki_world.Pki`.
+
+    Every certificate in ``pki.certificates`` is verified (``pki.verify(der, store)``) against
+    every store in ``pki.stores`` once.
+    """
+    facts = {name: cert.facts for name, cert in pki.certificates.items()}
+    trusted = frozenset((cert.facts.thumbprint, store)
+                        for cert in pki.certificates.values() for store in pki.stores
+                        if pki.verify(cert.der, store))
+    return Trust(facts, trusted)

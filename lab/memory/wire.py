@@ -1,0 +1,159 @@
+"""One in-memory connection: a client talks to a server-side :class:`ReceiveSession` line by line.
+
+The live driver writes lines to a socket and aiosmtpd's adapter feeds them to the session;
+here the client hands the line to the session and gets its :class:`Output` back at once.
+:class:`Wire` executes the output the way ``LabSMTP._act`` does (send the lines, then close /
+start TLS / read a body) and gives the client the reply parsed as aiosmtplib parses it
+(:class:`ServerReply`: code, and the text without codes, lines joined with ``\\n``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from lab.core.exchange.headers import TlsFacts
+from lab.core.exchange.session import Output, ReceiveSession
+
+#: What the lab's TLS layer reports for a negotiated session (the live endpoints negotiate TLS 1.3).
+TLS_VERSION = "TLSv1.3"
+TLS_CIPHER = "TLS_AES_256_GCM_SHA384"
+
+
+class Disconnected(Exception):
+    """The server closed the connection (aiosmtplib's ``SMTPServerDisconnected``)."""
+
+
+@dataclass(frozen=True)
+class ServerReply:
+    """A complete server reply.
+
+    Attributes:
+        code: the reply code.
+        message: the text after the codes, lines joined with ``\\n`` (aiosmtplib's ``message``).
+        lines: the raw lines.
+    """
+
+    code: int
+    message: str
+    lines: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def parse_reply(lines: tuple[str, ...]) -> ServerReply:
+    """The reply of one or more ``ddd-text`` / ``ddd text`` lines."""
+    code = int(lines[-1][:3]) if lines and lines[-1][:3].isdigit() else 0
+    return ServerReply(code, "\n".join(line[4:] for line in lines), tuple(lines))
+
+
+def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
+    """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
+    out = set()
+    for line in reply.message.split("\n")[1:]:
+        line = line.strip()
+        if line:
+            keyword = line.split(" ", 1)[0].split("=", 1)[0].lower()
+            out.add(keyword)
+    return frozenset(out)
+
+
+def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
+    """The AUTH mechanisms an EHLO reply lists, lower-case."""
+    for line in reply.message.split("\n")[1:]:
+        head, _, rest = line.strip().partition(" ")
+        if head.upper() == "AUTH":
+            return tuple(m.lower() for m in rest.split())
+        if head.upper().startswith("AUTH="):
+            return tuple(m.lower() for m in (head[5:] + " " + rest).split())
+    return ()
+
+
+def normalise_body(data: bytes) -> bytes:
+    """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone)."""
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    return text if text.endswith(b"\r\n") else text + b"\r\n"
+
+
+class Wire:
+    """The client side of one in-memory connection.
+
+    Args:
+        session: the server's session for this connection (already built by the listener logic).
+        now: the lab clock (aware datetime).
+        transcript: where ``C:``/``S:`` lines are appended (None: not recorded).
+    """
+
+    def __init__(self, session: ReceiveSession, now: Callable[[], datetime], transcript: list[str] | None = None):
+        self.session = session
+        self.now = now
+        self.transcript = transcript
+        self.closed = False
+        self.tls: TlsFacts | None = None
+        self.keywords: frozenset[str] = frozenset()  # of the last EHLO reply
+        self._pending: Output | None = None
+
+    def _take(self, output: Output) -> ServerReply:
+        lines = tuple(output.lines)
+        if self.transcript is not None:
+            self.transcript.extend(f"S: {line}" for line in lines)
+        if output.close:
+            self.closed = True
+        self._pending = output if (output.start_tls or output.read_data) else None
+        if not lines:
+            raise Disconnected("the server closed the connection without a reply")
+        return parse_reply(lines)
+
+    def open(self) -> ServerReply:
+        """Connect: the banner."""
+        return self._take(self.session.connect(self.now()))
+
+    def command(self, line: str, shown: str | None = None) -> ServerReply:
+        """Send one command line and read the reply.
+
+        Raises:
+            Disconnected: the server had closed the connection.
+        """
+        if self.closed:
+            raise Disconnected("the server closed the connection")
+        if self.transcript is not None:
+            self.transcript.append(f"C: {line if shown is None else shown}")
+        reply = self._take(self.session.receive_line(line, now=self.now()))
+        if reply.code == 421:  # aiosmtplib closes the connection after a 421
+            self.closed = True
+        if reply.code == 250 and line[:5].upper() == "EHLO ":
+            self.keywords = ehlo_keywords(reply)
+        return reply
+
+    def body(self, data: bytes) -> ServerReply:
+        """After a 354: the message (normalised as the wire carries it) and the final dot."""
+        if self._pending is None or not self._pending.read_data:
+            raise Disconnected("the server is not reading a message body")
+        body = normalise_body(data)
+        if self.transcript is not None:
+            self.transcript.append(f"C: <{len(body)} octets>")
+            self.transcript.append("C: .")
+        return self._take(self.session.data_received(body, len(body), now=self.now()))
+
+    def start_tls(self, tls: TlsFacts) -> None:
+        """After a 220 to STARTTLS: the handshake completed with these facts (the server's view)."""
+        if self._pending is None or not self._pending.start_tls:
+            raise Disconnected("the server is not negotiating TLS")
+        self._pending = None
+        self.tls = tls
+        self.keywords = frozenset()
+        if self.transcript is not None:
+            self.transcript.append(f"*: TLS {tls.version} {tls.cipher}")
+        output = self.session.tls_established(tls, now=self.now())
+        if output.lines or output.close:
+            self._take(output)
+
+    def quit(self) -> None:
+        """QUIT, if the connection is still open."""
+        if not self.closed:
+            try:
+                self.command("QUIT")
+            except Disconnected:
+                pass
+        self.closed = True
