@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import random
 import ssl
 import threading
 from email.message import Message
@@ -21,21 +22,36 @@ import aiosmtplib
 from lab.adapters.tls import client_context
 from lab.console.host import Session, WorldHost
 from lab.console.transcript import LabConsole
+from lab.core.errors import LabRuntimeError
 from lab.runtime import Lab
 from lab.topology.load import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "topology.yaml"
-SHARED_BASE = "127.90.0.0/16"  # a module's shared lab
-FRESH_BASE = "127.91.0.0/16"  # labs of their own (they may run while a shared lab runs)
+BASES = tuple(f"127.{n}.0.0/16" for n in range(150, 250))  # tried in a random order until one is free
 TIMEOUT = 60.0
 MX_IP, SUBMISSION_IP = "40.107.22.10", "52.97.10.10"
 EX01_IP = "10.10.0.10"
 FE_INTERNAL = "AM5EUR02FT025.eop-EUR02.prod.protection.outlook.com"
 
 
-def new_lab(state_dir: Path, base: str = FRESH_BASE) -> Lab:
+def new_lab(state_dir: Path, base: str) -> Lab:
     return Lab(load_topology(TOPOLOGY), state_dir, loopback_base=base, live_clock=False)
+
+
+async def start_lab(state_dir: Path) -> Lab:
+    """Start the default lab on a loopback block no other lab (another test run) is using."""
+    last: Exception | None = None
+    for base in random.sample(BASES, 8):
+        lab = new_lab(state_dir, base)
+        try:
+            await lab.start()
+            return lab
+        except LabRuntimeError as exc:  # an address of this block is in use: try another block
+            if "in use" not in str(exc):
+                raise
+            last = exc
+    raise AssertionError(f"no free loopback block for the lab: {last}")
 
 
 class SharedLab:
@@ -45,8 +61,7 @@ class SharedLab:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="shared-lab", daemon=True)
         self.thread.start()
-        self.lab = new_lab(state_dir, SHARED_BASE)
-        self.run(self.lab.start())
+        self.lab = self.run(start_lab(state_dir))
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float = TIMEOUT) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -71,8 +86,11 @@ async def _cancel_the_rest() -> None:
 def fresh_lab(tmp_path: Path, scenario: Callable[[Lab], Awaitable[None]]) -> None:
     """Run ``scenario(lab)`` in a default lab of its own."""
     async def main() -> None:
-        async with new_lab(tmp_path / "state") as lab:
+        lab = await start_lab(tmp_path / "state")
+        try:
             await asyncio.wait_for(scenario(lab), TIMEOUT)
+        finally:
+            await lab.stop()
     asyncio.run(main())
 
 
