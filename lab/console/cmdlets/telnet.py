@@ -4,7 +4,7 @@ The client's side of the dialogue is what the user types: :meth:`ConsoleHost.rea
 (an interactive console prompts; :func:`run_script` feeds the script's following lines). The
 command prints exactly the server's lines; it reads one reply after each line the client sends,
 except inside DATA (after ``354``) until the lone ``.``. When the server closes the connection
-(after ``221`` to QUIT, or a refusal) telnet prints ``Connection to host lost.``, as Windows does.
+(after ``221`` to QUIT or a ``421``, or any refusal that drops it) telnet prints ``Connection to host lost.``, as Windows does.
 
 Name resolution: an address is used as given; a name is looked up as an A record in the lab's
 public DNS from the console's host, then among the lab's own host names and FQDNs (what the
@@ -57,13 +57,18 @@ def resolve_address(host: ConsoleHost, name: str) -> str | None:
     return _lan_address(host, name)
 
 
+def _closing(reply: tuple[str, ...]) -> bool:
+    """221 (QUIT) and 421 replies end the session: the server closes the connection after them."""
+    return reply[-1][:4] in ("221 ", "421 ", "221-", "421-") or reply[-1] in ("221", "421")
+
+
 def converse(host: ConsoleHost, session: SmtpConversation) -> list[str]:
     """Run the dialogue: greeting, then one reply per client line (none inside DATA)."""
     out: list[str] = []
     reply = session.read_reply()
     out += reply
     in_data = False
-    while reply:
+    while reply and not _closing(reply):
         line = host.read_client_line()
         if line is None:
             session.close()
