@@ -2,9 +2,10 @@
 
 A message accepted with 250 must survive a restart (DESIGN.md, state dir). For each message
 the spool keeps ``<InternalId>.eml`` (the bytes) and ``<InternalId>.json`` (envelope and
-progress: recipients done, delay DSN sent). Every write goes to a temporary file, is
-fsync'ed and atomically renamed, then the directory is fsync'ed; the ``.json`` is written
-after the ``.eml``, so a message is in the spool exactly when its ``.json`` is. The driver
+progress: recipients done, delay DSN sent). Both are written to temporary files and fsync'ed,
+renamed (the ``.json`` after the ``.eml``), then the directory is fsync'ed once; a ``.json``
+without its ``.eml`` (a crash between the renames, before the 250) is discarded at load, so
+a message is in the spool exactly when both are. The driver
 writes it BEFORE the 250 reply (the transport's ``Persist`` command comes first).
 """
 from __future__ import annotations
@@ -26,14 +27,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` durably: temp file, fsync, rename, fsync of the directory."""
+def _write_synced(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path`` and fsync it; returns the temporary file."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` durably: temp file, fsync, rename, fsync of the directory."""
+    os.replace(_write_synced(path, data), path)
     _fsync_dir(path.parent)
 
 
@@ -51,8 +57,11 @@ class Spool:
     def write(self, record: QueuedMessage) -> None:
         """Spool an accepted message (bytes first, then the envelope that makes it count)."""
         eml, meta = self._paths(record.internal_id)
-        atomic_write(eml, record.data)
-        atomic_write(meta, json.dumps(record.meta(), sort_keys=True).encode("utf-8"))
+        eml_tmp = _write_synced(eml, record.data)
+        meta_tmp = _write_synced(meta, json.dumps(record.meta(), sort_keys=True).encode("utf-8"))
+        os.replace(eml_tmp, eml)
+        os.replace(meta_tmp, meta)  # one directory fsync makes both names durable, before the 250
+        _fsync_dir(self.path)
 
     def checkpoint(self, internal_id: int, done: Iterable[str], delay_dsn_sent: bool) -> None:
         """Record progress (recipients finished, delay DSN sent) of a spooled message."""

@@ -214,7 +214,10 @@ class Transport:
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
         self._route(record, [(r, r) for r in record.pending], now)
-        self._finish_if_done(record.internal_id)
+        routed = self._messages.get(record.internal_id)
+        # just persisted (or reloaded): a checkpoint only when routing finished recipients (e.g. an NDR)
+        changed = routed is not None and (routed.done, routed.delay_dsn_sent) != (record.done, record.delay_dsn_sent)
+        self._finish_if_done(record.internal_id, checkpoint=changed)
 
     def _route(self, record: QueuedMessage, recipients: list[tuple[str, str]], now: float) -> None:
         groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
@@ -367,10 +370,10 @@ class Transport:
         done = record.done + tuple(r for r in recipients if r not in record.done)
         self._messages[internal_id] = replace(record, done=done)
 
-    def _finish_if_done(self, internal_id: int) -> None:
+    def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
         record = self._messages.get(internal_id)
         if record is None or any(i.internal_id == internal_id for i in self._items.values()):
-            if record is not None:
+            if record is not None and checkpoint:
                 self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
             return
         self._messages.pop(internal_id)
@@ -414,6 +417,10 @@ class Transport:
         s = self.settings
         for record in list(self._messages.values()):
             if record.internal_id not in self._messages:
+                continue
+            delay_due = (s.delay_dsn_enabled and not record.delay_dsn_sent
+                         and now >= record.received_at + s.delay_notification_timeout)
+            if not delay_due and now < record.received_at + s.message_expiration_timeout:
                 continue
             waiting = [i for i in self._items.values() if i.internal_id == record.internal_id
                        and i.id not in self._queues[i.queue].busy]
