@@ -247,6 +247,9 @@ class EopService:
             self._busy -= due_ids
 
     async def _attempt(self, entry: _Pending) -> None:
+        tenant = self._tenant_for(entry.item.recipients[0])
+        if tenant is not None:
+            entry.hop = R.refresh(tenant, entry.hop)
         outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
         result = Q.after_attempt(entry.item, outcome, self.clock_now().timestamp())
         self.events.append((entry.item.id, result.status, result.reasons))

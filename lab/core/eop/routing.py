@@ -93,6 +93,19 @@ def _via(connector: OutboundConnector, address: str, domain: str) -> NextHop:
                    tls_domain=connector.tls_domain)
 
 
+def refresh(tenant: Tenant, hop: NextHop) -> NextHop:
+    """A queued hop under the tenant's connectors as they are now (a retry uses the current
+    TlsSettings / SmartHosts; a connector removed or disabled routes the address again)."""
+    if hop.kind != VIA_CONNECTOR or hop.connector is None:
+        return hop
+    current = next((c for c in tenant.outbound_connectors if c.name == hop.connector.name), None)
+    if current is not None and current.enabled and not current.is_transport_rule_scoped \
+            and current.covers_recipient(hop.domain):
+        return _via(current, hop.address, hop.domain)
+    rerouted: NextHop = route_recipient(tenant, hop.address).result
+    return rerouted if rerouted.kind in (VIA_CONNECTOR, TO_INTERNET) else hop
+
+
 def route_recipient(tenant: Tenant, recipient: str) -> Decision:
     """The next hop of ``recipient`` for a message inside ``tenant``.
 

@@ -156,7 +156,7 @@ def _rename_prefix(content: bytes, old: str, new: str) -> bytes:
             continue
         name = line.split(b":", 1)[0]
         lowered = name.lower()
-        dropping = lowered.startswith(new.lower().encode()) and lowered[len(new):].decode("ascii", "replace") in renamed
+        dropping = lowered.startswith(new.lower().encode()) and lowered[len(new):] in renamed
         if dropping:
             continue
         if lowered.startswith(old.lower().encode()):
