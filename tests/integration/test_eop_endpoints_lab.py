@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 
 import aiosmtplib
 import pytest
@@ -126,3 +128,18 @@ def test_banned_ip_is_refused_at_rcpt(tmp_path):
         # another sender is not affected
         assert (await rcpt(lab, "internet-client", "user02@ixmsoft.com"))[1] == "250 2.1.5 Recipient OK"
     fresh_lab(tmp_path, scenario)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_openssl_starttls_to_the_mx_endpoint_verifies_against_the_internet_roots(shared):
+    """``openssl s_client -starttls smtp`` from outside the lab: EOP's certificate chains to a root
+    the Internet trusts and carries the tenant MX host name."""
+    lab = shared.lab
+    address = f"{lab.addressing.loopback[('eop', MX_IP)]}:{lab.port(25)}"
+    done = subprocess.run(
+        ["openssl", "s_client", "-starttls", "smtp", "-connect", address, "-CAfile",
+         str(lab.state_dir / "trust" / "internet.pem"), "-verify_hostname", "ixmsoft-com.mail.protection.outlook.com",
+         "-verify_return_error", "-attime", str(int(lab.clock.now_datetime().timestamp()))],
+        input="QUIT\n", capture_output=True, text=True, timeout=30)
+    assert "Verify return code: 0 (ok)" in done.stdout, done.stdout + done.stderr
+    assert "DigiCert Cloud Services CA-1" in done.stdout
