@@ -205,8 +205,7 @@ def slug(text: str) -> str:
 
 
 def _on_premises(reader: _Reader, got: Collected) -> None:
-    manifest = next(iter(reader.objects("manifest.json")), {})
-    got.clock = manifest.get("CollectedAt") and M.date(manifest["CollectedAt"]).isoformat()
+    manifest = _manifest(reader, "manifest.json", got)
     _servers(reader, got)
     _accepted_domains(reader, got)
     org = manifest.get("OrganizationName")
@@ -218,6 +217,17 @@ def _on_premises(reader: _Reader, got: Collected) -> None:
     _recipients(reader, got)
     for _where, _title, _known in reader.each("remote-domains.json", {}, "RemoteDomain"):
         pass  # every property of a remote domain is reported as not modelled
+
+
+def _manifest(reader: _Reader, name: str, got: Collected) -> dict[str, Any]:
+    """The collection metadata; its CollectedAt starts the lab clock."""
+    manifest = next(iter(reader.objects(name)), {})
+    if manifest.get("CollectedAt") and got.clock is None:
+        try:
+            got.clock = M.date(manifest["CollectedAt"]).isoformat()
+        except M.ImportValueError as exc:
+            raise reader.error(name, "$.CollectedAt", exc.message) from None
+    return manifest
 
 
 def _servers(reader: _Reader, got: Collected) -> None:
@@ -490,6 +500,7 @@ def check_tls_names(got: Collected, warn: Callable[[str], None]) -> None:
 # --- Exchange Online ----------------------------------------------------------------------------------
 
 def _tenant(reader: _Reader, got: Collected) -> dict[str, Any]:
+    _manifest(reader, "exo-manifest.json", got)
     domains, initial = [], None
     for where, _title, known in reader.each("exo-accepted-domains.json", M.EXO_ACCEPTED_DOMAIN, "AcceptedDomain",
                                             label=lambda o: f"{o.get('Name') or o.get('DomainName')} (EXO)"):
@@ -647,6 +658,8 @@ class _World:
                 if ip is None:
                     continue
                 name = slug(conn["Name"]) + "-sender"
+                while name in self.nodes or name in self.got.servers:
+                    name += "-2"
                 where = lan if ip.is_private else "internet"
                 self._cover(where, ip)
                 self.nodes[name] = {"kind": "device", "description": f"a sender inside RemoteIPRanges of receive "
@@ -705,7 +718,8 @@ class _World:
         name = f"ca-{slug(cn)}"
         while any(a["name"] == name for a in self.authorities):
             name += "-2"
-        start, end = cert["not_before"], cert["not_after"]
+        same = [c for c in self.got.certificates if not c["self_signed"] and x500_key(c["issuer_text"]) == key]
+        start, end = min(c["not_before"] for c in same), max(c["not_after"] for c in same)
         spec = {"name": name, "kind": "root", "common_name": cn, "trusted_by": trust or ["internet"],
                 "valid_from": (start.replace(microsecond=0) - _days(30)).isoformat(),
                 "valid_days": int((end - start).days) + 30 + 3650}
@@ -767,6 +781,9 @@ class _World:
             for host in conn.get("SmartHosts", []):
                 if first is not None and not host.replace(".", "").isdigit():
                     self.add(host.lower(), "A", first)
+                elif first is None:
+                    self.warn(f"OutboundConnector '{conn['Name']}': smart host {host} has no address in the lab "
+                              "(no on-premises servers imported); add an A record or a host for it")
         if tenant is not None:
             self.eop_zones(public, cloud)
         for d in public:
@@ -809,7 +826,7 @@ class _World:
              "sans": ["smtp.office365.com", "outlook.office365.com", "*.outlook.office365.com"]}]
 
     def external(self, taken: set[str]) -> tuple[str, dict[str, Any]]:
-        domain = next(d for d in EXTERNAL_DOMAINS if d not in taken)
+        domain = next(d for d in EXTERNAL_DOMAINS if d not in taken and slug(d.split(".")[0]) != self.got.org)
         org = slug(domain.split(".")[0])
         node = f"{org}-ex"
         self.authorities.append(dict(LAB_ROOT))
