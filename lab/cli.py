@@ -12,17 +12,32 @@ import sys
 import time
 from pathlib import Path
 
+from functools import cache
+
 import click
-from rich.console import Console
-from rich.table import Table
 
 from lab.core.errors import ConfigError, ConfigErrors, LabError
 
 DEFAULT_TOPOLOGY = "topology.yaml"
 DEFAULT_STATE = ".lab"
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+@cache
+def _consoles():
+    from rich.console import Console  # noqa: PLC0415 (rich loads only when something is printed)
+
+    return Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Lazy:
+    def __init__(self, index: int):
+        self.index = index
+
+    def __getattr__(self, name: str):
+        return getattr(_consoles()[self.index], name)
+
+
+out, err = _Lazy(0), _Lazy(1)
 
 topology_arg = click.argument("topology", required=False, default=DEFAULT_TOPOLOGY,
                               type=click.Path(dir_okay=False))
@@ -106,7 +121,8 @@ def up(topology: str, state: str, loopback_base: str | None, once: bool) -> None
     """Start the lab: DNS, CAs and SMTP endpoints on loopback, until Ctrl-C."""
     from lab.topology.load import load_topology
 
-    topo = load_topology(topology)
+    Path(state).mkdir(parents=True, exist_ok=True)
+    topo = load_topology(topology, cache_dir=state)
     asyncio.run(_run_lab(topo, state, loopback_base, once))
 
 
@@ -114,12 +130,14 @@ async def _run_lab(topo, state: str, loopback_base: str | None, once: bool) -> N
     from lab.runtime import Lab
 
     started = time.perf_counter()
-    lab = Lab(topo, state, loopback_base=loopback_base)
+    lab = Lab(topo, state, loopback_base=loopback_base, control=True)
     await lab.start()
     try:
-        _print_endpoints(lab.describe())
-        out.print(f"\nlab [bold]{topo.name}[/] is up in {time.perf_counter() - started:.2f} s — "
-                  f"state dir {state}/ (endpoints.json, trust/)")
+        up_in = time.perf_counter() - started
+        # printing loads rich: do it beside the loop, which is already answering connections
+        await asyncio.to_thread(_print_endpoints, lab.describe())
+        out.print(f"\nlab [bold]{topo.name}[/] is up in {up_in:.2f} s — "
+                  f"state dir {state}/ (endpoints.json, trust/, control.sock)")
         if once:
             return
         out.print("Ctrl-C to stop.")
@@ -135,6 +153,8 @@ async def _run_lab(topo, state: str, loopback_base: str | None, once: bool) -> N
 
 
 def _print_endpoints(desc: dict) -> None:
+    from rich.table import Table  # noqa: PLC0415
+
     table = Table(title=f"lab {desc['lab']}: endpoints", title_justify="left")
     for col in ("host", "service", "virtual address", "loopback address"):
         table.add_column(col)
@@ -157,6 +177,8 @@ def inspect(state: str, fmt: str) -> None:
         click.echo(json.dumps(desc, indent=2))
         return
     _print_endpoints(desc)
+    from rich.table import Table  # noqa: PLC0415
+
     hosts = Table(title="hosts", title_justify="left")
     for col in ("host", "kind", "fqdn", "virtual → loopback"):
         hosts.add_column(col)
@@ -164,6 +186,17 @@ def inspect(state: str, fmt: str) -> None:
         hosts.add_row(h["host"], h["kind"], h.get("fqdn") or "",
                       ", ".join(f"{a['virtual_ip']} → {a['loopback_ip']}" for a in h["addresses"]))
     out.print(hosts)
+
+
+def _register_commands() -> None:
+    from lab.console.cli_shell import export_command, shell_command  # noqa: PLC0415
+    from lab.topology.cli_import import import_command  # noqa: PLC0415
+
+    for command in (shell_command, export_command, import_command):
+        cli.add_command(command)
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

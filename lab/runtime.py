@@ -97,7 +97,7 @@ class Lab:
     """
 
     def __init__(self, topology: Topology, state_dir: str | Path, *, loopback_base: str | None = None,
-                 live_clock: bool = True):
+                 live_clock: bool = True, control: bool = False):
         self.topology = topology
         self.state_dir = Path(state_dir)
         self.addresses = plan_addresses(topology, loopback_base)
@@ -107,6 +107,8 @@ class Lab:
             ports=dict(topology.settings.ports), outside_host=topology.settings.outside_host, listening=set())
         self.clock = LabClock(epoch=topology.settings.clock_start)
         self.live_clock = live_clock
+        self.control_enabled = control
+        self.control: Any = None
         self.transport_settings = TransportSettings()
         self.endpoints: list[Endpoint] = []
         self.pki: Pki | None = None
@@ -134,9 +136,16 @@ class Lab:
             self.dns.zones = world.zones
         for service in self.exchange.values():
             service.reconfigure(world)
+            if any(key not in service.listeners for key in service.wanted_listeners(world)):
+                asyncio.get_running_loop().create_task(self._listen_more(service))
         from lab.services_eop import eop_world  # noqa: PLC0415
         for node, service in self.eop.items():
             service.world = eop_world(world, node)
+
+    async def _listen_more(self, service: Any) -> None:
+        """A receive connector binds a port nobody serves yet: open it and publish it in endpoints.json."""
+        await service.ensure_listeners()
+        self.write_endpoints()
 
     # -- address helpers -------------------------------------------------------------------
     def loopback_of(self, host: str, virtual_ip: str | None = None) -> str:
@@ -178,14 +187,28 @@ class Lab:
                 service = await start_eop_service(self, host.name)
                 self.eop[host.name] = service
                 self._closers.append(service.close)
-                self.clock.spawn(self._eop_retries(service))
+                self._closers.append(self._canceller(self.clock.spawn(self._eop_retries(service))))
             if self.live_clock:
                 self.clock.start_live()
                 self._closers.append(self.clock.stop_live)
+            if self.control_enabled:
+                from lab.control import start_control  # noqa: PLC0415
+                self.control = await start_control(self)
+                self._closers.append(self.control.close)
             self.write_endpoints()
         except BaseException:
             await self.stop()
             raise
+
+    @staticmethod
+    def _canceller(task: asyncio.Task):
+        async def cancel() -> None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        return cancel
 
     async def _eop_retries(self, service: Any) -> None:
         """EOP's queue: look for due retries every lab minute."""
@@ -218,6 +241,7 @@ class Lab:
             server = await start_dns_server(self.world.zones, loop_ip, self.port(53))
             if self.dns is None:
                 self.dns, self.dns_address = server, (loop_ip, server.port)
+            self.addressing.listening.add((spec.server, 53))
             self._closers.append(self._closer(server))
             for proto in ("udp", "tcp"):
                 self.add_endpoint(spec.server, "dns", ip, 53, loop_ip, server.port, proto)

@@ -108,23 +108,26 @@ class ExchangeService:
         self.driver.start()
         await self.ensure_listeners()
 
+    def wanted_listeners(self, world: World) -> list[tuple[str, int]]:
+        """Every (virtual address, port) the server's receive connectors bind."""
+        return [(ip, port) for ip in world.network.node(self.node).addresses for port in virtual_ports(world, self.node)]
+
     async def ensure_listeners(self) -> None:
         """Listen on every (virtual address, port) the server's connectors bind and not yet served."""
         world = self.lab.world
-        for ip in world.network.node(self.node).addresses:
-            for port in virtual_ports(world, self.node):
-                if (ip, port) in self.listeners:
-                    continue
-                loop_ip = self.lab.addressing.loopback[(self.node, ip)]
-                listener = await start_smtp_listener(
-                    loop_ip, self.lab.port(port), host=world.server(self.node).server,
-                    org=world.org_of(self.node).organization, connectors=(), virtual_ip=ip, virtual_port=port,
-                    resolve_peer=lambda peer, p=port: self.lab.addressing.seen(peer, self.node, p),
-                    clock_now=self.lab.clock.now_datetime, sink=self.driver, tls_context_for=self.tls_context_for,
-                    current=self.current)
-                self.listeners[(ip, port)] = listener
-                self.lab.addressing.listening.add((self.node, port))
-                self.lab.add_endpoint(self.node, "smtp", ip, port, loop_ip, self.lab.port(port))
+        for ip, port in self.wanted_listeners(world):
+            if (ip, port) in self.listeners:
+                continue
+            loop_ip = self.lab.addressing.loopback[(self.node, ip)]
+            listener = await start_smtp_listener(
+                loop_ip, self.lab.port(port), host=world.server(self.node).server,
+                org=world.org_of(self.node).organization, connectors=(), virtual_ip=ip, virtual_port=port,
+                resolve_peer=lambda peer, p=port: self.lab.addressing.seen(peer, self.node, p),
+                clock_now=self.lab.clock.now_datetime, sink=self.driver, tls_context_for=self.tls_context_for,
+                current=self.current)
+            self.listeners[(ip, port)] = listener
+            self.lab.addressing.listening.add((self.node, port))
+            self.lab.add_endpoint(self.node, "smtp", ip, port, loop_ip, self.lab.port(port))
 
     async def close(self) -> None:
         for listener in self.listeners.values():

@@ -1,7 +1,7 @@
 """The resolver the lab's MTAs use: dnspython, asking the lab's own DNS server and nothing else.
 
 It never reads /etc/resolv.conf: every query goes to the (ip, port) it was given, from a
-127.x source address, by ``dns.asyncquery.udp_with_fallback`` (UDP, then TCP when the reply
+127.x source address, by ``dns_asyncquery.udp_with_fallback`` (UDP, then TCP when the reply
 has TC=1). We send single queries rather than use ``dns.asyncresolver.Resolver`` because the
 RFC 5321 rules (CNAME, implicit MX, null MX, ordering) live in the pure
 :class:`lab.core.dns.MxResolution`; this module only carries its questions and answers:
@@ -12,25 +12,31 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.rcode
-import dns.rdatatype
+from functools import cache
+
+from lab.adapters._lazy import lazy
+
+dns_asyncquery = lazy("dns.asyncquery")
+dns_exception = lazy("dns.exception")
+dns_message = lazy("dns.message")
+dns_rcode = lazy("dns.rcode")
+dns_rdatatype = lazy("dns.rdatatype")
 
 from lab.adapters.dns_server import check_loopback
 from lab.core import dns as core
 from lab.core.errors import ConfigError
 
-_TYPES = {getattr(dns.rdatatype, t): t for t in core.RTYPES}
+@cache
+def _types() -> dict:
+    return {getattr(dns_rdatatype, t): t for t in core.RTYPES}
 
 
-def _name(name: dns.name.Name) -> str:
+def _name(name) -> str:
     text = name.to_text()
     return "." if text == "." else text.rstrip(".")
 
 
-def to_records(response: dns.message.Message) -> tuple[core.Record, ...]:
+def to_records(response) -> tuple[core.Record, ...]:
     """The ANSWER section of a dnspython response as core records (unknown types are left out).
 
     Raises:
@@ -38,7 +44,7 @@ def to_records(response: dns.message.Message) -> tuple[core.Record, ...]:
     """
     out: list[core.Record] = []
     for rrset in response.answer:
-        rtype = _TYPES.get(rrset.rdtype)
+        rtype = _types().get(rrset.rdtype)
         if rtype is None:
             continue
         for rd in rrset:
@@ -78,19 +84,19 @@ class LabResolver:
     async def query(self, name: str, rtype: str) -> tuple[str, tuple[core.Record, ...]]:
         """One question. Returns the rcode (``NOERROR``, ``NXDOMAIN``, ..., ``TIMEOUT``, ``INVALID``)
         and the ANSWER section as core records."""
-        message = dns.message.make_query(name + ".", rtype, use_edns=0, payload=1232)
+        message = dns_message.make_query(name + ".", rtype, use_edns=0, payload=1232)
         try:
-            response, _used_tcp = await dns.asyncquery.udp_with_fallback(
+            response, _used_tcp = await dns_asyncquery.udp_with_fallback(
                 message, self.server, timeout=self.timeout, port=self.port, source=self.source)
-        except (dns.exception.Timeout, OSError):
+        except (dns_exception.Timeout, OSError):
             return "TIMEOUT", ()
-        except dns.exception.DNSException:
+        except dns_exception.DNSException:
             return "INVALID", ()
         try:
             records = to_records(response)
         except ConfigError:
             return "INVALID", ()
-        return dns.rcode.to_text(response.rcode()), records
+        return dns_rcode.to_text(response.rcode()), records
 
     async def run(self, resolution: core.MxResolution | core.HostResolution) -> core.MxResult:
         """Drive a sans-I/O resolution with real queries until it has a result."""

@@ -25,7 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine, Sequence
 
-import aiosmtplib
+from lab.adapters._lazy import lazy
+
+aiosmtplib = lazy("aiosmtplib")
 
 from lab.adapters.maildir import Maildirs
 from lab.adapters.pki import IssuedCertificate

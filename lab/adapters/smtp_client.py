@@ -26,7 +26,9 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import aiosmtplib
+from lab.adapters._lazy import lazy
+
+aiosmtplib = lazy("aiosmtplib")
 
 from lab.adapters.tls import client_context, failure_reason, peer_facts
 from lab.core.errors import LabRuntimeError

@@ -22,7 +22,7 @@ from lab.core.eop.model import Tenant
 from lab.core.world import receive_connectors_of
 
 from . import exchange_objects
-from .schema import validate_structure
+from .schema import fingerprint, validate_structure
 from .source import Source, read_yaml
 
 _NETWORK_KEYS = ("kind", "interfaces", "gateway", "nat", "firewall", "firewall_default")
@@ -33,21 +33,34 @@ _KIND_ONLY = {
 }
 
 
-def load_topology(path: str | Path, text: str | None = None) -> Topology:
+def load_topology(path: str | Path, text: str | None = None, *, cache_dir: str | Path | None = None) -> Topology:
     """Read and validate a topology file.
 
     Args:
         path: The file (also the name shown in errors when ``text`` is given).
         text: The file's content, if already read.
+        cache_dir: a state dir where the fingerprint of the last file that passed the schema check
+            is kept: the same file is not checked against the schema again (``lab up`` starts faster).
+            Every other check runs each time.
 
     Raises:
         ConfigError: The first problem, or ConfigErrors listing all problems found in a stage.
     """
-    src = read_yaml(path, text)
+    if text is None:
+        src = read_yaml(path)
+        text = Path(path).read_text(encoding="utf-8")
+    else:
+        src = read_yaml(path, text)
     if not isinstance(src.data, dict):
         raise src.error((), "the top level must be a mapping with name, topology, ...")
-    validate_structure(src)
-    return _Builder(src).build()
+    stamp = Path(cache_dir) / "schema-checked" if cache_dir is not None else None
+    fingerprint_now = fingerprint(text)
+    if stamp is None or not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != fingerprint_now:
+        validate_structure(src)
+    topology = _Builder(src).build()
+    if stamp is not None and stamp.parent.is_dir():
+        stamp.write_text(fingerprint_now + "\n", encoding="utf-8")
+    return topology
 
 
 class _Builder:

@@ -8,10 +8,10 @@ is the published copy (a test keeps it in sync).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from lab.core.errors import ConfigError, ConfigErrors
 
@@ -276,13 +276,24 @@ def schema_json() -> str:
     return json.dumps(SCHEMA, indent=2, sort_keys=False) + "\n"
 
 
-_VALIDATOR = Draft202012Validator(SCHEMA)
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 (heavy: only when a file is checked)
+
+    return Draft202012Validator(SCHEMA)
+
+
+def fingerprint(text: str) -> str:
+    """What a structural check of ``text`` depends on: the text and this schema."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    digest.update(schema_json().encode("utf-8"))
+    return digest.hexdigest()
 
 
 def validate_structure(src: Source) -> None:
     """Check the document against the schema; raise every problem at once, each with file:line."""
     errors: list[ConfigError] = []
-    for err in sorted(_VALIDATOR.iter_errors(src.data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for err in sorted(_validator().iter_errors(src.data), key=lambda e: [str(p) for p in e.absolute_path]):
         errors.append(_to_config_error(src, err))
     if len(errors) == 1:
         raise errors[0]
