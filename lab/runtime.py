@@ -105,7 +105,7 @@ class Lab:
             network=lambda: self.world.network,
             loopback={(a.host, v): l for a in self.addresses.values() for v, l in zip(a.virtual_ips, a.loopback_ips)},
             ports=dict(topology.settings.ports), outside_host=topology.settings.outside_host, listening=set())
-        self.clock = LabClock(epoch=topology.settings.clock_start)
+        self.clock = LabClock(start=resumed_lab_time(self.state_dir), epoch=topology.settings.clock_start)
         self.live_clock = live_clock
         self.control_enabled = control
         self.control: Any = None
@@ -222,6 +222,8 @@ class Lab:
             result = close()
             if asyncio.iscoroutine(result):
                 await result
+        if self._world is not None:
+            save_lab_time(self.state_dir, self.clock.now)
         (self.state_dir / "lab.pid").unlink(missing_ok=True)
 
     def _build_pki(self) -> None:
@@ -278,6 +280,25 @@ class Lab:
         tmp.replace(path)
         (self.state_dir / "lab.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
         return path
+
+
+def resumed_lab_time(state_dir: Path) -> float:
+    """Where the lab clock stood when this state dir's lab last stopped (0 for a new state dir).
+
+    The spool's messages carry lab times: resuming the clock keeps their retry, delay-DSN and
+    expiry deadlines right after a restart.
+    """
+    try:
+        return float(json.loads((Path(state_dir) / "clock.json").read_text(encoding="utf-8"))["lab_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def save_lab_time(state_dir: Path, lab_seconds: float) -> None:
+    path = Path(state_dir) / "clock.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"lab_seconds": lab_seconds}) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def read_endpoints(state_dir: str | Path) -> dict[str, Any]:

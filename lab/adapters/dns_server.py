@@ -175,6 +175,10 @@ class DnsServer:
 
     async def wait_closed(self) -> None:
         """Wait until both listeners and every TCP connection are closed."""
+        if self._udp is not None:
+            protocol = self._udp.get_protocol()
+            if isinstance(protocol, _Udp):
+                await protocol.closed
         if self._tcp is not None:
             await self._tcp.wait_closed()
         if self._clients:
@@ -192,9 +196,14 @@ class _Udp(asyncio.DatagramProtocol):
     def __init__(self, server: DnsServer) -> None:
         self.server = server
         self.transport: asyncio.DatagramTransport | None = None
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:  # the socket is closed now
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         out = self.server.answer_wire(data, "udp")
