@@ -46,6 +46,28 @@ def parse(source: str) -> ast.Script:
         raise ParseError(msg.SCRIPT_TOO_COMPLICATED, "ScriptTooComplicated", 0, len(source)) from None
 
 
+#: Parse errors that mean "the statement goes on on the next line" (PowerShell's console shows
+#: its ``>>`` prompt for them instead of an error).
+_UNFINISHED = frozenset({
+    "IncompleteHashLiteral", "MissingEndCurlyBrace", "MissingEndParenthesisInExpression",
+    "MissingEndParenthesisInSubexpression", "MissingEndParenthesisInMethodCall", "MissingEndSquareBracket",
+    "TerminatorExpectedAtEndOfString", "MissingEndMultiLineComment",
+})
+
+
+def needs_more_input(source: str) -> bool:
+    """True when ``source`` is an unfinished statement: an open ``@{``, ``(``, ``{``, string or
+    ``<#`` comment, or a trailing backtick. A script runner or the console then reads the next line
+    into the same statement, as PowerShell does."""
+    if source.rstrip("\r\n").endswith("`"):
+        return True
+    try:
+        parse(source)
+    except ParseError as error:
+        return error.error_id in _UNFINISHED
+    return False
+
+
 class Parser:
     """Recursive-descent parser; ``pos`` is the offset of the next unread character."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
+from lab.console.parser import needs_more_input
 from lab.control import ControlClient
 
 HISTORY = "shell_history"
@@ -17,21 +18,27 @@ EXIT_WORDS = {"exit", "quit", "exit-pssession"}
 
 
 def script_lines(text: str) -> list[str]:
-    """A script's lines: blank lines and ``#`` comments skipped, a trailing backtick continues a line."""
+    """A script's statements: blank lines and ``#`` comments between statements skipped; a line
+    ending in a backtick, or a statement left open (``@{`` ... ``}``, an open parenthesis or
+    string), continues on the next line, as in PowerShell."""
     out: list[str] = []
-    buffer = ""
+    buffer: list[str] = []
     for raw in text.splitlines():
         line = raw.rstrip()
         if not buffer and (not line.strip() or line.lstrip().startswith("#")):
             continue
-        if line.endswith("`"):
-            buffer += line[:-1] + " "
-            continue
-        out.append(buffer + line)
-        buffer = ""
-    if buffer.strip():
-        out.append(buffer.rstrip())
+        buffer.append(line)
+        if not needs_more_input("\n".join(buffer)):
+            out.append(_joined(buffer))
+            buffer = []
+    if buffer:
+        out.append(_joined(buffer))
     return out
+
+
+def _joined(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    return text.replace("`\n", " ")
 
 
 def run_script(client: ControlClient, lines: Iterable[str], out: TextIO, err: TextIO) -> int:
@@ -89,4 +96,9 @@ def interactive(client: ControlClient, state_dir: Path, out: TextIO, err: TextIO
             continue
         if line.strip().lower() in EXIT_WORDS:
             return 0
-        _show(client.run(line, typed), out, err)
+        while needs_more_input(line):  # PowerShell's continuation prompt
+            try:
+                line += "\n" + session.prompt(">> ")
+            except (EOFError, KeyboardInterrupt):
+                break
+        _show(client.run(_joined(line.split("\n")), typed), out, err)

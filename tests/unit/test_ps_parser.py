@@ -168,3 +168,15 @@ def test_deep_nesting_is_a_parse_error_not_a_crash(text: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse(text)
     assert caught.value.error_id == "ScriptTooComplicated"
+
+
+def test_needs_more_input_follows_powershell_continuation():
+    from lab.console.parser import needs_more_input
+
+    assert needs_more_input("$splat = @{ ## Define the name of the connector.")
+    assert needs_more_input("$splat = @{ Name = 'x'\n  Port = 25")
+    assert needs_more_input("Send-MailMessage -To 'a@b' `")
+    assert needs_more_input('$x = "open string')
+    assert not needs_more_input("$splat = @{ Name = 'x'\n  Port = 25 }")
+    assert not needs_more_input("Get-Queue | fl")
+    assert not needs_more_input("Get-Queue -Identity )")  # an error, not an unfinished statement

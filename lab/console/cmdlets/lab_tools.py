@@ -7,7 +7,8 @@
   ``90`` = minutes): lab time drives retries, delay DSNs and expiries.
 - ``Add-/Remove-/Get-LabBlockedIP``: EOP's banned sending IPs (``world.banned_ips``).
 - ``Get-LabHost`` / ``Set-LabHost``: which lab host the console acts as (Send-MailMessage,
-  telnet and nslookup run from it).
+  telnet and nslookup run from it); naming an Exchange server opens that server's Exchange
+  Management Shell (``Set-LabHost mail1`` then ``Get-ReceiveConnector`` lists MAIL1's connectors).
 """
 from __future__ import annotations
 
@@ -189,7 +190,10 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if match is None:
             raise _lab_error(M.UNKNOWN_LAB_HOST.format(name=wanted, names=", ".join(names)), "UnknownHost",
                              "ObjectNotFound", wanted)
-        host.session.source_host = None if match == host.session.server else match
+        if match in host.world.servers:  # an Exchange server: its Exchange Management Shell, acting from it
+            host.session.server, host.session.source_host = match, None
+        else:  # any other host: commands that connect (telnet, Send-MailMessage, nslookup) run from it
+            host.session.source_host = None if match == host.session.server else match
         return host_record(match)
 
     registry.register(_lab_cmdlet("Get-LabHost", get_host, (Param("List", SWITCH),)))
