@@ -59,7 +59,10 @@ class SendSpec:
             ``source`` (an A record; MX is not used, as a client does not).
         port: the virtual port (25, 587...).
         source: the lab host the client runs on; None: outside the lab.
-        tls: issue STARTTLS after EHLO (and validate the server certificate as Windows does).
+        tls: issue STARTTLS after EHLO.
+        verify: judge the server certificate as a Windows client does (trusted root, current,
+            the name dialled) and give up when it fails; False accepts any certificate, as a
+            test tool (swaks) or a user who clicked through does.
         auth: (user, password) for AUTH LOGIN, or None.
         client_certificate: the PKI certificate name the client presents during TLS.
         subject, body: the message.
@@ -72,6 +75,7 @@ class SendSpec:
     port: int = 25
     source: str | None = None
     tls: bool = False
+    verify: bool = True
     auth: tuple[str, str] | None = None
     client_certificate: str | None = None
     subject: str = ""
