@@ -298,7 +298,7 @@ class WorldHost:
     smtp_opener: SmtpOpener | None = None
     typed: list[str] = field(default_factory=list)
     elapsed: float = 0.0
-    _keys: dict[str, Any] = field(default_factory=dict)
+    _requests: Any = field(default_factory=lambda: _pending_requests())
     _files: dict[str, bytes] = field(default_factory=dict)
 
     # -- clock -----------------------------------------------------------------------------
@@ -351,29 +351,11 @@ class WorldHost:
     # -- certificates -----------------------------------------------------------------------
     def generate_request(self, server: str, subject: Sequence[tuple[str, str]], domains: Sequence[str]
                          ) -> PendingRequest:
-        import hashlib
-
-        from lab.adapters.pki import generate_request
-        cn = next((v for k, v in subject if k.upper() == "CN"), None)
-        extra = [(k, v) for k, v in subject if k.upper() != "CN"]
-        csr, key = generate_request(cn or (domains[0] if domains else server), list(domains), subject_extra=extra)
-        thumbprint = hashlib.sha1(csr).hexdigest().upper()
-        ref = f"{server}:{thumbprint}"
-        self._keys[ref] = key
-        return PendingRequest(ref, csr.decode("ascii"), thumbprint)
+        return self._requests.generate(server, subject, domains)
 
     def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
-        from lab.adapters.pki import import_certificate
-        from lab.core.errors import ConfigError
-        for ref, key in self._keys.items():
-            if not ref.startswith(server + ":"):
-                continue
-            try:
-                issued = import_certificate(pem, key)
-            except ConfigError:
-                continue
-            return ref, issued.facts
-        raise ValueError("no pending request matches this certificate")
+        ref, issued = self._requests.complete(server, pem)
+        return ref, issued.facts
 
     def request_names(self, csr_pem: str) -> tuple[str, ...]:
         from cryptography import x509
@@ -440,3 +422,9 @@ class WorldHost:
             return
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self._path(path).write_bytes(data)
+
+
+def _pending_requests():
+    from lab.console.cert_requests import PendingRequests  # noqa: PLC0415 (it imports this module)
+
+    return PendingRequests()

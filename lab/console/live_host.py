@@ -13,17 +13,17 @@ address is the source of Send-MailMessage, telnet and nslookup
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from lab.console import live_net
+from lab.console.cert_requests import PendingRequests
 from lab.console.host import (FAILURE_CONNECT, FAILURE_NO_STARTTLS, FAILURE_RESOLVE, FAILURE_TLS, DnsReply,
                               PendingRequest, SendRequest, SendResult, Session, SmtpConversation,
                               ValidationResult, source_node)
 from lab.console.live_bridge import LoopBridge
-from lab.core.errors import ConfigError, LabRuntimeError
+from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
 from lab.core.tls import CertFacts
 from lab.core.trace import Trace
@@ -65,7 +65,7 @@ class LiveHost:
         self.session = session or Session(server=default_server(lab.world))
         self.read_line = read_line
         self.typed: list[str] = []
-        self._pending_keys: dict[str, Any] = {}
+        self._requests = PendingRequests()
 
     # -- the world ------------------------------------------------------------------------------
     @property
@@ -179,28 +179,13 @@ class LiveHost:
     # -- certificates -------------------------------------------------------------------------------
     def generate_request(self, server: str, subject: Sequence[tuple[str, str]], domains: Sequence[str]
                          ) -> PendingRequest:
-        from lab.adapters.pki import generate_request
-        cn = next((v for k, v in subject if k.upper() == "CN"), None)
-        extra = [(k, v) for k, v in subject if k.upper() != "CN"]
-        csr, key = generate_request(cn or (domains[0] if domains else server), list(domains), subject_extra=extra)
-        thumbprint = hashlib.sha1(csr).hexdigest().upper()
-        ref = f"{server}:{thumbprint}"
-        self._pending_keys[ref] = key
-        return PendingRequest(ref, csr.decode("ascii"), thumbprint)
+        return self._requests.generate(server, subject, domains)
 
     def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
         """Join the CA's answer to the pending key; the lab's services can then present it."""
-        from lab.adapters.pki import import_certificate
-        for ref, key in self._pending_keys.items():
-            if not ref.startswith(server + ":"):
-                continue
-            try:
-                issued = import_certificate(pem, key)
-            except ConfigError:
-                continue
-            self.lab.keys[ref] = issued
-            return ref, issued.facts
-        raise ValueError("no pending request matches this certificate")
+        ref, issued = self._requests.complete(server, pem)
+        self.lab.keys[ref] = issued
+        return ref, issued.facts
 
     def request_names(self, csr_pem: str) -> tuple[str, ...]:
         from lab.console.host import WorldHost

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lab.console import records as R
-from lab.console.cmdlets._common import Errors, add, changed
+from lab.console.cmdlets._common import add, changed
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
