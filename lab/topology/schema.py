@@ -33,6 +33,52 @@ _exchange_object = {
 _exchange_list = {"type": "array", "items": _exchange_object}
 _date = {"type": "string", "description": "ISO 8601 date or date-time, e.g. 2026-01-01 or 2026-11-23T09:00:00+00:00"}
 
+_probe = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "from", "to", "via", "expect"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "from": {"type": "string", "description": "a mailbox address, or a node (device, client, any host)"},
+        "host": {"type": "string", "description": "the node the client connects from (default: a node sender "
+                                                  "itself, a mailbox's settings.outside_host)"},
+        "mail_from": {"type": "string", "description": "the envelope sender (default: the mailbox, or node@<its org's domain>)"},
+        "to": {"type": "string", "description": "the recipient address"},
+        "via": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["server"],
+            "description": "the entry point",
+            "properties": {
+                "server": {"type": "string", "description": "a server node, a host name or a virtual IP"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "tls": {"type": "boolean", "description": "STARTTLS first"},
+                "auth": {"oneOf": [
+                    {"type": "string", "description": "mailbox (the sender's credentials) or a mailbox address"},
+                    {"type": "object", "additionalProperties": False, "required": ["user", "password"],
+                     "properties": {"user": {"type": "string"}, "password": {"type": "string"}}}]},
+                "certificate": {"type": "string", "description": "a pki.certificates name the client presents"},
+            },
+        },
+        "advance": {"type": ["string", "integer"], "description": "lab time to let pass before looking (45m, 4h, 2d)"},
+        "expect": {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "maxProperties": 1,
+            "description": "exactly one expected outcome",
+            "properties": {
+                "delivered": {"type": "string", "description": "the mailbox it lands in"},
+                "rejected": {"type": "string", "description": "the SMTP reply, a prefix (550 5.7.54)"},
+                "failed": {"type": "string", "description": "the network failure (NoRoute, Timeout, Refused, "
+                                                            "StartTlsNotOffered)"},
+                "queued": {"type": "string", "description": "the queue's LastError, a prefix"},
+                "bounced": {"type": "string", "description": "the NDR's diagnostic, a prefix"},
+            },
+        },
+    },
+}
+
 _node = {
     "type": "object",
     "additionalProperties": False,
@@ -266,7 +312,8 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "probes": {"type": "array", "items": {"type": "object"}},
+        "probes": {"type": "array", "description": "named mail flows and their expected outcome (`lab check`)",
+                   "items": _probe},
     },
 }
 
