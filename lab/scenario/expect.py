@@ -1,0 +1,169 @@
+"""Expectations: what a step expects, checked against a driver; each check says expected vs got.
+
+Checks read the lab as an administrator would: mailboxes (the delivered message, a DSN/NDR),
+Get-Queue (status, LastError), EOP's queue, the client's transcript and the console's output.
+A failed check's ``got`` quotes what the lab actually shows, so a report (and grading) can
+say why.
+"""
+from __future__ import annotations
+
+import email
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any, Sequence
+
+from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendOutcome
+from lab.scenario.model import Expectation
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of one expectation."""
+
+    expectation: Expectation
+    ok: bool
+    expected: str
+    got: str
+
+
+@dataclass
+class StepContext:
+    """What a step produced, for its expectations (and the last subject sent, for defaults)."""
+
+    console: ConsoleResult | None = None
+    send: SendOutcome | None = None
+    transcript: tuple[str, ...] = ()
+    subject: str = ""
+    message_ids: list[str] = field(default_factory=list)
+
+
+def _text(msg: Message) -> str:
+    """Every header and decoded text part of a message (a DSN's report parts included)."""
+    parts = [str(k) + ": " + str(v) for k, v in msg.items()]
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if payload is None:
+            inner = part.get_payload()
+            parts.append(str(inner) if not isinstance(inner, list) else "".join(str(x) for x in inner))
+        else:
+            parts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+        if part.get_content_type() in ("message/delivery-status", "text/rfc822-headers"):
+            parts.append(str(part))
+    return "\n".join(parts)
+
+
+def is_report(msg: Message) -> bool:
+    """A delivery status notification (delay DSN or NDR): ``multipart/report``."""
+    return msg.get_content_type() == "multipart/report"
+
+
+def _messages(driver: ScenarioDriver, address: str) -> list[Message]:
+    return [email.message_from_bytes(raw) for raw in driver.mailbox(address)]
+
+
+def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
+    flat = " ".join(haystack.split())
+    return [n for n in needles if " ".join(n.split()) not in flat]
+
+
+def _queues(driver: ScenarioDriver, server: str) -> list[Any]:
+    return [q for q in driver.queues(server) if q.next_hop_domain != "Submission" and q.message_count > 0]
+
+
+def describe_queue(q: Any) -> str:
+    return (f"{q.identity} {q.delivery_type} {q.status} MessageCount={q.message_count} "
+            f"NextHopDomain={q.next_hop_domain} LastError={q.last_error or '-'}")
+
+
+def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
+    """Evaluate one expectation now."""
+    a = exp.args
+    kind = exp.kind
+    if kind in ("delivered", "not_delivered"):
+        subject = a.get("subject", ctx.subject)
+        found = [m for m in _messages(driver, a["to"]) if not is_report(m) and str(m.get("Subject", "")) == subject]
+        subjects = [str(m.get("Subject", "")) for m in _messages(driver, a["to"])]
+        got = f"{len(found)} message(s) with subject {subject!r} in {a['to']} (mailbox holds: {subjects or 'nothing'})"
+        if kind == "not_delivered":
+            return Check(exp, not found, f"no message {subject!r} in {a['to']}", got)
+        ok = bool(found) if "count" not in a else len(found) == int(a["count"])
+        expected = f"a message {subject!r} in {a['to']}" if "count" not in a else \
+            f"{a['count']} message(s) {subject!r} in {a['to']}"
+        if ok and ("contains" in a or "header" in a) and found:
+            text = _text(found[-1])
+            needles = list(a.get("contains", ()))
+            header = a.get("header")
+            if isinstance(header, dict):
+                values = [" ".join(str(v).split()) for v in found[-1].get_all(str(header.get("name")), [])]
+                text = "\n".join(values)
+                needles = [str(header.get("contains", ""))]
+                expected += f" whose {header.get('name')} header contains {needles[0]!r}"
+                got = f"{header.get('name')}: " + (" | ".join(values) or "(none)")
+            else:
+                expected += f" containing {needles}"
+                got = text[:2000]
+            ok = not _contains(text, needles)
+        return Check(exp, ok, expected, got)
+    if kind in ("accepted", "rejected", "failed"):
+        send = ctx.send
+        got = ("accepted: " + send.reply) if send and send.accepted else \
+            (f"refused: {send.reply or send.failure}" if send else "nothing was sent")
+        if kind == "accepted":
+            want = a.get("value", True) is not False
+            return Check(exp, bool(send) and send.accepted == want, "accepted" if want else "not accepted", got)
+        if kind == "rejected":
+            ok = bool(send) and not send.accepted and a["reply"] in send.reply
+            return Check(exp, ok, f"refused with {a['reply']!r}", got)
+        needles = a.get("contains", ())
+        ok = bool(send) and not send.accepted and not _contains(f"{send.failure}\n{send.reply}", needles)
+        return Check(exp, ok, f"the client gives up: {list(needles)}", got)
+    if kind in ("queued", "not_queued"):
+        queues = _queues(driver, a["server"])
+        got = "; ".join(describe_queue(q) for q in queues) or f"no message waits in a queue of {a['server']}"
+        if kind == "not_queued":
+            return Check(exp, not queues, f"every queue of {a['server']} empty", got)
+        want = {k: a[k] for k in ("delivery_type", "status") if k in a}
+        match = [q for q in queues
+                 if all(str(getattr(q, k)) == str(v) for k, v in want.items())
+                 and ("next_hop" not in a or str(a["next_hop"]).lower() in q.next_hop_domain.lower())
+                 and ("last_error" not in a or str(a["last_error"]) in (q.last_error or ""))]
+        wanted = ", ".join(f"{k}={a[k]!r}" for k in a if k != "server")
+        return Check(exp, bool(match), f"a message queued on {a['server']} with {wanted}", got)
+    if kind in ("eop_queued", "eop_empty"):
+        items = driver.eop_queue()
+        got = "; ".join(f"{','.join(i.recipients)} attempts={i.attempts} LastError={i.last_error or '-'}"
+                        for i in items) or "EOP's queue is empty"
+        if kind == "eop_empty":
+            want = a.get("value", True) is not False
+            return Check(exp, (not items) == want, "EOP's queue empty" if want else "EOP's queue not empty", got)
+        needle = str(a.get("last_error", ""))
+        return Check(exp, any(needle in (i.last_error or "") for i in items),
+                     f"a message in EOP's queue with LastError containing {needle!r}", got)
+    if kind in ("ndr", "dsn"):
+        reports = [m for m in _messages(driver, a["to"]) if is_report(m)]
+        if "subject" in a:
+            reports = [m for m in reports if str(a["subject"]) in _text(m)]
+        needles = a.get("contains", ())
+        ok = any(not _contains(_text(m), needles) for m in reports)
+        got = f"{len(reports)} report(s) in {a['to']}" + \
+            ("".join(f"\n--- {m.get('Subject')}\n{_text(m)[:1500]}" for m in reports[-2:]))
+        return Check(exp, ok, f"a delivery report in {a['to']} containing {list(needles)}", got)
+    if kind in ("output", "error"):
+        result = ctx.console
+        text = (result.output if kind == "output" else "\n".join(result.errors)) if result else ""
+        missing = _contains(text, a.get("contains", ()))
+        present = [n for n in a.get("not_contains", ()) if " ".join(n.split()) in " ".join(text.split())]
+        expected = f"{'output' if kind == 'output' else 'an error'} containing {list(a.get('contains', ()))}"
+        if a.get("not_contains"):
+            expected += f" and not {list(a['not_contains'])}"
+        return Check(exp, bool(result) and not missing and not present, expected, text.strip()[:3000] or "(nothing)")
+    if kind == "transcript":
+        text = "\n".join(ctx.transcript)
+        missing = _contains(text, a.get("contains", ()))
+        present = [n for n in a.get("not_contains", ()) if n in text]
+        return Check(exp, not missing and not present,
+                     f"a dialogue with {list(a.get('contains', ()))}, without {list(a.get('not_contains', ()))}",
+                     text[-3000:] or "(no dialogue)")
+    raise AssertionError(f"unknown expectation {kind}")
