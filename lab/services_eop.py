@@ -1,29 +1,19 @@
 """The live EOP service of the lab: the tenant MX endpoint and smtp.office365.com on loopback.
 
 Like the Exchange servers (:mod:`lab.services`), it reads the lab's current world: the runtime
-assigns ``service.world = eop_world(world, node)`` whenever the world changes.
+assigns ``service.world = eop_world(world, node)`` whenever the world changes
+(:func:`lab.core.world_views.eop_world`, re-exported here for the runtime).
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lab.adapters.dns_client import LabResolver
 from lab.adapters.eop import EopService, Outbound, start_eop
-from lab.core.eop.model import EopNode
-from lab.core.eop.policy import EopWorld
-from lab.core.world import World
+from lab.core.world_views import eop_world
 
 if TYPE_CHECKING:
     from lab.runtime import Lab
-
-
-def eop_world(world: World, node: str) -> EopWorld:
-    host = world.topology.hosts[node]
-    eop = EopNode.from_host(host)
-    banned = tuple(sorted(world.banned_ips.get(node, frozenset())))
-    eop = replace(eop, banned_ips=banned)
-    return EopWorld(eop, tuple(t for t in world.tenants.values() if t.eop == node))
 
 
 def _self_signed_pems(lab: "Lab") -> bytes:
@@ -54,9 +44,9 @@ async def start_eop_service(lab: "Lab", node: str) -> EopService:
         result = await resolver.resolve_mx(domain)
         return [t.host for t in result.targets]
 
-    def locate(ip: str, port: int) -> tuple[str, int] | None:
+    def locate(ip: str, port: int) -> tuple[str, int] | str:
         where = lab.addressing.locate(node, ip, port)
-        return None if isinstance(where, str) else (where[0], where[1])
+        return where if isinstance(where, str) else (where[0], where[1])
 
     names = {c: lab.keys[c] for c in ew.node.certificates if c in lab.keys}
     certificates = {"mx": names.get("eop-mx") or next(iter(names.values())),

@@ -20,7 +20,7 @@ import asyncio
 import itertools
 import ssl
 from asyncio import sslproto
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine, Sequence
@@ -34,28 +34,26 @@ from lab.adapters.pki import IssuedCertificate
 from lab.adapters.pki_world import Pki
 from lab.adapters.smtp_server import LabSMTP, Listener, serve
 from lab.adapters.tls import client_context, failure_reason, peer_facts, server_context
-from lab.core.catalogue import Reply
+from lab.core.eop import outbound as OB
 from lab.core.eop import policy as P
-from lab.core.catalogue import eop as cat
-from lab.core.eop import headers as H
-from lab.core.eop import queue as Q
 from lab.core.eop import routing as R
 from lab.core.eop import views as V
 from lab.core.eop.front_door import EopPolicy
 from lab.core.eop.model import OutboundConnector
+from lab.core.eop.service import EopState, MailboxDelivery, Pending
 from lab.core.eop.validation import Probe, ValidationReport, judge
 from lab.core.errors import LabRuntimeError
-from lab.core.exchange.dsn import FAILED, DsnRecipient, build_dsn
-from lab.core.exchange.headers import TlsFacts, header_value
-from lab.core.exchange.outcomes import Delivered, Permanent, Transient
+from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import AcceptedMessage, ReceiveSession, SubmitResult
 
 #: host name -> its virtual IPv4 addresses ((), when it does not resolve).
 ResolveHost = Callable[[str], Awaitable[Sequence[str]]]
 #: domain -> MX host names in preference order (implicit MX included; () when none).
 ResolveMx = Callable[[str], Awaitable[Sequence[str]]]
-#: (virtual ip, virtual port) -> (loopback ip, live port), or None when nothing answers there.
-Locate = Callable[[str, int], "tuple[str, int] | None"]
+#: (virtual ip, virtual port) -> (loopback ip, live port), or the network model's failure name
+#: (``Refused``, ``Timeout``, ``NoRoute``); None: nothing answers there (a timeout).
+Locate = Callable[[str, int], "tuple[str, int] | str | None"]
+Outcome = OB.Outcome
 INTERNET_STORE = "internet"
 
 
@@ -109,87 +107,79 @@ class _EopSMTP(LabSMTP):
         await self._act(self.core.tls_established(TlsFacts(version or "", cipher, names, peer), now=self._clock_now()))
 
 
-@dataclass
-class _Pending:
-    item: Q.QueuedItem
-    hop: R.NextHop
-    data: bytes
-    message_id: str = ""
-    subject: str = ""
-    rows: list[int] = field(default_factory=list)  # indexes into EopService.trace
-
-    def entry(self) -> V.QueuedEntry:
-        return V.QueuedEntry(self.item, self.hop, self.subject, self.message_id, len(self.data))
-
-
-@dataclass
 class EopService:
-    """The running EOP: listeners, mailboxes and the outbound queue.
+    """The running EOP: listeners, mailboxes and the outbound queue around the core's :class:`EopState`.
 
     Attributes:
-        world: the EOP node and tenants.
-        listeners: the running listeners.
+        state: accepted mail, the queue, attempts and the trace (every decision is the core's).
         maildirs: tenant mailboxes.
         outbound: how to reach next hops.
         clock_now: the lab clock.
         pki: the lab PKI (server certificates are judged against its Internet store).
         client_cert: the certificate EOP presents outbound.
-        accepted: every message accepted, in order (for observers and tests).
-        events: ``(item id, status, reasons)`` of every delivery attempt.
-        pending: the queue (see :meth:`queues`, :meth:`messages`).
-        trace: one :class:`~lab.core.eop.views.TraceRow` per recipient accepted (see :meth:`message_trace`).
+        listeners: the running listeners.
         spawn: runs a delivery coroutine as a lab task (``LabClock.spawn``); None: a plain asyncio task.
     """
 
-    world: P.EopWorld
-    maildirs: Maildirs
-    outbound: Outbound
-    clock_now: Callable[[], datetime]
-    pki: Pki
-    client_cert: IssuedCertificate | None = None
-    listeners: list[Listener] = field(default_factory=list)
-    accepted: list[AcceptedMessage] = field(default_factory=list)
-    events: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
-    pending: list[_Pending] = field(default_factory=list)
-    trace: list[V.TraceRow] = field(default_factory=list)
-    spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _tasks: set[asyncio.Task] = field(default_factory=set)
-    _busy: set[int] = field(default_factory=set)
+    def __init__(self, world: P.EopWorld, maildirs: Maildirs, outbound: Outbound, clock_now: Callable[[], datetime],
+                 pki: Pki, client_cert: IssuedCertificate | None = None,
+                 spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None):
+        self.state = EopState(world)
+        self.maildirs, self.outbound, self.clock_now, self.pki = maildirs, outbound, clock_now, pki
+        self.client_cert, self.spawn = client_cert, spawn
+        self.listeners: list[Listener] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._busy: set[int] = set()
 
-    # --- what an observer sees --------------------------------------------------------------
+    # --- the core's state, as observers read it ------------------------------------------------
+    @property
+    def world(self) -> P.EopWorld:
+        return self.state.world
+
+    @world.setter
+    def world(self, world: P.EopWorld) -> None:
+        self.state.world = world
+
     @property
     def host(self) -> str:
-        """The front end's internal name (queue identities, NDR host)."""
-        return P.internal_host(self.world.node, P.MX)
+        return self.state.host
+
+    @property
+    def accepted(self) -> list[AcceptedMessage]:
+        return self.state.accepted
+
+    @property
+    def events(self) -> list[tuple[int, str, tuple[str, ...]]]:
+        return self.state.events
+
+    @property
+    def pending(self) -> list[Pending]:
+        return self.state.pending
+
+    @property
+    def trace(self) -> list[V.TraceRow]:
+        return self.state.trace
 
     def queues(self) -> tuple[V.EopQueueView, ...]:
-        """One row per next hop holding mail, with its status and LastError."""
-        return V.queue_views(self.host, [p.entry() for p in self.pending])
+        return self.state.queues()
 
     def messages(self) -> tuple[V.EopMessageView, ...]:
-        """Every queued item, with its LastError."""
-        return V.message_views(self.host, [p.entry() for p in self.pending])
+        return self.state.messages()
 
     def message_trace(self, tenant: str | None = None) -> tuple[V.TraceRow, ...]:
-        """Get-MessageTrace: a row per recipient of every message whose sender or recipient is in
-        ``tenant``'s domains (every row when ``tenant`` is None)."""
-        if tenant is None:
-            return tuple(self.trace)
-        t = next((x for x in self.world.tenants if x.name == tenant), None)
-        if t is None:
-            return ()
-        return tuple(r for r in self.trace if any(a and t.is_accepted(a.rpartition("@")[2])
-                                                 for a in (r.sender_address, r.recipient_address)))
+        return self.state.message_trace(tenant)
 
     # --- the sink -------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:
         """Takes an accepted message: mailboxes at once, other hops into the queue."""
-        internal_id = next(self._ids)
-        self.accepted.append(message)
-        self._route(message.mail_from, message.rcpt_tos, message.content, message.client_ip)
+        result, deliveries = self.state.accept(message, self.clock_now())
+        self._deliver_local(deliveries)
         self._kick()
-        return SubmitResult(message.message_id, internal_id)
+        return result
+
+    def _deliver_local(self, deliveries: Sequence[MailboxDelivery]) -> None:
+        for d in deliveries:
+            self.maildirs.deliver(d.address, d.data)
 
     def _kick(self) -> None:
         """Attempt due items now, as a lab task when the lab gave a ``spawn`` (its clock then waits for it)."""
@@ -197,82 +187,18 @@ class EopService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _tenant_for(self, address: str):
-        return self.world.tenant_for(address.rpartition("@")[2]) or (self.world.tenants[0] if self.world.tenants
-                                                                     else None)
-
-    def _row(self, mail_from: str, rcpt: str, data: bytes, from_ip: str, status: str, detail: str | None = None,
-             to_ip: str | None = None) -> int:
-        now = self.clock_now()
-        self.trace.append(V.TraceRow(P.ticks_id(now, len(self.trace)).lower(), now, mail_from, rcpt,
-                                     header_value(data, "Subject") or "", status, from_ip,
-                                     header_value(data, "Message-ID") or "", len(data), to_ip, detail))
-        return len(self.trace) - 1
-
-    def _route(self, mail_from: str, recipients: Sequence[str], data: bytes, from_ip: str = "") -> None:
-        now = self.clock_now()
-        groups: dict[str, tuple[R.NextHop, list[str], list[int]]] = {}
-        for rcpt in recipients:
-            tenant = self._tenant_for(rcpt)
-            if tenant is None:
-                continue
-            hop: R.NextHop = R.route_recipient(tenant, rcpt).result
-            if hop.kind == R.TO_MAILBOX:
-                self.maildirs.deliver(hop.mailbox or rcpt, H.mailbox_hop(
-                    data, eop_host=self.host, exo_host=self.world.node.submission_host, now=now))
-                self._row(mail_from, rcpt, data, from_ip, cat.TRACE_DELIVERED.text)
-                continue
-            if hop.kind == R.NOT_FOUND:
-                self._row(mail_from, rcpt, data, from_ip, cat.TRACE_FAILED.text,
-                          cat.S550_5_1_10_RECIPIENT_NOT_FOUND.line())
-                continue
-            group = groups.setdefault(hop.queue_key + "|" + hop.domain, (hop, [], []))
-            group[1].append(hop.address)
-            group[2].append(self._row(mail_from, rcpt, data, from_ip, cat.TRACE_PENDING.text))
-        for hop, rcpts, rows in groups.values():
-            cloud = bool(hop.connector and hop.connector.cloud_services_mail_enabled)
-            item = Q.enqueue(next(self._ids), mail_from, tuple(rcpts), hop.queue_key, now.timestamp())
-            self.pending.append(_Pending(item, hop, H.for_next_hop(data, cloud_services_mail=cloud),
-                                         header_value(data, "Message-ID") or "", header_value(data, "Subject") or "",
-                                         rows))
-
     # --- the queue --------------------------------------------------------------------------
     async def run_due(self) -> None:
         """Attempt every due item once (call again when lab time moves)."""
-        now = self.clock_now()
-        due_ids = {i.id for i in Q.due(tuple(p.item for p in self.pending), now.timestamp())} - self._busy
-        self._busy |= due_ids
+        entries = self.state.due(self.clock_now(), self._busy)
+        ids = {e.item.id for e in entries}
+        self._busy |= ids
         try:
-            for entry in [p for p in self.pending if p.item.id in due_ids]:
-                await self._attempt(entry)
+            for entry in entries:
+                outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
+                self._deliver_local(self.state.attempted(entry, outcome, self.clock_now()))
         finally:
-            self._busy -= due_ids
-
-    async def _attempt(self, entry: _Pending) -> None:
-        tenant = self._tenant_for(entry.item.recipients[0])
-        if tenant is not None:
-            entry.hop = R.refresh(tenant, entry.hop)
-        outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
-        result = Q.after_attempt(entry.item, outcome, self.clock_now().timestamp())
-        self.events.append((entry.item.id, result.status, result.reasons))
-        to_ip = outcome.endpoint.rpartition(":")[0] if isinstance(outcome, Delivered) else None
-        for n in entry.rows:
-            self.trace[n] = V.after_attempt(self.trace[n], result, to_ip)
-        if result.status == Q.RETRY:
-            entry.item = result.item
-            return
-        self.pending.remove(entry)
-        if result.status == Q.FAILED and result.ndr is not None and entry.item.mail_from:
-            self._bounce(entry, result.ndr)
-
-    def _bounce(self, entry: _Pending, reply: Reply) -> None:
-        host = self.host
-        now = self.clock_now()
-        ndr = build_dsn(FAILED, entry.data, entry.item.mail_from,
-                        [DsnRecipient(r, reply) for r in entry.item.recipients], host,
-                        f"postmaster@{self.world.tenants[0].initial_domain}" if self.world.tenants else "postmaster",
-                        now, f"<{P.ticks_id(now, entry.item.id)}@{host}>")
-        self._route("", (entry.item.mail_from,), ndr)
+            self._busy -= ids
 
     # --- one delivery attempt ----------------------------------------------------------------
     async def _targets(self, hop: R.NextHop) -> list[tuple[str, str]]:
@@ -283,25 +209,24 @@ class EopService:
                 out.append((name, ip))
         return out
 
-    async def deliver(self, hop: R.NextHop, mail_from: str, recipients: Sequence[str], data: bytes) \
-            -> Delivered | Transient | Permanent:
+    async def deliver(self, hop: R.NextHop, mail_from: str, recipients: Sequence[str], data: bytes) -> Outcome:
         """One attempt: resolve, connect, EHLO, TLS under the hop's TlsSettings, send."""
         targets = await self._targets(hop)
         if not targets:
             return R.connection_failure(R.DNS_FAILED)
-        outcome: Delivered | Transient | Permanent = R.connection_failure(R.REFUSED)
+        outcome: Outcome = R.connection_failure(R.REFUSED)
         for name, ip in targets:
             probe, outcome = await self.session(hop, name, ip, mail_from, tuple(recipients), data)
-            if not isinstance(outcome, Transient) or probe.connect_failure is None:
+            if not OB.keep_trying(probe, outcome):
                 return outcome
         return outcome
 
     async def session(self, hop: R.NextHop, name: str, ip: str, mail_from: str, recipients: tuple[str, ...],
-                      data: bytes) -> tuple[Probe, Delivered | Transient | Permanent]:
+                      data: bytes) -> tuple[Probe, Outcome]:
         """One SMTP session to ``name`` at ``ip``:25; returns what was observed and the outcome."""
-        located = self.outbound.locate(ip, 25)
-        if located is None:
-            return Probe(name, (ip,), ip, 25, connect_failure=R.TIMEOUT), R.connection_failure(R.TIMEOUT)
+        located = self.outbound.locate(ip, OB.PORT)
+        if located is None or isinstance(located, str):
+            return OB.connect_failed(name, ip, OB.unreachable(located or "Timeout"))
         loop_ip, loop_port = located
         if not loop_ip.startswith("127."):
             raise LabRuntimeError(f"refusing to connect to {loop_ip}: the lab connects only inside 127.0.0.0/8")
@@ -311,59 +236,55 @@ class EopService:
         try:
             await smtp.connect()
         except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, OSError):
-            return Probe(name, (ip,), ip, 25, connect_failure=R.REFUSED), R.connection_failure(R.REFUSED)
-        now = self.clock_now()
-        suffix = R.attempt_suffix(name, ip, 25, P.internal_host(self.world.node, P.MX), P.iso_ms(now),
-                                  P.ticks_id(now))
+            return OB.connect_failed(name, ip, R.REFUSED)
+        suffix = OB.attempt_suffix(self.world, name, ip, self.clock_now())
         try:
             return await self._converse(smtp, hop, name, ip, mail_from, recipients, data, suffix)
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError, asyncio.TimeoutError):
-            return Probe(name, (ip,), ip, 25, connect_failure=R.CLOSED), R.connection_failure(R.CLOSED)
+            return OB.connect_failed(name, ip, R.CLOSED)
         finally:
             smtp.close()
 
     async def _converse(self, smtp: aiosmtplib.SMTP, hop: R.NextHop, name: str, ip: str, mail_from: str,
-                        recipients: tuple[str, ...], data: bytes, suffix: str) \
-            -> tuple[Probe, Delivered | Transient | Permanent]:
-        ehlo = await smtp.ehlo()
-        first = f"{ehlo.code} {ehlo.message.splitlines()[0] if ehlo.message else ''}"
-        probe = Probe(name, (ip,), ip, 25, ehlo_reply=first, ehlo_ok=ehlo.code == 250,
-                      starttls_offered=smtp.supports_extension("starttls"))
-        if not probe.ehlo_ok:
-            return probe, Transient(Reply(ehlo.code, None, ehlo.message), first)
+                        recipients: tuple[str, ...], data: bytes, suffix: str) -> tuple[Probe, Outcome]:
+        """EHLO, TLS, MAIL / RCPT / DATA. aiosmtplib raises for a refused EHLO, MAIL or DATA; each
+        refusal is the next hop's reply, read by the core like any other (4xx retries, 5xx bounces)."""
+        try:
+            ehlo = await smtp.ehlo()
+        except aiosmtplib.SMTPHeloError as exc:
+            ehlo = exc
+        probe, outcome = OB.after_ehlo(name, ip, ehlo.code, ehlo.message, smtp.supports_extension("starttls"))
+        if outcome is not None:
+            return probe, outcome
+        cert, trusted, tls_error = None, False, None
         if probe.starttls_offered:
             try:
                 await smtp.starttls(tls_context=client_context(self.client_cert), server_hostname=name)
-                facts, der = peer_facts(smtp.get_transport_info("ssl_object"))
+                cert, der = peer_facts(smtp.get_transport_info("ssl_object"))
                 chain = self.pki.chain_facts(der, INTERNET_STORE) if der else None
-                probe = _with(probe, cert=facts, trusted=bool(chain and chain.trusted))
+                trusted = bool(chain and chain.trusted)
             except (aiosmtplib.SMTPException, ssl.SSLError, ConnectionError) as exc:
-                probe = _with(probe, tls_error=failure_reason(exc))
-        verdict = R.outbound_tls(hop, name, probe.starttls_offered, probe.cert, probe.trusted, self.clock_now(),
-                                 suffix, probe.tls_error)
-        if verdict.result is not None:
-            return probe, verdict.result
-        if probe.tls_error:
-            return probe, Transient(R.connection_failure(R.CLOSED).last_error, probe.tls_error)
-        replies: list[tuple[str, str]] = []
-        code, text = await smtp.mail(mail_from)
-        if code != 250:
-            return probe, _remote(code, text)
-        accepted = []
+                tls_error = failure_reason(exc)
+        probe, outcome = OB.after_tls(probe, hop, cert, trusted, tls_error, self.clock_now(), suffix)
+        if outcome is not None:
+            return probe, outcome
+        try:
+            await smtp.mail(mail_from)
+        except aiosmtplib.SMTPSenderRefused as exc:
+            return probe, OB.remote(exc.code, exc.message)
+        replies = []
         for rcpt in recipients:
             response = await smtp.execute_command(b"RCPT", f"TO:<{rcpt}>".encode())
-            replies.append((rcpt, f"{response.code} {response.message}"))
-            if response.code in (250, 251):
-                accepted.append(rcpt)
-        probe = _with(probe, send_replies=tuple(replies))
-        if not accepted:
-            code, text = replies[0][1].split(" ", 1)[0], replies[0][1].split(" ", 1)[-1]
-            return probe, _remote(int(code), text)
-        response = await smtp.data(data)
-        if response.code != 250:
-            return probe, _remote(response.code, response.message)
+            replies.append((rcpt, response.code, response.message))
+        probe, outcome = OB.after_rcpts(probe, replies)
+        if outcome is not None:
+            return probe, outcome
+        try:
+            response = await smtp.data(data)
+        except aiosmtplib.SMTPDataError as exc:
+            return probe, OB.remote(exc.code, exc.message)
         await smtp.quit()
-        return probe, Delivered(f"{response.code} {response.message}", f"{ip}:25")
+        return probe, OB.delivered(response.code, response.message, ip)
 
     async def close(self) -> None:
         """Stop listening and cancel running deliveries."""
@@ -372,16 +293,6 @@ class EopService:
         for listener in self.listeners:
             await listener.close()
         self.listeners.clear()
-
-
-def _with(probe: Probe, **changes: object) -> Probe:
-    return replace(probe, **changes)
-
-
-def _remote(code: int, text: str) -> Transient | Permanent:
-    enhanced, _, rest = text.partition(" ")
-    reply = Reply(code, enhanced, rest) if enhanced[:1].isdigit() and "." in enhanced else Reply(code, None, text)
-    return Permanent(reply, f"remote replied {reply}") if code >= 500 else Transient(reply, reply.line())
 
 
 async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]], pki: Pki,
@@ -458,21 +369,15 @@ async def validate_outbound_connector(service: EopService, connector: OutboundCo
     names the first failing step with EOP's text.
     """
     rcpts = tuple(recipients)
-    domain = rcpts[0].rpartition("@")[2] if rcpts else ""
-    hop = R.NextHop(R.VIA_CONNECTOR, rcpts[0] if rcpts else "", connector=connector,
-                    hosts=() if connector.use_mx_record else connector.smart_hosts, domain=domain,
-                    tls_mode=connector.tls_settings, tls_required=connector.tls_settings is not None,
-                    tls_domain=connector.tls_domain)
+    hop = OB.validation_hop(connector, rcpts)
     now = service.clock_now()
-    names = list(hop.hosts) or list(await service.outbound.resolve_mx(domain))
-    name = names[0] if names else domain
+    names = list(hop.hosts) or list(await service.outbound.resolve_mx(hop.domain))
+    name = names[0] if names else hop.domain
     addresses = tuple(await service.outbound.resolve_host(name)) if names else ()
     probe = Probe(name, addresses)
     if addresses and connector.enabled:
-        sender = f"postmaster@{service.world.tenants[0].initial_domain}" if service.world.tenants else ""
-        body = (f"From: {sender}\r\nTo: {', '.join(rcpts)}\r\nSubject: Connector validation test\r\n\r\n"
-                "This is a test message sent by connector validation.\r\n").encode()
+        sender, body = OB.validation_message(service.world, rcpts)
         probe, _ = await service.session(hop, name, addresses[0], sender, rcpts, body)
-        probe = _with(probe, addresses=addresses)
+        probe = replace(probe, addresses=addresses)
     return judge(connector, rcpts, probe, now, P.internal_host(service.world.node, P.MX), P.iso_ms(now),
                  P.ticks_id(now))

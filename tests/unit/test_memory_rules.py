@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from lab.core.exchange import outcomes as O
-from lab.memory import rules
+from lab.core.eop import outbound as OB
+from lab.core.exchange import client_rules as rules
 from lab.memory.wire import ehlo_auth_methods, ehlo_keywords, normalise_body, parse_reply
 
 TARGET = O.Endpoint("mx.fabrikam.com", "203.0.113.25", 25)
@@ -56,5 +57,5 @@ def test_sent_outcome_splits_hard_and_soft_refusals():
 def test_refusals_map_to_permanent_or_failover():
     assert isinstance(rules.refused_outcome(TARGET, 550, "5.7.54 SMTP; Unable to relay", "rcpt"), O.Permanent)
     assert isinstance(rules.refused_outcome(TARGET, 451, "4.7.0 later", "mail"), O.Transient)
-    assert isinstance(rules.eop_remote(550, "5.1.1 unknown"), O.Permanent)
-    assert rules.eop_remote(451, "4.7.0 later").last_error.line() == "451 4.7.0 later"
+    assert isinstance(OB.remote(550, "5.1.1 unknown"), O.Permanent)
+    assert OB.remote(451, "4.7.0 later").last_error.line() == "451 4.7.0 later"
