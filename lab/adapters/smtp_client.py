@@ -32,8 +32,9 @@ aiosmtplib = lazy("aiosmtplib")
 
 from lab.adapters.tls import client_context, failure_reason, peer_facts
 from lab.core.errors import LabRuntimeError
+from lab.core.exchange import client_rules as rules
 from lab.core.exchange import outcomes as O
-from lab.core.tls import CertFacts, tls_verdict
+from lab.core.tls import CertFacts
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
@@ -104,8 +105,9 @@ class SmtpClient:
         cert = None
         if cmd.tls.certificate_name and not cmd.tls.ignore_starttls:
             cert = self.certificate(cmd.tls.certificate_name)
-            if cert is None:
-                return [(None, O.certificate_not_found(cmd.tls.certificate_name))]
+        failure = rules.client_certificate_failure(cmd.tls, cert is not None)
+        if failure is not None:
+            return [(None, failure)]
         last: O.Transient = O.connect_failure("NoRoute", "")
         for target in cmd.targets:
             located = self.locate(cmd.source_server, target)
@@ -148,42 +150,33 @@ class SmtpClient:
 
     async def _starttls(self, smtp: aiosmtplib.SMTP, cmd: O.Connect, target: O.Endpoint, cert: Any,
                         use_tls: bool) -> _Failed | None:
-        policy = cmd.tls
-        if not use_tls:
-            return None
-        if not smtp.supports_extension("starttls"):
-            if policy.require_tls:
-                return _Failed(O.starttls_required(f"{target} does not offer STARTTLS"))
+        plan = rules.starttls_plan(cmd.tls, use_tls, smtp.supports_extension("starttls"), target)
+        if isinstance(plan, O.Transient):
+            return _Failed(plan)
+        if plan == rules.PLAIN:
             return None
         await smtp.starttls(server_hostname=target.host, tls_context=client_context(cert))
-        if policy.auth_level in (None, "EncryptionOnly"):
+        if cmd.tls.auth_level in (None, "EncryptionOnly"):
             return None
         facts, der = peer_facts(smtp.transport.get_extra_info("ssl_object") if smtp.transport else None)
-        if facts is None or der is None:
-            return _Failed(O.starttls_required(f"{target} presented no certificate"), tls=True)
-        verdict = tls_verdict(facts, self.trusted(facts, der), self.now(), policy.auth_level, policy.expected_domain)
-        if not verdict.ok:
-            return _Failed(O.starttls_required(f"TLS {policy.auth_level} failed: {verdict.failure}: {verdict.detail}"),
-                           tls=True)
-        return None
+        trusted = facts is not None and der is not None and self.trusted(facts, der)
+        failure = rules.peer_failure(cmd.tls, facts if der is not None else None, trusted, self.now(), target)
+        return _Failed(failure, tls=True) if failure is not None else None
 
     async def _send_all(self, smtp: aiosmtplib.SMTP, cmd: O.Connect, target: O.Endpoint) -> list[ItemOutcome]:
-        remote = f"{target.host} ({target.ip})"
         out: list[ItemOutcome] = []
         for i, env in enumerate(cmd.envelopes):
             try:
                 errors, message = await smtp.sendmail(env.mail_from, list(env.recipients), env.data)
-                refused = tuple((r, O.remote_reply(x.code, x.message, "rcpt", remote)) for r, x in errors.items())
-                hard = tuple((r, o.reply) for r, o in refused if isinstance(o, O.Permanent))
-                soft = tuple((r, o.last_error) for r, o in refused if isinstance(o, O.Transient))
-                out.append(((env.item,), O.Delivered(f"250 {message}".strip(), str(target), hard, soft)))
+                refused = [(r, x.code, x.message) for r, x in errors.items()]
+                out.append(((env.item,), rules.sent_outcome(target, f"250 {message}", refused)))
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 first = exc.recipients[0]
-                out.append(((env.item,), O.remote_reply(first.code, first.message, "rcpt", remote)))
+                out.append(((env.item,), rules.refused_outcome(target, first.code, first.message, "rcpt")))
             except aiosmtplib.SMTPSenderRefused as exc:
-                out.append(((env.item,), O.remote_reply(exc.code, exc.message, "mail", remote)))
+                out.append(((env.item,), rules.refused_outcome(target, exc.code, exc.message, "mail")))
             except aiosmtplib.SMTPDataError as exc:
-                out.append(((env.item,), O.remote_reply(exc.code, exc.message, "data", remote)))
+                out.append(((env.item,), rules.refused_outcome(target, exc.code, exc.message, "data")))
             except (aiosmtplib.SMTPServerDisconnected, ConnectionError, asyncio.TimeoutError) as exc:
                 reason = "TimedOut" if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) else "SocketError"
                 rest = tuple(e.item for e in cmd.envelopes[i:])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lab.core.exchange import outcomes as O
 from lab.core.tls import CONNECTION_ABORTED, CertFacts
-from lab.memory import rules
+from lab.core.exchange import client_rules as rules
 from lab.memory.network import Dial
 from lab.memory.trust import org_store
 from lab.memory.wire import Disconnected, ServerReply, Wire, ehlo_keywords, normalise_body

@@ -1,10 +1,10 @@
 """The pure rules of Exchange's outbound SMTP client, shared by both drivers.
 
-The live :class:`lab.adapters.smtp_client.SmtpClient` holds these decisions inline around its
-aiosmtplib calls; they are written here once, as pure functions over what a session observed,
-so the in-memory client uses them and the live client can (see the report in the commit
-history: ``_starttls`` -> :func:`starttls_plan` + :func:`peer_failure`, ``_send_all`` ->
-:func:`sent_outcome`, ``deliver``'s certificate check -> :func:`client_certificate_failure`).
+The live :class:`lab.adapters.smtp_client.SmtpClient` (aiosmtplib) and the in-memory
+:class:`lab.memory.client.ExchangeClient` speak SMTP and ask these functions what they observed
+means: :func:`client_certificate_failure` before connecting, :func:`starttls_plan` after EHLO,
+:func:`peer_failure` after the handshake, :func:`sent_outcome` / :func:`refused_outcome` after
+the envelope.
 """
 from __future__ import annotations
 
@@ -74,9 +74,3 @@ def refused_outcome(target: O.Endpoint, code: int, text: str, during: str) -> O.
     """The remote refused the envelope at MAIL, at every RCPT (the first refusal), or at DATA."""
     return O.remote_reply(code, text, during, f"{target.host} ({target.ip})")
 
-
-def eop_remote(code: int, text: str) -> O.Transient | O.Permanent:
-    """A reply EOP's outbound session got from the next hop: 5xx bounces, 4xx retries (its LastError)."""
-    enhanced, _, rest = text.partition(" ")
-    reply = Reply(code, enhanced, rest) if enhanced[:1].isdigit() and "." in enhanced else Reply(code, None, text)
-    return O.Permanent(reply, f"remote replied {reply}") if code >= 500 else O.Transient(reply, reply.line())
