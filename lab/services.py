@@ -6,43 +6,25 @@ arrives or a message is routed, so a cmdlet's change takes effect at once.
 from __future__ import annotations
 
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lab.adapters.dns_client import LabResolver
 from lab.adapters.maildir import Maildirs
 from lab.adapters.pki import IssuedCertificate
 from lab.adapters.smtp_client import Located, SmtpClient
 from lab.adapters.smtp_server import Listener, start_smtp_listener
-from lab.adapters.spool import Spool, TrackingLog
+from lab.adapters.spool import Spool
 from lab.adapters.tls import server_context
 from lab.adapters.transport_driver import TransportDriver
 from lab.core.exchange import outcomes as O
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.queue import Transport
-from lab.core.exchange.routing import Directory
 from lab.core.tls import CertFacts
 from lab.core.world import World
+from lab.core.world_views import directory_for, send_connectors_for, virtual_ports
 
 if TYPE_CHECKING:
     from lab.runtime import Lab
-
-
-def send_connectors_for(world: World, node: str) -> tuple[Any, ...]:
-    """The organization's send connectors this server is a source server of (all, when none is named)."""
-    state = world.server(node)
-    return tuple(c for c in world.orgs[state.org].send_connectors
-                 if not c.source_transport_servers or node in c.source_transport_servers
-                 or state.server.name in c.source_transport_servers)
-
-
-def directory_for(world: World, node: str) -> Directory:
-    org = world.org_of(node)
-    return Directory.build(org.organization.accepted_domains, org.organization.mailboxes, org.remote_mailboxes)
-
-
-def virtual_ports(world: World, node: str) -> tuple[int, ...]:
-    """The ports a server's receive connectors bind (25, 587, 717, 2525, 465 by default)."""
-    return tuple(sorted({b.port for c in world.server(node).receive_connectors for b in c.bindings}))
 
 
 class ExchangeService:

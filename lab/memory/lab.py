@@ -26,7 +26,7 @@ from lab.memory.probe import converse, raw_dialogue
 from lab.memory.results import SendResult
 from lab.memory.transport import MemoryTransport
 from lab.memory.trust import Trust
-from lab.memory.wiring import directory_for, eop_world, send_connectors_for
+from lab.core.world_views import directory_for, eop_world, send_connectors_for
 
 EOP_TICK = 60.0  # the live lab looks at EOP's queue every lab minute
 

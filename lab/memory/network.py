@@ -23,7 +23,7 @@ from lab.core.network import Route
 from lab.core.tls import CertFacts
 from lab.memory.trust import INTERNET_STORE
 from lab.memory.wire import TLS_CIPHER, TLS_VERSION, Wire
-from lab.memory.wiring import virtual_ports
+from lab.core.world_views import virtual_ports
 
 if TYPE_CHECKING:
     from lab.memory.lab import MemoryLab
