@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Sequence
 
 from lab.core.dns_resolution import resolve_host
 from lab.core.tls import CertFacts
+from lab.memory.raw import RawConversation
 from lab.memory.results import SendResult
 from lab.memory.wire import Disconnected, ServerReply, Wire, ehlo_auth_methods, normalise_body
 
 if TYPE_CHECKING:
     from lab.memory.lab import MemoryLab
+    from lab.memory.network import Dial
 
 NOT_OFFERED = "StartTlsNotOffered"
 CLOSED = "Closed"
@@ -118,33 +120,36 @@ def _quiet(wire: Wire, line: str) -> None:
         pass
 
 
-def raw_dialogue(lab: "MemoryLab", source: str, host: str, port: int, lines: Sequence[str]) -> list[str]:
-    """Type ``lines`` at ``host:port`` from ``source``; the transcript (``S:``/``C:`` lines)."""
-    ip = _address(lab, host)
-    dial = lab.switchboard.dial(source, ip, port) if ip else "NoRoute"
+def open_raw(lab: "MemoryLab", source: str, ip: str, port: int,
+             transcript: list[str] | None = None) -> "tuple[RawConversation, Dial] | str":
+    """A raw connection from ``source`` to virtual ``ip:port``: the conversation (the banner
+    queued; nothing to read when the listener dropped it at accept) and its dial, or the
+    network failure name (``NoRoute``, ``Timeout``, ``Refused``)."""
+    dial = lab.switchboard.dial(source, ip, port)
     if isinstance(dial, str):
-        return [f"*: connect {host}:{port} failed: {dial}"]
+        return dial
+    made = dial.open_session()
+    return RawConversation(made[0] if made else None, lab.now_datetime, transcript), dial
+
+
+def raw_dialogue(lab: "MemoryLab", source: str, host: str, port: int, lines: Sequence[str]) -> list[str]:
+    """Type ``lines`` at ``host:port`` from ``source``; the transcript (``S:``/``C:`` lines).
+
+    A ``220`` to ``STARTTLS`` is followed by a handshake without a client certificate.
+    """
+    ip = _address(lab, host)
     transcript: list[str] = []
-    opened = dial.open(lab, transcript)
-    if opened is None:
+    opened = open_raw(lab, source, ip, port, transcript) if ip else "NoRoute"
+    if isinstance(opened, str):
+        return [f"*: connect {host}:{port} failed: {opened}"]
+    conversation, dial = opened
+    if conversation.session is None:
         return [f"*: {host}:{port} closed the connection"]
-    wire = opened[0]
-    body: list[str] | None = None
-    try:
-        wire.open()
-        for line in lines:
-            if body is not None:
-                if line == ".":
-                    wire.body("".join(f"{b}\r\n" for b in body).encode("utf-8", "surrogateescape"))
-                    body = None
-                else:
-                    body.append(line[1:] if line.startswith(".") else line)
-                continue
-            reply = wire.command(line)
-            if reply.code == 354:
-                body = []
-            elif reply.code == 220 and line.strip().upper() == "STARTTLS":
-                wire.start_tls(dial.server_tls(None))
-    except Disconnected:
-        transcript.append("*: connection closed by the server")
+    for line in lines:
+        if conversation.closed:  # typed at a closed connection
+            transcript.append("*: connection closed by the server")
+            break
+        conversation.send_line(line)
+        if conversation.awaiting_tls:
+            conversation.start_tls(dial.server_tls(None))
     return transcript
