@@ -30,12 +30,13 @@ class MemoryDriver:
 
     ``shared=True`` runs every flow in one lab (the matrix: fast, no clock moves); otherwise each
     flow gets a fresh lab, so a probe that lets days pass sees only its own message.
+    ``record=False`` skips the SMTP transcripts (the bulk of a matrix; explain changes afterwards).
     """
 
     name = "memory"
 
-    def __init__(self, world: World, trust: Any, start: datetime, *, shared: bool = False):
-        self.world, self.trust, self.start, self.shared = world, trust, start, shared
+    def __init__(self, world: World, trust: Any, start: datetime, *, shared: bool = False, record: bool = True):
+        self.world, self.trust, self.start, self.shared, self.record = world, trust, start, shared, record
         self._lab: MemoryLab | None = None
         self._tokens = itertools.count(1)
 
@@ -49,7 +50,7 @@ class MemoryDriver:
         token = f"lab-probe-{next(self._tokens):07d}"
         result = lab.send(flow.source, flow.server, flow.port, flow.mail_from, (flow.recipient,),
                           message(token, flow), tls=flow.tls, auth=flow.auth, client_certificate=flow.certificate,
-                          record=True)
+                          record=self.record)
         if flow.advance:
             lab.advance(flow.advance)
         return observe(lab, flow, result, token.encode("ascii"))
@@ -75,11 +76,13 @@ def observe(lab: MemoryLab, flow: Flow, result: SendResult, token: bytes) -> Out
     if failed is not None:
         return Outcome(T.BOUNCED, failed.recipient_status[0] if failed.recipient_status else "", failed.server,
                        trace + _trace_steps(failed))
-    if mine and mine[-1].event_id == "DEFER":
-        deferred = mine[-1]
-        node, error = _queued(lab, deferred.server, result.message_id)
-        detail = error or (deferred.recipient_status[0] if deferred.recipient_status else "")
-        return Outcome(T.QUEUED, detail, node or deferred.server, trace + _trace_steps(deferred))
+    for server in dict.fromkeys(e.server for e in reversed(mine)):
+        node, error = _queued(lab, server, result.message_id)
+        if node is not None:
+            deferred = next((e for e in reversed(mine) if e.event_id == "DEFER" and e.server == server), None)
+            if not error and deferred is not None and deferred.recipient_status:
+                error = deferred.recipient_status[0]
+            return Outcome(T.QUEUED, error or "", node, trace + (_trace_steps(deferred) if deferred else ()))
     held = _eop_item(lab, flow)
     if held is not None:
         return Outcome(T.QUEUED, str(held.last_error or ""), "eop",
@@ -99,14 +102,20 @@ def _trace_steps(event: Any) -> tuple[str, ...]:
 
 
 def _queued(lab: MemoryLab, server: str, message_id: str) -> tuple[str | None, str | None]:
-    """The node whose Exchange server is named ``server`` and the LastError of the message there."""
+    """(node, LastError) when the Exchange server named ``server`` still holds the message, else (None, None).
+
+    A message waiting in a queue that is already in Retry has no LastError of its own: the queue's is shown.
+    """
     for node, state in lab.world.servers.items():
         if state.server.name.lower() != server.lower():
             continue
         for view in lab.messages(node):
             if view.internet_message_id == message_id:
-                return node, view.last_error
-        return node, None
+                if view.last_error:
+                    return node, view.last_error
+                queue = next((q for q in lab.queues(node) if q.identity == view.queue), None)
+                return node, queue.last_error if queue else None
+        return None, None
     return None, None
 
 

@@ -63,3 +63,10 @@ ONE_EXPECTATION = "give exactly one expected outcome"
 DUPLICATE_PROBE = "duplicate probe name {value!r} (first on line {line})"
 BAD_DURATION = "{value!r} is not a duration (04:00:00, 2.00:00:00, 45m, 4h, 2d)"
 BAD_ADDRESS = "{value!r} is not a mail address"
+
+# -- entry points of the flow matrix (flow ids: sender>recipient@entry) --------------------------------------
+ENTRY_SERVER = "{node}:{port}"
+ENTRY_TENANT_MX = "{tenant}:mx"
+ENTRY_SUBMISSION = "{tenant}:submission"
+ENTRY_DOMAIN_MX = "mx"
+OUTSIDE_SENDER = "{node}@example.net"  # an Internet host's envelope sender (RFC 2606 domain: nobody's)

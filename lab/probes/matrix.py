@@ -1,0 +1,137 @@
+"""The flow matrix: every meaningful mail flow of a world, with a stable id, and its outcomes.
+
+Senders: every mailbox, every device and every client node. Recipients: for every accepted
+domain (on-prem organizations and tenants), one representative mailbox per place the domain's
+mail lives (a hybrid domain has an on-prem one and a cloud one). Entry points, by sender:
+
+- an on-prem mailbox: its server on 25 (anonymous) and 587 (STARTTLS + its credentials), from
+  a client on the server's LAN, else from the server itself;
+- a cloud mailbox: its tenant's submission endpoint (587, STARTTLS + its credentials), from
+  ``settings.outside_host``;
+- a device: the Exchange servers on its LAN on 25, and on every port of a receive connector
+  whose RemoteIPRanges name the device (a relay connector), each tenant's MX endpoint (with its
+  certificate over STARTTLS when it has one);
+- a client: the Exchange servers on its LAN on 25, the recipient domain's MX, each tenant's MX
+  endpoint.
+
+Flow ids (``sender>recipient@entry``) name the sender, the recipient and the entry point
+symbolically (``mail1:25``, ``ixmsoft:mx``, ``ixmsoft:submission``, ``mx``), so the same flow
+has the same id in every variant of a world; what it dials is resolved in each world.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Iterator
+
+from lab.core.catalogue import probes as T
+from lab.core.world import World
+from lab.probes.directory import Directory, MailboxInfo
+from lab.probes.model import Flow
+from lab.probes.outcome import Outcome
+
+
+def recipients(world: World, directory: Directory) -> list[tuple[str, MailboxInfo]]:
+    """One representative (address, mailbox) per accepted domain and place its mail lives."""
+    domains: list[str] = []
+    for org in world.orgs.values():
+        domains += [d.domain_name.lower() for d in org.organization.accepted_domains]
+    for tenant in world.tenants.values():
+        domains += [d.domain_name.lower() for d in tenant.accepted_domains]
+    chosen: dict[tuple[str, str], tuple[str, MailboxInfo]] = {}
+    for domain in dict.fromkeys(domains):
+        if domain.startswith("*"):
+            continue
+        for box in directory.mailboxes:
+            home = box.tenant or box.org or ""
+            key = (domain, "cloud" if box.tenant else "on-prem")
+            address = next((a for a in (box.primary, *box.addresses) if a.endswith("@" + domain)), None)
+            if address and key not in chosen and home:
+                chosen[key] = (address, box)
+    return list(chosen.values())
+
+
+def generate(world: World) -> tuple[Flow, ...]:
+    """Every flow of the matrix, sorted by id."""
+    directory = Directory(world)
+    targets = recipients(world, directory)
+    flows: dict[str, Flow] = {}
+    for sender, mail_from, mailbox, entries in _senders(world, directory):
+        for address, box in targets:
+            if mailbox is not None and address in (mailbox.primary, *mailbox.addresses):
+                continue
+            for entry, source, server, port, tls, auth, cert in entries:
+                if server == T.ENTRY_DOMAIN_MX:
+                    server = _mx_host(world, address.split("@", 1)[1])
+                flow = Flow(id=f"{sender}>{address}@{entry}", source=source, mail_from=mail_from, recipient=address,
+                            server=server, port=port, tls=tls, auth=auth, certificate=cert, entry=entry,
+                            mailbox=box.primary, sender_mailbox=mailbox.primary if mailbox else None)
+                flows[flow.id] = flow
+    return tuple(flows[k] for k in sorted(flows))
+
+
+Entry = tuple[str, str, str, int, bool, Any, Any]  # (label, source node, dial, port, tls, auth, certificate)
+
+
+def _senders(world: World, directory: Directory) -> Iterator[tuple[str, str, MailboxInfo | None, list[Entry]]]:
+    outside = world.topology.settings.outside_host
+    hosts = world.topology.hosts
+    for box in directory.mailboxes:
+        if box.server is not None and box.server in world.servers:
+            source = next((n for n in _lan_clients(world, directory, box.server)), box.server)
+            dial = directory.dial(source, box.server)
+            label = lambda port: T.ENTRY_SERVER.format(node=box.server, port=port)  # noqa: E731
+            creds = (box.primary, box.password)
+            yield box.primary, box.primary, box, [(label(25), source, dial, 25, False, None, None),
+                                                  (label(587), source, dial, 587, True, creds, None)]
+        elif box.tenant is not None and outside:
+            name = directory.submission(box.tenant)
+            if name:
+                entry = T.ENTRY_SUBMISSION.format(tenant=box.tenant)
+                yield box.primary, box.primary, box, [(entry, outside, name, 587, True, (box.primary, box.password),
+                                                       None)]
+    for name, host in hosts.items():
+        if host.kind not in ("device", "client"):
+            continue
+        mail_from = directory.node_address(name) or T.OUTSIDE_SENDER.format(node=name)
+        entries: list[Entry] = []
+        for server in directory.lan_servers(name):
+            for port in _ports(world, directory, name, server):
+                entries.append((T.ENTRY_SERVER.format(node=server, port=port), name, directory.dial(name, server),
+                                port, False, None, None))
+        if host.kind == "client":
+            entries.append((T.ENTRY_DOMAIN_MX, name, T.ENTRY_DOMAIN_MX, 25, False, None, None))
+        cert = host.certificates[0] if host.certificates else None
+        for tenant in world.tenants:
+            mx = directory.tenant_mx(tenant)
+            if mx:
+                entries.append((T.ENTRY_TENANT_MX.format(tenant=tenant), name, mx, 25, cert is not None, None, cert))
+        if entries:
+            yield name, mail_from, None, entries
+
+
+def _lan_clients(world: World, directory: Directory, server: str) -> list[str]:
+    return sorted(n for n, h in world.topology.hosts.items() if h.kind == "client" and server in directory.lan_servers(n))
+
+
+def _ports(world: World, directory: Directory, device: str, server: str) -> list[int]:
+    """25, and the ports of receive connectors whose RemoteIPRanges name the device (not everyone)."""
+    ports = {25}
+    addresses = [int(ipaddress.ip_address(a)) for a in world.network.addresses_of(device)]
+    for connector in world.servers[server].receive_connectors:
+        ranges = [r for r in connector.remote_ip_ranges if r.version == 4]
+        if any(r.first == 0 and r.last == 2 ** 32 - 1 for r in ranges):
+            continue
+        if any(r.first <= a <= r.last for r in ranges for a in addresses):
+            ports.update(b.port for b in connector.bindings)
+    return sorted(ports)
+
+
+def _mx_host(world: World, domain: str) -> str:
+    """The most preferred MX host of ``domain`` in ``world`` (the domain itself when it has none)."""
+    records = sorted(world.zones.records(domain, "MX"), key=lambda r: r.value[0])
+    return str(records[0].value[1]).rstrip(".") if records else domain
+
+
+def evaluate(flows: tuple[Flow, ...], driver: Any) -> dict[str, tuple[Flow, Outcome]]:
+    """Run every flow on ``driver`` (in id order); flow id -> (flow, outcome)."""
+    return {flow.id: (flow, driver.run(flow)) for flow in flows}
