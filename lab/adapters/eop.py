@@ -41,7 +41,7 @@ from lab.core.eop import views as V
 from lab.core.eop.front_door import EopPolicy
 from lab.core.eop.model import OutboundConnector
 from lab.core.eop.service import EopState, MailboxDelivery, Pending
-from lab.core.eop.validation import Probe, ValidationReport, judge
+from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import AcceptedMessage, ReceiveSession, SubmitResult
@@ -371,13 +371,11 @@ async def validate_outbound_connector(service: EopService, connector: OutboundCo
     rcpts = tuple(recipients)
     hop = OB.validation_hop(connector, rcpts)
     now = service.clock_now()
-    names = list(hop.hosts) or list(await service.outbound.resolve_mx(hop.domain))
-    name = names[0] if names else hop.domain
-    addresses = tuple(await service.outbound.resolve_host(name)) if names else ()
+    name, resolvable = OB.validation_target(hop, () if hop.hosts else await service.outbound.resolve_mx(hop.domain))
+    addresses = tuple(await service.outbound.resolve_host(name)) if resolvable else ()
     probe = Probe(name, addresses)
     if addresses and connector.enabled:
         sender, body = OB.validation_message(service.world, rcpts)
         probe, _ = await service.session(hop, name, addresses[0], sender, rcpts, body)
         probe = replace(probe, addresses=addresses)
-    return judge(connector, rcpts, probe, now, P.internal_host(service.world.node, P.MX), P.iso_ms(now),
-                 P.ticks_id(now))
+    return OB.validation_report(service.world, connector, rcpts, probe, now)

@@ -10,6 +10,7 @@ sender. Ids are counted as the live service counts them, so the 250 replies read
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from lab.core.dns_resolution import resolve_host, resolve_mx
@@ -17,7 +18,8 @@ from lab.core.eop import outbound as OB
 from lab.core.eop import policy as P
 from lab.core.eop import routing as R
 from lab.core.eop.service import EopState, MailboxDelivery
-from lab.core.eop.validation import Probe
+from lab.core.eop.model import OutboundConnector
+from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.exchange.session import AcceptedMessage, SubmitResult
 from lab.core.tls import SOCKET_ERROR, CertFacts
 from lab.memory.trust import INTERNET_STORE
@@ -91,6 +93,22 @@ class MemoryEop:
         due = self.state.next_attempt()
         if due is not None:
             self.lab.eop_wakeup(self.node, due)
+
+    def validate(self, connector: OutboundConnector, recipients: Sequence[str]) -> ValidationReport:
+        """Validate-OutboundConnector: probe the connector's first smart host (or MX) with a test message."""
+        rcpts = tuple(recipients)
+        hop = OB.validation_hop(connector, rcpts)
+        now = self.lab.now_datetime()
+        zones = self.lab.world.zones
+        mx = () if hop.hosts else [t.host for t in resolve_mx(zones, hop.domain).targets]
+        name, resolvable = OB.validation_target(hop, mx)
+        addresses = tuple(resolve_host(zones, name).addresses) if resolvable else ()
+        probe = Probe(name, addresses)
+        if addresses and connector.enabled:
+            sender, body = OB.validation_message(self.world, rcpts)
+            probe, _ = self.session(hop, name, addresses[0], sender, rcpts, body)
+            probe = replace(probe, addresses=addresses)
+        return OB.validation_report(self.world, connector, rcpts, probe, now)
 
     # --- one delivery attempt ------------------------------------------------------------------------
     def targets(self, hop: R.NextHop) -> list[tuple[str, str]]:

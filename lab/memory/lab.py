@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
+from lab.core.tls import CertFacts
 from lab.core.world import World
 from lab.memory.eop import MemoryEop
 from lab.memory.network import Switchboard
@@ -145,12 +146,18 @@ class MemoryLab:
     # -- acting as a host ------------------------------------------------------------------------
     def send(self, source_node: str, server: str, port: int, mail_from: str, rcpt_tos: Sequence[str],
              data: bytes, tls: bool = False, auth: tuple[str, str] | None = None,
-             client_certificate: str | None = None, helo: str | None = None, record: bool = True) -> SendResult:
+             client_certificate: str | CertFacts | None = None, helo: str | None = None, record: bool = True,
+             rcpt_params: str = "", judge_server: Callable[[CertFacts | None], str] | None = None) -> SendResult:
         """Submit a message from ``source_node`` to ``server`` (virtual IP or host name) and run it
-        through to its final disposition (every delivery it causes, at the current lab time)."""
-        cert = self.trust.certificates.get(client_certificate) if client_certificate else None
+        through to its final disposition (every delivery it causes, at the current lab time).
+
+        ``client_certificate`` is a certificate name or its facts; ``rcpt_params`` and
+        ``judge_server`` are :func:`lab.memory.probe.converse`'s."""
+        cert = self.trust.certificates.get(client_certificate) if isinstance(client_certificate, str) \
+            else client_certificate
         result = converse(self, source_node, server, port, mail_from, tuple(rcpt_tos), data, tls=tls, auth=auth,
-                          client_certificate=cert, helo=helo or source_node, record=record)
+                          client_certificate=cert, helo=helo or source_node, record=record, rcpt_params=rcpt_params,
+                          judge_server=judge_server)
         self.run()
         return result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from lab.core.dns_resolution import resolve_host
 from lab.core.tls import CertFacts
@@ -24,14 +24,34 @@ if TYPE_CHECKING:
 
 NOT_OFFERED = "StartTlsNotOffered"
 CLOSED = "Closed"
+NO_SUCH_HOST = "NoSuchHost"
+TLS_FAILED = "TlsFailed"
+
+
+def addresses_of(lab: "MemoryLab", server: str) -> tuple[str, ...]:
+    """The virtual IPv4 addresses of ``server`` in the lab DNS (an address literal is its own answer)."""
+    text = server.strip().strip("[]")
+    try:
+        return (str(ipaddress.IPv4Address(text)),)
+    except ValueError:
+        return tuple(resolve_host(lab.world.zones, text.rstrip(".")).addresses)
 
 
 def _address(lab: "MemoryLab", server: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(server))
-    except ValueError:
-        addresses = resolve_host(lab.world.zones, server).addresses
-        return addresses[0] if addresses else None
+    found = addresses_of(lab, server)
+    return found[0] if found else None
+
+
+def dial_first(lab: "MemoryLab", source: str, server: str, port: int) -> "tuple[str, Dial] | str":
+    """The first address of ``server`` the network lets ``source`` reach, and its dial; else the
+    first failure (``NoSuchHost`` when the name does not resolve)."""
+    failure = ""
+    for ip in addresses_of(lab, server):
+        dial = lab.switchboard.dial(source, ip, port)
+        if not isinstance(dial, str):
+            return ip, dial
+        failure = failure or dial
+    return failure or NO_SUCH_HOST
 
 
 def _b64(text: str) -> str:
@@ -45,9 +65,9 @@ def _message_id(reply: ServerReply) -> str:
 
 
 class _Ended(Exception):
-    def __init__(self, reply: ServerReply | None, failure: str = ""):
+    def __init__(self, reply: ServerReply | None, failure: str = "", detail: str = ""):
         super().__init__(failure)
-        self.reply, self.failure = reply, failure
+        self.reply, self.failure, self.detail = reply, failure, detail
 
 
 def _expect(reply: ServerReply, *codes: int) -> ServerReply:
@@ -58,18 +78,26 @@ def _expect(reply: ServerReply, *codes: int) -> ServerReply:
 
 def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: str, rcpt_tos: tuple[str, ...],
              data: bytes, *, tls: bool, auth: tuple[str, str] | None, client_certificate: CertFacts | None,
-             helo: str, record: bool = True) -> SendResult:
-    """One submission from ``source``; see the module docstring."""
+             helo: str, record: bool = True, rcpt_params: str = "",
+             judge_server: Callable[[CertFacts | None], str] | None = None) -> SendResult:
+    """One submission from ``source``; see the module docstring.
+
+    Args:
+        rcpt_params: appended to every ``RCPT TO:<...>`` (`` NOTIFY=FAILURE,DELAY``).
+        judge_server: after STARTTLS, the client's judgement of the server certificate: "" goes
+            on, any other text ends the send (``failure`` :data:`TLS_FAILED`, ``detail`` the text).
+    """
     transcript: list[str] = []
-    ip = _address(lab, server)
-    dial = lab.switchboard.dial(source, ip, port) if ip else "NoRoute"
-    if isinstance(dial, str):
-        return SendResult((f"*: connect {server}:{port} failed: {dial}",), False, "", failure=dial)
+    dialled = dial_first(lab, source, server, port)
+    if isinstance(dialled, str):
+        return SendResult((f"*: connect {server}:{port} failed: {dialled}",), False, "", failure=dialled)
+    dial = dialled[1]
     opened = dial.open(lab, transcript if record else None)
     if opened is None:
         return SendResult((f"*: {server}:{port} closed the connection",), False, "", failure=CLOSED)
     wire = opened[0]
     last: ServerReply | None = None
+    refused: list[tuple[str, str]] = []
     try:
         last = _expect(wire.open(), 220)
         last = _expect(wire.command(f"EHLO {helo}"), 250)
@@ -78,30 +106,33 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
                 raise _Ended(None, NOT_OFFERED)
             last = _expect(wire.command("STARTTLS"), 220)
             wire.start_tls(dial.server_tls(client_certificate))
+            problem = judge_server(opened[1]) if judge_server is not None else ""
+            if problem:
+                raise _Ended(None, TLS_FAILED, problem)
             last = _expect(wire.command(f"EHLO {helo}"), 250)
         if auth:
             last = _login(wire, last, *auth)
         size = f" size={len(normalise_body(data))}" if "size" in wire.keywords else ""
         last = _expect(wire.command(f"MAIL FROM:<{mail_from}>{size}"), 250)
-        refused = []
         for rcpt in rcpt_tos:
-            reply = wire.command(f"RCPT TO:<{rcpt}>")
+            reply = wire.command(f"RCPT TO:<{rcpt}>{rcpt_params}")
             if reply.code not in (250, 251):
-                refused.append((rcpt, str(reply)))
+                refused.append((rcpt, reply.text))
                 last = last if len(refused) > 1 else reply
         if len(refused) == len(rcpt_tos):
             raise _Ended(last)
         last = _expect(wire.command("DATA"), 354)
         last = _expect(wire.body(data), 250)
         wire.quit()
-        return SendResult(tuple(transcript), True, str(last), _message_id(last), refused=tuple(refused))
+        return SendResult(tuple(transcript), True, last.text, _message_id(last), refused=tuple(refused))
     except _Ended as ended:
         if ended.reply is not None and ended.reply.code >= 400 and not wire.closed:
             _quiet(wire, "RSET")
         wire.quit()
-        return SendResult(tuple(transcript), False, str(ended.reply) if ended.reply else "", failure=ended.failure)
+        return SendResult(tuple(transcript), False, ended.reply.text if ended.reply else "", failure=ended.failure,
+                          detail=ended.detail, refused=tuple(refused))
     except Disconnected:
-        return SendResult(tuple(transcript), False, str(last) if last else "", failure=CLOSED)
+        return SendResult(tuple(transcript), False, last.text if last else "", failure=CLOSED)
 
 
 def _login(wire: Wire, ehlo: ServerReply, user: str, password: str) -> ServerReply:

@@ -17,8 +17,10 @@ class SendResult:
             ``\\n``; ``""`` when no reply decided (the connection failed).
         message_id: the Internet Message-ID of the accepted message ("" when not accepted).
         failure: ``""`` when ``reply`` tells the failure, else the network failure
-            (``NoRoute``, ``Timeout``, ``Refused``, ``Closed``) or ``StartTlsNotOffered``.
-        refused: ``(recipient, reply)`` of recipients refused while others were accepted.
+            (``NoRoute``, ``Timeout``, ``Refused``, ``Closed``, ``NoSuchHost``), ``StartTlsNotOffered``
+            or ``TlsFailed``.
+        refused: ``(recipient, reply)`` of refused recipients (all of them when every one was refused).
+        detail: what failed, in words (the TLS judgement), for ``TlsFailed``.
     """
 
     transcript: tuple[str, ...]
@@ -27,3 +29,4 @@ class SendResult:
     message_id: str = ""
     failure: str = ""
     refused: tuple[tuple[str, str], ...] = ()
+    detail: str = ""

@@ -10,7 +10,7 @@ certificate the PKI issued against every trust store; the live driver's stores a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from lab.core.tls import CertFacts, ChainFacts
 
@@ -37,6 +37,18 @@ class Trust:
     def is_trusted(self, facts: CertFacts, store: str) -> bool:
         """Does ``facts`` chain to a root of ``store``? (unknown certificates are not trusted)."""
         return (facts.thumbprint, store) in self.trusted
+
+    def learn(self, name: str, facts: CertFacts, stores: Iterable[str]) -> "Trust":
+        """This table with one more certificate (made while the lab runs), trusted by ``stores``."""
+        return Trust({**self.certificates, name: facts},
+                     self.trusted | {(facts.thumbprint, store) for store in stores})
+
+    def by_name_or_thumbprint(self, name: str) -> CertFacts | None:
+        """A certificate by its name, else by its thumbprint (spaces ignored)."""
+        if name in self.certificates:
+            return self.certificates[name]
+        wanted = name.replace(" ", "").upper()
+        return next((f for f in self.certificates.values() if f.thumbprint.upper() == wanted), None)
 
     def chain(self, facts: CertFacts, store: str) -> ChainFacts:
         """``facts`` judged against ``store``, as the PKI adapter's ``chain_facts`` returns it."""

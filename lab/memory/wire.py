@@ -41,6 +41,11 @@ class ServerReply:
     def __str__(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def text(self) -> str:
+        """``code message``, as aiosmtplib's clients report a reply (``f"{exc.code} {exc.message}"``)."""
+        return f"{self.code} {self.message}"
+
 
 def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     """The reply of one or more ``ddd-text`` / ``ddd text`` lines."""

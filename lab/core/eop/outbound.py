@@ -24,7 +24,7 @@ from lab.core.catalogue import Reply
 from lab.core.eop import policy as P
 from lab.core.eop import routing as R
 from lab.core.eop.model import OutboundConnector
-from lab.core.eop.validation import Probe
+from lab.core.eop.validation import Probe, ValidationReport, judge
 from lab.core.exchange.outcomes import Delivered, Permanent, Transient
 from lab.core.tls import CertFacts
 
@@ -106,6 +106,20 @@ def validation_hop(connector: OutboundConnector, recipients: Sequence[str]) -> R
                      hosts=() if connector.use_mx_record else connector.smart_hosts, domain=domain,
                      tls_mode=connector.tls_settings, tls_required=connector.tls_settings is not None,
                      tls_domain=connector.tls_domain)
+
+
+def validation_target(hop: R.NextHop, mx_hosts: Sequence[str]) -> tuple[str, bool]:
+    """The host a validation probes: the first smart host, else the first MX host, else the domain
+    itself (then ``False``: nothing to resolve)."""
+    names = list(hop.hosts) or list(mx_hosts)
+    return (names[0], True) if names else (hop.domain, False)
+
+
+def validation_report(world: P.EopWorld, connector: OutboundConnector, recipients: Sequence[str], probe: Probe,
+                      now: datetime) -> ValidationReport:
+    """What the probe means, step by step, in EOP's words (:func:`lab.core.eop.validation.judge`)."""
+    return judge(connector, tuple(recipients), probe, now, P.internal_host(world.node, P.MX), P.iso_ms(now),
+                 P.ticks_id(now))
 
 
 def validation_message(world: P.EopWorld, recipients: Sequence[str]) -> tuple[str, bytes]:
