@@ -141,10 +141,10 @@ class MemoryHost:
                              auth=(request.username, request.password or "") if request.username else None,
                              client_certificate=cert, helo=self.world.topology.hosts[source].fqdn or source,
                              record=False, rcpt_params="".join(f" {o}" for o in options),
-                             judge_server=lambda facts: self._judge(source, request.smtp_server, facts))
+                             judge_server=lambda facts: self.judge_server_certificate(source, request.smtp_server, facts))
         return console_result(sent)
 
-    def _judge(self, source: str, server: str, facts: CertFacts | None) -> str:
+    def judge_server_certificate(self, source: str, server: str, facts: CertFacts | None) -> str:
         """A Windows client's judgement of the server certificate: trusted, current, the name dialled."""
         if facts is None:
             return "the server presented no certificate"

@@ -1,0 +1,143 @@
+"""MemoryDriver: the scenario driver over the in-memory lab (:class:`lab.memory.MemoryLab`).
+
+No sockets, no threads, no event loop: the same core answers as on loopback, on a virtual clock
+that moves only when a scenario advances it. Every call returns with the work it caused drained
+(a delivery takes no lab time), so an expectation read right after sees the result. Shells are
+:class:`~lab.console.memory_host.MemoryHost` consoles, one per Exchange server, kept for the run.
+Certificates come from the real PKI adapter, built once at start (judged into the memory lab's
+trust table); nothing cryptographic happens on the send path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+from lab.console.cmdlets.telnet import run_script
+from lab.console.host import Session
+from lab.console.memory_host import MemoryHost
+from lab.console.transcript import LabConsole
+from lab.core.errors import LabRuntimeError
+from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent
+from lab.core.model import Topology
+from lab.core.world import World
+from lab.memory import MemoryLab, trust_from_pki
+from lab.memory import probe as mprobe
+from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec
+from lab.scenario.live_client import build_message
+from lab.scenario.live_driver import merge
+
+
+def outcome(sent: Any, message_id: str) -> SendOutcome:
+    """The in-memory client's result as the scenario contract reports it (the live client's words)."""
+    failure = sent.failure
+    if failure == mprobe.TLS_FAILED:
+        failure = f"TLS: {sent.detail}"
+    return SendOutcome(sent.accepted, sent.reply, sent.transcript, message_id if sent.accepted else "", failure,
+                       sent.refused)
+
+
+class MemoryDriver:
+    """The in-memory lab behind the :class:`~lab.scenario.driver.ScenarioDriver` contract."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self.lab: MemoryLab | None = None
+        self.pki: Any = None
+        self.topology: Topology | None = None
+        self.consoles: dict[str, LabConsole] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self, topology: Topology, state_dir: Path | None) -> DriverInfo:
+        from lab.adapters.pki_world import Pki  # noqa: PLC0415 (cryptography only to build the PKI once)
+        from lab.runtime import pki_specs  # noqa: PLC0415
+        specs, stores = pki_specs(topology)
+        self.pki = Pki.build(specs, stores, now=topology.settings.clock_start)
+        trust = trust_from_pki(self.pki)
+        self.topology = topology
+        self.lab = MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
+        self.consoles = {}
+        return DriverInfo("memory", state_dir, {"servers": sorted(self.lab.world.servers)})
+
+    def stop(self) -> None:
+        self.lab, self.consoles = None, {}
+
+    def _lab(self) -> MemoryLab:
+        if self.lab is None:
+            raise LabRuntimeError("the in-memory lab is not started")
+        return self.lab
+
+    @property
+    def world(self) -> World:
+        return self._lab().world
+
+    # -- console ---------------------------------------------------------------------------------
+    def console(self, shell: str) -> LabConsole:
+        lab = self._lab()
+        if shell not in self.consoles:
+            if shell not in lab.world.servers:
+                raise LabRuntimeError(f"{shell} is not an Exchange server of this lab "
+                                      f"(servers: {', '.join(sorted(lab.world.servers))})")
+            self.consoles[shell] = LabConsole(MemoryHost(lab, self.pki, Session(server=shell)))
+        return self.consoles[shell]
+
+    def run(self, script: str, shell: str) -> ConsoleResult:
+        results = run_script(self.console(shell), script)
+        self._lab().run()
+        return merge(results)
+
+    # -- mail -----------------------------------------------------------------------------------
+    def _source(self, source: str | None) -> str:
+        return source or self._lab().world.topology.settings.outside_host
+
+    def send(self, spec: SendSpec) -> SendOutcome:
+        lab = self._lab()
+        source = self._source(spec.source)
+        view = SimpleNamespace(clock=SimpleNamespace(now_datetime=lab.now_datetime))  # what build_message reads
+        data, message_id = build_message(view, spec)  # type: ignore[arg-type]
+        judge = MemoryHost(lab, self.pki, Session(server=next(iter(lab.world.servers)), source_host=source))
+        cert = lab.trust.by_name_or_thumbprint(spec.client_certificate) if spec.client_certificate else None
+        sent = lab.send(source, spec.server, spec.port, spec.mail_from, spec.to, data, tls=spec.tls, auth=spec.auth,
+                        client_certificate=cert,
+                        helo=spec.helo or lab.world.topology.hosts[source].fqdn or source,
+                        judge_server=(lambda facts: judge.judge_server_certificate(source, spec.server, facts)) if spec.verify else None)
+        return outcome(sent, message_id)
+
+    def smtp(self, source: str | None, server: str, port: int, lines: Sequence[str]) -> tuple[str, ...]:
+        lab = self._lab()
+        addresses = mprobe.addresses_of(lab, server)
+        if not addresses:
+            return (f"*: cannot resolve {server}",)
+        transcript: list[str] = []
+        opened = mprobe.open_raw(lab, self._source(source), addresses[0], port, transcript)
+        if isinstance(opened, str):
+            return (f"*: cannot connect to {addresses[0]}:{port}: {opened}",)
+        conversation = opened[0]
+        for line in lines:
+            if conversation.closed:
+                transcript.append("*: connection closed by the server")
+                break
+            conversation.send_line(line)
+            lab.run()
+        return tuple(transcript)
+
+    def advance(self, seconds: float) -> None:
+        self._lab().advance(seconds)
+
+    # -- observing ----------------------------------------------------------------------------------
+    def mailbox(self, address: str) -> list[bytes]:
+        return self._lab().mailbox(address)
+
+    def queues(self, server: str) -> Sequence[QueueView]:
+        return self._lab().queues(server)
+
+    def messages(self, server: str) -> Sequence[MessageView]:
+        return self._lab().messages(server)
+
+    def eop_queue(self) -> Sequence[EopItem]:
+        return [EopItem(i.mail_from, tuple(i.recipients), i.attempts,
+                        str(i.last_error) if i.last_error is not None else None) for i in self._lab().eop_queue()]
+
+    def trace(self, message_id: str | None = None) -> Sequence[TrackingEvent]:
+        return tuple(e for e in self._lab().events if message_id is None or e.message_id == message_id)
