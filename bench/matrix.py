@@ -1,0 +1,119 @@
+"""bench/matrix: flow-matrix probes evaluated per second on the in-memory driver.
+
+Run:  .venv/bin/python bench/matrix.py [--sizes 5x50,10x100,50x1000] [--sample 2000] [--json]
+
+A size ``DxM`` is a generated world of D mail domains (one Exchange 2016 organization each, on
+the public network of the lab, its MX and A records in the public DNS, a certificate from one
+public CA) and M mailboxes spread over them, plus one Internet client. The matrix of that world
+(lab.probes.matrix.generate: every mailbox x one recipient per domain x its server's 25 and 587,
+the client x every domain's MX) is generated, then ``--sample`` flows of it (spread evenly over
+the matrix; all of them when the matrix is smaller) are evaluated in one shared MemoryLab
+without transcripts, as ``lab diff`` / ``lab rehearse`` do. The figure is flows evaluated per
+second; generation and world building are reported apart. Target: >= 5,000 probes/s at 50x1000.
+
+When bench/matrix_world.py (the driver engineer's generator) exists, its ``generate(domains,
+mailboxes)`` -> topology text is used instead of the one here.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def generate(domains: int, mailboxes: int) -> str:
+    """The topology text of a generated world (see the module docstring)."""
+    lines = ["name: matrix-bench", "settings:", "  outside_host: client", "  key_type: ec", "topology:", "  networks:",
+             "    internet: {kind: public, cidrs: [100.64.0.0/16, 192.0.2.0/24]}", "  nodes:",
+             "    dns: {kind: dns, interfaces: {internet: 192.0.2.2}}",
+             "    client: {kind: client, interfaces: {internet: 192.0.2.50}}"]
+    for d in range(domains):
+        lines += [f"    ex{d}:", "      kind: exchange", f"      org: org{d}", "      version: 2016",
+                  f"      fqdn: mail.d{d}.example", f"      interfaces: {{internet: 100.64.{d}.10}}",
+                  f"      certificates: [cert{d}]"]
+    lines += ["dns:", "  server: dns", "  zones:"]
+    for d in range(domains):
+        lines += [f"    d{d}.example:", "      records:",
+                  f"        - {{name: mail, type: A, value: 100.64.{d}.10}}",
+                  f"        - {{name: \"@\", type: MX, preference: 10, value: mail.d{d}.example}}"]
+    lines += ["pki:", "  authorities:",
+              "    - {name: root, kind: root, common_name: Bench Root, trusted_by: [internet], valid_from: \"2020-01-01\", "
+              "valid_days: 7300}", "  certificates:"]
+    for d in range(domains):
+        lines.append(f"    - {{name: cert{d}, issuer: root, common_name: mail.d{d}.example, sans: [mail.d{d}.example], "
+                     f"valid_from: \"2026-01-01\", valid_days: 365, services: [SMTP]}}")
+    lines.append("organizations:")
+    for d in range(domains):
+        lines += [f"  org{d}:", "    accepted_domains:", f"      - {{DomainName: d{d}.example, Default: true}}",
+                  "    mailboxes:"]
+        for m in range(d, mailboxes, domains):
+            lines.append(f"      - {{Name: u{m}, PrimarySmtpAddress: u{m}@d{d}.example, Password: pw, Server: ex{d}}}")
+        lines += ["    send_connectors:", f"      - {{Name: Internet, AddressSpaces: [\"SMTP:*;1\"], "
+                                           f"SourceTransportServers: [ex{d}]}}"]
+    return "\n".join(lines) + "\n"
+
+
+def _generator():
+    path = REPO / "bench" / "matrix_world.py"
+    if not path.exists():
+        return generate
+    spec = importlib.util.spec_from_file_location("matrix_world", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, "generate", generate)
+
+
+def measure(domains: int, mailboxes: int, sample: int) -> dict:
+    from lab.probes.matrix import evaluate, generate as flows_of
+    from lab.probes.memory_driver import MemoryDriver
+    from lab.probes.worlds import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "world.yaml"
+        path.write_text(_generator()(domains, mailboxes), encoding="utf-8")
+        started = time.perf_counter()
+        loaded = load(path)
+        built = time.perf_counter() - started
+    started = time.perf_counter()
+    flows = flows_of(loaded.world)
+    generated = time.perf_counter() - started
+    step = max(1, len(flows) // sample) if sample else 1
+    chosen = flows[::step][:sample] if sample else flows
+    driver = MemoryDriver(loaded.world, loaded.trust, loaded.start, shared=True, record=False)
+    started = time.perf_counter()
+    outcomes = evaluate(chosen, driver)
+    elapsed = time.perf_counter() - started
+    kinds: dict[str, int] = {}
+    for _, outcome in outcomes.values():
+        kinds[outcome.kind] = kinds.get(outcome.kind, 0) + 1
+    return {"domains": domains, "mailboxes": mailboxes, "matrix_flows": len(flows), "evaluated": len(chosen),
+            "seconds": round(elapsed, 3), "probes_per_second": round(len(chosen) / elapsed, 1),
+            "generate_seconds": round(generated, 3), "build_seconds": round(built, 3), "outcomes": kinds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5x50,10x100,50x1000", help="DOMAINSxMAILBOXES, comma-separated")
+    parser.add_argument("--sample", type=int, default=2000, help="flows evaluated per size (0: the whole matrix)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = [measure(*(int(x) for x in size.split("x")), args.sample) for size in args.sizes.split(",")]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'world':>10} {'matrix':>8} {'evaluated':>9} {'probes/s':>9} {'generate':>9} {'build':>7}  outcomes")
+    for r in rows:
+        print(f"{r['domains']:>4}x{r['mailboxes']:<5} {r['matrix_flows']:>8} {r['evaluated']:>9} "
+              f"{r['probes_per_second']:>9} {r['generate_seconds']:>8}s {r['build_seconds']:>6}s  {r['outcomes']}")
+    print("target: >= 5000 probes/s at 50x1000")
+
+
+if __name__ == "__main__":
+    main()
