@@ -37,10 +37,9 @@ from lab.adapters.tls import client_context, failure_reason, peer_facts, server_
 from lab.core.eop import outbound as OB
 from lab.core.eop import policy as P
 from lab.core.eop import routing as R
-from lab.core.eop import views as V
 from lab.core.eop.front_door import EopPolicy
 from lab.core.eop.model import OutboundConnector
-from lab.core.eop.service import EopState, MailboxDelivery, Pending
+from lab.core.eop.service import EopState, EopStateHolder, MailboxDelivery
 from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.headers import TlsFacts
@@ -107,7 +106,7 @@ class _EopSMTP(LabSMTP):
         await self._act(self.core.tls_established(TlsFacts(version or "", cipher, names, peer), now=self._clock_now()))
 
 
-class EopService:
+class EopService(EopStateHolder):
     """The running EOP: listeners, mailboxes and the outbound queue around the core's :class:`EopState`.
 
     Attributes:
@@ -130,44 +129,6 @@ class EopService:
         self.listeners: list[Listener] = []
         self._tasks: set[asyncio.Task] = set()
         self._busy: set[int] = set()
-
-    # --- the core's state, as observers read it ------------------------------------------------
-    @property
-    def world(self) -> P.EopWorld:
-        return self.state.world
-
-    @world.setter
-    def world(self, world: P.EopWorld) -> None:
-        self.state.world = world
-
-    @property
-    def host(self) -> str:
-        return self.state.host
-
-    @property
-    def accepted(self) -> list[AcceptedMessage]:
-        return self.state.accepted
-
-    @property
-    def events(self) -> list[tuple[int, str, tuple[str, ...]]]:
-        return self.state.events
-
-    @property
-    def pending(self) -> list[Pending]:
-        return self.state.pending
-
-    @property
-    def trace(self) -> list[V.TraceRow]:
-        return self.state.trace
-
-    def queues(self) -> tuple[V.EopQueueView, ...]:
-        return self.state.queues()
-
-    def messages(self) -> tuple[V.EopMessageView, ...]:
-        return self.state.messages()
-
-    def message_trace(self, tenant: str | None = None) -> tuple[V.TraceRow, ...]:
-        return self.state.message_trace(tenant)
 
     # --- the sink -------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:

@@ -17,7 +17,7 @@ from lab.core.dns_resolution import resolve_host, resolve_mx
 from lab.core.eop import outbound as OB
 from lab.core.eop import policy as P
 from lab.core.eop import routing as R
-from lab.core.eop.service import EopState, MailboxDelivery
+from lab.core.eop.service import EopState, EopStateHolder, MailboxDelivery
 from lab.core.eop.model import OutboundConnector
 from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.exchange.session import AcceptedMessage, SubmitResult
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 Outcome = OB.Outcome
 
 
-class MemoryEop:
+class MemoryEop(EopStateHolder):
     """The EOP node ``node`` of a :class:`MemoryLab`: the core's :class:`EopState` and the in-memory I/O.
 
     Attributes:
@@ -42,26 +42,6 @@ class MemoryEop:
     def __init__(self, lab: "MemoryLab", node: str, world: P.EopWorld):
         self.lab, self.node = lab, node
         self.state = EopState(world)
-
-    @property
-    def world(self) -> P.EopWorld:
-        return self.state.world
-
-    @world.setter
-    def world(self, world: P.EopWorld) -> None:
-        self.state.world = world
-
-    @property
-    def pending(self):
-        return self.state.pending
-
-    @property
-    def accepted(self) -> list[AcceptedMessage]:
-        return self.state.accepted
-
-    @property
-    def events(self):
-        return self.state.events
 
     # --- certificates ------------------------------------------------------------------------
     def certificate(self, endpoint: str) -> CertFacts | None:

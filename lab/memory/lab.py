@@ -59,6 +59,7 @@ class MemoryLab:
         self.trust = trust
         self.start = start
         self.now = 0.0
+        self._now_at, self._now_dt = 0.0, start
         self.settings = settings or TransportSettings(epoch=start)
         self.mailboxes = Mailboxes()
         self.events: list[TrackingEvent] = []
@@ -98,8 +99,10 @@ class MemoryLab:
 
     # -- time and work ---------------------------------------------------------------------------
     def now_datetime(self) -> datetime:
-        """Lab time as an aware datetime."""
-        return self.start + timedelta(seconds=self.now)
+        """Lab time as an aware datetime (the same object while lab time stands still)."""
+        if self._now_at != self.now:
+            self._now_at, self._now_dt = self.now, self.start + timedelta(seconds=self.now)
+        return self._now_dt
 
     def defer(self, work: Callable[[], None]) -> None:
         """Run ``work`` after the current step (the live driver's lab task); it takes no lab time."""

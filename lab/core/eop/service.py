@@ -194,3 +194,46 @@ class EopState:
                         [DsnRecipient(r, reply) for r in entry.item.recipients], host, postmaster,
                         now, f"<{P.ticks_id(now, entry.item.id)}@{host}>")
         return self.route("", (entry.item.mail_from,), ndr, now)
+
+
+class EopStateHolder:
+    """What a driver's EOP service shows of its :class:`EopState` (``self.state``), for observers."""
+
+    state: EopState
+
+    @property
+    def world(self) -> P.EopWorld:
+        return self.state.world
+
+    @world.setter
+    def world(self, world: P.EopWorld) -> None:
+        self.state.world = world
+
+    @property
+    def host(self) -> str:
+        return self.state.host
+
+    @property
+    def accepted(self) -> list[AcceptedMessage]:
+        return self.state.accepted
+
+    @property
+    def events(self) -> list[tuple[int, str, tuple[str, ...]]]:
+        return self.state.events
+
+    @property
+    def pending(self) -> list[Pending]:
+        return self.state.pending
+
+    @property
+    def trace(self) -> list[V.TraceRow]:
+        return self.state.trace
+
+    def queues(self) -> tuple[V.EopQueueView, ...]:
+        return self.state.queues()
+
+    def messages(self) -> tuple[V.EopMessageView, ...]:
+        return self.state.messages()
+
+    def message_trace(self, tenant: str | None = None) -> tuple[V.TraceRow, ...]:
+        return self.state.message_trace(tenant)

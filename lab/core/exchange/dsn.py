@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -47,8 +48,12 @@ def original_headers(data: bytes) -> EmailMessage:
     return BytesHeaderParser(policy=policy.default).parsebytes(data)  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=1024)
 def subject_of(data: bytes) -> str:
-    """The Subject of a message, or ``""``."""
+    """The Subject of a message, or ``""``.
+
+    Remembered per message content: every tracking event of a message asks again, and parsing
+    the header block each time was the transport's hottest path (bytes cache their hash)."""
     return str(original_headers(data).get("Subject", "") or "")
 
 

@@ -6,6 +6,7 @@ the rule id names the fidelity section that justifies it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -65,6 +66,17 @@ ANONYMOUS = Principal()
 
 def select_receive_connector(connectors: Iterable[ReceiveConnector], local_ip: str, local_port: int,
                              remote_ip: str) -> Decision:
+    """The connector that takes a connection (fidelity §3.4, M-RCV); see :func:`_select`.
+
+    Pure over frozen connectors, so the answer is remembered per (connectors, addresses): a
+    server's connectors change only through a new World, and parsing the addresses of every
+    binding and range on every connection was the receive side's hottest path.
+    """
+    return _select(tuple(connectors), local_ip, local_port, remote_ip)
+
+
+@lru_cache(maxsize=4096)
+def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port: int, remote_ip: str) -> Decision:
     """The connector that takes a connection (fidelity §3.4, M-RCV).
 
     Enabled connectors whose Bindings match ``local_ip:local_port`` (``0.0.0.0``/``::`` match any

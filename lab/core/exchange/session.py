@@ -493,5 +493,5 @@ class ReceiveSession:
         self._decisions = list(self._selection)
 
     def _tick(self, now: datetime | None) -> None:
-        if now is not None:
+        if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
             self.ctx = replace(self.ctx, now=now)
