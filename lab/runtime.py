@@ -138,7 +138,7 @@ class Lab:
             service.reconfigure(world)
             if any(key not in service.listeners for key in service.wanted_listeners(world)):
                 asyncio.get_running_loop().create_task(self._listen_more(service))
-        from lab.services_eop import eop_world  # noqa: PLC0415
+        from lab.core.world_views import eop_world  # noqa: PLC0415
         for node, service in self.eop.items():
             service.world = eop_world(world, node)
 

@@ -1,8 +1,8 @@
 """The live EOP service of the lab: the tenant MX endpoint and smtp.office365.com on loopback.
 
 Like the Exchange servers (:mod:`lab.services`), it reads the lab's current world: the runtime
-assigns ``service.world = eop_world(world, node)`` whenever the world changes
-(:func:`lab.core.world_views.eop_world`, re-exported here for the runtime).
+assigns ``service.world = eop_world(world, node)`` (:func:`lab.core.world_views.eop_world`)
+whenever the world changes.
 """
 from __future__ import annotations
 
