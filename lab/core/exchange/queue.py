@@ -63,7 +63,7 @@ class Transport:
         self._messages: dict[int, QueuedMessage] = {}
         self._traces: dict[int, Trace] = {}
         self._queues: dict[int, QueueState] = {}
-        self._items: dict[int, _Item] = {}
+        self._items: dict[int, ItemState] = {}
         self._out: list[O.Command] = []
         self._next_internal = settings.first_internal_id
         self._next_item = 1
