@@ -191,9 +191,11 @@ def inspect(state: str, fmt: str) -> None:
 def _register_commands() -> None:
     from lab.console.cli_shell import export_command, shell_command  # noqa: PLC0415
     from lab.probes.cli import check_command, diff_command, rehearse_command  # noqa: PLC0415
+    from lab.scenario.cli import scenario_group  # noqa: PLC0415
     from lab.topology.cli_import import import_command  # noqa: PLC0415
 
-    for command in (shell_command, export_command, import_command, check_command, diff_command, rehearse_command):
+    for command in (shell_command, export_command, import_command, check_command, diff_command, rehearse_command,
+                    scenario_group):
         cli.add_command(command)
 
 
