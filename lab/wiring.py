@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from lab.adapters.smtp_client import require_loopback
 from lab.core.network import NetworkModel, live_port
 
 
@@ -57,5 +58,7 @@ class Addressing:
         route = self.network().connect(src_node, ip, port, listening=self.listening)
         if not route.ok:
             return route.failure or "NoRoute"
-        return (self.loopback[(route.dest_node, route.dest_ip)], live_port(route.dest_port, self.ports),
-                self.primary(src_node))
+        target, source = self.loopback[(route.dest_node, route.dest_ip)], self.primary(src_node)
+        require_loopback(target, "target")  # every client of the lab connects through here: never leave 127/8
+        require_loopback(source, "source address")
+        return target, live_port(route.dest_port, self.ports), source

@@ -60,3 +60,18 @@ def test_a_receive_connector_on_a_new_port_is_served_at_once(tmp_path):
     banner, described = asyncio.run(main())
     assert banner.startswith(b"220 mail1.office26.com Microsoft ESMTP MAIL Service ready at ")
     assert any(s["virtual_port"] == 2526 for s in described["services"])
+
+
+def test_addressing_refuses_anything_outside_loopback():
+    import pytest
+
+    from lab.core.errors import LabRuntimeError
+    from lab.wiring import Addressing
+
+    topo = load_topology(ROOT / "topology.yaml")
+    addressing = Addressing(network=lambda: topo.network,
+                            loopback={("contoso-ex", "100.100.100.10"): "127.42.0.2",
+                                      ("fabrikam-ex", "203.0.113.25"): "10.0.0.5"},  # a broken table
+                            ports={}, outside_host="internet-client", listening={("fabrikam-ex", 25)})
+    with pytest.raises(LabRuntimeError, match="10.0.0.5"):
+        addressing.locate("contoso-ex", "203.0.113.25", 25)
