@@ -32,3 +32,20 @@ PUBLISHING_RULE_EXISTS = Message("The firewall {firewall} already has a rule nam
 PUBLISHING_RULE_MISSING = Message("The firewall {firewall} has no rule named '{name}'.", source="lab")
 NOT_A_FIREWALL = Message("'{name}' is not a firewall of this lab. Firewalls: {names}.", source="lab")
 BAD_ENDPOINT = Message("'{value}' is not an address:port endpoint (for example 100.100.100.254:25).", source="lab")
+
+# -- send connector input (topology YAML, Set-/New-SendConnector) --------------------------------
+SEND_CONNECTOR_UNKNOWN_PROPERTY = Message("unknown send connector property {key!r}", source="lab")
+SEND_CONNECTOR_PROPERTY_REQUIRED = Message("{name} is required", source="lab")
+SEND_CONNECTOR_EMPTY_NAME = Message("Name must not be empty", source="lab")
+SEND_CONNECTOR_NO_ADDRESS_SPACE = Message("AddressSpaces must name at least one address space", source="lab")
+SEND_CONNECTOR_ADDRESS_SPACE_TYPE = Message(
+    "The address space type '{kind}' is not supported by the lab.", source="lab")
+
+# -- text files the lab reads (.ps1 scripts, collector JSON) --------------------------------------
+TEXT_FILE_UNREADABLE = Message("cannot read the file: {reason}", source="lab")
+TEXT_FILE_NOT_TEXT = Message("not UTF-8 or UTF-16 text: {reason}", source="lab")
+
+# -- the lab's own failures ------------------------------------------------------------------------
+INTERNAL_ERROR = Message(
+    "The lab failed internally ({kind}) while running this line; the traceback is in the lab's log. "
+    "This is a fault of the lab, not an error of the product.", source="lab")
