@@ -124,3 +124,6 @@ SEND_CONNECTOR_BAD_ADDRESS_SPACE = Message(
     "The address space '{value}' is invalid: use AddressSpaceType:AddressSpace;AddressSpaceCost, where the "
     "address space is *, *.domain or domain and the cost is 1-100", source="P-NSC", unconfirmed=True,
     note="the rules are P-NSC's; the cmdlet's exact error text is not known")
+SEND_CONNECTOR_BAD_PORT = Message(
+    "The port '{value}' is invalid: use a whole number from 1 to 65535", source="P-NSC", unconfirmed=True,
+    note="P-NSC gives the range (default 25); the cmdlet's exact error text is not known")

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from lab.core.catalogue import exchange_queue as C
+from lab.core.catalogue import lab as L
 from lab.core.errors import ConfigError, Place
+from lab.core.exchange.model import choice, parse_bool, parse_int, parse_size, split_list
 from lab.core.tls import DOMAIN_VALIDATION, TLS_MODES, parse_tls_certificate_name
 
 ERROR_POLICIES = ("Default", "DowngradeDnsFailures", "DowngradeCustomFailures", "UpgradeCustomFailures")
@@ -48,11 +50,11 @@ class AddressSpace:
         bad = ConfigError(C.SEND_CONNECTOR_BAD_ADDRESS_SPACE.format(value=raw), place)
         kind, _, rest = raw.rpartition(":") if ":" in raw else ("SMTP", "", raw)
         if kind.strip().upper() != "SMTP":
-            raise ConfigError(f"address space type {kind!r} is not supported by the lab", place, allowed=("SMTP",))
+            raise ConfigError(L.SEND_CONNECTOR_ADDRESS_SPACE_TYPE.format(kind=kind.strip()), place, allowed=("SMTP",))
         domain, _, cost_text = rest.partition(";")
         domain = domain.strip().lower().rstrip(".")
-        if domain != "*" and not _DOMAIN.match(domain):
-            raise bad
+        if domain != "*" and (not _DOMAIN.match(domain) or domain.rpartition(".")[2].isdigit()):
+            raise bad  # a top-level label is never all digits (RFC 3696 §2): 3.5 is no domain
         cost = 1
         if cost_text.strip():
             if not cost_text.strip().isdigit() or not 1 <= int(cost_text) <= 100:
@@ -152,12 +154,12 @@ class SendConnector:
         for key, value in mapping.items():
             prop = _BY_LOWER.get(str(key).lower())
             if prop is None:
-                raise ConfigError(f"unknown send connector property {key!r}", Place(path=f"{path}.{key}"),
+                raise ConfigError(L.SEND_CONNECTOR_UNKNOWN_PROPERTY.format(key=key), Place(path=f"{path}.{key}"),
                                   allowed=tuple(PROPERTIES))
             values[PROPERTIES[prop]] = _convert(prop, value, Place(path=f"{path}.{prop}"))
         for required in ("name", "address_spaces"):
             if required not in values:
-                raise ConfigError(f"{required_name(required)} is required", Place(path=path))
+                raise ConfigError(L.SEND_CONNECTOR_PROPERTY_REQUIRED.format(name=required_name(required)), Place(path=path))
         connector = SendConnector(**values)
         connector.check(path)
         return connector
@@ -201,71 +203,38 @@ def required_name(attr: str) -> str:
     return next(k for k, v in PROPERTIES.items() if v == attr)
 
 
-def _bool(value: Any, place: Place) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower().lstrip("$")
-    if text in ("true", "1"):
-        return True
-    if text in ("false", "0"):
-        return False
-    raise ConfigError(f"{value!r} is not a boolean", place, allowed=("$true", "$false"))
-
-
-def _list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v).strip() for v in value]
-
-
-def _choice(value: Any, allowed: tuple[str, ...], place: Place) -> str:
-    for option in allowed:
-        if str(value).strip().lower() == option.lower():
-            return option
-    raise ConfigError(f"{value!r} is not a valid value", place, allowed=allowed)
-
-
-def _int(value: Any, low: int, high: int, place: Place) -> int:
-    if isinstance(value, bool) or not str(value).strip().isdigit() or not low <= int(value) <= high:
-        raise ConfigError(f"{value!r} must be a whole number from {low} to {high}", place)
-    return int(value)
-
-
-def _size(value: Any, place: Place) -> int:
-    text = str(value).strip().upper().replace(" ", "")
-    units = {"KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "B": 1}
-    for unit, factor in units.items():
-        if text.endswith(unit) and text[: -len(unit)].isdigit():
-            return int(text[: -len(unit)]) * factor
-    return _int(value, 1, 2 ** 31 - 1, place)
-
-
 def _convert(prop: str, value: Any, place: Place) -> Any:
     if prop == "Name":
         if not str(value or "").strip():
-            raise ConfigError("Name must not be empty", place)
+            raise ConfigError(str(L.SEND_CONNECTOR_EMPTY_NAME), place)
         return str(value).strip()
     if prop == "AddressSpaces":
-        spaces = tuple(AddressSpace.parse(v, place) for v in _list(value))
+        spaces = tuple(AddressSpace.parse(v, place) for v in split_list(value))
         if not spaces:
-            raise ConfigError("AddressSpaces must name at least one address space", place)
+            raise ConfigError(str(L.SEND_CONNECTOR_NO_ADDRESS_SPACE), place)
         return spaces
     if prop in ("DNSRoutingEnabled", "RequireTLS", "IgnoreSTARTTLS", "CloudServicesMailEnabled", "Enabled"):
-        return _bool(value, place)
+        return parse_bool(value, place)
     if prop in ("SmartHosts", "SourceTransportServers"):
-        return tuple(v.lower().rstrip(".") if not v.startswith("[") else v for v in _list(value))
+        hosts = [str(v).strip() for v in split_list(value)]
+        return tuple(v.lower().rstrip(".") if not v.startswith("[") else v for v in hosts if v)
     if prop == "Port":
-        return _int(value, 1, 65535, place)
+        bad_port = ConfigError(C.SEND_CONNECTOR_BAD_PORT.format(value=value), place)
+        try:
+            port = parse_int(value, place, minimum=1)
+        except ConfigError:
+            raise bad_port from None
+        if port > 65535:
+            raise bad_port
+        return port
     if prop == "MaxMessageSize":
-        return _size(value, place)
+        return parse_size(value, place)
     if prop == "TlsAuthLevel":
-        return None if value in (None, "") else _choice(value, TLS_MODES, place)
+        return None if value in (None, "") else choice(value, TLS_MODES, place)
     if prop == "ErrorPolicies":
-        return _choice(value, ERROR_POLICIES, place)
+        return choice(value, ERROR_POLICIES, place)
     if prop == "Usage":
-        return _choice(value, USAGES, place)
+        return choice(value, USAGES, place)
     if prop == "TlsCertificateName":
         if value in (None, ""):
             return None
