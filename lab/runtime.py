@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from lab.core.model import Topology
 from lab.core.network import assign_loopback, live_port
 from lab.core.world import World
 from lab.wiring import Addressing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -211,10 +214,20 @@ class Lab:
         return cancel
 
     async def _eop_retries(self, service: Any) -> None:
-        """EOP's queue: look for due retries every lab minute."""
+        """EOP's queue: attempt what is due, then sleep until the next item is due or new mail
+        arrives (no polling: a long ``Set-LabClock -Advance`` fires only real retries). An error
+        never ends the loop; it is logged and the queue is looked at again at the next wakeup."""
+        from lab.core.eop.queue import RETRY_INTERVAL  # noqa: PLC0415
         while True:
-            await service.run_due()
-            await self.clock.sleep(60)
+            try:
+                await service.run_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the queue must keep running
+                log.exception("EOP queue run of %s failed", service.world.node.name)
+                await self.clock.sleep(RETRY_INTERVAL)
+                continue
+            await service.wait_for_work(self.clock.sleep)
 
     async def stop(self) -> None:
         closers, self._closers = self._closers, []

@@ -13,11 +13,20 @@ is sent with aiosmtplib from EOP's loopback address, presenting the ``eop-mx`` c
 client certificate, under the outbound connector's TlsSettings
 (:func:`lab.core.eop.routing.outbound_tls`). :func:`validate_outbound_connector` drives
 Validate-OutboundConnector with the same probe.
+
+Every queue item is in ``state_dir/queue/<node>/`` (:class:`lab.adapters.spool.Spool`,
+:class:`lab.core.eop.service.SpooledItem`) before :meth:`EopService.submit` returns (so before
+the 250), rewritten after each attempt, removed once delivered or bounced, and taken back by
+:func:`start_eop`. An attempt that raises is a transient failure of that item (logged), never
+the end of the queue; :meth:`EopService.wait_for_work` sleeps until the next item is due or
+new mail arrives.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import math
 import ssl
 from asyncio import sslproto
 from dataclasses import dataclass, replace
@@ -33,13 +42,14 @@ from lab.adapters.maildir import Maildirs
 from lab.adapters.pki import IssuedCertificate
 from lab.adapters.pki_world import Pki
 from lab.adapters.smtp_server import LabSMTP, Listener, serve
+from lab.adapters.spool import Spool
 from lab.adapters.tls import client_context, failure_reason, peer_facts, server_context
 from lab.core.eop import outbound as OB
 from lab.core.eop import policy as P
 from lab.core.eop import routing as R
 from lab.core.eop.front_door import EopPolicy
 from lab.core.eop.model import OutboundConnector
-from lab.core.eop.service import EopState, EopStateHolder, MailboxDelivery
+from lab.core.eop.service import EopState, EopStateHolder, MailboxDelivery, Pending, SpooledItem
 from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.headers import TlsFacts
@@ -54,6 +64,7 @@ ResolveMx = Callable[[str], Awaitable[Sequence[str]]]
 Locate = Callable[[str, int], "tuple[str, int] | str | None"]
 Outcome = OB.Outcome
 INTERNET_STORE = "internet"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,24 +129,55 @@ class EopService(EopStateHolder):
         client_cert: the certificate EOP presents outbound.
         listeners: the running listeners.
         spawn: runs a delivery coroutine as a lab task (``LabClock.spawn``); None: a plain asyncio task.
+        spool: the queue's durable copy (``state_dir/queue/<node>/``); None: memory only.
     """
 
     def __init__(self, world: P.EopWorld, maildirs: Maildirs, outbound: Outbound, clock_now: Callable[[], datetime],
                  pki: Pki, client_cert: IssuedCertificate | None = None,
-                 spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None):
+                 spawn: Callable[[Coroutine[Any, Any, Any]], Any] | None = None, spool: Spool | None = None):
         self.state = EopState(world)
         self.maildirs, self.outbound, self.clock_now, self.pki = maildirs, outbound, clock_now, pki
-        self.client_cert, self.spawn = client_cert, spawn
+        self.client_cert, self.spawn, self.spool = client_cert, spawn, spool
         self.listeners: list[Listener] = []
         self._tasks: set[asyncio.Task] = set()
         self._busy: set[int] = set()
+        self._signal: asyncio.Future | None = None
+
+    # --- the state dir ------------------------------------------------------------------------
+    def restore(self) -> int:
+        """Take back the queue items of the state dir (after a restart); returns how many."""
+        if self.spool is None:
+            return 0
+        return len(self.state.restore(self.spool.load(SpooledItem)))
+
+    def _persist(self, before: set[int], changed: Pending | None = None) -> None:
+        """Bring the spool in line with the queue: new items written (before the 250 of their
+        message), ``changed`` rewritten, finished ones removed (after their replacements, e.g. an
+        NDR, are on disk)."""
+        if self.spool is None:
+            return
+        now = {p.item.id: p for p in self.state.pending}
+        for item_id, entry in now.items():
+            if item_id not in before:
+                self.spool.write(self.state.record(entry))
+        if changed is not None and changed.item.id in now and changed.item.id in before:
+            self.spool.rewrite(self.state.record(changed))
+        for item_id in before - now.keys():
+            self.spool.remove(item_id)
+
+    def _ids(self) -> set[int]:
+        return {p.item.id for p in self.state.pending}
 
     # --- the sink -------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:
-        """Takes an accepted message: mailboxes at once, other hops into the queue."""
+        """Takes an accepted message: mailboxes at once, other hops into the queue (on disk when
+        this returns)."""
+        before = self._ids()
         result, deliveries = self.state.accept(message, self.clock_now())
+        self._persist(before)
         self._deliver_local(deliveries)
         self._kick()
+        self._wake()
         return result
 
     def _deliver_local(self, deliveries: Sequence[MailboxDelivery]) -> None:
@@ -150,16 +192,49 @@ class EopService(EopStateHolder):
 
     # --- the queue --------------------------------------------------------------------------
     async def run_due(self) -> None:
-        """Attempt every due item once (call again when lab time moves)."""
+        """Attempt every due item once (call again when lab time moves). An attempt that raises
+        is a transient failure of its item (``450 4.4.318``, logged): the item is retried."""
         entries = self.state.due(self.clock_now(), self._busy)
         ids = {e.item.id for e in entries}
         self._busy |= ids
         try:
             for entry in entries:
-                outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
-                self._deliver_local(self.state.attempted(entry, outcome, self.clock_now()))
+                try:
+                    outcome = await self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - any failure of one attempt is that item's transient error
+                    log.exception("EOP delivery attempt of queue item %s to %s failed", entry.item.id,
+                                  entry.hop.queue_key)
+                    outcome = R.connection_failure(R.CLOSED)
+                before = self._ids()
+                deliveries = self.state.attempted(entry, outcome, self.clock_now())
+                self._persist(before, entry)
+                self._deliver_local(deliveries)
         finally:
             self._busy -= ids
+            self._wake()
+
+    def _wake(self) -> None:
+        """Tell :meth:`wait_for_work` the queue changed (new mail, an attempt ended)."""
+        if self._signal is not None and not self._signal.done():
+            self._signal.set_result(None)
+
+    def next_due_in(self) -> float | None:
+        """Lab seconds until the next attempt of an item not being attempted now (rounded up to a
+        millisecond, so that waking then finds it due), or None when there is none."""
+        at = self.state.next_attempt(self._busy)
+        if at is None:
+            return None
+        return max(0.0, math.ceil((at - self.clock_now().timestamp()) * 1000.0) / 1000.0)
+
+    async def wait_for_work(self, sleep: Callable[..., Awaitable[None]]) -> None:
+        """Sleep (``LabClock.sleep(delay, wake=...)``) until the next item is due or the queue changes."""
+        self._signal = asyncio.get_running_loop().create_future()
+        try:
+            await sleep(self.next_due_in(), wake=self._signal)
+        finally:
+            self._signal = None
 
     # --- one delivery attempt ----------------------------------------------------------------
     async def _targets(self, hop: R.NextHop) -> list[tuple[str, str]]:
@@ -244,7 +319,10 @@ class EopService(EopStateHolder):
             response = await smtp.data(data)
         except aiosmtplib.SMTPDataError as exc:
             return probe, OB.remote(exc.code, exc.message)
-        await smtp.quit()
+        try:  # the message is delivered: a failing QUIT must not send it again
+            await smtp.quit()
+        except (aiosmtplib.SMTPException, ConnectionError, OSError, asyncio.TimeoutError):
+            log.debug("QUIT to %s (%s) failed after delivery", name, ip, exc_info=True)
         return probe, OB.delivered(response.code, response.message, ip)
 
     async def close(self) -> None:
@@ -271,7 +349,8 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
             The endpoint (``mx``/``submission``) follows from the virtual address.
         pki: the lab PKI (client and server certificates are judged against its ``internet`` store).
         certificates: ``{"mx": eop-mx certificate, "submission": eop-submission certificate}``.
-        state_dir: the lab state dir (Maildirs under ``mailboxes/``).
+        state_dir: the lab state dir (Maildirs under ``mailboxes/``, the queue under ``queue/<node>/``,
+            taken back here: mail accepted before a stop is delivered after the start).
         outbound: how EOP reaches next hops.
         resolve_peer: peer loopback IP -> the virtual source address EOP sees (after NAT).
         clock_now: the lab clock.
@@ -290,7 +369,9 @@ async def start_eop(world: P.EopWorld, *, listen: Sequence[tuple[str, str, int]]
         LabRuntimeError: a non-loopback address, a port in use, or an address that is neither
             the MX nor the submission address of the node.
     """
-    service = EopService(world, Maildirs(state_dir), outbound, clock_now, pki, certificates.get(P.MX), spawn=spawn)
+    service = EopService(world, Maildirs(state_dir), outbound, clock_now, pki, certificates.get(P.MX), spawn=spawn,
+                         spool=Spool(state_dir, world.node.name))
+    service.restore()
     anchors = pki.anchors_pem() + client_anchors_pem
     seq = itertools.count()
     try:

@@ -7,6 +7,10 @@ renamed (the ``.json`` after the ``.eml``), then the directory is fsync'ed once;
 without its ``.eml`` (a crash between the renames, before the 250) is discarded at load, so
 a message is in the spool exactly when both are. The driver
 writes it BEFORE the 250 reply (the transport's ``Persist`` command comes first).
+
+A record is anything with ``internal_id``, ``data`` and ``meta()`` whose type has
+``from_meta(meta, data)``: the transport's :class:`QueuedMessage`, EOP's
+:class:`lab.core.eop.service.SpooledItem` (``load(SpooledItem)``).
 """
 from __future__ import annotations
 
@@ -14,9 +18,21 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Protocol
 
 from lab.core.exchange.queue_records import QueuedMessage, TrackingEvent
+
+
+class SpoolRecord(Protocol):
+    internal_id: int
+    data: bytes
+
+    def meta(self) -> dict[str, Any]: ...
+
+
+class _RecordType(Protocol):
+    @staticmethod
+    def from_meta(meta: Mapping[str, Any], data: bytes) -> Any: ...
 
 
 def _fsync_dir(path: Path) -> None:
@@ -54,7 +70,7 @@ class Spool:
     def _paths(self, internal_id: int) -> tuple[Path, Path]:
         return self.path / f"{internal_id}.eml", self.path / f"{internal_id}.json"
 
-    def write(self, record: QueuedMessage) -> None:
+    def write(self, record: SpoolRecord) -> None:
         """Spool an accepted message (bytes first, then the envelope that makes it count)."""
         eml, meta = self._paths(record.internal_id)
         eml_tmp = _write_synced(eml, record.data)
@@ -72,6 +88,12 @@ class Spool:
         meta["done"], meta["delay_dsn_sent"] = list(done), bool(delay_dsn_sent)
         atomic_write(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
 
+    def rewrite(self, record: SpoolRecord) -> None:
+        """Replace the envelope of a spooled record (its progress changed; the bytes stay)."""
+        _, meta_path = self._paths(record.internal_id)
+        if meta_path.exists():
+            atomic_write(meta_path, json.dumps(record.meta(), sort_keys=True).encode("utf-8"))
+
     def remove(self, internal_id: int) -> None:
         """Forget a finished message (envelope first, so a crash leaves no half message in the queue)."""
         eml, meta = self._paths(internal_id)
@@ -79,15 +101,15 @@ class Spool:
             path.unlink(missing_ok=True)
         _fsync_dir(self.path)
 
-    def load(self) -> list[QueuedMessage]:
-        """Every spooled message, oldest InternalId first; leftovers of interrupted writes are removed."""
+    def load(self, kind: _RecordType = QueuedMessage) -> list[Any]:
+        """Every spooled record (of ``kind``), oldest InternalId first; leftovers of interrupted writes are removed."""
         records = []
         for meta_path in sorted(self.path.glob("*.json"), key=lambda p: int(p.stem)):
             eml = meta_path.with_suffix(".eml")
             if not eml.exists():
                 meta_path.unlink()
                 continue
-            records.append(QueuedMessage.from_meta(json.loads(meta_path.read_text("utf-8")), eml.read_bytes()))
+            records.append(kind.from_meta(json.loads(meta_path.read_text("utf-8")), eml.read_bytes()))
         for stray in self.path.glob("*.eml"):
             if not stray.with_suffix(".json").exists():
                 stray.unlink()

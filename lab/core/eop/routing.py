@@ -106,6 +106,19 @@ def refresh(tenant: Tenant, hop: NextHop) -> NextHop:
     return rerouted if rerouted.kind in (VIA_CONNECTOR, TO_INTERNET) else hop
 
 
+def restore(tenant: Tenant, kind: str, address: str, domain: str, connector: str | None) -> NextHop:
+    """A queued hop taken back from the state dir after a restart, under the tenant's connectors as
+    they are now (the connector by name; a connector gone routes the address again, like :func:`refresh`)."""
+    if kind == VIA_CONNECTOR:
+        current = next((c for c in tenant.outbound_connectors if c.name == connector), None)
+        if current is not None:
+            return refresh(tenant, _via(current, address, domain))
+        rerouted: NextHop = route_recipient(tenant, address).result
+        if rerouted.kind in (VIA_CONNECTOR, TO_INTERNET):
+            return rerouted
+    return NextHop(TO_INTERNET, address, domain=domain)
+
+
 def route_recipient(tenant: Tenant, recipient: str) -> Decision:
     """The next hop of ``recipient`` for a message inside ``tenant``.
 

@@ -12,14 +12,16 @@ SMTP attempt to a next hop. Every decision is here:
 - :meth:`EopState.due`: the items an attempt is due for (the hop refreshed under the tenant's
   connectors as they are now);
 - :meth:`EopState.attempted`: an attempt's outcome applied: delivered, retried, or failed, and a
-  failed item with a sender bounces (an NDR routed like any message).
+  failed item with a sender bounces (an NDR routed like any message);
+- :meth:`EopState.record` / :meth:`EopState.restore`: a queue item as the state dir keeps it
+  (:class:`SpooledItem`; the live driver writes it before the 250) and taken back after a restart.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
@@ -58,6 +60,28 @@ class Pending:
 
     def entry(self) -> V.QueuedEntry:
         return V.QueuedEntry(self.item, self.hop, self.subject, self.message_id, len(self.data))
+
+
+@dataclass(frozen=True)
+class SpooledItem:
+    """One item of EOP's queue as the state dir keeps it: the bytes as sent to the next hop, and
+    JSON-able fields (the item, its hop, the trace rows to show again after a restart).
+
+    The spool's record shape (``internal_id``, ``data``, :meth:`meta`, :meth:`from_meta`), like
+    :class:`lab.core.exchange.queue_records.QueuedMessage`.
+    """
+
+    internal_id: int
+    data: bytes
+    fields: Mapping[str, Any]
+
+    def meta(self) -> dict[str, Any]:
+        """Everything but the bytes, as JSON data."""
+        return dict(self.fields)
+
+    @staticmethod
+    def from_meta(meta: Mapping[str, Any], data: bytes) -> "SpooledItem":
+        return SpooledItem(int(meta["internal_id"]), data, dict(meta))
 
 
 class EopState:
@@ -103,9 +127,52 @@ class EopState:
         return tuple(r for r in self.trace if any(a and t.is_accepted(a.rpartition("@")[2])
                                                  for a in (r.sender_address, r.recipient_address)))
 
-    def next_attempt(self) -> float | None:
-        """Lab seconds (epoch-based) of the earliest queued attempt, None when the queue is empty."""
-        return min((p.item.next_attempt for p in self.pending), default=None)
+    def next_attempt(self, busy: Iterable[int] = ()) -> float | None:
+        """Lab seconds (epoch-based) of the earliest queued attempt (of items not ``busy``), None when
+        there is none."""
+        skip = set(busy)
+        return min((p.item.next_attempt for p in self.pending if p.item.id not in skip), default=None)
+
+    # --- the state dir ------------------------------------------------------------------------
+    def record(self, entry: Pending) -> SpooledItem:
+        """``entry`` as the state dir keeps it (written when it is queued and after each attempt)."""
+        item, hop = entry.item, entry.hop
+        rows = [{"recipient": self.trace[n].recipient_address, "from_ip": self.trace[n].from_ip,
+                 "received": self.trace[n].received.timestamp()} for n in entry.rows if n < len(self.trace)]
+        fields = {"internal_id": item.id, "mail_from": item.mail_from, "recipients": list(item.recipients),
+                  "hop_key": item.hop_key, "arrived": item.arrived, "next_attempt": item.next_attempt,
+                  "attempts": item.attempts, "last_error": asdict(item.last_error) if item.last_error else None,
+                  "last_message": item.last_message, "message_id": entry.message_id, "subject": entry.subject,
+                  "hop": {"kind": hop.kind, "address": hop.address, "domain": hop.domain,
+                          "connector": hop.connector.name if hop.connector else None},
+                  "rows": rows}
+        return SpooledItem(item.id, entry.data, fields)
+
+    def restore(self, records: Iterable[SpooledItem]) -> list[Pending]:
+        """Take back the items the state dir kept (after a restart): queued again with their
+        schedule and LastError, their hop under the tenant's connectors as they are now, and a
+        Pending trace row per recipient. Items of no tenant any more stay in the queue as Internet
+        hops (never dropped). Returns the items restored."""
+        restored: list[Pending] = []
+        for rec in sorted(records, key=lambda r: r.internal_id):
+            f = rec.fields
+            last = f.get("last_error")
+            item = Q.QueuedItem(rec.internal_id, str(f["mail_from"]), tuple(f["recipients"]), str(f["hop_key"]),
+                                float(f["arrived"]), float(f["next_attempt"]), int(f.get("attempts", 0)),
+                                Reply(**last) if last else None, str(f.get("last_message", "")))
+            h = f["hop"]
+            tenant = self.tenant_for(item.recipients[0]) if item.recipients else None
+            hop = (R.restore(tenant, h["kind"], h["address"], h["domain"], h.get("connector")) if tenant is not None
+                   else R.NextHop(R.TO_INTERNET, h["address"], domain=h["domain"]))
+            rows = [self._row(datetime.fromtimestamp(float(r["received"]), timezone.utc), item.mail_from,
+                              r["recipient"], rec.data, r.get("from_ip", ""), cat.TRACE_PENDING.text)
+                    for r in f.get("rows", ())]
+            entry = Pending(item, hop, rec.data, str(f.get("message_id", "")), str(f.get("subject", "")), rows)
+            self.pending.append(entry)
+            restored.append(entry)
+        top = max((p.item.id for p in self.pending), default=0)
+        self._ids = itertools.count(top + 1)
+        return restored
 
     # --- accepting and routing ----------------------------------------------------------------
     def tenant_for(self, address: str) -> Tenant | None:
