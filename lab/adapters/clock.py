@@ -39,6 +39,8 @@ class LabClock:
         self.live = 0
         self.blocked = 0
         self._quiet: asyncio.Event | None = None
+        self._advancing = 0
+        self._no_advance: asyncio.Event | None = None
         self._live_task: asyncio.Task | None = None
 
     @property
@@ -73,26 +75,38 @@ class LabClock:
         task.add_done_callback(_done)
         return task
 
-    async def sleep(self, delay: float) -> None:
-        """Sleep ``delay`` lab seconds (0 or less: until the current instant's other events ran)."""
+    async def sleep(self, delay: float | None, wake: asyncio.Future | None = None) -> None:
+        """Sleep ``delay`` lab seconds (0 or less: until the current instant's other events ran;
+        None: no timer), or until ``wake`` is done, whichever comes first; blocked meanwhile."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        state = {"fired": False}
+        state = {"waiting": True}
 
-        def _fire(_ev: Any) -> None:
-            state["fired"] = True
-            self.blocked -= 1
-            self._check()
-            if not fut.done():
-                fut.set_result(None)
+        def _release(_: Any = None) -> None:
+            # counted busy again at once, before the task resumes, so that settle() waits for it
+            if state["waiting"]:
+                state["waiting"] = False
+                self.blocked -= 1
+                self._check()
+                if not fut.done():
+                    fut.set_result(None)
 
-        self.env.timeout(max(0.0, delay)).callbacks.append(_fire)
+        if delay is not None:
+            self.env.timeout(max(0.0, delay)).callbacks.append(_release)
         self.blocked += 1
         self._check()
+        if wake is not None:
+            if wake.done():
+                _release()
+            else:
+                wake.add_done_callback(_release)
         try:
             await fut
         finally:
-            if not state["fired"]:
+            if wake is not None:
+                wake.remove_done_callback(_release)
+            if state["waiting"]:
+                state["waiting"] = False
                 self.blocked -= 1
                 self._check()
 
@@ -122,27 +136,61 @@ class LabClock:
         await self.advance_to(self.now + dt)
 
     async def advance_to(self, target: float) -> None:
-        """Fast-forward to lab time ``target`` (no-op when it is in the past)."""
-        await self.settle()
-        while self.env.peek() <= target:
-            self.env.step()
+        """Fast-forward to lab time ``target`` (no-op when it is in the past). Safe while live mode
+        runs: the live follower steps nothing until the advance is over, then follows wall time
+        from where the advance left the clock."""
+        self._advancing += 1
+        self._steady().clear()
+        try:
             await self.settle()
-        if target > self.env.now:
-            self.env.run(until=target)
+            while self.env.peek() <= target:
+                self.env.step()
+                await self.settle()
+            if target > self.env.now:
+                self.env.run(until=target)
+        finally:
+            self._advancing -= 1
+            if not self._advancing:
+                self._steady().set()
+
+    def _steady(self) -> asyncio.Event:
+        """Set while no :meth:`advance_to` runs."""
+        if self._no_advance is None:
+            self._no_advance = asyncio.Event()
+            if not self._advancing:
+                self._no_advance.set()
+        return self._no_advance
 
     async def run_scaled(self, until: float, factor: float = 1.0) -> None:
-        """Follow wall time up to lab time ``until``: 1 lab second = ``factor`` real seconds."""
+        """Follow wall time up to lab time ``until``: 1 lab second = ``factor`` real seconds.
+
+        Any await may let an advance move the clock, so after each one the next event and
+        ``until`` are looked at again: nothing is stepped while an advance runs, a clock moved
+        meanwhile restarts the wall-time reckoning from the new lab time, and a clock already at
+        or past ``until`` ends the run.
+        """
         loop = asyncio.get_running_loop()
         t0, s0 = loop.time(), self.now
         await self.settle()
-        while self.env.peek() <= until:
-            due = t0 + (self.env.peek() - s0) * factor
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            self.env.step()
-            await self.settle()
-        if until > self.env.now:
-            await asyncio.sleep(max(0.0, t0 + (until - s0) * factor - loop.time()))
-            self.env.run(until=until)
+        while True:
+            if self._advancing:
+                await self._steady().wait()
+                t0, s0 = loop.time(), self.now
+            if self.env.peek() > until and self.now >= until:
+                return
+            stop = min(self.env.peek(), until)
+            before = self.now
+            await asyncio.sleep(max(0.0, t0 + (stop - s0) * factor - loop.time()))
+            if self._advancing or self.now != before:
+                t0, s0 = loop.time(), self.now
+                continue
+            if self.env.peek() <= until:
+                self.env.step()
+                await self.settle()
+                continue
+            if until > self.env.now:  # checked after the await, with nothing awaited before run()
+                self.env.run(until=until)
+            return
 
     def start_live(self, factor: float = 1.0, tick: float = 1.0) -> asyncio.Task:
         """Live mode: lab time follows wall time (``factor`` real seconds per lab second) until stopped."""
