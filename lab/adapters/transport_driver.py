@@ -12,10 +12,14 @@ only for a message on disk. Then it executes commands in order:
 - ``RequestWakeup`` -> :meth:`lab.adapters.clock.LabClock.sleep_until`
 
 Network work runs as lab tasks (``clock.spawn``), so lab time stands still while it runs.
+A task that raises is logged and answered for the transport as a dropped connection
+(``421 4.4.2 Connection dropped due to SocketError``), so its queue retries instead of
+staying Active forever.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import deque
 from typing import Any, Awaitable, Callable
@@ -30,6 +34,8 @@ from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import SubmitResult
 
 Resolve = Callable[[str], Awaitable[Any]]  # name -> MxResult (lab.core.dns_resolution)
+log = logging.getLogger(__name__)
+FAILED_TASK = "SocketError"  # the reason of the transient failure a crashed network task reports
 
 
 class TransportDriver:
@@ -103,18 +109,34 @@ class TransportDriver:
                 self.mailboxes.deliver(rcpt, cmd.data)
             t.delivery_result(cmd.queue, O.Delivered(), self.clock.now, items=(cmd.item,))
         elif isinstance(cmd, O.ResolveMx):
-            self._spawn(self._resolve(cmd.queue, self.resolve_mx(cmd.domain)))
+            self._spawn(self._resolve(cmd.queue, self.resolve_mx(cmd.domain)), cmd.queue)
         elif isinstance(cmd, O.ResolveHosts):
-            self._spawn(self._resolve_hosts(cmd))
+            self._spawn(self._resolve_hosts(cmd), cmd.queue)
         elif isinstance(cmd, O.Connect):
-            self._spawn(self._connect(cmd))
+            self._spawn(self._connect(cmd), cmd.queue)
         elif isinstance(cmd, O.RequestWakeup):
             self._spawn(self._wake(cmd.at))
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, queue: str | None = None) -> None:
         task = self.clock.spawn(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda t: self._task_done(t, queue))
+
+    def _task_done(self, task: asyncio.Task, queue: str | None) -> None:
+        """Read a finished task's exception: log it, and answer the transport for ``queue`` with a
+        transient failure (only the items still being attempted take it) so the queue retries."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("transport task of queue %s failed", queue, exc_info=(type(exc), exc, exc.__traceback__))
+        if queue is None:
+            return
+        try:
+            self.transport.delivery_result(queue, O.connection_dropped(FAILED_TASK), self.clock.now)
+            self._run()
+        except Exception:  # noqa: BLE001 - a callback must not raise into the event loop
+            log.exception("reporting the failure of a transport task of queue %s failed", queue)
 
     async def _resolve(self, queue: str, pending: Awaitable[Any]) -> None:
         result = await pending
