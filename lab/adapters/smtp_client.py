@@ -31,6 +31,7 @@ from lab.adapters._lazy import lazy
 aiosmtplib = lazy("aiosmtplib")
 
 from lab.adapters.tls import client_context, failure_reason, peer_facts
+from lab.core.catalogue import exchange_queue as QC
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange import client_rules as rules
 from lab.core.exchange import outcomes as O
@@ -202,7 +203,7 @@ def _session_failure(exc: BaseException, stage: str, target: O.Endpoint) -> _Fai
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _Failed(O.remote_reply(exc.code, exc.message, stage), tls=stage == "starttls")  # type: ignore[arg-type]
     if stage == "starttls" and isinstance(exc, (ssl.SSLError, ConnectionError, aiosmtplib.SMTPException)):
-        return _Failed(O.starttls_required(f"TLS negotiation failed with error {failure_reason(exc)}"), tls=True)
+        return _Failed(O.starttls_required(QC.TLS_NEGOTIATION_FAILED.format(error=failure_reason(exc))), tls=True)
     if stage == "connect":
         if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
             return _Failed(O.connect_failure("Timeout", target))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.core.catalogue import exchange_queue as QC
 from lab.core.exchange import outcomes as O
 from lab.core.tls import CONNECTION_ABORTED, CertFacts
 from lab.core.exchange import client_rules as rules
@@ -97,7 +98,7 @@ class ExchangeClient:
             return _Failed(O.remote_reply(exc.reply.code, exc.reply.message, stage), tls=stage == "starttls")
         except Disconnected:
             if stage == "starttls":
-                return _Failed(O.starttls_required(f"TLS negotiation failed with error {CONNECTION_ABORTED}"), tls=True)
+                return _Failed(O.starttls_required(QC.TLS_NEGOTIATION_FAILED.format(error=CONNECTION_ABORTED)), tls=True)
             return _Failed(O.connection_dropped("SocketError"))
         finally:
             wire.quit()

@@ -7,7 +7,8 @@ carry ``unconfirmed=True`` and say why in ``note``.
 
 The catalogue is split by product area, one module each, all re-exported here:
 
-- :mod:`lab.core.catalogue.exchange`  on-premises Exchange: SMTP replies, EHLO lines, queue errors, NDRs
+- :mod:`lab.core.catalogue.exchange`  on-premises Exchange: SMTP replies, EHLO lines, Received header
+- :mod:`lab.core.catalogue.exchange_queue`  on-premises Exchange transport: queue errors, send side, NDRs
 - :mod:`lab.core.catalogue.eop`       Exchange Online / EOP replies, queue and validation texts
 - :mod:`lab.core.catalogue.console`   PowerShell and cmdlet error texts
 - :mod:`lab.core.catalogue.lab`       the lab's own texts that stand for no product string

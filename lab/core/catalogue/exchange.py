@@ -1,8 +1,8 @@
-"""On-premises Exchange strings: SMTP replies (fidelity §1.1), EHLO keywords (§1.2),
-queue LastErrors and NDR lines (§2.1), the Received header (§7.1).
+"""On-premises Exchange strings: SMTP replies (fidelity §1.1), EHLO keywords (§1.2), the Received
+header (§7.1). Queue LastErrors, send-side failures and NDR lines (§2.1) are in
+:mod:`lab.core.catalogue.exchange_queue`, and only there.
 
-Naming: ``S<code>_<enhanced>_<SLUG>`` for replies, ``EHLO_*`` for EHLO keywords, ``Q_*`` for
-queue strings that are not built from one SMTP reply, ``HDR_*`` for header pieces.
+Naming: ``S<code>_<enhanced>_<SLUG>`` for replies, ``EHLO_*`` for EHLO keywords, ``HDR_*`` for header pieces.
 ``source`` is the fidelity.md source tag; ``unconfirmed=True`` marks the lab's best guess and
 ``note`` says why. Do not "improve" the texts: spacing and case are as observed.
 """
@@ -150,59 +150,3 @@ HDR_RECEIVED_TLS_2013 = Message(" (TLS)", "C- (Exchange 2013 builds write (TLS))
 HDR_VIA_FRONTEND = Message(" via Frontend Transport", "C- LKML")
 HDR_AUTH_AS_ANONYMOUS = Message("Anonymous", "C- secunet")
 HDR_AUTH_AS_INTERNAL = Message("Internal", "C-; B-ADVROUTE")
-
-# --- queue LastErrors / NDR lines (fidelity §2.1) ------------------------------------------
-S554_5_4_4_DNS_NONEXISTENT_DOMAIN = Reply(554, "5.4.4", "SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "D; M-NDR-SRV")
-S451_4_4_0_DNS_NONEXISTENT_DOMAIN = Reply(
-    451, "4.4.0", "DNS query failed. The error was: SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "D; C-")
-S451_4_4_0_DNS_QUERY_FAILED_WITH = Reply(451, "4.4.0", "DNS query failed. The error was: DNS query failed with error {status}", "D; S-ERRRETRY")
-S554_5_4_4_DNS_MX_LOOPBACK = Reply(554, "5.4.4", "SMTPSEND.DNS.MxLoopback; DNS records for this domain are configured in a loop", "D")
-S451_4_4_0_DNS_MX_LOOPBACK = Reply(
-    451, "4.4.0", "DNS query failed. The error was: SMTPSEND.DNS.MxLoopback; DNS records for this domain are configured in a loop", "D")
-S554_5_4_4_DNS_INVALID_DATA = Reply(554, "5.4.4", "SMTPSEND.DNS.InvalidData; DNS returned an invalid response for this domain", "D")
-S451_4_4_0_DNS_QUERY_FAILED = Reply(451, "4.4.0", "DNS query failed", "D")
-S554_5_4_4_CONFIGURATION_CHANGED = Reply(554, "5.4.4", "Configuration changed", "D")
-Q_NO_MATCHING_CONNECTOR = Message("A matching connector cannot be found to route the external recipient", "M-MP; M-Q")
-S550_4_4_7_UNREACHABLE_EXPIRED = Reply(
-    550, "4.4.7", "QUEUE.Expired; message expired in unreachable destination queue. Reason: {reason}", "D")
-S550_5_4_4_ROUTING_NO_NEXT_HOP = Reply(550, "5.4.4", "ROUTING.NoNextHop; unable to route", "D")
-S550_5_4_4_ROUTING_NO_CONNECTOR_FOR_ADDRESS_TYPE = Reply(
-    550, "5.4.4", "ROUTING.NoConnectorForAddressType; unable to route for address type", "D")
-Q_FAILOVER_SUFFIX = Message(
-    " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, "
-    "or delivery failed to all alternate hosts.", "D; C- supertekboy.com")
-Q_LAST_ENDPOINT_SUFFIX = Message(" The last endpoint attempted was {ip}:{port}", "D (2013+ builds)")
-S451_4_4_0_PRIMARY_TARGET_RESPONDED = Reply(
-    451, "4.4.0", "Primary target IP address responded with: \"{response}.\"" + Q_FAILOVER_SUFFIX.text,
-    "D; C- supertekboy.com; S-TEMPAUTH; S-UNKCRED")
-S441_4_4_1_ERROR_COMMUNICATING = Reply(
-    441, "4.4.1", "Error encountered while communicating with primary target IP address: \"{error}.\""
-    + Q_FAILOVER_SUFFIX.text, "D (SocketError); C- NDR 2023")
-S421_4_2_1_UNABLE_TO_CONNECT = Reply(421, "4.2.1", "Unable to connect", "C- supertekboy.com (inside the failover text)")
-S421_4_4_1_CONNECTION_TIMED_OUT = Reply(421, "4.4.1", "Connection timed out", "S-UNKCRED (inside the failover text)")
-Q_WINSOCK_FAILED_TO_CONNECT = Message(
-    "Failed to connect. Winsock error code: {code}, Win32 error code: {code}", "D; C- NDR 2023")
-Q_STARTTLS_RETRY_WITHOUT = Message(
-    "STARTTLS negotiation failed. No more hosts to connect to. Retrying without STARTTLS", "D")
-Q_TLS_NEGOTIATION_FAILED = Message("TLS negotiation failed with error {error}", "S-NOCRED; S-UNKCRED; S-TLS10")
-S421_4_4_2_CONNECTION_DROPPED = Reply(421, "4.4.2", "Connection dropped due to {reason}", "D; S-TLS10")
-S454_4_7_5_SEND_CONNECTOR_CERT_NOT_FOUND = Reply(
-    454, "4.7.5", "The certificate specified in TlsCertificateName of the SendConnector could not be found.",
-    "B-HYBCERT; D")
-S421_TLS_AUTH_LEVEL_NEEDS_DOMAIN = Reply(
-    421, None, "TLSAuthLevel cannot be DomainValidation with out a valid TLS Domain.", "D")
-S421_TLS_DOMAIN_NEEDS_DOMAIN_VALIDATION = Reply(
-    421, None, "TLS Domain can only be specified with TLSAuthLevel set to DomainValidation.", "D")
-Q_PROXY_SESSION_FAILED_PREFIX = Message("Proxy session setup failed on Frontend with ", "D")
-S450_4_7_0_PROXY_SESSION_FAILED = Reply(450, "4.7.0", "Proxy session setup failed on Frontend with '{response}'", "D; C- Q&A 234456")
-S550_5_7_0_PROXY_SESSION_FAILED = Reply(550, "5.7.0", "Proxy session setup failed on Frontend with '{response}'", "D")
-Q_LAST_ERROR_BRACKETED = Message("[{{LRT={lrt}}};{{LED={led}}};{{FQDN={fqdn}}};{{IP={ip}}}]", "C- Q&A 234456 (2016+ format)")
-S400_4_4_7_MESSAGE_DELAYED = Reply(400, "4.4.7", "Message delayed", "D; M-NDR-SRV")
-S550_4_4_7_QUEUE_EXPIRED = Reply(550, "4.4.7", "QUEUE.Expired; message expired", "D; M-447")
-S550_5_4_300_MESSAGE_EXPIRED = Reply(550, "5.4.300", "Message expired -> {last_error}", "C- Q&A 1183032 (2016 CU13+)")
-S550_4_3_2_QUEUE_ADMIN = Reply(550, "4.3.2", "QUEUE.Admin; message deleted by administrative action", "D")
-S550_5_1_1_RESOLVER_RECIP_NOT_FOUND = Reply(550, "5.1.1", "RESOLVER.ADR.RecipNotFound; not found", "D; M-NDR-SRV")
-S550_5_1_1_RESOLVER_EX_RECIP_NOT_FOUND = Reply(550, "5.1.1", "RESOLVER.ADR.ExRecipNotFound; not found", "D; M-NDR-SRV")
-Q_EVENT_12014_CERT_NOT_FOUND = Message(
-    "Microsoft Exchange could not find a certificate that contains the domain name {name} in the personal store on "
-    "the local computer.", "B-HYBCERT; S-NEWCERT")

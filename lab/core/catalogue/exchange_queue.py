@@ -9,6 +9,7 @@ adds ``."`` itself (``"421 4.2.1 Unable to connect."``).
 from __future__ import annotations
 
 from lab.core.catalogue import Message, Reply
+from lab.core.catalogue import exchange as _receive
 
 # --- DNS (fidelity §2.1, §6: SmtpOutConnection.NextHopResolutionFailed) ---------------------------
 S554_5_4_4_DNS_NONEXISTENT_DOMAIN = Reply(
@@ -60,10 +61,13 @@ WINSOCK_TIMED_OUT = 10060
 WINSOCK_REFUSED = 10061
 S421_4_4_1_CONNECTION_TIMED_OUT = Reply(421, "4.4.1", "Connection timed out", source="S-UNKCRED")
 S421_4_4_2_CONNECTION_DROPPED = Reply(421, "4.4.2", "Connection dropped due to {reason}", source="D, S-TLS10")
+S450_4_7_0_PROXY_SESSION_FAILED = Reply(
+    450, "4.7.0", "Proxy session setup failed on Frontend with '{response}'", source="D; C- Q&A 234456")
+S550_5_7_0_PROXY_SESSION_FAILED = Reply(550, "5.7.0", "Proxy session setup failed on Frontend with '{response}'", source="D")
 
 # --- TLS on the send side (fidelity §2.1, §5) -------------------------------------------------------
-S451_5_7_3_STARTTLS_REQUIRED = Reply(
-    451, "5.7.3", "STARTTLS is required to send mail", source="D (synthesised failover response), S-NEWCERT")
+# the receive side's reply (lab.core.catalogue.exchange), also the synthesised failover response (D, S-NEWCERT)
+S451_5_7_3_STARTTLS_REQUIRED = _receive.S451_5_7_3_STARTTLS_REQUIRED
 S454_4_7_5_TLS_CERTIFICATE_NAME_NOT_FOUND = Reply(
     454, "4.7.5", "The certificate specified in TlsCertificateName of the SendConnector could not be found.",
     source="B-HYBCERT; D")
@@ -73,6 +77,10 @@ S421_TLS_DOMAIN_NEEDS_DOMAIN_VALIDATION = Reply(
     421, None, "TLS Domain can only be specified with TLSAuthLevel set to DomainValidation.", source="D")
 STARTTLS_FAILED_RETRYING_WITHOUT = Message(
     "STARTTLS negotiation failed. No more hosts to connect to. Retrying without STARTTLS", source="D")
+TLS_NEGOTIATION_FAILED = Message("TLS negotiation failed with error {error}", source="S-NOCRED; S-UNKCRED; S-TLS10")
+EVENT_12014_CERT_NOT_FOUND = Message(
+    "Microsoft Exchange could not find a certificate that contains the domain name {name} in the personal store on "
+    "the local computer.", source="B-HYBCERT; S-NEWCERT")
 
 # --- queues (fidelity §2.1, §2.2) ----------------------------------------------------------------------
 NO_MATCHING_CONNECTOR = Message(
@@ -88,9 +96,15 @@ S550_4_4_7_QUEUE_EXPIRED_UNREACHABLE = Reply(
 S550_5_4_300_MESSAGE_EXPIRED = Reply(550, "5.4.300", "Message expired -> {last_error}", source="C- Q&A 1183032")
 S550_4_3_2_QUEUE_ADMIN = Reply(550, "4.3.2", "QUEUE.Admin; message deleted by administrative action", source="D")
 S550_5_4_4_ROUTING_NO_NEXT_HOP = Reply(550, "5.4.4", "ROUTING.NoNextHop; unable to route", source="D")
+S550_5_4_4_ROUTING_NO_CONNECTOR_FOR_ADDRESS_TYPE = Reply(
+    550, "5.4.4", "ROUTING.NoConnectorForAddressType; unable to route for address type", source="D")
+S554_5_4_4_CONFIGURATION_CHANGED = Reply(554, "5.4.4", "Configuration changed", source="D")
+LAST_ERROR_BRACKETED = Message(
+    "[{{LRT={lrt}}};{{LED={led}}};{{FQDN={fqdn}}};{{IP={ip}}}]", source="C- Q&A 234456 (2016+ format)")
 S550_5_1_1_RECIPIENT_NOT_FOUND = Reply(550, "5.1.1", "RESOLVER.ADR.RecipNotFound; not found", source="D, M-NDR-SRV")
-S552_5_3_4_MESSAGE_TOO_BIG = Reply(
-    552, "5.3.4", "Message size exceeds fixed maximum message size", source="D, M-NDR-SRV")
+S550_5_1_1_EX_RECIPIENT_NOT_FOUND = Reply(
+    550, "5.1.1", "RESOLVER.ADR.ExRecipNotFound; not found", source="D, M-NDR-SRV")
+S552_5_3_4_MESSAGE_TOO_BIG = _receive.S552_5_3_4_MESSAGE_TOO_BIG  # the receive side's reply, in the NDR
 
 # --- DSN / NDR bodies (fidelity §2.1 delay line, §8 NDR diagnostic) -------------------------------------
 NDR_REMOTE_SERVER_RETURNED = Message("Remote Server returned '{reply}'", source="M-NDR-SRV; C- NDR 2023")
