@@ -41,10 +41,12 @@ class ConfigError(LabError):
 
     exit_code = 2
 
-    def __init__(self, message: str, place: Place | None = None, allowed: tuple[str, ...] | list[str] | None = None):
+    def __init__(self, message: str, place: Place | None = None, allowed: tuple[str, ...] | list[str] | None = None,
+                 *, code: str | None = None):
         self.message = message
         self.place = place
         self.allowed = tuple(allowed) if allowed else None
+        self.code = code  # which rule was broken (a catalogue entry's name), for callers that map it
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -63,6 +65,7 @@ class ConfigErrors(ConfigError):
         self.message = str(self.errors[0].message) if self.errors else ""
         self.place = self.errors[0].place if self.errors else None
         self.allowed = None
+        self.code = self.errors[0].code if self.errors else None
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)

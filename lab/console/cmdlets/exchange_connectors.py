@@ -16,8 +16,8 @@ from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Re
 from lab.core.catalogue import cmdlets as M
 from lab.core.errors import ConfigError
 from lab.core.exchange.connectors import (
-    EXTENDED_RIGHTS, PERMISSION_GROUP_RIGHTS, USAGES, ExtendedRight, ReceiveConnector,
-    apply_receive_connector_overrides)
+    EXTENDED_RIGHTS, PERMISSION_GROUP_RIGHTS, RULE_CUSTOM_NEEDS_BINDINGS, RULE_NOT_UNIQUE, USAGES, ExtendedRight,
+    ReceiveConnector, apply_receive_connector_overrides)
 from lab.core.exchange.model import build, parse_bool
 from lab.core.exchange.send_connector import PROPERTIES as SEND_PROPERTIES
 from lab.core.exchange.send_connector import SendConnector
@@ -76,10 +76,24 @@ def _replace_rc(world: World, state: ServerState, old: ReceiveConnector | None, 
         conns.insert(index, new)
     try:
         apply_receive_connector_overrides(conns, [], "ReceiveConnector")
-    except ConfigError:
-        raise errors.make(M.RECEIVE_CONNECTOR_NOT_UNIQUE.text, M.DATA_VALIDATION_REASON, task,
-                          "InvalidOperation") from None
+    except ConfigError as e:
+        raise _connector_error(e, errors, task) from None
     return world.with_server(replace(state, receive_connectors=tuple(conns)))
+
+
+# ConfigError.code of a receive-connector rule -> (the cmdlet's error text, exception type, category)
+_RC_RULE_ERRORS = {
+    RULE_NOT_UNIQUE: (M.RECEIVE_CONNECTOR_NOT_UNIQUE, M.DATA_VALIDATION_REASON, "InvalidOperation"),
+    RULE_CUSTOM_NEEDS_BINDINGS: (M.CUSTOM_NEEDS_BINDINGS, M.ARGUMENT_REASON, "InvalidArgument"),
+}
+
+
+def _connector_error(error: ConfigError, errors: Errors, task: str) -> CmdletError:
+    """The cmdlet's error for a refused receive connector (mapped on the rule's code, else DataValidation)."""
+    if error.code in _RC_RULE_ERRORS:
+        message, reason, category = _RC_RULE_ERRORS[error.code]
+        return errors.make(message.text, reason, task, category)
+    return errors.invalid(error, task)
 
 
 def _changes(inv: Invocation, names: list[str]) -> dict[str, Any]:
@@ -137,15 +151,10 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             raise errors.make(M.ALREADY_EXISTS.format(dc=dc, dn=dn), M.ALREADY_EXISTS_REASON, task,
                               "WriteError")
         override = {"Name": name, "Usage": usage, **_changes(inv, [n for n in _RC_SETTABLE if n != "Name"])}
-        if usage == "Custom" and "Bindings" not in override:
-            raise errors.make(M.CUSTOM_NEEDS_BINDINGS.text, M.ARGUMENT_REASON, task, "InvalidArgument")
         try:
             conns = apply_receive_connector_overrides(state.receive_connectors, [override], task)
         except ConfigError as e:
-            if "same binding" in e.message:
-                raise errors.make(M.RECEIVE_CONNECTOR_NOT_UNIQUE.text, M.DATA_VALIDATION_REASON, task,
-                                  "InvalidOperation") from None
-            raise errors.invalid(e, task) from None
+            raise _connector_error(e, errors, task) from None
         new = conns[-1]
         if inv.should_process(f'Creating Receive connector "{state.server.name}\\{name}".'):
             changed(inv, host, host.world.with_server(replace(state, receive_connectors=conns)))

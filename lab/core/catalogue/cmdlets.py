@@ -54,6 +54,10 @@ CUSTOM_NEEDS_BINDINGS = Message(
     "The Bindings parameter is required when you specify the Custom usage type.",
     source="P-NRC / M-RELAY (documented rule; the cmdlet's own error wording is unconfirmed)", unconfirmed=True,
 )
+RECEIVE_CONNECTOR_SAME_BINDING = Message(
+    "receive connectors {first!r} and {second!r} have the same binding {binding} and the same RemoteIPRanges",
+    source="lab", note="the topology check's wording (names both connectors); the cmdlets say RECEIVE_CONNECTOR_NOT_UNIQUE",
+)
 USAGE_ONE_OF = Message(
     "Parameter set cannot be resolved using the specified named parameters.",
     source="PowerShell ParameterBinderStrings.resx AmbiguousParameterSet",

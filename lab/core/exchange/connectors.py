@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping, Sequence
 
+from lab.core.catalogue import cmdlets as M
 from lab.core.errors import ConfigError, Place
 from lab.core.exchange.model import (
     Binding, ExchangeServer, IPRange, build, choice, enum, parse_bool, parse_domain, parse_int,
@@ -22,6 +23,10 @@ TRANSPORT_ROLES = ("FrontendTransport", "HubTransport")
 USAGES = ("Client", "Custom", "Internal", "Internet", "Partner")
 LOGGING_LEVELS = ("None", "Verbose")
 SIZE_ENABLED = ("Enabled", "Disabled", "EnabledWithoutValue")
+
+# ConfigError.code of the connector rules callers map to their own error (the catalogue entry's name)
+RULE_CUSTOM_NEEDS_BINDINGS = "CUSTOM_NEEDS_BINDINGS"
+RULE_NOT_UNIQUE = "RECEIVE_CONNECTOR_NOT_UNIQUE"
 
 # Extended rights (M-RCV).
 R_ACCEPT_HEADERS_ROUTING = "ms-Exch-Accept-Headers-Routing"
@@ -332,8 +337,7 @@ def _new_connector(override: Mapping[str, Any], keys: dict[str, Any], here: str,
                    defaults: Sequence[ReceiveConnector]) -> ReceiveConnector:
     usage = choice(override[keys["usage"]], USAGES, Place(path=f"{here}.Usage")) if "usage" in keys else "Custom"
     if usage == "Custom" and "bindings" not in keys:
-        raise ConfigError("The Bindings parameter is required when you specify the Custom usage type",
-                          Place(path=f"{here}.Bindings"))
+        raise ConfigError(str(M.CUSTOM_NEEDS_BINDINGS), Place(path=f"{here}.Bindings"), code=RULE_CUSTOM_NEEDS_BINDINGS)
     preset: dict[str, Any] = dict(USAGE_PRESETS[usage], usage=usage)
     if "server" not in keys:
         if not defaults:
@@ -354,8 +358,9 @@ def _check_bindings(connectors: Sequence[ReceiveConnector], path: str) -> None:
         for binding in conn.bindings:
             key = (conn.server.lower(), str(binding), ranges)
             if key in seen:
-                raise ConfigError(f"receive connectors {seen[key]!r} and {conn.name!r} have the same binding "
-                                  f"{binding} and the same RemoteIPRanges", Place(path=path))
+                raise ConfigError(M.RECEIVE_CONNECTOR_SAME_BINDING.format(
+                    first=seen[key], second=conn.name, binding=binding), Place(path=path),
+                    code=RULE_NOT_UNIQUE)
             seen[key] = conn.name
 
 
