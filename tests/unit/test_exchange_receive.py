@@ -1,6 +1,8 @@
 """Pure receive decisions with exact Exchange replies (fidelity §1.1, §1.2, §1.4, §3.4, §3.5)."""
 from __future__ import annotations
 
+import copy
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -50,8 +52,8 @@ def test_selection_ignores_disabled_wrong_port_and_reports_none():
 
 def test_default_connectors_selected_by_port():
     conns = list(DEFAULTS.values())
-    assert select_receive_connector(conns, "192.168.0.10", 25, "192.168.0.3").value is FRONTEND
-    assert select_receive_connector(conns, "192.168.0.10", 587, "192.168.0.3").value is CLIENT
+    assert select_receive_connector(conns, "192.168.0.10", 25, "192.168.0.3").value == FRONTEND
+    assert select_receive_connector(conns, "192.168.0.10", 587, "192.168.0.3").value == CLIENT
     assert select_receive_connector(conns, "192.168.0.10", 2525, "192.168.0.3").value.name == "Default MAIL1"
 
 
@@ -215,3 +217,19 @@ def test_ehlo_size_toggles():
     assert "250-X-ANONYMOUSTLS" not in lines and not any("AUTH" in line for line in lines)
     bare = ReceiveConnector.from_mapping({**FRONTEND.to_mapping(), "SizeEnabled": "EnabledWithoutValue"}, "rc")
     assert ehlo_lines(bare, MAIL1, "1.2.3.4", False, True)[1] == "250-SIZE"
+
+
+def test_selection_returns_the_callers_connector_not_an_equal_one_from_an_old_world():
+    conns = list(DEFAULTS.values())
+    first = select_receive_connector(conns, "192.168.0.10", 25, "192.168.0.3").value
+    copies = [copy.deepcopy(c) for c in conns]
+    again = select_receive_connector(copies, "192.168.0.10", 25, "192.168.0.3").value
+    assert again == first and again is copies[conns.index(first)]
+
+
+def test_selection_cache_is_bounded():
+    from lab.core.exchange import receive
+    conns = list(DEFAULTS.values())
+    for port in range(receive._SELECTED_MAX + 50):
+        select_receive_connector(conns, "192.168.0.10", 1000 + port, "192.168.0.3")
+    assert len(receive._SELECTED) <= receive._SELECTED_MAX

@@ -6,7 +6,6 @@ the rule id names the fidelity section that justifies it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -72,10 +71,23 @@ def select_receive_connector(connectors: Iterable[ReceiveConnector], local_ip: s
     server's connectors change only through a new World, and parsing the addresses of every
     binding and range on every connection was the receive side's hottest path.
     """
-    return _select(tuple(connectors), local_ip, local_port, remote_ip)
+    conns = tuple(connectors)
+    key = (tuple(id(c) for c in conns), local_ip, local_port, remote_ip)
+    hit = _SELECTED.get(key)
+    if hit is not None and len(hit[0]) == len(conns) and all(a is b for a, b in zip(hit[0], conns)):
+        return hit[1]  # the very same connector objects (ids alone could be reused by new objects)
+    decision = _select(conns, local_ip, local_port, remote_ip)
+    if len(_SELECTED) >= _SELECTED_MAX:
+        del _SELECTED[next(iter(_SELECTED))]  # the oldest entry: a bounded cache keeps few old worlds alive
+    _SELECTED[key] = (conns, decision)
+    return decision
 
 
-@lru_cache(maxsize=4096)
+# (connector ids, local ip, local port, remote ip) -> (those connectors, their Decision); bounded
+_SELECTED: dict[tuple[Any, ...], tuple[tuple[ReceiveConnector, ...], Decision]] = {}
+_SELECTED_MAX = 256
+
+
 def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port: int, remote_ip: str) -> Decision:
     """The connector that takes a connection (fidelity §3.4, M-RCV).
 
