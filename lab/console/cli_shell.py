@@ -65,14 +65,16 @@ def shell_command(state: str, topology: str, loopback_base: str | None, command:
     """The lab's admin console: the articles' PowerShell and telnet lines, verbatim."""
     from lab.console.repl import interactive, run_script, script_lines
 
+    from lab.textfiles import read_text
+
+    lines = [command] if command is not None else script_lines(read_text(script)) if script is not None else None
     with ExitStack() as stack:
         if not lab_running(state):
             click.echo(f"no lab is running with state dir {state}: starting {topology} ...", err=True)
             stack.enter_context(_own_lab(topology, state, loopback_base))
         client = ControlClient(state)
         stack.callback(client.close)
-        if command is not None or script is not None:
-            lines = [command] if command is not None else script_lines(Path(script).read_text(encoding="utf-8"))
+        if lines is not None:
             code = run_script(client, lines, sys.stdout, sys.stderr)
         else:
             code = interactive(client, Path(state), sys.stdout, sys.stderr)

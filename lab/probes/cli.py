@@ -115,10 +115,9 @@ def rehearse_command(script: str, topology: str, server: str | None, out_file: s
     from lab.probes.rehearse import rehearse, script_lines  # noqa: PLC0415
     from lab.probes.worlds import load  # noqa: PLC0415
 
-    try:
-        text = Path(script).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the script: {exc}", Place(file=script)) from None
+    from lab.textfiles import read_text  # noqa: PLC0415
+
+    text = read_text(script)
     loaded = load(topology)
     if server is not None and server not in loaded.world.servers:
         raise ConfigError(T.UNKNOWN_NODE.format(value=server), Place(path="--server"), sorted(loaded.world.servers))

@@ -24,6 +24,7 @@ from lab.core.exchange.connectors import (EXTENDED_RIGHTS, EXTERNALLY_SECURED_RI
 from lab.core.exchange.connectors import ReceiveConnector, apply_receive_connector_overrides
 from lab.core.exchange.model import ExchangeServer
 from lab.core.tls import parse_tls_certificate_name, parse_x500, x500_key
+from lab.textfiles import read_text
 
 from . import exchange_objects
 from . import import_map as M
@@ -87,19 +88,7 @@ def read_json(path: Path) -> list[dict[str, Any]]:
     Raises:
         ConfigError: unreadable file, not JSON, or not objects — naming the file (and line/JSON path).
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", Place(file=str(path))) from None
-    try:
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            textual = raw.decode("utf-16")
-        elif len(raw) >= 2 and raw[1:2] == b"\x00":
-            textual = raw.decode("utf-16-le")
-        else:
-            textual = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 or UTF-16 text: {exc.reason}", Place(file=str(path))) from None
+    textual = read_text(path)
     if not textual.strip():
         return []
     try:
