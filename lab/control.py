@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import struct
@@ -30,10 +31,13 @@ from typing import TYPE_CHECKING, Any
 from lab.console.live_bridge import LoopBridge
 from lab.console.live_host import LiveHost
 from lab.console.transcript import LabConsole
+from lab.core.catalogue import lab as L
 from lab.core.errors import LabRuntimeError
 
 if TYPE_CHECKING:
     from lab.runtime import Lab
+
+log = logging.getLogger(__name__)
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 1 << 20
@@ -162,8 +166,9 @@ class ControlServer:
 def _guarded(console: LabConsole, line: str) -> dict[str, Any]:
     try:
         return run_line(console, line)
-    except Exception as exc:  # a lab failure must not kill the session: report it as the line's error
-        return {"output": "", "errors": [f"{type(exc).__name__}: {exc}"], "changed": False,
+    except Exception as exc:  # a lab failure must not kill the session: log it, report one lab text
+        log.exception("internal error running console line %r", line)
+        return {"output": "", "errors": [L.INTERNAL_ERROR.format(kind=type(exc).__name__)], "changed": False,
                 "prompt": prompt_of(console.host)}
 
 

@@ -57,6 +57,17 @@ def resolve_address(host: ConsoleHost, name: str) -> str | None:
     return _lan_address(host, name)
 
 
+SERVICES = {"telnet": 23, "smtp": 25, "submission": 587}  # service names telnet.exe looks up itself
+
+
+def parse_port(text: str) -> int | None:
+    """telnet's port argument: 1-65535 or a service name (``smtp``); None when it is neither."""
+    if text.isdigit():
+        port = int(text)
+        return port if 1 <= port <= 65535 else None
+    return SERVICES.get(text.lower())
+
+
 def _closing(reply: tuple[str, ...]) -> bool:
     """221 (QUIT) and 421 replies end the session: the server closes the connection after them."""
     return reply[-1][:4] in ("221 ", "421 ", "221-", "421-") or reply[-1] in ("221", "421")
@@ -90,9 +101,11 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if not inv.args:
             return [M.TELNET_USAGE.text]
         name = inv.args[0]
-        port_text = inv.args[1] if len(inv.args) > 1 else "23"
-        port = int(port_text) if port_text.isdigit() else 23
-        failed = [M.TELNET_CONNECT_FAILED.format(host=name, port=port)]
+        port_text = str(inv.args[1]).strip() if len(inv.args) > 1 else "23"
+        port = parse_port(port_text)
+        failed = [M.TELNET_CONNECT_FAILED.format(host=name, port=port_text if port is None else port)]
+        if port is None:
+            return failed  # telnet.exe cannot open a connection on a port it cannot use
         address = resolve_address(host, name)
         if address is None:
             return failed
