@@ -28,3 +28,26 @@ def test_tls_negotiation_text_comes_from_the_catalogue():
         assert "TLS negotiation failed" not in source, path
         assert "TLS_NEGOTIATION_FAILED" in source, path
     assert exchange_queue.TLS_NEGOTIATION_FAILED.format(error="x") == "TLS negotiation failed with error x"
+
+
+def test_queue_and_dsn_status_texts_come_from_the_catalogue():
+    queue = (REPO / "lab/core/exchange/queue.py").read_text(encoding="utf-8")
+    dsn = (REPO / "lab/core/exchange/dsn.py").read_text(encoding="utf-8")
+    assert '"250 2.0.0 OK"' not in queue and '"5.0.0"' not in dsn and '"4.0.0"' not in dsn
+    assert str(exchange_queue.S250_2_0_0_OK) == "250 2.0.0 OK"
+    assert (exchange_queue.DSN_STATUS_FAILED, exchange_queue.DSN_STATUS_DELAYED) == ("5.0.0", "4.0.0")
+
+
+def test_what_if_texts_and_the_connector_dn_come_from_the_catalogue():
+    import re
+
+    from cmdlets_support import console
+    from lab.core.catalogue import cmdlets as M
+    inline = re.compile(r"should_process\(\s*f?['\"]")
+    for path in sorted((REPO / "lab/console/cmdlets").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert not inline.search(source), path.name
+        assert "CN=SMTP Receive Connectors" not in source, path.name
+    c = console("ex01")
+    out = c.run('Set-SendConnector "Outbound to Office365" -Port 25 -WhatIf').output_text
+    assert M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name="Outbound to Office365") in out

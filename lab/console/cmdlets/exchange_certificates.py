@@ -70,7 +70,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if not inv.params.get("GenerateRequest"):
             raise errors.make("The lab creates certificates through requests: use -GenerateRequest.",
                               M.ARGUMENT_REASON, task, "InvalidArgument")
-        if not inv.should_process(f"Generating a certificate request for {subject_text or domains[0]}."):
+        if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST.format(subject=subject_text or domains[0])):
             return None
         pending = host.generate_request(host.session.server, subject, domains)
         friendly = inv.params.get("FriendlyName") or next((v for k, v in subject if k == "CN"), "")
@@ -107,7 +107,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                                    friendly_name=inv.params.get("FriendlyName") or (pending.friendly_name
                                                                                     if pending else ""))
         certs = tuple(c for c in s.certificates if c is not pending) + (new,)
-        if inv.should_process(f"Importing certificate {facts.thumbprint}."):
+        if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
             changed(inv, host, host.world.with_server(replace(s, certificates=certs)))
         return record(new)
 
@@ -121,7 +121,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                                                               if s != "None"]))
         s = state()
         new = replace(cert, services=services)
-        if inv.should_process(f"Enabling certificate {_thumb(cert)} for {', '.join(services)}."):
+        if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE.format(thumbprint=_thumb(cert), services=", ".join(services))):
             changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
                 new if c is cert else c for c in s.certificates))))
 
@@ -129,7 +129,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         task = "RemoveExchangeCertificate"
         cert = find(thumb_param(inv) or "", task)
         s = state()
-        if inv.should_process(f"Removing certificate {_thumb(cert)}."):
+        if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE.format(thumbprint=_thumb(cert))):
             changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
                 c for c in s.certificates if c is not cert))))
 

@@ -125,7 +125,8 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         except ConfigError as e:
             raise errors.invalid(e, "SetReceiveConnector") from None
         world = _replace_rc(host.world, state, conn, new, errors, "SetReceiveConnector")
-        if inv.should_process(f'Setting Receive connector "{state.server.name}\\{conn.name}".'):
+        if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                       name=f"{state.server.name}\\{conn.name}")):
             changed(inv, host, world)
 
     def new_rc(inv: Invocation) -> R.ExRecord:
@@ -144,9 +145,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             raise errors.not_found(str(server_name), task, host.world.server(host.session.server).org)
         name = inv.params["Name"]
         if any(c.name.lower() == name.lower() for c in state.receive_connectors):
-            dn = (f"CN={name},CN=SMTP Receive Connectors,CN=Protocols,CN={state.server.name},CN=Servers,"
-                  "CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,"
-                  f"CN={state.org},CN=Microsoft Exchange,CN=Services,CN=Configuration")
+            dn = M.RECEIVE_CONNECTOR_DN.format(name=name, server=state.server.name, org=state.org)
             dc = domain_controller(host.world, state.org)
             raise errors.make(M.ALREADY_EXISTS.format(dc=dc, dn=dn), M.ALREADY_EXISTS_REASON, task,
                               "WriteError")
@@ -156,14 +155,16 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         except ConfigError as e:
             raise _connector_error(e, errors, task) from None
         new = conns[-1]
-        if inv.should_process(f'Creating Receive connector "{state.server.name}\\{name}".'):
+        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                       name=f"{state.server.name}\\{name}")):
             changed(inv, host, host.world.with_server(replace(state, receive_connectors=conns)))
         return _rc_record(state, new)
 
     def remove_rc(inv: Invocation) -> None:
         state, conn = one_rc(inv, "RemoveReceiveConnector")
         world = _replace_rc(host.world, state, conn, None, errors, "RemoveReceiveConnector")
-        if inv.should_process(f'Removing Receive connector "{state.server.name}\\{conn.name}".'):
+        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                          name=f"{state.server.name}\\{conn.name}")):
             changed(inv, host, world)
 
     # --- AD permissions on receive connectors ----------------------------------------------
@@ -197,7 +198,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         world = host.world.with_server(replace(state, receive_connectors=tuple(
             new if c is conn else c for c in state.receive_connectors)))
         identity = f"{state.server.name}\\{conn.name}"
-        if inv.should_process(f'Adding Active Directory permission "{identity}".'):
+        if inv.should_process(M.WHATIF_ADD_AD_PERMISSION.format(identity=identity)):
             changed(inv, host, world)
         return [R.ad_permission(identity, user, [r]) for r in rights]
 
@@ -245,7 +246,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             new = SendConnector.from_mapping(mapping, conn.name)
         except ConfigError as e:
             raise errors.invalid(e, task) from None
-        if inv.should_process(f'Setting send connector "{conn.name}".'):
+        if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
             changed(inv, host, _with_sc(conn, new))
 
     def new_sc(inv: Invocation) -> R.ExRecord:
@@ -267,7 +268,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             new = SendConnector.from_mapping(mapping, name)
         except ConfigError as e:
             raise errors.invalid(e, task) from None
-        if inv.should_process(f'Creating send connector "{name}".'):
+        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=name)):
             changed(inv, host, _with_sc(None, new))
         return R.send_connector(new)
 
@@ -275,7 +276,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         task = "RemoveSendConnector"
         text = identity_text(inv.params["Identity"])
         conn = errors.one(find_sc(text), text, task, org_state().name)
-        if inv.should_process(f'Removing send connector "{conn.name}".'):
+        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
             changed(inv, host, _with_sc(conn, None))
 
     identity = Param("Identity", ANY, position=0, pipeline=True)

@@ -48,7 +48,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if any(d.name.lower() == domain.name.lower() or d.domain_name == domain.domain_name for d in existing):
             raise errors.make(M.ACCEPTED_DOMAIN_EXISTS.format(name=name), M.ALREADY_EXISTS_REASON, task, "WriteError")
         new_org = replace(state.organization, accepted_domains=existing + (domain,))
-        if inv.should_process(f'Creating accepted domain "{name}".'):
+        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=name)):
             changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
         return R.accepted_domain(domain)
 
@@ -63,7 +63,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                               "InvalidOperation")
         new_org = replace(state.organization, accepted_domains=tuple(
             d for d in state.organization.accepted_domains if d is not domain))
-        if inv.should_process(f'Removing accepted domain "{domain.name}".'):
+        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=domain.name)):
             changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
 
     def get_mailbox(inv: Invocation) -> list[R.ExRecord]:

@@ -122,7 +122,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             targets = [r.identity for r in filtered(inv, queue_rows(node, task), task)]
         resubmit = bool(inv.params.get("Resubmit", False))
         for identity in targets:
-            if inv.should_process(f'Retrying queue "{identity}".'):
+            if inv.should_process(M.WHATIF_RETRY_QUEUE.format(identity=identity)):
                 try:
                     live(task, task, lambda: host.retry_queue(node, identity, resubmit))
                 except KeyError:

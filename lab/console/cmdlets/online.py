@@ -89,7 +89,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             except ConfigError as e:
                 raise errors.invalid(e, task_set) from None
             items = [new if c is conn else c for c in getattr(tenant(), attr)]
-            if inv.should_process(f'Setting {kind} "{conn.name}".'):
+            if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=kind, name=conn.name)):
                 changed(inv, host, store(items))
 
         def new(inv: Invocation) -> R.ExRecord:
@@ -101,14 +101,14 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                 conn = cls.from_mapping(dict(inv.params), name)
             except ConfigError as e:
                 raise errors.invalid(e, f"New{kind}") from None
-            if inv.should_process(f'Creating {kind} "{name}".'):
+            if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=kind, name=name)):
                 changed(inv, host, store(list(getattr(tenant(), attr)) + [conn]))
             return _record(conn, kind)
 
         def remove(inv: Invocation) -> None:
             text = identity_text(inv.params["Identity"])
             conn = errors.one(find(text), text, f"Remove{kind}")
-            if inv.should_process(f'Removing {kind} "{conn.name}".'):
+            if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=kind, name=conn.name)):
                 changed(inv, host, store([c for c in getattr(tenant(), attr) if c is not conn]))
 
         props = [Param(n, ANY) for n in _names(cls)]

@@ -312,3 +312,24 @@ CA_PARENT_NOT_IN_DNS = Message("the wildcard's domain {name} does not exist in t
                                source="lab text (domain-owner validation)")
 CA_DNS_UNREACHABLE = Message("the CA could not reach a DNS server to validate {name}", source="lab text")
 REQUEST_OR_FILE = Message("Specify either -Request or -RequestFile.", source="lab text")
+
+# --- -WhatIf / -Confirm targets (ShouldProcess: "What if: Performing the operation ...") ---------------------
+_WHATIF = _EMS + " (-WhatIf)"
+WHATIF_NEW_CERTIFICATE_REQUEST = Message('Generating a certificate request for {subject}.', source=_WHATIF, unconfirmed=True)
+WHATIF_IMPORT_CERTIFICATE = Message('Importing certificate {thumbprint}.', source=_WHATIF, unconfirmed=True)
+WHATIF_ENABLE_CERTIFICATE = Message('Enabling certificate {thumbprint} for {services}.', source=_WHATIF, unconfirmed=True)
+WHATIF_REMOVE_CERTIFICATE = Message('Removing certificate {thumbprint}.', source=_WHATIF, unconfirmed=True)
+WHATIF_SET_OBJECT = Message('Setting {kind} "{name}".', source=_WHATIF, unconfirmed=True)
+WHATIF_NEW_OBJECT = Message('Creating {kind} "{name}".', source=_WHATIF, unconfirmed=True)
+WHATIF_REMOVE_OBJECT = Message('Removing {kind} "{name}".', source=_WHATIF, unconfirmed=True)
+WHATIF_RETRY_QUEUE = Message('Retrying queue "{identity}".', source=_WHATIF, unconfirmed=True)
+WHATIF_ADD_AD_PERMISSION = Message('Adding Active Directory permission "{identity}".', source=_WHATIF, unconfirmed=True)
+# the kinds the generic Setting/Creating/Removing texts name
+KIND_RECEIVE_CONNECTOR = "Receive connector"
+KIND_SEND_CONNECTOR = "send connector"
+KIND_ACCEPTED_DOMAIN = "accepted domain"
+RECEIVE_CONNECTOR_DN = Message(
+    "CN={name},CN=SMTP Receive Connectors,CN=Protocols,CN={server},CN=Servers,"
+    "CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,"
+    "CN={org},CN=Microsoft Exchange,CN=Services,CN=Configuration",
+    source=_EMS + " (a receive connector's distinguished name in the configuration container)")

@@ -105,8 +105,11 @@ S550_5_1_1_RECIPIENT_NOT_FOUND = Reply(550, "5.1.1", "RESOLVER.ADR.RecipNotFound
 S550_5_1_1_EX_RECIPIENT_NOT_FOUND = Reply(
     550, "5.1.1", "RESOLVER.ADR.ExRecipNotFound; not found", source="D, M-NDR-SRV")
 S552_5_3_4_MESSAGE_TOO_BIG = _receive.S552_5_3_4_MESSAGE_TOO_BIG  # the receive side's reply, in the NDR
+S250_2_0_0_OK = _receive.S250_2_0_0_OK  # the receive side's reply: a delivery's status when no reply is known
 
 # --- DSN / NDR bodies (fidelity §2.1 delay line, §8 NDR diagnostic) -------------------------------------
+DSN_STATUS_FAILED = "5.0.0"  # RFC 3464 Status: of a failed recipient whose reply has no enhanced code
+DSN_STATUS_DELAYED = "4.0.0"  # ... of a delayed one
 NDR_REMOTE_SERVER_RETURNED = Message("Remote Server returned '{reply}'", source="M-NDR-SRV; C- NDR 2023")
 NDR_REMOTE_SERVER_AT_RETURNED = Message(
     "Remote Server at {host} ({ip}) returned '{reply}'", source="C- NDR 2023 (delay DSN line)")

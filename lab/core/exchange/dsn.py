@@ -130,7 +130,7 @@ def build_dsn(kind: str, original: bytes, sender: str, recipients: Sequence[DsnR
         blocks[0].append(("Arrival-Date", format_datetime(arrival)))
     for rcpt in recipients:
         block = [("Original-Recipient", f"rfc822;{rcpt.address}"), ("Final-Recipient", f"rfc822;{rcpt.address}"),
-                 ("Action", kind), ("Status", rcpt.reply.enhanced or ("5.0.0" if kind == FAILED else "4.0.0")),
+                 ("Action", kind), ("Status", rcpt.reply.enhanced or (C.DSN_STATUS_FAILED if kind == FAILED else C.DSN_STATUS_DELAYED)),
                  ("Diagnostic-Code", f"smtp;{rcpt.reply.line()}")]
         if rcpt.remote:
             block.append(("Remote-MTA", f"dns;{rcpt.remote.partition(' (')[0]}"))

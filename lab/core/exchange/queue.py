@@ -361,7 +361,7 @@ class Transport:
         self._trace(item.internal_id, [Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}",
                                             outcome.reply or None, now)])
         self._track("DELIVER" if local else "SEND", record, recipients, now,
-                    source="STOREDRIVER" if local else "SMTP", status=outcome.reply or "250 2.0.0 OK",
+                    source="STOREDRIVER" if local else "SMTP", status=outcome.reply or str(C.S250_2_0_0_OK),
                     connector=q.hop.connector or "")
         self._mark_done(item.internal_id, recipients)
 
