@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from lab.core.catalogue import lab as T
 from lab.core.errors import LabRuntimeError
@@ -45,7 +46,7 @@ def run_one(scenario: Scenario, driver_name: str, console: Console | None = None
             return
         report.show_step_intro(console, step, s.shell)
         if step_mode and not stop_all["continue"]:
-            console.print(f"[dim]{T.PAUSE}[/]")
+            console.print(f"[dim]{escape(T.PAUSE)}[/]")
             answer = (read() or "").strip().lower()
             if answer == "q":
                 raise KeyboardInterrupt

@@ -21,41 +21,71 @@ SHELL_RUNNER = ("import sys; from lab.cli import cli, main; from lab.console.cli
                 "cli.add_command(shell_command); main(sys.argv[1:])")
 
 
-def _read_until(fd: int, needle: bytes, timeout: float = 60.0) -> bytes:
-    out = b""
-    end = time.monotonic() + timeout
-    while needle not in out:
-        left = end - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"timed out waiting for {needle!r}; got:\n{out.decode(errors='replace')}")
-        ready, _, _ = select.select([fd], [], [], left)
+class PtyReader:
+    """Reads a child's pty into one buffer; :meth:`until` waits for a text after the last match."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer, self.pos = fd, b"", 0
+
+    def until(self, needle: bytes, timeout: float = 60.0) -> bytes:
+        end = time.monotonic() + timeout
+        while (found := self.buffer.find(needle, self.pos)) < 0:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {needle!r}; got:\n{self.buffer.decode(errors='replace')}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"the child closed the pty before {needle!r}:\n"
+                                         f"{self.buffer.decode(errors='replace')}")
+                self.buffer += chunk
+        start, self.pos = self.pos, found + len(needle)
+        return self.buffer[start:self.pos]
+
+
+def _finish(pid: int, fd: int, sig: int | None = None, timeout: float = 60.0) -> tuple[int, bytes]:
+    """Wait for the child, reading its pty meanwhile (a full pty would block it); kill it when late."""
+    if sig is not None:
+        os.kill(pid, sig)
+    out, end = b"", time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), out
+        if time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"the child did not end: {out.decode(errors='replace')[-2000:]}")
+        ready, _, _ = select.select([fd], [], [], 0.1)
         if ready:
             try:
-                chunk = os.read(fd, 65536)
+                out += os.read(fd, 65536)
             except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
+                pass
 
 
 def test_step_mode_pauses_before_each_step_in_a_pty():
     pid, fd = pty.fork()
     if pid == 0:  # the child: lab scenario run missing-mx --step
         os.chdir(ROOT)
+        os.environ["COLUMNS"] = "200"
         os.execv(sys.executable, lab_argv("scenario", "run", "missing-mx", "--step"))
-    seen = b""
+    reader = PtyReader(fd)
     try:
         for number in range(1, 5):
-            seen += _read_until(fd, f"Step {number}".encode())
-            seen += _read_until(fd, b"[Enter] run this step")
+            reader.until(f"Step {number}".encode())
+            reader.until(b"[Enter]")
             os.write(fd, b"\r")
-        seen += _read_until(fd, b"PASS")
+        reader.until(b"PASS")
     finally:
-        _, status = os.waitpid(pid, 0)
-    text = seen.decode(errors="replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+        code, rest = _finish(pid, fd)
+        os.close(fd)
+    text = (reader.buffer + rest).decode(errors="replace")
+    assert code == 0, text
     assert "Remove-DnsServerResourceRecord" not in text  # the start state is not a step
     assert "451 4.4.0 DNS query failed" in text and "Add-DnsServerResourceRecordMX" in text
     assert "S: 250 2.6.0" in text  # the SMTP transcript is shown
@@ -71,10 +101,11 @@ def test_exercise_then_grade_before_and_after_the_trainee_fix(tmp_path):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(ROOT)
+        os.environ["COLUMNS"] = "200"
         os.execv(sys.executable, lab_argv("scenario", "run", "stale-tls-certificate-name", "--exercise",
                                           "--state", str(state)))
     try:
-        intro = _read_until(fd, b"Ctrl-C stops the lab", 120).decode(errors="replace")
+        intro = PtyReader(fd).until(b"Ctrl-C stops the lab", 120).decode(errors="replace")
         assert "454 4.7.5" in intro and "lab shell --state" in intro
         before = _grade(state)
         assert before.returncode == 1, before.stdout + before.stderr
@@ -88,7 +119,6 @@ def test_exercise_then_grade_before_and_after_the_trainee_fix(tmp_path):
         assert after.returncode == 0, after.stdout + after.stderr
         assert "PASS" in after.stdout
     finally:
-        os.kill(pid, signal.SIGINT)
-        _, status = os.waitpid(pid, 0)
+        _finish(pid, fd, signal.SIGINT)
         os.close(fd)
     assert not (state / "scenario.sock").exists()
