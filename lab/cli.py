@@ -45,7 +45,33 @@ state_opt = click.option("--state", "state", default=DEFAULT_STATE, show_default
                          type=click.Path(file_okay=False), help="state directory of the lab")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A command group whose bigger commands are imported only when used (click's lazy-loading
+    pattern): ``lab up`` must not pay for the console, the scenario runner or the importer."""
+
+    LAZY = {
+        "shell": "lab.console.cli_shell:shell_command",
+        "export": "lab.console.cli_shell:export_command",
+        "import": "lab.topology.cli_import:import_command",
+        "check": "lab.probes.cli:check_command",
+        "diff": "lab.probes.cli:diff_command",
+        "rehearse": "lab.probes.cli:rehearse_command",
+        "scenario": "lab.scenario.cli:scenario_group",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            import importlib  # noqa: PLC0415
+
+            module, _, attr = self.LAZY[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hybrid-mail-lab", prog_name="lab")
 def cli() -> None:
     """An offline lab of the Exchange on-premises + Exchange Online / EOP hybrid mail topology."""
@@ -186,20 +212,6 @@ def inspect(state: str, fmt: str) -> None:
         hosts.add_row(h["host"], h["kind"], h.get("fqdn") or "",
                       ", ".join(f"{a['virtual_ip']} → {a['loopback_ip']}" for a in h["addresses"]))
     out.print(hosts)
-
-
-def _register_commands() -> None:
-    from lab.console.cli_shell import export_command, shell_command  # noqa: PLC0415
-    from lab.probes.cli import check_command, diff_command, rehearse_command  # noqa: PLC0415
-    from lab.scenario.cli import scenario_group  # noqa: PLC0415
-    from lab.topology.cli_import import import_command  # noqa: PLC0415
-
-    for command in (shell_command, export_command, import_command, check_command, diff_command, rehearse_command,
-                    scenario_group):
-        cli.add_command(command)
-
-
-_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.console.live_bridge import LoopBridge
-from lab.console.live_host import LiveHost
-from lab.console.transcript import LabConsole
 from lab.core.catalogue import lab as L
 from lab.core.errors import LabRuntimeError
 
 if TYPE_CHECKING:
+    from lab.console.transcript import LabConsole
     from lab.runtime import Lab
 
 log = logging.getLogger(__name__)
@@ -144,6 +143,10 @@ class ControlServer:
                     value = message["input"]
                     return None if value is None else str(value)
                 pending.append(message)
+
+        # the console (cmdlets, PowerShell engine) loads with the first client, not when the lab starts
+        from lab.console.live_host import LiveHost  # noqa: PLC0415
+        from lab.console.transcript import LabConsole  # noqa: PLC0415
 
         host = LiveHost(self.lab, self.bridge, read_line=lambda: self.bridge.call(ask, timeout=READ_TIMEOUT))
         console = LabConsole(host, self.lab.state_dir)
