@@ -64,7 +64,8 @@ class ExchangeService:
 
     def tls_context_for(self, connector: ReceiveConnector) -> ssl.SSLContext | None:
         issued = self.server_certificate(connector)
-        return server_context(issued, self.lab.client_anchors) if issued else None
+        # Exchange Server 2010-2019 negotiate TLS 1.2 at most (their Received headers say version=TLS1_2)
+        return server_context(issued, self.lab.client_anchors, ssl.TLSVersion.TLSv1_2) if issued else None
 
     def client_certificate(self, tls_certificate_name: str) -> IssuedCertificate | None:
         installed = self.lab.world.server(self.node).client_certificate(tls_certificate_name,

@@ -60,7 +60,8 @@ def _bundle(pems: bytes | str | Iterable[bytes | str] | None) -> bytes:
 
 
 def server_context(issued_cert: IssuedCertificate,
-                   client_ca_pems: bytes | str | Iterable[bytes | str] | None = None) -> ssl.SSLContext:
+                   client_ca_pems: bytes | str | Iterable[bytes | str] | None = None,
+                   maximum_version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
     """A (cached) server context for STARTTLS: TLS 1.2+, presenting leaf + chain.
 
     With ``client_ca_pems`` the server asks for a client certificate (``CERT_OPTIONAL``) so the
@@ -73,16 +74,20 @@ def server_context(issued_cert: IssuedCertificate,
         issued_cert: the certificate the connector presents.
         client_ca_pems: PEM bundle(s) of CAs client certificates may chain to, or None to not
             ask for a client certificate.
+        maximum_version: the highest TLS version the server speaks (Exchange 2010-2019 stop at
+            TLS 1.2; EOP also speaks TLS 1.3), or None for OpenSSL's highest.
 
     Returns:
         The shared context for this certificate and CA set.
     """
     cas = _bundle(client_ca_pems)
-    cache_key = (issued_cert.pem() + issued_cert.key_pem(), cas)
+    cache_key = (issued_cert.pem() + issued_cert.key_pem(), cas, maximum_version)
     ctx = _SERVER_CACHE.get(cache_key)
     if ctx is None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if maximum_version is not None:
+            ctx.maximum_version = maximum_version
         _load_chain(ctx, issued_cert)
         if cas:
             ctx.load_verify_locations(cadata=cas.decode("ascii"))

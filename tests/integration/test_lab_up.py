@@ -164,6 +164,7 @@ def test_openssl_verifies_a_public_certificate(running_lab):
     assert res.returncode == 0, res.stderr
     assert "Verification: OK" in res.stderr
     assert "Verified peername: mail.ixmsoft.com" in res.stderr
+    assert "Protocol version: TLSv1.2" in res.stderr  # Exchange 2016 stops at TLS 1.2
 
 
 def test_openssl_rejects_an_internal_ca_certificate(running_lab):
