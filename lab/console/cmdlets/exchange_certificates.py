@@ -16,6 +16,7 @@ from lab.console.cmdlets._common import Errors, add, changed, identity_text
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
+from lab.core.catalogue import lab as LAB
 from lab.core.tls import parse_x500
 from lab.core.world import InstalledCertificate, ServerState
 
@@ -68,7 +69,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             raise errors.make(M.BAD_SUBJECT_NAME.format(value="", detail=""), M.ARGUMENT_REASON, task,
                               "InvalidArgument")
         if not inv.params.get("GenerateRequest"):
-            raise errors.make("The lab creates certificates through requests: use -GenerateRequest.",
+            raise errors.make(LAB.CERTIFICATES_BY_REQUEST_ONLY.text,
                               M.ARGUMENT_REASON, task, "InvalidArgument")
         if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST.format(subject=subject_text or domains[0])):
             return None

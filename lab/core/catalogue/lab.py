@@ -49,3 +49,7 @@ TEXT_FILE_NOT_TEXT = Message("not UTF-8 or UTF-16 text: {reason}", source="lab")
 INTERNAL_ERROR = Message(
     "The lab failed internally ({kind}) while running this line; the traceback is in the lab's log. "
     "This is a fault of the lab, not an error of the product.", source="lab")
+
+# -- certificates ----------------------------------------------------------------------------------
+CERTIFICATES_BY_REQUEST_ONLY = Message(
+    "The lab creates certificates through requests: use -GenerateRequest.", source="lab")
