@@ -1,9 +1,10 @@
 """A generated world for bench/matrix: the default topology grown to N domains and M mailboxes.
 
-``generate(domains=50, mailboxes=1000)`` returns the topology document (a dict, as
-``topology.yaml`` reads) with ``domains`` extra accepted domains spread round-robin over the
-on-premises organizations, each with its zone (an MX to the organization's own MX host, so mail
-for it lands where the organization's existing mail lands), and ``mailboxes`` mailboxes spread
+``document(domains=50, mailboxes=1000)`` returns the topology document (a dict, as
+``topology.yaml`` reads; ``generate`` returns its YAML text, as bench/matrix.py expects) with
+``domains`` extra accepted domains spread round-robin over the on-premises organizations, each
+with its zone (an MX to the organization's own MX host, so mail for it lands where the
+organization's existing mail lands), and ``mailboxes`` mailboxes spread
 over those domains. Every name is deterministic (``d007.example``, ``u0123@d007.example``), so
 two runs probe the same matrix. :func:`load` validates it with the lab's loader (file:line
 errors point into the written file); :func:`probes` lists ``(source, server, port, mail_from,
@@ -38,7 +39,7 @@ def _mx_of(doc: dict[str, Any], org: str) -> str | None:
     return min(mx, key=lambda r: r.get("preference", 0))["value"] if mx else None
 
 
-def generate(domains: int = 50, mailboxes: int = 1000, base: Path = TOPOLOGY) -> dict[str, Any]:
+def document(domains: int = 50, mailboxes: int = 1000, base: Path = TOPOLOGY) -> dict[str, Any]:
     """The default topology with ``domains`` accepted domains and ``mailboxes`` mailboxes added."""
     doc = copy.deepcopy(yaml.safe_load(base.read_text(encoding="utf-8")))
     servers = {name: spec for name, spec in doc["topology"]["nodes"].items() if spec.get("kind") == "exchange"}
@@ -62,9 +63,15 @@ def generate(domains: int = 50, mailboxes: int = 1000, base: Path = TOPOLOGY) ->
     return doc
 
 
+def generate(domains: int = 50, mailboxes: int = 1000, base: Path = TOPOLOGY) -> str:
+    """The topology text (YAML) of :func:`document` -- what bench/matrix.py writes and loads."""
+    return yaml.safe_dump(document(domains, mailboxes, base), sort_keys=False, allow_unicode=True)
+
+
 def write(doc: dict[str, Any], path: Path) -> Path:
     """Write a generated topology (YAML) and return its path."""
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
     return path
 
 
@@ -117,9 +124,9 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=5000)
     args = parser.parse_args()
     from lab.topology.load import load_topology  # noqa: PLC0415
-    default = rate(memory_lab(load_topology(TOPOLOGY)), probes(generate(0, 0)) or
+    default = rate(memory_lab(load_topology(TOPOLOGY)), probes(document(0, 0)) or
                    [("internet-client", "mx.fabrikam.com", 25, "a@example.org", "partner@fabrikam.com")], args.probes)
-    doc = generate(args.domains, args.mailboxes)
+    doc = document(args.domains, args.mailboxes)
     generated = rate(memory_lab(load(doc)), probes(doc), args.probes)
     print(f"default world:   {default[0]:8.0f} probes/s ({default[1]} accepted of {args.probes})")
     print(f"generated world: {generated[0]:8.0f} probes/s ({generated[1]} accepted of {args.probes}; "
