@@ -61,6 +61,13 @@ class Hop:
         return Hop(str(data["node"]), tuple(Step.from_dict(s) for s in data.get("steps", ())))
 
 
+def _hop(node: str, steps: tuple[Step, ...]) -> Hop:
+    """``Hop(node, steps)`` without the frozen dataclass's per-field ``object.__setattr__``."""
+    hop = object.__new__(Hop)
+    hop.__dict__.update(node=node, steps=steps)
+    return hop
+
+
 @dataclass(frozen=True)
 class Trace:
     """A message's explanation: the hops it went through and its final disposition.
@@ -77,10 +84,11 @@ class Trace:
 
     def add(self, node: str, step: Step) -> "Trace":
         """A new trace with ``step`` appended on ``node`` (joining the last hop if it is there)."""
-        if self.hops and self.hops[-1].node == node:
-            last = self.hops[-1]
-            return replace(self, hops=self.hops[:-1] + (replace(last, steps=last.steps + (step,)),))
-        return replace(self, hops=self.hops + (Hop(node, (step,)),))
+        hops = self.hops
+        if hops and hops[-1].node == node:
+            last = hops[-1]
+            return _trace(self.message_id, hops[:-1] + (_hop(node, last.steps + (step,)),), self.disposition)
+        return _trace(self.message_id, hops + (_hop(node, (step,)),), self.disposition)
 
     def with_disposition(self, disposition: str) -> "Trace":
         """A new trace with its disposition set."""
@@ -112,3 +120,10 @@ class Trace:
             lines.append(f"  {hop.node}")
             lines.extend(f"    {s}" for s in hop.steps)
         return "\n".join(lines)
+
+
+def _trace(message_id: str, hops: tuple[Hop, ...], disposition: str) -> Trace:
+    """``Trace(message_id, hops, disposition)`` without the frozen dataclass's per-field setattr."""
+    trace = object.__new__(Trace)
+    trace.__dict__.update(message_id=message_id, hops=hops, disposition=disposition)
+    return trace

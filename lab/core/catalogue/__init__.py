@@ -16,7 +16,7 @@ The catalogue is split by product area, one module each, all re-exported here:
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,12 @@ class Reply:
         return tuple(f for _, f, _, _ in string.Formatter().parse(self.text) if f)
 
     def format(self, **values: object) -> "Reply":
-        return replace(self, text=self.text.format(**values))
+        # dataclasses.replace without its field walk: a copy of this reply's fields, new text
+        new = object.__new__(type(self))
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields["text"] = self.text.format(**values)
+        return new
 
     @property
     def is_positive(self) -> bool:
