@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Protocol
 
@@ -37,6 +37,17 @@ _ADDRESS_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _MAIL_PARAMS = ("SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8")
 _RCPT_PARAMS = ("NOTIFY", "ORCPT")
 _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
+
+
+def _evolve(obj, **changes):
+    """``dataclasses.replace`` for the frozen records here (no ``__post_init__``, no init=False
+    fields): a copy of the instance's fields with ``changes`` applied, without ``__init__``'s
+    per-field ``object.__setattr__``. The hot path runs it several times per SMTP command."""
+    new = object.__new__(type(obj))
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return new
 
 
 @dataclass(frozen=True)
@@ -258,8 +269,8 @@ class ReceiveSession:
     def tls_established(self, tls: TlsFacts, now: datetime | None = None) -> Output:
         """The STARTTLS handshake completed: forget HELO, AUTH and the transaction (RFC 3207)."""
         self._tick(now)
-        principal = self.policy.principal_from_tls(replace(self.ctx, tls=tls), tls)
-        self.ctx = replace(self.ctx, tls=tls, helo=None, principal=principal, mail_from=None, recipients=())
+        principal = self.policy.principal_from_tls(_evolve(self.ctx, tls=tls), tls)
+        self.ctx = _evolve(self.ctx, tls=tls, helo=None, principal=principal, mail_from=None, recipients=())
         self.state = "command"
         return Output()
 
@@ -305,7 +316,7 @@ class ReceiveSession:
         if not arg or " " in arg or not _DOMAIN_RE.match(arg):
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         self._reset_transaction()
-        self.ctx = replace(self.ctx, helo=arg)
+        self.ctx = _evolve(self.ctx, helo=arg)
         return self._send(self.policy.hello(self.ctx, extended))
 
     def _cmd_STARTTLS(self, arg: str) -> Output:
@@ -368,7 +379,7 @@ class ReceiveSession:
         principal = self.policy.authenticate(self.ctx, username, password)
         if principal is None:
             return self._send(reply_lines(cat.S535_5_7_3_AUTH_UNSUCCESSFUL))
-        self.ctx = replace(self.ctx, principal=principal)
+        self.ctx = _evolve(self.ctx, principal=principal)
         return self._send(reply_lines(cat.S235_2_7_0_AUTH_SUCCESSFUL))
 
     def _cmd_MAIL(self, arg: str) -> Output:
@@ -388,7 +399,7 @@ class ReceiveSession:
         decision = self.policy.mail_from(self.ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx = replace(self.ctx, mail_from=address)
+            self.ctx = _evolve(self.ctx, mail_from=address)
             self._mail_options = tuple(parsed[1].split())
         return self._decided(decision)
 
@@ -409,7 +420,7 @@ class ReceiveSession:
         decision = self.policy.rcpt_to(self.ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx = replace(self.ctx, recipients=(*self.ctx.recipients, address))
+            self.ctx = _evolve(self.ctx, recipients=(*self.ctx.recipients, address))
         return self._decided(decision)
 
     def _transaction_error(self) -> Reply | None:
@@ -460,7 +471,7 @@ class ReceiveSession:
             self._reset_transaction()
             return self._decided(decision)
         message = self.policy.build_message(ctx, content, self.new_guid(), tuple(self._decisions))
-        message = replace(message, mail_options=self._mail_options)
+        message = _evolve(message, mail_options=self._mail_options)
         result = self.sink.submit(message)
         self._reset_transaction()
         if isinstance(result, Reply):
@@ -487,11 +498,13 @@ class ReceiveSession:
         return Output(lines=lines, **kwargs)  # type: ignore[arg-type]
 
     def _reset_transaction(self) -> None:
-        self.ctx = replace(self.ctx, mail_from=None, recipients=())
+        ctx = self.ctx
+        if ctx.mail_from is not None or ctx.recipients:
+            self.ctx = _evolve(ctx, mail_from=None, recipients=())
         self._mail_options = ()
         self._chunks = []
         self._decisions = list(self._selection)
 
     def _tick(self, now: datetime | None) -> None:
         if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
-            self.ctx = replace(self.ctx, now=now)
+            self.ctx = _evolve(self.ctx, now=now)
