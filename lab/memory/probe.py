@@ -28,13 +28,30 @@ NO_SUCH_HOST = "NoSuchHost"
 TLS_FAILED = "TlsFailed"
 
 
+# resolve_host answers per (zone set, name): a ZoneSet is immutable (a DNS edit makes a new one), so
+# the answers of the current set are remembered and dropped when the world's set changes.
+_resolved: dict[str, tuple[str, ...]] = {}
+_resolved_in: list[object] = [None]  # the ZoneSet the answers came from (held: its id is never reused)
+
+
 def addresses_of(lab: "MemoryLab", server: str) -> tuple[str, ...]:
     """The virtual IPv4 addresses of ``server`` in the lab DNS (an address literal is its own answer)."""
+    zones = lab.world.zones
+    if _resolved_in[0] is not zones or len(_resolved) > 4096:
+        _resolved.clear()
+        _resolved_in[0] = zones
+    found = _resolved.get(server)
+    if found is None:
+        found = _resolved[server] = _addresses_of(zones, server)
+    return found
+
+
+def _addresses_of(zones: object, server: str) -> tuple[str, ...]:
     text = server.strip().strip("[]")
     try:
         return (str(ipaddress.IPv4Address(text)),)
     except ValueError:
-        return tuple(resolve_host(lab.world.zones, text.rstrip(".")).addresses)
+        return tuple(resolve_host(zones, text.rstrip(".")).addresses)
 
 
 def _address(lab: "MemoryLab", server: str) -> str | None:
