@@ -11,6 +11,7 @@ A DSN is sent from the null reverse path (``MAIL FROM:<>``) so it can never boun
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -48,12 +49,51 @@ def original_headers(data: bytes) -> EmailMessage:
     return BytesHeaderParser(policy=policy.default).parsebytes(data)  # type: ignore[return-value]
 
 
+# a header line the email parser takes as it is: a name of printable ASCII but ":", a colon
+_PLAIN_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+# a Subject value the parser returns unchanged: printable ASCII and spaces, no encoded word
+_PLAIN_VALUE = re.compile(rb"[\x20-\x7e]*")
+
+
+def _plain_subject(data: bytes) -> str | None:
+    """``subject_of`` for the common header block, without the email parser; None when the block
+    holds anything the parser might treat otherwise (bare CR/LF, non-ASCII, folded or encoded
+    Subject, a line that is no header, a ``From `` line, no empty line ending the block)."""
+    end = data.find(b"\r\n\r\n")
+    if end <= 0:
+        return None
+    block = data[:end]
+    if b"\n" in block.replace(b"\r\n", b"") or b"\r" in block.replace(b"\r\n", b"") or not block.isascii():
+        return None
+    subject = None
+    for i, line in enumerate(block.split(b"\r\n")):
+        if line[:1] in (b" ", b"\t"):
+            if i == 0 or (subject is not None and subject[1]):
+                return None  # a block opening with a continuation, or a folded Subject
+            continue
+        match = _PLAIN_FIELD.match(line)
+        if match is None:
+            return None
+        if subject is not None:
+            subject = (subject[0], False)
+        if subject is None and match.end() == 8 and line[:8].lower() == b"subject:":
+            value = line[8:].lstrip(b" \t")
+            if b"=?" in value or not _PLAIN_VALUE.fullmatch(value):
+                return None
+            subject = (value.decode("ascii"), True)
+    return "" if subject is None else subject[0]
+
+
 @lru_cache(maxsize=1024)
 def subject_of(data: bytes) -> str:
     """The Subject of a message, or ``""``.
 
     Remembered per message content: every tracking event of a message asks again, and parsing
-    the header block each time was the transport's hottest path (bytes cache their hash)."""
+    the header block each time was the transport's hottest path (bytes cache their hash). A
+    plain header block (:func:`_plain_subject`) is read without the email parser."""
+    plain = _plain_subject(data)
+    if plain is not None:
+        return plain
     return str(original_headers(data).get("Subject", "") or "")
 
 
