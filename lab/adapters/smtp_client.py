@@ -24,6 +24,7 @@ import errno
 import ipaddress
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from lab.adapters._lazy import lazy
@@ -73,12 +74,17 @@ def require_loopback(ip: str, what: str) -> None:
     Raises:
         LabRuntimeError: ``ip`` is not a loopback IPv4 address.
     """
-    try:
-        ok = ipaddress.ip_address(ip) in LOOPBACK
-    except ValueError:
-        ok = False
-    if not ok:
+    if not (_is_loopback(ip) if type(ip) is str else _is_loopback.__wrapped__(ip)):
         raise LabRuntimeError(f"refusing to use {what} {ip!r}: the lab only uses 127.0.0.0/8")
+
+
+@lru_cache(maxsize=4096)
+def _is_loopback(ip: object) -> bool:
+    """``ip`` is an IPv4 address in 127.0.0.0/8 (cached: every connection asks for the same few)."""
+    try:
+        return ipaddress.ip_address(ip) in LOOPBACK
+    except ValueError:
+        return False
 
 
 class SmtpClient:

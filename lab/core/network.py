@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Collection, Mapping, Union
 
@@ -38,23 +39,43 @@ def _tuple(value: object) -> tuple:
     return tuple(value)  # type: ignore[arg-type]
 
 
-def _ip(value: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+# Parsing is pure and the results are immutable: each text is parsed once per process
+# (routing asks about the same few addresses and CIDRs on every connection).
+_PARSE_CACHE = 8192
+
+
+@lru_cache(maxsize=_PARSE_CACHE)
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(str(value).strip())
+        return ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=_PARSE_CACHE)
+def _parse_net(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=_PARSE_CACHE)
+def _norm_text(text: str) -> str:
+    addr = _parse_ip(text)
+    return str(addr) if addr is not None else text
+
+
+def _ip(value: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    return _parse_ip(value if type(value) is str else str(value))
 
 
 def _net(value: object) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(str(value).strip(), strict=True)
-    except ValueError:
-        return None
+    return _parse_net(value if type(value) is str else str(value))
 
 
 def _norm(value: object) -> str:
-    addr = _ip(value)
-    return str(addr) if addr is not None else str(value)
+    return _norm_text(value if type(value) is str else str(value))
 
 
 def _port_ok(port: object) -> bool:
@@ -63,8 +84,13 @@ def _port_ok(port: object) -> bool:
 
 def _in_any(ip: str, cidrs: tuple[str, ...]) -> bool:
     addr = _ip(ip)
-    nets = [n for n in (_net(c) for c in cidrs) if n is not None]
-    return addr is not None and any(addr.version == n.version and addr in n for n in nets)
+    if addr is None:
+        return False
+    for c in cidrs:
+        n = _net(c)
+        if n is not None and addr.version == n.version and addr in n:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -215,6 +241,22 @@ class Route:
     failed_at: str | None = None
 
 
+_ROUTE_MEMO = 4096
+_UNCACHED = object()
+
+
+def _listening_key(listening: Listening) -> object:
+    """A hashable stand-in for ``listening`` (routes depend on it), or _UNCACHED for a callback."""
+    if listening is None:
+        return None
+    if callable(listening):
+        return _UNCACHED
+    try:
+        return frozenset(listening)
+    except TypeError:
+        return _UNCACHED
+
+
 def _listening_fn(listening: Listening) -> Callable[[str, int], bool]:
     if listening is None:
         return lambda node, port: True
@@ -238,6 +280,9 @@ class NetworkModel:
     _nodes: Mapping[str, Node] = field(init=False, repr=False, compare=False)
     _owner: Mapping[str, str] = field(init=False, repr=False, compare=False)
     _gateways: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    # Memoised routes: the model never changes (mutations return new models), so a route is a
+    # function of (source, address, port, who listens). Routes are frozen; sharing them is safe.
+    _routes: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "networks", _tuple(self.networks))
@@ -251,6 +296,7 @@ class NetworkModel:
         owner = {a: n.name for n in self.nodes for a in n.addresses}
         object.__setattr__(self, "_owner", MappingProxyType(owner))
         object.__setattr__(self, "_gateways", MappingProxyType(gateways))
+        object.__setattr__(self, "_routes", {})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], root: str = "topology") -> NetworkModel:
@@ -312,8 +358,24 @@ class NetworkModel:
             (first match wins, then the node's default). A private source that reaches a public
             network untranslated times out (replies cannot come back).
         """
+        key = _listening_key(listening)
+        if key is _UNCACHED:
+            return self._walk(src_node, dst_ip, dst_port, listening)
+        memo_key = ("connect", src_node, dst_ip, dst_port, key)
+        route = self._routes.get(memo_key)
+        if route is None:
+            route = self._walk(src_node, dst_ip, dst_port, listening)
+            self._remember(memo_key, route)
+        return route
+
+    def _walk(self, src_node: str, dst_ip: str, dst_port: int, listening: Listening) -> Route:
         from lab.core.network_route import walk  # noqa: PLC0415
         return walk(self, self.node(src_node), dst_ip, dst_port, _listening_fn(listening))
+
+    def _remember(self, key: tuple, route: Route) -> None:
+        if len(self._routes) >= _ROUTE_MEMO:
+            self._routes.clear()
+        self._routes[key] = route
 
     def route_to_node(self, src_node: str, dst_node: str, port: int = 25,
                       listening: Listening = None) -> Route:
@@ -323,6 +385,17 @@ class NetworkModel:
         then public addresses that publish dst on ``port``. Returns the first route that gets
         through, else the first attempt (its steps explain the failure).
         """
+        key = _listening_key(listening)
+        if key is _UNCACHED:
+            return self._route_to_node(src_node, dst_node, port, listening)
+        memo_key = ("node", src_node, dst_node, port, key)
+        route = self._routes.get(memo_key)
+        if route is None:
+            route = self._route_to_node(src_node, dst_node, port, listening)
+            self._remember(memo_key, route)
+        return route
+
+    def _route_to_node(self, src_node: str, dst_node: str, port: int, listening: Listening) -> Route:
         src, dst = self.node(src_node), self.node(dst_node)
         candidates: list[tuple[str, int]] = []
         for net in src.networks:
