@@ -241,7 +241,7 @@ class Lab:
 
     def _build_pki(self) -> None:
         specs, stores = pki_specs(self.topology)
-        self.pki = Pki.build(specs, stores, now=self.topology.settings.clock_start)
+        self.pki = Pki.cached(specs, stores, now=self.topology.settings.clock_start)  # built once per process
         self.pki.write_state(self.state_dir)
         self.keys = dict(self.pki.certificates)
         self.client_anchors = self.pki.anchors_pem()

@@ -20,22 +20,28 @@ before anything is built or written.
 """
 from __future__ import annotations
 
+import os
 import re
+import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from lab.adapters.pki import (KEY_TYPES, CertificateAuthority, IssuedCertificate, TrustStore, build_chain,
-                              chain_facts, self_signed, write_private, write_public)
+                              chain_facts, self_signed)
 from lab.core.errors import ConfigError, Place
 from lab.core.tls import ChainFacts
 
 KINDS = ("root", "intermediate", "self-signed", "leaf")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CA_BACKDATE = timedelta(days=5 * 365)  # a CA with no valid_from is years older than the lab start
+CACHED_BUILDS = 8  # distinct PKIs Pki.cached keeps (one per topology a process runs, in practice)
+_JUDGED_MAX = 4096  # presented certificates a Pki remembers the verdicts of
 
 
 def _where(place: Place | None, name: str, key: str | None = None) -> Place:
@@ -253,6 +259,35 @@ class Pki:
                  for s in store_specs}
         return cls(cas, issued, trust)
 
+    @classmethod
+    def cached(cls, certs: Iterable[CertSpec | Mapping], stores: Iterable[TrustStoreSpec | Mapping] = (),
+               now: datetime | None = None) -> "Pki":
+        """:meth:`build`, once per distinct spec in this process: the same specs give the same Pki.
+
+        A Pki never changes once built (certificates made while a lab runs are kept by the lab,
+        not here), so labs of the same topology can share one: a process that starts many
+        (``lab scenario run --all``) generates keys and signs certificates once. Specs compare
+        without their places; with ``now`` None (wall-time validity) nothing is shared.
+        """
+        cert_specs = tuple(c if isinstance(c, CertSpec) else CertSpec.from_mapping(c) for c in certs)
+        store_specs = tuple(s if isinstance(s, TrustStoreSpec) else TrustStoreSpec.from_mapping(s) for s in stores)
+        key = (cert_specs, store_specs, now)
+        try:
+            hash(key)
+        except TypeError:  # a spec holding something unhashable: build it afresh
+            return cls.build(cert_specs, store_specs, now)
+        if now is None:
+            return cls.build(cert_specs, store_specs, now)
+        with _BUILT_LOCK:
+            pki = _BUILT.get(key)
+        if pki is None:
+            pki = cls.build(cert_specs, store_specs, now)
+            with _BUILT_LOCK:
+                pki = _BUILT.setdefault(key, pki)
+                while len(_BUILT) > CACHED_BUILDS:
+                    del _BUILT[next(iter(_BUILT))]
+        return pki
+
     def _get(self, table: Mapping, name: str, what: str):
         if name not in table:
             raise ConfigError(f"unknown {what} {name!r}", Place(path=f"pki.{what}"), tuple(table))
@@ -270,24 +305,62 @@ class Pki:
         """The trust store called ``name`` (ConfigError listing them when unknown)."""
         return self._get(self.stores, name, "store")
 
-    @property
+    @cached_property
     def intermediates(self) -> tuple[x509.Certificate, ...]:
         """Every non-root CA certificate: the pool paths are built with (like AIA fetching)."""
         return tuple(ca.cert for ca in self.authorities.values() if not ca.is_root)
 
+    @cached_property
+    def _judged(self) -> dict[tuple[str, bytes, str], object]:
+        # (what, DER, store) -> verdict. Path building leaves time aside and the PKI never
+        # changes, so a certificate's verdict against a store is computed once.
+        return {}
+
+    def _remember(self, key: tuple[str, bytes, str], verdict: object) -> None:
+        judged = self._judged
+        if len(judged) >= _JUDGED_MAX:
+            judged.clear()
+        judged[key] = verdict
+
     def chain_facts(self, leaf: x509.Certificate | bytes, store: str) -> ChainFacts:
         """A presented certificate (DER or parsed) judged against the named store."""
-        return chain_facts(leaf, self.intermediates, self.store(store))
+        der = leaf if isinstance(leaf, bytes) else leaf.public_bytes(serialization.Encoding.DER)
+        key = ("chain", der, store)
+        facts = self._judged.get(key)
+        if facts is None:
+            facts = chain_facts(leaf, self.intermediates, self.store(store))
+            self._remember(key, facts)
+        return facts  # type: ignore[return-value]
 
     def verify(self, leaf: x509.Certificate | bytes, store: str) -> bool:
         """Whether a presented certificate chains to a root of the named store (time aside)."""
-        cert = x509.load_der_x509_certificate(leaf) if isinstance(leaf, bytes) else leaf
-        return build_chain(cert, self.intermediates, self.store(store)) is not None
+        der = leaf if isinstance(leaf, bytes) else leaf.public_bytes(serialization.Encoding.DER)
+        key = ("verify", der, store)
+        trusted = self._judged.get(key)
+        if trusted is None:
+            cert = x509.load_der_x509_certificate(leaf) if isinstance(leaf, bytes) else leaf
+            trusted = build_chain(cert, self.intermediates, self.store(store)) is not None
+            self._remember(key, trusted)
+        return bool(trusted)
+
+    @cached_property
+    def _anchors(self) -> bytes:
+        roots = [ca.pem() for ca in self.authorities.values() if ca.is_root]
+        return b"".join(roots + [c.cert_pem() for c in self.certificates.values() if c.facts.self_signed])
 
     def anchors_pem(self) -> bytes:
         """Every root and self-signed certificate: what a server loads to be able to read any lab client cert."""
-        roots = [ca.pem() for ca in self.authorities.values() if ca.is_root]
-        return b"".join(roots + [c.cert_pem() for c in self.certificates.values() if c.facts.self_signed])
+        return self._anchors
+
+    @cached_property
+    def _state_files(self) -> tuple[tuple[str, str, bytes, bool], ...]:
+        # (directory, file name, content, private): what write_state writes, serialised once.
+        files = [("trust", f"{name}.pem", store.pem(), False) for name, store in self.stores.items()]
+        for name, ca in self.authorities.items():
+            files += [("ca", f"{name}.pem", ca.pem(), False), ("ca", f"{name}.key", ca.key_pem(), True)]
+        for name, cert in self.certificates.items():
+            files += [("certs", f"{name}.pem", cert.pem(), False), ("certs", f"{name}.key", cert.key_pem(), True)]
+        return tuple(files)
 
     def write_state(self, state_dir: str | Path) -> list[Path]:
         """Write ``trust/<store>.pem``, ``ca/<ca>.pem``+``.key`` and ``certs/<name>.pem``+``.key``.
@@ -298,10 +371,25 @@ class Pki:
             Every path written.
         """
         base = Path(state_dir)
-        written = [store.write(base / "trust" / f"{name}.pem") for name, store in self.stores.items()]
-        for name, ca in self.authorities.items():
-            written.append(write_public(base / "ca" / f"{name}.pem", ca.pem()))
-            written.append(write_private(base / "ca" / f"{name}.key", ca.key_pem()))
-        for name, cert in self.certificates.items():
-            written.extend(cert.write(base / "certs", name))
+        made: set[str] = set()
+        written = []
+        for directory, name, data, private in self._state_files:
+            if directory not in made:
+                (base / directory).mkdir(parents=True, exist_ok=True)
+                made.add(directory)
+            path = base / directory / name
+            if private:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.fchmod(fd, 0o600)
+                    os.write(fd, data)
+                finally:
+                    os.close(fd)
+            else:
+                path.write_bytes(data)
+            written.append(path)
         return written
+
+
+_BUILT: dict[tuple, Pki] = {}
+_BUILT_LOCK = threading.Lock()
