@@ -9,6 +9,7 @@ certificate the PKI issued against every trust store; the live driver's stores a
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -59,8 +60,26 @@ def trust_from_pki(pki: Any) -> Trust:
     """The trust table of a built :class:`lab.adapters.pki_world.Pki`.
 
     Every certificate in ``pki.certificates`` is verified (``pki.verify(der, store)``) against
-    every store in ``pki.stores`` once.
+    every store in ``pki.stores`` once. A Pki never changes and a Trust is immutable, so the
+    table of the same Pki object is computed once per process (the last few are kept).
     """
+    with _TABLES_LOCK:
+        for built, trust in _TABLES:
+            if built is pki:
+                return trust
+    trust = _table(pki)
+    with _TABLES_LOCK:
+        _TABLES.insert(0, (pki, trust))
+        del _TABLES[_TABLES_KEPT:]
+    return trust
+
+
+_TABLES: list[tuple[Any, Trust]] = []  # (pki, its table), newest first
+_TABLES_KEPT = 8
+_TABLES_LOCK = threading.Lock()
+
+
+def _table(pki: Any) -> Trust:
     facts = {name: cert.facts for name, cert in pki.certificates.items()}
     trusted = frozenset((cert.facts.thumbprint, store)
                         for cert in pki.certificates.values() for store in pki.stores

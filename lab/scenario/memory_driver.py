@@ -53,7 +53,7 @@ class MemoryDriver:
         from lab.adapters.pki_world import Pki  # noqa: PLC0415 (cryptography only to build the PKI once)
         from lab.runtime import pki_specs  # noqa: PLC0415
         specs, stores = pki_specs(topology)
-        self.pki = Pki.build(specs, stores, now=topology.settings.clock_start)
+        self.pki = Pki.cached(specs, stores, now=topology.settings.clock_start)  # built once per process
         trust = trust_from_pki(self.pki)
         self.topology = topology
         self.lab = MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
