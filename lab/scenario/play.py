@@ -26,17 +26,43 @@ from lab.core.errors import LabRuntimeError
 from lab.scenario import catalog, report
 from lab.scenario.drivers import make_driver
 from lab.scenario.load import check_against
+from lab.core.model import Topology
 from lab.scenario.model import Scenario, Step
 from lab.scenario.runner import ScenarioResult, StepResult, run_scenario
 from lab.topology.load import load_topology
 
 GRADE_SOCKET = "scenario.sock"
 
+_TOPOLOGIES: dict[Path, tuple[str, Topology]] = {}  # topology file -> (its text, the model loaded from it)
+_TOPOLOGIES_LOCK = threading.Lock()
+
+
+def topology_of(scenario: Scenario) -> Topology:
+    """The scenario's topology, loaded and validated once per file content in this process.
+
+    A :class:`~lab.core.model.Topology` is frozen, so scenarios of the same world share it
+    (``run --all`` checks ``topology.yaml`` once, not once per scenario). The file is read
+    each time: an edited file is loaded (and checked) again.
+    """
+    path = catalog.topology_for(scenario)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return load_topology(path)  # its own words for a missing or unreadable file
+    with _TOPOLOGIES_LOCK:
+        known = _TOPOLOGIES.get(path)
+    if known is not None and known[0] == text:
+        return known[1]
+    topology = load_topology(path, text)
+    with _TOPOLOGIES_LOCK:
+        _TOPOLOGIES[path] = (text, topology)
+    return topology
+
 
 def run_one(scenario: Scenario, driver_name: str, console: Console | None = None, step_mode: bool = False,
             verbose: bool = False, read=input) -> ScenarioResult:
     """Start a driver, run the scenario, stop the driver."""
-    topology = load_topology(catalog.topology_for(scenario))
+    topology = topology_of(scenario)
     driver = make_driver(driver_name)
     driver.start(topology, None)
     stop_all = {"continue": False}
@@ -146,7 +172,7 @@ def _serve(driver: Any, scenario: Scenario, state: Path, stop: threading.Event) 
 def exercise(scenario: Scenario, state: Path, ready=None) -> int:
     """Play up to the failure, state the goal, keep the lab (and its control channel) until a signal."""
     console = Console(highlight=False)
-    topology = load_topology(catalog.topology_for(scenario))
+    topology = topology_of(scenario)
     state.mkdir(parents=True, exist_ok=True)
     driver = make_driver("live", control=True)
     driver.start(topology, state)
