@@ -35,6 +35,18 @@ def exchange_date(now: datetime) -> str:
 
     A naive ``now`` is taken as UTC.
     """
+    last = _LAST_DATE[0]
+    if last[0] is now:  # datetimes are immutable; the lab hands out one per instant
+        return last[1]
+    text = _exchange_date(now)
+    _LAST_DATE[0] = (now, text)
+    return text
+
+
+_LAST_DATE: list[tuple[object, str]] = [(None, "")]
+
+
+def _exchange_date(now: datetime) -> str:
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     offset = now.utcoffset()

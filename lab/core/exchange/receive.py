@@ -146,8 +146,27 @@ def principal_for(connector: ReceiveConnector, authenticated_user: Mailbox | Non
     return ANONYMOUS
 
 
+# Answers per (connector, principal) object: both are frozen records of immutable fields, so an
+# answer holds while the objects live; the entry keeps them alive so their ids are never reused.
+_RIGHTS: dict[tuple[int, int], tuple[ReceiveConnector, Principal, frozenset[str]]] = {}
+_EHLO: dict[tuple[int, int, str, bool, bool], tuple[ReceiveConnector, ExchangeServer, tuple[str, ...]]] = {}
+_MEMO_LIMIT = 4096
+
+
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
     """Rights of ``principal`` on ``connector``: permission groups plus ExtendedRights."""
+    key = (id(connector), id(principal))
+    hit = _RIGHTS.get(key)
+    if hit is not None and hit[0] is connector and hit[1] is principal:
+        return hit[2]
+    if len(_RIGHTS) >= _MEMO_LIMIT:
+        _RIGHTS.clear()
+    rights = _rights_for(connector, principal)
+    _RIGHTS[key] = (connector, principal, rights)
+    return rights
+
+
+def _rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
     if principal.kind == "server":
         names = {rc.EXCHANGE_SERVERS, rc.LEGACY_INTEROP}
     elif principal.kind == "externally_secured":
@@ -328,6 +347,19 @@ def ehlo_keywords(connector: ReceiveConnector, server: ExchangeServer, tls_activ
 def ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
                cert_available: bool) -> tuple[str, ...]:
     """The full multi-line EHLO reply (``250-...`` lines, last ``250 ...``)."""
+    key = (id(connector), id(server), client_ip, tls_active, cert_available)
+    hit = _EHLO.get(key)
+    if hit is not None and hit[0] is connector and hit[1] is server:
+        return hit[2]
+    if len(_EHLO) >= _MEMO_LIMIT:
+        _EHLO.clear()
+    lines = _ehlo_lines(connector, server, client_ip, tls_active, cert_available)
+    _EHLO[key] = (connector, server, lines)
+    return lines
+
+
+def _ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
+                cert_available: bool) -> tuple[str, ...]:
     hello = cat.S250_HELLO.format(fqdn=connector.effective_fqdn(server), ip=client_ip).text
     return multiline(250, [hello, *ehlo_keywords(connector, server, tls_active, cert_available)])
 
