@@ -47,14 +47,39 @@ class ServerReply:
         return f"{self.code} {self.message}"
 
 
+# Parsed replies by their lines: a ServerReply is a frozen record of immutable fields, and most
+# replies (banners, EHLO, 250 OK) recur word for word.
+_REPLIES: dict[tuple[str, ...], ServerReply] = {}
+_KEYWORDS: dict[str, frozenset[str]] = {}
+_MEMO_LIMIT = 4096
+
+
 def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     """The reply of one or more ``ddd-text`` / ``ddd text`` lines."""
+    reply = _REPLIES.get(lines)
+    if reply is None:
+        if len(_REPLIES) >= _MEMO_LIMIT:
+            _REPLIES.clear()
+        reply = _REPLIES[lines] = _parse_reply(lines)
+    return reply
+
+
+def _parse_reply(lines: tuple[str, ...]) -> ServerReply:
     code = int(lines[-1][:3]) if lines and lines[-1][:3].isdigit() else 0
     return ServerReply(code, "\n".join(line[4:] for line in lines), tuple(lines))
 
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
+    found = _KEYWORDS.get(reply.message)
+    if found is None:
+        if len(_KEYWORDS) >= _MEMO_LIMIT:
+            _KEYWORDS.clear()
+        found = _KEYWORDS[reply.message] = _ehlo_keywords(reply)
+    return found
+
+
+def _ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     out = set()
     for line in reply.message.split("\n")[1:]:
         line = line.strip()
