@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Iterable, NamedTuple, Sequence
 
@@ -320,6 +321,7 @@ def _split_components(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=4096)
 def parse_x500(text: str) -> tuple[tuple[str, str], ...]:
     """Parse ``CN=a, O=b,C=c`` into ``(("CN","a"), ("O","b"), ("C","c"))`` (order kept).
 
@@ -328,6 +330,8 @@ def parse_x500(text: str) -> tuple[tuple[str, str], ...]:
 
     Raises:
         ValueError: empty name, a part without ``=``, an empty keyword or value, bad quotes.
+
+    Remembered per text (a pure function of an immutable string; errors are not remembered).
     """
     out = []
     for part in _split_components(text):
@@ -341,6 +345,7 @@ def parse_x500(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
 def x500_key(text: str) -> tuple[tuple[str, str], ...]:
     """Comparison key of an X.500 name: parsed, values case-folded with inner spaces collapsed."""
     return tuple((k, " ".join(v.split()).casefold()) for k, v in parse_x500(text))
