@@ -14,7 +14,7 @@ from lab.core.catalogue import exchange as cat
 from lab.core.exchange import connectors as rc
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.headers import TlsFacts, exchange_date
-from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
+from lab.core.exchange.model import AcceptedDomain, ExchangeServer, Mailbox, Organization
 from lab.core.tls import CertFacts, host_matches
 
 ACCEPT_CLOUD_SERVICES_MAIL = "AcceptCloudServicesMail"
@@ -195,6 +195,23 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
+_ACCEPTED: dict[tuple[int, str], tuple[Organization, AcceptedDomain | None]] = {}
+
+
+def _accepted_domain_for(org: Organization, domain: str) -> AcceptedDomain | None:
+    """``org.accepted_domain_for(domain)``, remembered per (organization object, domain): an
+    Organization is a frozen record of immutable fields (an edit makes a new one)."""
+    key = (id(org), domain)
+    hit = _ACCEPTED.get(key)
+    if hit is not None and hit[0] is org:
+        return hit[1]
+    if len(_ACCEPTED) >= _MEMO_LIMIT:
+        _ACCEPTED.clear()
+    found = org.accepted_domain_for(domain)
+    _ACCEPTED[key] = (org, found)
+    return found
+
+
 def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tls_active: bool,
                       principal: Principal, sender: str, size: int | None, org: Organization) -> Decision:
     """MAIL FROM in Exchange's order (fidelity §1.4, D MailSmtpCommand).
@@ -213,7 +230,7 @@ def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tl
                             (f"anonymous sessions on {connector.name} lack {rc.R_SUBMIT}",))
         return Decision(False, cat.S550_5_7_1_SUBMIT_DENIED, "fidelity §1.4: MAIL submit permission",
                         (f"{principal.kind} session on {connector.name} lacks {rc.R_SUBMIT}",))
-    domain = org.accepted_domain_for(_domain(sender)) if sender else None
+    domain = _accepted_domain_for(org, _domain(sender)) if sender else None
     if (not principal.authenticated and domain is not None and domain.domain_type == "Authoritative"
             and rc.R_ACCEPT_AUTHORITATIVE_DOMAIN_SENDER not in rights):
         return Decision(False, cat.S550_5_7_1_SEND_AS_DENIED, "fidelity §3.5: Accept-Authoritative-Domain-Sender",
@@ -241,7 +258,7 @@ def rcpt_verdict(connector: ReceiveConnector, rights: frozenset[str], *, org: Or
     if accepted_so_far >= connector.max_recipients_per_message:
         return Decision(False, cat.S452_4_5_3_TOO_MANY_RECIPIENTS, "fidelity §1.1: MaxRecipientsPerMessage",
                         (f"{accepted_so_far} recipients already (limit {connector.max_recipients_per_message})",))
-    domain = org.accepted_domain_for(_domain(recipient))
+    domain = _accepted_domain_for(org, _domain(recipient))
     if domain is None:
         if rc.R_ACCEPT_ANY_RECIPIENT not in rights:
             return Decision(False, relay_denied_reply(version), "fidelity §3.5: relay needs Accept-Any-Recipient",

@@ -494,7 +494,7 @@ class ReceiveSession:
         return self._send(reply_lines(reply))
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
-        self.transcript.extend(f"S: {line}" for line in lines)
+        self.transcript += ["S: " + line for line in lines]
         return Output(lines=lines, **kwargs)  # type: ignore[arg-type]
 
     def _reset_transaction(self) -> None:
