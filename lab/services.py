@@ -43,6 +43,9 @@ class ExchangeService:
         self.driver = TransportDriver(self.transport, lab.clock, Spool(lab.state_dir, node), Maildirs(lab.state_dir),
                                       lab.tracking, client, self._resolve_mx, self._resolve_host)
         self.listeners: dict[tuple[str, int], Listener] = {}
+        # id(certificate) -> (certificate, client anchors, context): the context of the certificate
+        # presented last, without re-serialising its PEM for server_context's cache key per connection
+        self._contexts: dict[int, tuple[IssuedCertificate, bytes, ssl.SSLContext]] = {}
 
     # -- the world as it is now -------------------------------------------------------------
     def current(self):
@@ -64,8 +67,18 @@ class ExchangeService:
 
     def tls_context_for(self, connector: ReceiveConnector) -> ssl.SSLContext | None:
         issued = self.server_certificate(connector)
+        if not issued:
+            return None
+        anchors = self.lab.client_anchors
+        hit = self._contexts.get(id(issued))
+        if hit is not None and hit[0] is issued and (hit[1] is anchors or hit[1] == anchors):
+            return hit[2]
         # Exchange Server 2010-2019 negotiate TLS 1.2 at most (their Received headers say version=TLS1_2)
-        return server_context(issued, self.lab.client_anchors, ssl.TLSVersion.TLSv1_2) if issued else None
+        context = server_context(issued, anchors, ssl.TLSVersion.TLSv1_2)
+        if len(self._contexts) >= 64:
+            self._contexts.clear()
+        self._contexts[id(issued)] = (issued, anchors, context)
+        return context
 
     def client_certificate(self, tls_certificate_name: str) -> IssuedCertificate | None:
         installed = self.lab.world.server(self.node).client_certificate(tls_certificate_name,

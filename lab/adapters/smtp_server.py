@@ -17,6 +17,7 @@ import errno
 import ipaddress
 import logging
 import ssl
+import types
 import uuid
 from asyncio import sslproto
 from dataclasses import dataclass
@@ -46,6 +47,23 @@ class _NoHooks:
     """aiosmtpd wants a handler object; every decision is the core's, so it has no hooks."""
 
 
+#: aiosmtpd's per-instance state after ``SMTP.__init__``, per (class, hostname, idle timeout).
+#: ``SMTP.__init__`` walks the instance with ``inspect.getmembers`` and ``dir`` (AUTH mechanisms,
+#: hooks, ``smtp_*`` methods) on every connection; the answers depend only on the class, so it
+#: runs once and each connection gets a copy, its bound methods rebound to the new instance.
+_SMTP_STATE: dict[tuple, dict] = {}
+
+
+def _rebound(value: object, probe: object, target: object) -> object:
+    if isinstance(value, types.MethodType) and value.__self__ is probe:
+        return types.MethodType(value.__func__, target)
+    if isinstance(value, tuple) and hasattr(value, "_replace"):  # aiosmtpd's _AuthMechAttr
+        return value._replace(**{f: _rebound(getattr(value, f), probe, target) for f in value._fields})
+    if isinstance(value, dict):
+        return {k: _rebound(v, probe, target) for k, v in value.items()}
+    return value
+
+
 class LabSMTP(SMTP):
     """One connection: aiosmtpd transport + TLS upgrade, the core session's replies.
 
@@ -59,12 +77,35 @@ class LabSMTP(SMTP):
 
     def __init__(self, make_session: SessionFactory, clock_now: Callable[[], datetime], *,
                  idle_timeout: float = 600.0, hostname: str = "localhost"):
-        super().__init__(_NoHooks(), hostname=hostname, data_size_limit=None, enable_SMTPUTF8=True,
-                         timeout=idle_timeout, auth_require_tls=False, loop=asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        key = (type(self), hostname, idle_timeout)
+        state = _SMTP_STATE.get(key)
+        if state is None:
+            state = _SMTP_STATE[key] = self._smtp_state(hostname, idle_timeout, loop)
+        asyncio.StreamReaderProtocol.__init__(
+            self, asyncio.StreamReader(loop=loop, limit=self.line_length_limit),
+            client_connected_cb=self._cb_client_connected, loop=loop)
+        probe = state["probe"]
+        for name, value in state["attrs"].items():
+            setattr(self, name, _rebound(value, probe, self))
+        self.loop = loop
+        self.command_size_limits.clear()  # as SMTP.__init__ does
         self._make_session = make_session
         self._clock_now = clock_now
         self.core: ReceiveSession | None = None
         self._closing = False
+
+    @classmethod
+    def _smtp_state(cls, hostname: str, idle_timeout: float, loop: asyncio.AbstractEventLoop) -> dict:
+        """Runs ``SMTP.__init__`` once on a probe: the attributes it sets beyond StreamReaderProtocol's."""
+        probe = cls.__new__(cls)
+        SMTP.__init__(probe, _NoHooks(), hostname=hostname, data_size_limit=None, enable_SMTPUTF8=True,
+                      timeout=idle_timeout, auth_require_tls=False, loop=loop)
+        base = asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), client_connected_cb=print, loop=loop)
+        attrs = {k: v for k, v in vars(probe).items() if k not in vars(base) and k != "loop"
+                 and not isinstance(v, (asyncio.StreamReader, asyncio.Future))}  # per connection, never shared
+        vars(probe).clear()  # only its identity is kept (to rebind methods); not its loop or reader
+        return {"probe": probe, "attrs": attrs}
 
     # --- the command loop -------------------------------------------------------------------
     async def _handle_client(self) -> None:
