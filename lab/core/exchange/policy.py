@@ -12,9 +12,26 @@ from lab.core.exchange.headers import (
     AUTH_AS, AUTH_SOURCE, TlsFacts, add_headers, header_value, organization_headers, promote_cross_premises,
     received_header, strip_headers, strip_organization_headers,
 )
-from lab.core.exchange.model import ExchangeServer, Organization
+from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.exchange.receive import Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
+
+
+# AUTH logon lookups per (organization object, logon): an Organization is a frozen record of
+# immutable fields (an edit makes a new one); the entry holds it so its id is never reused.
+_LOGONS: dict[tuple[int, str], tuple[Organization, Mailbox | None]] = {}
+
+
+def _mailbox_by_logon(org: Organization, logon: str) -> Mailbox | None:
+    key = (id(org), logon)
+    hit = _LOGONS.get(key)
+    if hit is not None and hit[0] is org:
+        return hit[1]
+    if len(_LOGONS) >= 4096:
+        _LOGONS.clear()
+    found = org.mailbox_by_logon(logon)
+    _LOGONS[key] = (org, found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ class ExchangePolicy:
 
     def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
         """A mailbox whose logon name and password match."""
-        mailbox = self.org.mailbox_by_logon(username)
+        mailbox = _mailbox_by_logon(self.org, username)
         if mailbox is None or not mailbox.password or mailbox.password != password:
             return None
         return Principal("user", mailbox)
