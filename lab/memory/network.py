@@ -31,6 +31,23 @@ if TYPE_CHECKING:
 _NS = uuid.UUID("5b0c2f1e-3c55-4a53-9a0e-8f1f6f1b7a11")
 
 
+# The STARTTLS certificate per (server state, connector) object at one lab instant: both are
+# frozen records of immutable fields, so the choice holds while they live and time stands still.
+_STARTTLS: dict[tuple[int, int], tuple] = {}
+
+
+def _starttls_certificate(state, connector, now):
+    key = (id(state), id(connector))
+    hit = _STARTTLS.get(key)
+    if hit is not None and hit[0] is state and hit[1] is connector and hit[2] == now:
+        return hit[3]
+    if len(_STARTTLS) >= 4096:
+        _STARTTLS.clear()
+    installed = state.starttls_certificate(connector, now)
+    _STARTTLS[key] = (state, connector, now, installed)
+    return installed
+
+
 @dataclass
 class Dial:
     """A connection the network let through to ``route.dest_node``.
@@ -117,7 +134,7 @@ class Switchboard:
                 return None
             connector = selection.value
             now = lab.now_datetime()
-            installed = state.starttls_certificate(connector, now)
+            installed = _starttls_certificate(state, connector, now)
             cert = installed.facts if installed is not None else None
             policy = ExchangePolicy(connector, state.server, world.org_of(node).organization,
                                     cert_available=cert is not None)

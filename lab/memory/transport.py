@@ -21,6 +21,30 @@ if TYPE_CHECKING:
     from lab.memory.lab import MemoryLab
 
 
+# Resolutions per (zone set, question): a ZoneSet is immutable (a DNS edit makes a new one) and
+# resolution against it is pure, so the answers of the world's current set are remembered.
+_ANSWERS: dict[tuple, MxResult] = {}
+_ANSWERS_OF: list[object] = [None]  # the ZoneSet the answers came from (held: its id is never reused)
+
+
+def _answer(zones: Any, key: tuple, resolve: Any) -> MxResult:
+    if _ANSWERS_OF[0] is not zones or len(_ANSWERS) > 4096:
+        _ANSWERS.clear()
+        _ANSWERS_OF[0] = zones
+    found = _ANSWERS.get(key)
+    if found is None:
+        found = _ANSWERS[key] = resolve()
+    return found
+
+
+def _resolve_mx(zones: Any, domain: str) -> MxResult:
+    return _answer(zones, ("mx", domain), lambda: resolve_mx(zones, domain))
+
+
+def _resolve_host(zones: Any, host: str) -> MxResult:
+    return _answer(zones, ("host", host), lambda: resolve_host(zones, host))
+
+
 class MemoryTransport:
     """Runs the transport of ``node`` inside a :class:`MemoryLab`.
 
@@ -66,7 +90,7 @@ class MemoryTransport:
                 lab.mailboxes.deliver(rcpt, cmd.data)
             t.delivery_result(cmd.queue, O.Delivered(), lab.now, items=(cmd.item,))
         elif isinstance(cmd, O.ResolveMx):
-            lab.defer(lambda: self._resolved(cmd.queue, resolve_mx(lab.world.zones, cmd.domain)))
+            lab.defer(lambda: self._resolved(cmd.queue, _resolve_mx(lab.world.zones, cmd.domain)))
         elif isinstance(cmd, O.ResolveHosts):
             lab.defer(lambda: self._resolved(cmd.queue, self._resolve_hosts(cmd)))
         elif isinstance(cmd, O.Connect):
@@ -86,7 +110,7 @@ class MemoryTransport:
             if host.startswith("[") and host.endswith("]"):
                 targets.append(Target(host, 0, (host[1:-1],)))
                 continue
-            result = resolve_host(self.lab.world.zones, host)
+            result = _resolve_host(self.lab.world.zones, host)
             if result.error:
                 error = error or result.error
             targets.extend(result.targets)
