@@ -55,6 +55,7 @@ _SMTP_STATE: dict[tuple, dict] = {}
 
 
 def _rebound(value: object, probe: object, target: object) -> object:
+    """``value`` of the probe's state for ``target``: its bound methods rebound, dicts copied."""
     if isinstance(value, types.MethodType) and value.__self__ is probe:
         return types.MethodType(value.__func__, target)
     if isinstance(value, tuple) and hasattr(value, "_replace"):  # aiosmtpd's _AuthMechAttr
@@ -62,6 +63,15 @@ def _rebound(value: object, probe: object, target: object) -> object:
     if isinstance(value, dict):
         return {k: _rebound(v, probe, target) for k, v in value.items()}
     return value
+
+
+def _per_instance(value: object, probe: object) -> bool:
+    """True if ``value`` must be rebuilt for each instance (mutable, or bound to the probe)."""
+    if isinstance(value, types.MethodType):
+        return value.__self__ is probe
+    if isinstance(value, tuple):
+        return any(_per_instance(v, probe) for v in value)
+    return isinstance(value, (dict, list, set))
 
 
 class LabSMTP(SMTP):
@@ -85,8 +95,9 @@ class LabSMTP(SMTP):
         asyncio.StreamReaderProtocol.__init__(
             self, asyncio.StreamReader(loop=loop, limit=self.line_length_limit),
             client_connected_cb=self._cb_client_connected, loop=loop)
+        vars(self).update(state["shared"])
         probe = state["probe"]
-        for name, value in state["attrs"].items():
+        for name, value in state["rebuilt"]:
             setattr(self, name, _rebound(value, probe, self))
         self.loop = loop
         self.command_size_limits.clear()  # as SMTP.__init__ does
@@ -105,7 +116,8 @@ class LabSMTP(SMTP):
         attrs = {k: v for k, v in vars(probe).items() if k not in vars(base) and k != "loop"
                  and not isinstance(v, (asyncio.StreamReader, asyncio.Future))}  # per connection, never shared
         vars(probe).clear()  # only its identity is kept (to rebind methods); not its loop or reader
-        return {"probe": probe, "attrs": attrs}
+        return {"probe": probe, "shared": {k: v for k, v in attrs.items() if not _per_instance(v, probe)},
+                "rebuilt": [(k, v) for k, v in attrs.items() if _per_instance(v, probe)]}
 
     # --- the command loop -------------------------------------------------------------------
     async def _handle_client(self) -> None:

@@ -35,7 +35,11 @@ class _RecordType(Protocol):
     def from_meta(meta: Mapping[str, Any], data: bytes) -> Any: ...
 
 
-def _fsync_dir(path: Path) -> None:
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)  # open(path, "wb")
+_APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)  # open(path, "a")
+
+
+def _fsync_dir(path: str | os.PathLike) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -43,13 +47,28 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_synced(path: Path, data: bytes) -> Path:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_fd(path: str | os.PathLike, flags: int, data: bytes, sync: bool) -> None:
+    """open + write + (fsync) + close on the file descriptor: no buffered file object per write."""
+    fd = os.open(path, flags, 0o666)
+    try:
+        _write_all(fd, data)
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: str | os.PathLike, data: bytes) -> str:
     """Write ``data`` to a temporary file beside ``path`` and fsync it; returns the temporary file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    head, name = os.path.split(os.fspath(path))
+    tmp = os.path.join(head, f".{name}.tmp")
+    _write_fd(tmp, _CREATE, data, sync=True)
     return tmp
 
 
@@ -66,18 +85,24 @@ class Spool:
         base = Path(state_dir) / "queue"
         self.path = base / server.lower() if server else base
         self.path.mkdir(parents=True, exist_ok=True)
+        self._dir = os.fspath(self.path)
 
     def _paths(self, internal_id: int) -> tuple[Path, Path]:
         return self.path / f"{internal_id}.eml", self.path / f"{internal_id}.json"
 
+    def _names(self, internal_id: int) -> tuple[str, str]:
+        """``_paths`` as plain strings (the per-message hot path: no pathlib objects)."""
+        base = os.path.join(self._dir, str(internal_id))
+        return base + ".eml", base + ".json"
+
     def write(self, record: SpoolRecord) -> None:
         """Spool an accepted message (bytes first, then the envelope that makes it count)."""
-        eml, meta = self._paths(record.internal_id)
+        eml, meta = self._names(record.internal_id)
         eml_tmp = _write_synced(eml, record.data)
         meta_tmp = _write_synced(meta, json.dumps(record.meta(), sort_keys=True).encode("utf-8"))
         os.replace(eml_tmp, eml)
         os.replace(meta_tmp, meta)  # one directory fsync makes both names durable, before the 250
-        _fsync_dir(self.path)
+        _fsync_dir(self._dir)
 
     def checkpoint(self, internal_id: int, done: Iterable[str], delay_dsn_sent: bool) -> None:
         """Record progress (recipients finished, delay DSN sent) of a spooled message."""
@@ -96,10 +121,13 @@ class Spool:
 
     def remove(self, internal_id: int) -> None:
         """Forget a finished message (envelope first, so a crash leaves no half message in the queue)."""
-        eml, meta = self._paths(internal_id)
+        eml, meta = self._names(internal_id)
         for path in (meta, eml):
-            path.unlink(missing_ok=True)
-        _fsync_dir(self.path)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        _fsync_dir(self._dir)
 
     def load(self, kind: _RecordType = QueuedMessage) -> list[Any]:
         """Every spooled record (of ``kind``), oldest InternalId first; leftovers of interrupted writes are removed."""
@@ -132,8 +160,8 @@ class TrackingLog:
 
     def append(self, event: TrackingEvent) -> None:
         """Append one event (flushed; the log is for reading, not for recovery)."""
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(event.to_dict(self.epoch), sort_keys=True) + "\n")
+        line = json.dumps(event.to_dict(self.epoch), sort_keys=True) + "\n"
+        _write_fd(self.path, _APPEND, line.encode("utf-8"), sync=False)
 
     def read(self) -> list[dict]:
         """Every event so far."""
