@@ -17,21 +17,24 @@ from lab.core.exchange.receive import Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 
 
-# AUTH logon lookups per (organization object, logon): an Organization is a frozen record of
-# immutable fields (an edit makes a new one); the entry holds it so its id is never reused.
-_LOGONS: dict[tuple[int, str], tuple[Organization, Mailbox | None]] = {}
+# AUTH logon lookups through an index per organization object (Organization.mailbox_by_logon
+# walks every mailbox): lower-cased logon name -> the first mailbox that has it, as the walk
+# finds it. An Organization is a frozen record of immutable fields (an edit makes a new one);
+# the entry holds it so its id is never reused.
+_LOGONS: dict[int, tuple[Organization, dict[str, Mailbox]]] = {}
 
 
 def _mailbox_by_logon(org: Organization, logon: str) -> Mailbox | None:
-    key = (id(org), logon)
-    hit = _LOGONS.get(key)
-    if hit is not None and hit[0] is org:
-        return hit[1]
-    if len(_LOGONS) >= 4096:
-        _LOGONS.clear()
-    found = org.mailbox_by_logon(logon)
-    _LOGONS[key] = (org, found)
-    return found
+    hit = _LOGONS.get(id(org))
+    if hit is None or hit[0] is not org:
+        if len(_LOGONS) >= 256:
+            _LOGONS.clear()
+        index: dict[str, Mailbox] = {}
+        for mailbox in org.mailboxes:
+            for name in mailbox.logon_names():
+                index.setdefault(name.lower(), mailbox)
+        hit = _LOGONS[id(org)] = (org, index)
+    return hit[1].get(logon.split("\\")[-1].lower())
 
 
 @dataclass(frozen=True)
