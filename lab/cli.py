@@ -138,6 +138,14 @@ def graph(topology: str, out_dir: str) -> None:
         out.print(f"skipped {fmt}: {why}")
 
 
+def _cache_dir() -> Path:
+    """The user's cache of the lab (``$XDG_CACHE_HOME/hybrid-mail-lab``, default ``~/.cache/...``)."""
+    import os  # noqa: PLC0415
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hybrid-mail-lab"
+
+
 @cli.command()
 @topology_arg
 @state_opt
@@ -148,7 +156,7 @@ def up(topology: str, state: str, loopback_base: str | None, once: bool) -> None
     from lab.topology.load import load_topology
 
     Path(state).mkdir(parents=True, exist_ok=True)
-    topo = load_topology(topology, cache_dir=state)
+    topo = load_topology(topology, cache_dir=_cache_dir())
     asyncio.run(_run_lab(topo, state, loopback_base, once))
 
 

@@ -39,9 +39,9 @@ def load_topology(path: str | Path, text: str | None = None, *, cache_dir: str |
     Args:
         path: The file (also the name shown in errors when ``text`` is given).
         text: The file's content, if already read.
-        cache_dir: a state dir where the fingerprint of the last file that passed the schema check
-            is kept: the same file is not checked against the schema again (``lab up`` starts faster).
-            Every other check runs each time.
+        cache_dir: a directory remembering the fingerprints (text + schema) of files that passed
+            the schema check: the same text is not checked against the schema again (``lab up``
+            starts faster). Every other check runs each time.
 
     Raises:
         ConfigError: The first problem, or ConfigErrors listing all problems found in a stage.
@@ -53,13 +53,16 @@ def load_topology(path: str | Path, text: str | None = None, *, cache_dir: str |
         src = read_yaml(path, text)
     if not isinstance(src.data, dict):
         raise src.error((), "the top level must be a mapping with name, topology, ...")
-    stamp = Path(cache_dir) / "schema-checked" if cache_dir is not None else None
-    fingerprint_now = fingerprint(text)
-    if stamp is None or not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != fingerprint_now:
+    stamp = Path(cache_dir) / "schema-checked" / fingerprint(text) if cache_dir is not None else None
+    if stamp is None or not stamp.exists():
         validate_structure(src)
     topology = _Builder(src).build()
-    if stamp is not None and stamp.parent.is_dir():
-        stamp.write_text(fingerprint_now + "\n", encoding="utf-8")
+    if stamp is not None:
+        try:  # remember that this exact text passed this exact schema; a cache, so failure is harmless
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+        except OSError:
+            pass
     return topology
 
 
