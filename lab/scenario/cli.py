@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from lab.core.catalogue import lab as T
 from lab.core.errors import ConfigError, LabRuntimeError
 from lab.scenario import catalog
 from lab.scenario.drivers import make_driver, available_drivers

@@ -7,15 +7,12 @@ from lab.core.catalogue import lab as T
 from lab.core.errors import LabRuntimeError
 from lab.scenario.driver import ScenarioDriver
 
+DRIVERS = ("live", "memory")
+
 
 def available_drivers() -> list[str]:
-    """The drivers this installation can run (``memory`` once lab.scenario.memory_driver exists)."""
-    names = ["live"]
-    try:
-        from lab.scenario.memory_driver import MemoryDriver  # noqa: F401
-    except ImportError:
-        return names
-    return names + ["memory"]
+    """The drivers every installation runs (a scenario must give the same outcomes under both)."""
+    return list(DRIVERS)
 
 
 def make_driver(name: str, **options: Any) -> ScenarioDriver:
@@ -24,9 +21,6 @@ def make_driver(name: str, **options: Any) -> ScenarioDriver:
         from lab.scenario.live_driver import LiveDriver
         return LiveDriver(**options)
     if name == "memory":
-        try:
-            from lab.scenario.memory_driver import MemoryDriver
-        except ImportError as exc:
-            raise LabRuntimeError(T.NO_MEMORY_DRIVER.format(error=exc)) from None
+        from lab.scenario.memory_driver import MemoryDriver
         return MemoryDriver(**options)
-    raise LabRuntimeError(f"unknown driver {name!r} (live, memory)")
+    raise LabRuntimeError(T.UNKNOWN_DRIVER.format(name=name, names=", ".join(DRIVERS)))

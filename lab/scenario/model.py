@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from lab.scenario.driver import SendSpec
+
+#: A step's message is exactly what the driver sends.
+SendStep = SendSpec
+
 #: Expectation kinds and the keys each one takes (the first is the one a scalar value sets).
 EXPECTATIONS: dict[str, tuple[str, ...]] = {
     "delivered": ("to", "subject", "header", "contains", "count"),
@@ -32,24 +37,6 @@ EXPECTATIONS: dict[str, tuple[str, ...]] = {
 
 #: Keys whose values may be one string or a list of strings (all must match).
 MULTI = ("contains", "not_contains")
-
-
-@dataclass(frozen=True)
-class SendStep:
-    """A message submitted as a client (see :class:`lab.scenario.driver.SendSpec`)."""
-
-    mail_from: str
-    to: tuple[str, ...]
-    server: str
-    port: int = 25
-    source: str | None = None
-    tls: bool = False
-    verify: bool = True
-    auth: tuple[str, str] | None = None
-    client_certificate: str | None = None
-    subject: str = ""
-    body: str = ""
-    helo: str | None = None
 
 
 @dataclass(frozen=True)

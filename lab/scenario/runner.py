@@ -79,9 +79,7 @@ def apply_setup(driver: ScenarioDriver, scenario: Scenario) -> list[ConsoleResul
 def _spec(step: Step) -> SendSpec:
     s = step.send
     assert s is not None
-    return SendSpec(mail_from=s.mail_from, to=s.to, server=s.server, port=s.port, source=s.source, tls=s.tls,
-                    verify=s.verify, auth=s.auth, client_certificate=s.client_certificate, subject=s.subject,
-                    body=s.body, helo=s.helo)
+    return s
 
 
 def trace_lines(driver: ScenarioDriver, ctx: StepContext, servers: Sequence[str]) -> list[str]:

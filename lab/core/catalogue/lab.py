@@ -25,7 +25,7 @@ GRADE_WORKAROUND = ("This is the article's workaround, not its fix: {gives_up}\n
 NO_EXERCISE = "no exercise of a scenario is running with state dir {state} (start one with `lab scenario run NAME --exercise --state {state}`)"
 EXERCISE_OTHER = "the exercise running with state dir {state} is {running!r}, not {name!r}"
 UNKNOWN_SCENARIO = "no scenario {name!r}"
-NO_MEMORY_DRIVER = "the memory driver is not available in this installation ({error})"
+UNKNOWN_DRIVER = "unknown driver {name!r} ({names})"
 
 # -- lab network cmdlets -------------------------------------------------------------------------
 PUBLISHING_RULE_EXISTS = Message("The firewall {firewall} already has a rule named '{name}'.", source="lab")
