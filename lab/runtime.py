@@ -20,6 +20,7 @@ from lab.adapters.dns_server import DnsServer, start_dns_server
 from lab.adapters.pki import IssuedCertificate
 from lab.adapters.pki_world import CertSpec, Pki, TrustStoreSpec
 from lab.adapters.spool import TrackingLog
+from lab.core.catalogue import lab as LAB
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import TransportSettings
 from lab.core.model import Topology
@@ -324,12 +325,12 @@ def read_endpoints(state_dir: str | Path) -> dict[str, Any]:
     path = base / "endpoints.json"
     pid_file = base / "lab.pid"
     if not path.exists() or not pid_file.exists():
-        raise LabRuntimeError(f"no lab is running with state dir {base} (start one with `lab up`)")
+        raise LabRuntimeError(LAB.NO_LAB_RUNNING.format(state=base))
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, 0)
     except (ValueError, ProcessLookupError):
-        raise LabRuntimeError(f"the lab of state dir {base} is no longer running (start it with `lab up`)") from None
+        raise LabRuntimeError(LAB.LAB_GONE.format(state=base)) from None
     except PermissionError:
         pass
     return json.loads(path.read_text(encoding="utf-8"))

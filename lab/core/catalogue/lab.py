@@ -53,3 +53,7 @@ INTERNAL_ERROR = Message(
 # -- certificates ----------------------------------------------------------------------------------
 CERTIFICATES_BY_REQUEST_ONLY = Message(
     "The lab creates certificates through requests: use -GenerateRequest.", source="lab")
+
+# -- the running lab -------------------------------------------------------------------------------
+NO_LAB_RUNNING = Message("no lab is running with state dir {state} (start one with `lab up`)", source="lab")
+LAB_GONE = Message("the lab of state dir {state} is no longer running (start it with `lab up`)", source="lab")
