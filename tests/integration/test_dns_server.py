@@ -219,6 +219,60 @@ def test_lab_resolver_timeout_and_source_address():
     run(go())
 
 
+def test_lab_resolver_sees_every_zone_change_and_the_server_counts_every_query():
+    """The resolver remembers parsed replies and the server its packed replies, never answers:
+    a record added or removed between two identical questions changes the next answer."""
+    async def go():
+        async with serving() as server:
+            resolver = LabResolver("127.0.0.1", server.port, source="127.0.0.2")
+            assert await resolver.query("new.xutonglin.com", "A") == ("NXDOMAIN", ())
+            assert await resolver.query("new.xutonglin.com", "A") == ("NXDOMAIN", ())
+            server.zones = server.zones.with_record(Record("new.xutonglin.com", "A", "127.0.10.7"))
+            rcode, records = await resolver.query("new.xutonglin.com", "A")
+            assert rcode == "NOERROR" and [r.value for r in records] == ["127.0.10.7"]
+            server.zones = server.zones.without_record("new.xutonglin.com", "A")
+            assert await resolver.query("new.xutonglin.com", "A") == ("NXDOMAIN", ())
+            for _ in range(3):
+                assert (await resolver.resolve_mx("xutonglin.com")).addresses == ("127.0.10.1",)
+            stats = server.statistics()
+            assert stats["udp"] == 4 + 3 * 2
+            assert stats["rcode.NXDOMAIN"] == 3 and stats["rcode.NOERROR"] == 1 + 3 * 2
+    run(go())
+
+
+def test_lab_resolver_ignores_replies_from_elsewhere_or_with_another_id():
+    """A reply with the wrong id, or from another address, is not taken for the answer."""
+    async def go():
+        loop = asyncio.get_running_loop()
+        real = await start_dns_server(zones(), "127.0.0.1", 0)
+
+        class Liar(asyncio.DatagramProtocol):
+            """Answers each query twice from the wrong places first, then forwards it to the real server."""
+
+            def connection_made(self, transport):
+                self.transport = transport
+
+            def datagram_received(self, data, addr):
+                wrong_id = bytes([data[0] ^ 0xFF, data[1]]) + real.answer_wire(
+                    dns.message.make_query("implicit.test.", "MX").to_wire(), "udp")[2:]
+                self.transport.sendto(wrong_id, addr)
+                elsewhere.sendto(data[:2] + wrong_id[2:], addr)
+                self.transport.sendto(real.answer_wire(data, "udp"), addr)
+
+        liar, _ = await loop.create_datagram_endpoint(Liar, local_addr=("127.0.0.1", 0))
+        elsewhere, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.4", 0))
+        try:
+            resolver = LabResolver("127.0.0.1", liar.get_extra_info("sockname")[1], source="127.0.0.2")
+            result = await resolver.resolve_mx("xutonglin.com")
+            assert result.addresses == ("127.0.10.1",)
+        finally:
+            liar.close()
+            elsewhere.close()
+            real.close()
+            await real.wait_closed()
+    run(go())
+
+
 def test_lab_resolver_refuses_non_loopback():
     with pytest.raises(LabRuntimeError, match="10.0.0.1 is outside 127.0.0.0/8"):
         LabResolver("10.0.0.1", 53)
