@@ -14,6 +14,7 @@ A record is anything with ``internal_id``, ``data`` and ``meta()`` whose type ha
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import datetime
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol
 
 from lab.core.exchange.queue_records import QueuedMessage, TrackingEvent
+from lab.core.trace import Step, Trace
 
 
 class SpoolRecord(Protocol):
@@ -150,18 +152,52 @@ class Spool:
         return sorted(int(p.stem) for p in self.path.glob("*.json"))
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True).encode  # json.dumps(value, sort_keys=True)
+_NO_TRACE = Trace("")
+_STEPS_KEPT = 8192  # encoded steps remembered (a bound; steps of messages long gone are dropped)
+
+
 class TrackingLog:
-    """``state_dir/tracking.jsonl``: one JSON object per message tracking event, appended."""
+    """``state_dir/tracking.jsonl``: one JSON object per message tracking event, appended.
+
+    Each line is ``json.dumps(event.to_dict(epoch), sort_keys=True)``, byte for byte. An event
+    carries its message's whole trace so far, so a message retried for two lab days writes a
+    trace that grows by a few steps per event: the steps' JSON is remembered (a :class:`Step` is
+    frozen), and a line costs the JSON of its new steps plus joining the old ones.
+    """
 
     def __init__(self, state_dir: str | os.PathLike, epoch: datetime | None = None):
         self.path = Path(state_dir) / "tracking.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.epoch = epoch
+        self._steps: dict[tuple, str] = {}
 
     def append(self, event: TrackingEvent) -> None:
         """Append one event (flushed; the log is for reading, not for recovery)."""
-        line = json.dumps(event.to_dict(self.epoch), sort_keys=True) + "\n"
-        _write_fd(self.path, _APPEND, line.encode("utf-8"), sync=False)
+        _write_fd(self.path, _APPEND, (self.line(event) + "\n").encode("utf-8"), sync=False)
+
+    def line(self, event: TrackingEvent) -> str:
+        """The event's line: ``json.dumps(event.to_dict(self.epoch), sort_keys=True)``."""
+        data = dataclasses.replace(event, trace=_NO_TRACE).to_dict(self.epoch)
+        del data["Trace"]
+        if not data or max(data) >= "Trace":  # "Trace" would not be the last key: say it plainly
+            return json.dumps(event.to_dict(self.epoch), sort_keys=True)
+        return f'{_ENCODE(data)[:-1]}, "Trace": {self._trace(event.trace)}}}'
+
+    def _trace(self, trace: Trace) -> str:
+        hops = ", ".join(f'{{"node": {_ENCODE(h.node)}, "steps": [{", ".join(map(self._step, h.steps))}]}}'
+                         for h in trace.hops)
+        return (f'{{"disposition": {_ENCODE(trace.disposition)}, "hops": [{hops}], '
+                f'"message_id": {_ENCODE(trace.message_id)}}}')
+
+    def _step(self, step: Step) -> str:
+        key = (step.rule, step.detail, step.reply, type(step.at), step.at)  # 1 == 1.0, but "1" != "1.0"
+        text = self._steps.get(key)
+        if text is None:
+            if len(self._steps) >= _STEPS_KEPT:
+                self._steps.clear()
+            text = self._steps[key] = _ENCODE(step.to_dict())
+        return text
 
     def read(self) -> list[dict]:
         """Every event so far."""
