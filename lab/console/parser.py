@@ -16,6 +16,7 @@ Grammar (PowerShell's, cut down)::
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from lab.console import ps_ast as ast
@@ -37,9 +38,19 @@ _VAR_AT = re.compile(r"[A-Za-z0-9_?^$]")
 def parse(source: str) -> ast.Script:
     """Parse a whole console input (one or more lines) into a :class:`Script`.
 
+    The tree is frozen (tuples of frozen dataclasses) and depends on the text alone, so a text
+    parsed before gives the same :class:`Script` object again (scenarios and transcripts run
+    the same lines over and over). A text that fails to parse is parsed again each time, so
+    each caller gets its own :class:`ParseError`.
+
     Raises:
         ParseError: with PowerShell's message, error id and the offending extent.
     """
+    return _parse_cached(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_cached(source: str) -> ast.Script:
     try:
         return Parser(source).script()
     except RecursionError:

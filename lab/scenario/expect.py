@@ -8,6 +8,7 @@ say why.
 from __future__ import annotations
 
 import email
+import functools
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any, Sequence
@@ -59,8 +60,39 @@ def is_report(msg: Message) -> bool:
     return msg.get_content_type() == "multipart/report"
 
 
-def _messages(driver: ScenarioDriver, address: str) -> list[Message]:
-    return [email.message_from_bytes(raw) for raw in driver.mailbox(address)]
+@dataclass(frozen=True)
+class Mail:
+    """What the checks read of one delivered message (strings only: nothing to change in place).
+
+    Attributes:
+        subject: its Subject header (None when it has none).
+        report: a delivery status notification (:func:`is_report`).
+        headers: every header, in order, as ``(name, value)``.
+        text: :func:`_text` of the message.
+    """
+
+    subject: str | None
+    report: bool
+    headers: tuple[tuple[str, str], ...]
+    text: str
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of the header ``name`` (any case), as ``Message.get_all``."""
+        lowered = name.lower()
+        return [v for k, v in self.headers if k.lower() == lowered]
+
+
+@functools.lru_cache(maxsize=512)
+def read_mail(raw: bytes) -> Mail:
+    """``raw`` parsed once: the same bytes (a mailbox read again by the next check) are not parsed again."""
+    msg = email.message_from_bytes(raw)
+    subject = msg.get("Subject")
+    return Mail(None if subject is None else str(subject), is_report(msg),
+                tuple((str(k), str(v)) for k, v in msg.items()), _text(msg))
+
+
+def _messages(driver: ScenarioDriver, address: str) -> list[Mail]:
+    return [read_mail(raw) for raw in driver.mailbox(address)]
 
 
 def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
@@ -83,8 +115,9 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
     kind = exp.kind
     if kind in ("delivered", "not_delivered"):
         subject = a.get("subject", ctx.subject)
-        found = [m for m in _messages(driver, a["to"]) if not is_report(m) and str(m.get("Subject", "")) == subject]
-        subjects = [str(m.get("Subject", "")) for m in _messages(driver, a["to"])]
+        mails = _messages(driver, a["to"])
+        found = [m for m in mails if not m.report and (m.subject or "") == subject]
+        subjects = [m.subject or "" for m in mails]
         got = f"{len(found)} message(s) with subject {subject!r} in {a['to']} (mailbox holds: {subjects or 'nothing'})"
         if kind == "not_delivered":
             return Check(exp, not found, f"no message {subject!r} in {a['to']}", got)
@@ -92,11 +125,11 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
         expected = f"a message {subject!r} in {a['to']}" if "count" not in a else \
             f"{a['count']} message(s) {subject!r} in {a['to']}"
         if ok and ("contains" in a or "header" in a) and found:
-            text = _text(found[-1])
+            text = found[-1].text
             needles = list(a.get("contains", ()))
             header = a.get("header")
             if isinstance(header, dict):
-                values = [" ".join(str(v).split()) for v in found[-1].get_all(str(header.get("name")), [])]
+                values = [" ".join(v.split()) for v in found[-1].get_all(str(header.get("name")))]
                 text = "\n".join(values)
                 needles = [str(header.get("contains", ""))]
                 expected += f" whose {header.get('name')} header contains {needles[0]!r}"
@@ -142,13 +175,13 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
         return Check(exp, any(needle in (i.last_error or "") for i in items),
                      f"a message in EOP's queue with LastError containing {needle!r}", got)
     if kind in ("ndr", "dsn"):
-        reports = [m for m in _messages(driver, a["to"]) if is_report(m)]
+        reports = [m for m in _messages(driver, a["to"]) if m.report]
         if "subject" in a:
-            reports = [m for m in reports if str(a["subject"]) in _text(m)]
+            reports = [m for m in reports if str(a["subject"]) in m.text]
         needles = a.get("contains", ())
-        ok = any(not _contains(_text(m), needles) for m in reports)
+        ok = any(not _contains(m.text, needles) for m in reports)
         got = f"{len(reports)} report(s) in {a['to']}" + \
-            ("".join(f"\n--- {m.get('Subject')}\n{_text(m)[:1500]}" for m in reports[-2:]))
+            ("".join(f"\n--- {m.subject}\n{m.text[:1500]}" for m in reports[-2:]))
         return Check(exp, ok, f"a delivery report in {a['to']} containing {list(needles)}", got)
     if kind in ("output", "error"):
         result = ctx.console

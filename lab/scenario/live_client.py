@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any, Sequence
@@ -81,14 +82,63 @@ def _certificate(lab: "Lab", name: str | None) -> Any:
 
 
 def build_message(lab: "Lab", spec: SendSpec) -> tuple[bytes, str]:
+    """The message ``spec`` describes (``\n`` line ends, as ``EmailMessage.as_bytes``) and its Message-ID."""
+    date = format_datetime(lab.clock.now_datetime())
+    message_id = make_msgid(domain=spec.mail_from.rpartition("@")[2] or "lab.local")
+    return render_message(spec, date, message_id)
+
+
+def render_message(spec: SendSpec, date: str, message_id: str) -> tuple[bytes, str]:
+    """``spec`` as ``email.message.EmailMessage`` writes it (From, To, Subject, Date, Message-ID,
+    ``set_content``), byte for byte.
+
+    A plain message (dot-atom addresses, a printable ASCII subject, short ASCII lines: every
+    scenario's) is written directly, as the email library would write it; anything else goes
+    through the email library itself. ``tests/unit/test_scenario_message.py`` holds the two
+    ways to the same bytes.
+    """
+    fast = _render_plain(spec, date, message_id)
+    return fast if fast is not None else _render_with_email(spec, date, message_id)
+
+
+def _render_with_email(spec: SendSpec, date: str, message_id: str) -> tuple[bytes, str]:
     msg = EmailMessage()
     msg["From"] = spec.mail_from
     msg["To"] = ", ".join(spec.to)
     msg["Subject"] = spec.subject
-    msg["Date"] = format_datetime(lab.clock.now_datetime())
-    msg["Message-ID"] = make_msgid(domain=spec.mail_from.rpartition("@")[2] or "lab.local")
+    msg["Date"] = date
+    msg["Message-ID"] = message_id
     msg.set_content(spec.body or spec.subject)
     return msg.as_bytes(), str(msg["Message-ID"])
+
+
+_DOT_ATOM_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_+\-.,:;!?'/@#&*]+(?: [A-Za-z0-9_+\-.,:;!?'/@#&*]+)*\Z")
+_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                   r"\d{4} \d\d:\d\d:\d\d [+-]\d{4}\Z")
+_MESSAGE_ID = re.compile(r"<[0-9.]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>\Z")
+_MAX_LINE = 78  # the email policy's max_line_length: longer header lines fold, longer body lines change the CTE
+_PLAIN_TAIL = b'Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: 7bit\nMIME-Version: 1.0\n\n'
+
+
+def _render_plain(spec: SendSpec, date: str, message_id: str) -> tuple[bytes, str] | None:
+    """The plain case of :func:`render_message` without the email library; None outside it."""
+    if not spec.to or not all(_DOT_ATOM_ADDRESS.match(a) for a in (spec.mail_from, *spec.to)):
+        return None
+    if not _PLAIN_TEXT.match(spec.subject) or not _DATE.match(date) or not _MESSAGE_ID.match(message_id):
+        return None
+    headers = (f"From: {spec.mail_from}", "To: " + ", ".join(spec.to), f"Subject: {spec.subject}", f"Date: {date}",
+               f"Message-ID: {message_id}")
+    if any(len(h) > _MAX_LINE for h in headers):
+        return None
+    try:
+        lines = (spec.body or spec.subject).encode("ascii").splitlines()
+    except UnicodeEncodeError:
+        return None
+    if any(len(line) > _MAX_LINE for line in lines):
+        return None
+    head = "\n".join(headers).encode("ascii")
+    return head + b"\n" + _PLAIN_TAIL + b"\n".join(lines) + b"\n", message_id
 
 
 async def _starttls(lab: "Lab", wire: Wire, source: str, server: str, cert: Any, verify: bool) -> str:

@@ -1,0 +1,123 @@
+"""Caches of pure results keyed by immutable inputs: what they hand out cannot be changed in place,
+and a cached answer is the answer the uncached code gives."""
+from __future__ import annotations
+
+import dataclasses
+import email
+
+import pytest
+
+from lab.console import ps_ast as ast
+from lab.console.parser import ParseError, Parser, parse
+from lab.scenario.expect import Mail, _text, is_report, read_mail
+
+
+# -- the parser ---------------------------------------------------------------------------------
+def _frozen_all_the_way(node: object) -> None:
+    """Every node a frozen dataclass, every sequence a tuple (nothing a caller could change)."""
+    if dataclasses.is_dataclass(node):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(node, dataclasses.fields(node)[0].name, None)
+        for f in dataclasses.fields(node):
+            _frozen_all_the_way(getattr(node, f.name))
+    elif isinstance(node, (list, dict, set, bytearray)):
+        raise AssertionError(f"mutable {type(node).__name__} in a cached tree: {node!r}")
+    elif isinstance(node, tuple):
+        for item in node:
+            _frozen_all_the_way(item)
+
+
+LINES = [
+    'Set-ReceiveConnector "EX01\\Default Frontend EX01" -PermissionGroups AnonymousUsers,ExchangeServers',
+    "$splat = @{Name = 'x'; SenderIPAddresses = '198.51.100.40'}\nNew-InboundConnector @splat",
+    'Get-Queue | Where-Object {$_.MessageCount -gt 0} | Format-List Identity,LastError',
+    'Write-Host "<I>$($cert.Issuer)<S>$name" -NoNewline; $a += 1,2,(3 + 4)',
+]
+
+
+@pytest.mark.parametrize("text", LINES)
+def test_a_cached_parse_is_the_parse_and_cannot_be_changed(text: str) -> None:
+    first = parse(text)
+    assert parse(text) is first  # the same text: the same tree, not parsed again
+    assert first == Parser(text).script()  # what parsing it afresh gives
+    assert isinstance(first, ast.Script) and first.source == text
+    _frozen_all_the_way(first)
+
+
+def test_a_parse_error_is_raised_each_time_as_its_own_exception() -> None:
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ParseError) as caught:
+            parse("Get-Queue | ")
+        errors.append(caught.value)
+    assert errors[0] is not errors[1]
+    assert (errors[0].text, errors[0].error_id, errors[0].start) == (errors[1].text, errors[1].error_id,
+                                                                    errors[1].start)
+
+
+# -- delivered messages -------------------------------------------------------------------------
+RAW = (b"Received: from a by b; Mon, 23 Nov 2026 09:00:00 +0000\n"
+       b"Received: from c\n by d with Microsoft SMTP Server (version=TLS1_2)\n"
+       b"From: contoso@contoso.com\nTo: allen@xutonglin.com\nSubject: will expire\n"
+       b"MIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\n\nhello\n")
+
+
+def test_read_mail_reads_what_the_email_parser_reads() -> None:
+    mail = read_mail(RAW)
+    msg = email.message_from_bytes(RAW)
+    assert mail.subject == str(msg["Subject"]) and mail.report is is_report(msg) is False
+    assert mail.get_all("received") == [str(v) for v in msg.get_all("Received")]
+    assert mail.get_all("X-Nothing") == [] and mail.text == _text(msg)
+    assert read_mail(RAW.replace(b"Subject: will expire\n", b"")).subject is None
+
+
+def test_read_mail_is_shared_only_as_a_frozen_value() -> None:
+    mail = read_mail(RAW)
+    assert read_mail(bytes(RAW)) is mail  # equal bytes: parsed once
+    assert isinstance(mail, Mail) and isinstance(mail.headers, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mail.subject = "changed"  # type: ignore[misc]
+    values = mail.get_all("Received")
+    values.append("mine")  # a caller's list, not the cache's
+    assert len(read_mail(RAW).get_all("Received")) == 2
+
+
+# -- the cmdlet registry --------------------------------------------------------------------------
+def _shape(command: object) -> tuple:
+    return (command.name, command.params, command.aliases, command.native, command.remote,  # type: ignore[attr-defined]
+            command.module, command.implementing_type, command.should_process)  # type: ignore[attr-defined]
+
+
+def test_a_registry_registers_a_module_when_needed_and_resolves_as_a_full_build() -> None:
+    from lab.console import cmdlets
+    from lab.console.registry import Registry
+    from tests.unit.cmdlets_support import console
+
+    full = Registry()
+    host = console().host
+    for module in cmdlets._modules():
+        module.register(full, host)
+    cmdlets.build_registry(host)  # the first build in a process learns which module registers what
+    lazy, other = cmdlets.build_registry(host), cmdlets.build_registry(console().host)
+    if cmdlets._INDEX is not None:
+        assert isinstance(lazy, cmdlets._ModuleRegistry) and len(lazy._commands) == 0
+    names = [c.name for c in full.commands()] + list(full.aliases()) + ["Get-Nothing", "telnet.exe", "GET-QUEUE"]
+    for name in names:
+        want, got = full.resolve(name), lazy.resolve(name)
+        assert (want is None) == (got is None), name
+        if want is not None:
+            assert _shape(got) == _shape(want), name
+            assert got.fn is not other.resolve(name).fn  # each console's cmdlets are bound to its own host
+    assert [_shape(c) for c in lazy.commands()] == [_shape(c) for c in full.commands()]
+    assert lazy.aliases() == full.aliases()
+
+
+def test_a_console_over_a_lazy_registry_runs_lines() -> None:
+    from tests.unit.cmdlets_support import console
+
+    shell = console("ex01")
+    shell.run("Get-Queue")  # the first console of a process builds in full; this one may be lazy
+    result = console("ex01").run('Get-ReceiveConnector "Default Frontend EX01" | Format-List Name,Bindings')
+    assert not result.errors and "Default Frontend EX01" in result.output_text
+    listed = console("ex01").run("Get-Command *-SendConnector")
+    assert not listed.errors and "New-SendConnector" in listed.output_text
