@@ -18,6 +18,7 @@ The transport never reads a clock: every event carries ``now`` (lab seconds).
 """
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import replace
 from typing import Any, Iterable, Sequence
@@ -69,6 +70,12 @@ class Transport:
         self._next_item = 1
         self._next_queue = 1
         self._requested: float | None = None
+        # Indexes over the queues, so that an event costs O(what it touches) and not O(queues): a
+        # server keeps one queue per next hop it has used (until QueueMaxIdleTime), which a flow
+        # matrix makes dozens of while lab time stands still.
+        self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
+        self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
+        self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
@@ -161,6 +168,8 @@ class Transport:
         elif q.status == SUSPENDED:
             waiting = q.next_retry is not None and q.next_retry > now
             q.status = ACTIVE if q.busy else (RETRY if waiting else READY)
+            if q.status == RETRY:
+                self._retrying.add(q.number)
         self._settle(now)
 
     def resume_queue(self, identity: str, now: float) -> None:
@@ -241,16 +250,25 @@ class Transport:
             q.idle_since = None
 
     def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
-        for q in self._queues.values():
-            if q.hop.key == hop.key:
-                return q
+        q = self._by_hop.get(hop.key)
+        if q is not None:
+            return q
         q = QueueState(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q
+        self._by_hop[hop.key] = q
+        self._idle_low = min(self._idle_low, now)
         return q
 
     def _queue(self, identity: str) -> QueueState | None:
+        """The queue whose identity is ``identity`` (case-insensitive), without formatting every one."""
+        prefix, sep, number = identity.rpartition("\\")
+        if sep and self.name.isascii() and prefix.isascii() and prefix.lower() == self.name.lower():
+            if number.lower() == "unreachable":
+                return self._unreachable if self._queues.get(0) is self._unreachable else None
+            q = self._queues.get(int(number)) if number.isdigit() and number.isascii() else None
+            return q if q is not None and str(q.number) == number and q is not self._unreachable else None
         return next((q for q in self._queues.values() if self.identity(q).lower() == identity.lower()), None)
 
     def _queue_or_raise(self, identity: str) -> QueueState:
@@ -338,6 +356,7 @@ class Transport:
             q.first_retry = q.first_retry if q.first_retry is not None else now
             q.last_retry, q.next_retry = now, now + self.settings.retry_delay(q.failures)
             q.status = RETRY
+            self._retrying.add(q.number)
         else:
             if not q.attempt_failed:
                 q.failures, q.last_error, q.first_retry, q.next_retry = 0, None, None, None
@@ -346,6 +365,7 @@ class Transport:
             q.last_error, q.refused_error = q.refused_error, None
         if not q.items:
             q.idle_since = now
+            self._idle_low = min(self._idle_low, now)
 
     def _drop_item(self, q: QueueState, item_id: int) -> None:
         item = self._items.pop(item_id)
@@ -440,24 +460,55 @@ class Transport:
                 self._generate_dsn(D.DELAYED, record, rcpts, now)
                 self._finish_if_done(record.internal_id)
                 fired = True
-        for q in list(self._queues.values()):
+        # Every queue that exists now, in order (numbers grow with creation; Unreachable is 0), except
+        # those with nothing to do: no items (busy ones are items too), not in Retry, not idle past
+        # QueueMaxIdleTime. Starting a queue may reroute its items into a later queue: the rest of the
+        # pass is then looked up again.
+        limit = self._next_queue
+        sweep = now >= self._idle_low + s.queue_max_idle_time
+        pending = self._active_queues(limit, sweep)
+        while pending:
+            q = pending.pop(0)
             if q.status == RETRY and q.next_retry is not None and now >= q.next_retry:
                 q.status = READY
+            if q.status != RETRY:
+                self._retrying.discard(q.number)
             if q.status == READY and q.items and not q.busy and q is not self._unreachable:
                 self._start(q, now)
                 fired = True
+                pending = [p for p in self._active_queues(limit, sweep) if p.number > q.number]
             if (not q.items and q is not self._unreachable and q.idle_since is not None and not q.busy
                     and now >= q.idle_since + s.queue_max_idle_time):
-                del self._queues[q.number]
+                self._delete_queue(q)
+        if sweep:
+            self._idle_low = min((q.idle_since for q in self._queues.values()
+                                  if q.idle_since is not None and q is not self._unreachable), default=math.inf)
         return fired
 
-    def _deadlines(self) -> Iterable[float]:
+    def _active_queues(self, limit: int, every: bool) -> list[QueueState]:
+        """The queues numbered below ``limit`` that may have work (``every``: all of them), in order."""
+        if every:
+            return [q for q in self._queues.values() if q.number < limit]
+        numbers = {i.queue for i in self._items.values()} | self._retrying
+        return [self._queues[n] for n in sorted(numbers) if n < limit and n in self._queues]
+
+    def _delete_queue(self, q: QueueState) -> None:
+        del self._queues[q.number]
+        del self._by_hop[q.hop.key]
+        self._retrying.discard(q.number)
+
+    def _deadlines(self, before: float = math.inf) -> Iterable[float]:
+        """The times something falls due (retries, idle queues, delay DSNs, expiry); those at or
+        after ``before`` may be left out."""
         s = self.settings
-        for q in self._queues.values():
-            if q.status == RETRY and q.next_retry is not None:
+        for number in sorted(self._retrying):
+            q = self._queues.get(number)
+            if q is not None and q.status == RETRY and q.next_retry is not None:
                 yield q.next_retry
-            if not q.items and q.idle_since is not None and q is not self._unreachable:
-                yield q.idle_since + s.queue_max_idle_time
+        if self._idle_low + s.queue_max_idle_time < before:
+            for q in self._queues.values():
+                if not q.items and q.idle_since is not None and q is not self._unreachable:
+                    yield q.idle_since + s.queue_max_idle_time
         held = {i.internal_id for i in self._items.values()}
         for record in self._messages.values():
             if record.internal_id in held:
@@ -466,7 +517,9 @@ class Transport:
                     yield record.received_at + s.delay_notification_timeout
 
     def _schedule(self, now: float) -> None:
-        upcoming = [t for t in self._deadlines() if t > now]
+        # A wakeup already requested for later than now stays unless something falls due before it.
+        pending = self._requested if self._requested is not None and self._requested > now else math.inf
+        upcoming = [t for t in self._deadlines(pending) if t > now]
         if not upcoming:
             return
         at = min(upcoming)
