@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,29 @@ def pki_specs(topology: Topology) -> tuple[list[CertSpec], list[TrustStoreSpec]]
     stores = [TrustStoreSpec(name, roots) for name, roots in
               topology.pki.trust_stores(tuple(topology.organizations)).items()]
     return specs, stores
+
+
+_WORLDS: list[tuple[Topology, Any, World]] = []  # (topology, pki, the world they make), newest first
+_WORLDS_KEPT = 8
+_WORLDS_LOCK = threading.Lock()
+
+
+def initial_world(topology: Topology, pki: Pki) -> World:
+    """``World.from_topology`` of ``topology`` with the facts of ``pki``'s certificates.
+
+    A Topology, a Pki and a World never change, so labs of the same topology and PKI (``lab
+    scenario run --all``: every scenario of a world, both drivers) start from one World, built
+    once per process for the last few pairs (by identity). A cmdlet's change is a new World.
+    """
+    with _WORLDS_LOCK:
+        for known_topology, known_pki, world in _WORLDS:
+            if known_topology is topology and known_pki is pki:
+                return world
+    world = World.from_topology(topology, {n: c.facts for n, c in pki.certificates.items()})
+    with _WORLDS_LOCK:
+        _WORLDS.insert(0, (topology, pki, world))
+        del _WORLDS[_WORLDS_KEPT:]
+    return world
 
 
 class Lab:
@@ -179,7 +203,7 @@ class Lab:
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._build_pki()
-            self._world = World.from_topology(self.topology, {n: c.facts for n, c in self.pki.certificates.items()})
+            self._world = initial_world(self.topology, self.pki)
             self.tracking = TrackingLog(self.state_dir, self.topology.settings.clock_start)
             await self._start_dns()
             for host in self.topology.exchange_servers():

@@ -11,9 +11,27 @@ from lab.console import ps_ast as ast
 from lab.console.registry import UNKNOWN
 
 
-def commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
-    """Every command in the statements (outside script blocks), with 'receives pipeline input'."""
+_FOUND: dict[int, tuple[tuple[ast.Statement, ...], tuple[tuple[ast.Command, bool], ...]]] = {}
+_FOUND_KEPT = 4096
 
+
+def commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
+    """Every command in the statements (outside script blocks), with 'receives pipeline input'.
+
+    A parsed tree never changes (and the parser hands out the same tree for the same text), so
+    the walk is done once per statements tuple (by identity) and remembered.
+    """
+    hit = _FOUND.get(id(statements))
+    if hit is not None and hit[0] is statements:
+        return iter(hit[1])
+    found = tuple(_commands(statements))
+    if len(_FOUND) >= _FOUND_KEPT:
+        _FOUND.clear()
+    _FOUND[id(statements)] = (statements, found)
+    return iter(found)
+
+
+def _commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
     def walk(node: Any) -> Iterator[tuple[ast.Command, bool]]:
         if isinstance(node, ast.ScriptBlock):
             return

@@ -11,6 +11,7 @@ import email
 import functools
 from dataclasses import dataclass, field
 from email.message import Message
+from email.parser import BytesHeaderParser
 from typing import Any, Sequence
 
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendOutcome
@@ -65,16 +66,21 @@ class Mail:
     """What the checks read of one delivered message (strings only: nothing to change in place).
 
     Attributes:
+        raw: the message as delivered.
         subject: its Subject header (None when it has none).
         report: a delivery status notification (:func:`is_report`).
         headers: every header, in order, as ``(name, value)``.
-        text: :func:`_text` of the message.
     """
 
+    raw: bytes = field(repr=False)
     subject: str | None
     report: bool
     headers: tuple[tuple[str, str], ...]
-    text: str
+
+    @functools.cached_property
+    def text(self) -> str:
+        """:func:`_text` of the message (its body parsed only when a check reads it)."""
+        return _text(email.message_from_bytes(self.raw))
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header ``name`` (any case), as ``Message.get_all``."""
@@ -82,13 +88,16 @@ class Mail:
         return [v for k, v in self.headers if k.lower() == lowered]
 
 
+_HEADERS = BytesHeaderParser()
+
+
 @functools.lru_cache(maxsize=512)
 def read_mail(raw: bytes) -> Mail:
-    """``raw`` parsed once: the same bytes (a mailbox read again by the next check) are not parsed again."""
-    msg = email.message_from_bytes(raw)
+    """``raw``'s headers parsed once: the same bytes (a mailbox read again by the next check) are not parsed again."""
+    msg = _HEADERS.parsebytes(raw)
     subject = msg.get("Subject")
-    return Mail(None if subject is None else str(subject), is_report(msg),
-                tuple((str(k), str(v)) for k, v in msg.items()), _text(msg))
+    return Mail(raw, None if subject is None else str(subject), is_report(msg),
+                tuple((str(k), str(v)) for k, v in msg.items()))
 
 
 def _messages(driver: ScenarioDriver, address: str) -> list[Mail]:

@@ -51,12 +51,12 @@ class MemoryDriver:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, topology: Topology, state_dir: Path | None) -> DriverInfo:
         from lab.adapters.pki_world import Pki  # noqa: PLC0415 (cryptography only to build the PKI once)
-        from lab.runtime import pki_specs  # noqa: PLC0415
+        from lab.runtime import initial_world, pki_specs  # noqa: PLC0415
         specs, stores = pki_specs(topology)
         self.pki = Pki.cached(specs, stores, now=topology.settings.clock_start)  # built once per process
-        trust = trust_from_pki(self.pki)
+        trust = trust_from_pki(self.pki)  # its certificates: the facts of the PKI's, as initial_world reads them
         self.topology = topology
-        self.lab = MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
+        self.lab = MemoryLab(initial_world(topology, self.pki), trust, topology.settings.clock_start)
         self.consoles = {}
         return DriverInfo("memory", state_dir, {"servers": sorted(self.lab.world.servers)})
 

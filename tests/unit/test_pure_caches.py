@@ -71,6 +71,20 @@ def test_read_mail_reads_what_the_email_parser_reads() -> None:
     assert read_mail(RAW.replace(b"Subject: will expire\n", b"")).subject is None
 
 
+REPORT = (b"From: postmaster@contoso.com\nTo: contoso@contoso.com\nSubject: Undeliverable: will expire\n"
+          b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+          b"--b\nContent-Type: text/plain\n\nDelivery has failed.\n"
+          b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;x\n\nStatus: 5.4.7\n"
+          b"--b--\n")
+
+
+def test_read_mail_knows_a_report_from_its_headers_and_reads_its_parts() -> None:
+    mail, msg = read_mail(REPORT), email.message_from_bytes(REPORT)
+    assert mail.report is is_report(msg) is True
+    assert mail.text == _text(msg) and "Delivery has failed." in mail.text
+    assert mail.headers == tuple((k, str(v)) for k, v in msg.items())
+
+
 def test_read_mail_is_shared_only_as_a_frozen_value() -> None:
     mail = read_mail(RAW)
     assert read_mail(bytes(RAW)) is mail  # equal bytes: parsed once
@@ -121,3 +135,15 @@ def test_a_console_over_a_lazy_registry_runs_lines() -> None:
     assert not result.errors and "Default Frontend EX01" in result.output_text
     listed = console("ex01").run("Get-Command *-SendConnector")
     assert not listed.errors and "New-SendConnector" in listed.output_text
+
+
+def test_the_commands_of_a_tree_are_walked_once_and_stay_the_same() -> None:
+    from lab.console.ps_static import _commands, commands
+
+    tree = parse('Get-Queue | Retry-Queue -Resubmit $true; $x = (Get-SendConnector "To Internet").Name')
+    first = list(commands(tree.statements))
+    assert first == list(_commands(tree.statements)) and first == list(commands(tree.statements))
+    assert [c.name for c, _ in first] == ["Get-Queue", "Retry-Queue", "Get-SendConnector"]
+    assert [piped for _, piped in first] == [False, True, False]
+    first.clear()  # a caller's list: the remembered walk is untouched
+    assert len(list(commands(tree.statements))) == 3
