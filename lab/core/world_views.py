@@ -24,9 +24,25 @@ def send_connectors_for(world: World, node: str) -> tuple[SendConnector, ...]:
 
 
 def directory_for(world: World, node: str) -> Directory:
-    """The recipient directory of the server's organization."""
+    """The recipient directory of the server's organization.
+
+    It is read from the organization object and its remote mailboxes only, both immutable: a
+    world change that leaves them alone (most cmdlets) gets the same Directory back, built once
+    per pair (by identity; the last few kept).
+    """
     org = world.org_of(node)
-    return Directory.build(org.organization.accepted_domains, org.organization.mailboxes, org.remote_mailboxes)
+    organization, remote = org.organization, org.remote_mailboxes
+    for known_org, known_remote, directory in _DIRECTORIES:
+        if known_org is organization and known_remote is remote:
+            return directory
+    directory = Directory.build(organization.accepted_domains, organization.mailboxes, remote)
+    _DIRECTORIES.insert(0, (organization, remote, directory))
+    del _DIRECTORIES[_DIRECTORIES_KEPT:]
+    return directory
+
+
+_DIRECTORIES: list[tuple[object, object, Directory]] = []  # (organization, remote mailboxes, directory), newest first
+_DIRECTORIES_KEPT = 32
 
 
 def virtual_ports(world: World, node: str) -> tuple[int, ...]:

@@ -147,3 +147,29 @@ def test_the_commands_of_a_tree_are_walked_once_and_stay_the_same() -> None:
     assert [piped for _, piped in first] == [False, True, False]
     first.clear()  # a caller's list: the remembered walk is untouched
     assert len(list(commands(tree.statements))) == 3
+
+
+# -- a server's recipient directory -------------------------------------------------------------
+def test_a_directory_is_built_once_per_organization_and_follows_a_change() -> None:
+    from dataclasses import replace
+
+    from lab.core.exchange.routing import Directory
+    from lab.core.world_views import directory_for
+    from tests.unit.cmdlets_support import base
+
+    world, _ = base()
+    first = directory_for(world, "ex01")
+    org = world.org_of("ex01")
+    fresh = Directory.build(org.organization.accepted_domains, org.organization.mailboxes, org.remote_mailboxes)
+    assert first == fresh and directory_for(world, "ex01") is first
+    assert directory_for(world.evolve(), "ex01") is first  # a change elsewhere: the same organization object
+    box = org.organization.mailboxes[0]
+    changed_org = replace(org, organization=replace(org.organization, mailboxes=org.organization.mailboxes[1:]))
+    changed = world.with_org(changed_org)
+    after = directory_for(changed, "ex01")
+    assert after is not first and after == Directory.build(changed_org.organization.accepted_domains,
+                                                           changed_org.organization.mailboxes,
+                                                           changed_org.remote_mailboxes)
+    assert set(first.mailboxes) - set(after.mailboxes) and box is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.default_domain = "x"  # type: ignore[misc]
