@@ -98,10 +98,10 @@ class Shell:
     """A console session: a registry, host callbacks and the session's variables."""
 
     def __init__(self, registry: Registry, host_callbacks: HostCallbacks):
-        from lab.console.ps_builtins import builtin_registry
+        from lab.console.ps_builtins import shared_builtins
 
         self.registry = registry
-        self.builtins = builtin_registry()
+        self.builtins = shared_builtins()
         self.host = host_callbacks
         self.variables: dict[str, Any] = {}
         self._source = ""

@@ -8,6 +8,7 @@ few .NET methods (:func:`call_method`) that article one-liners call.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from lab.console.format import FormattedOutput, expand_properties, format_list, format_table, value_of
@@ -81,9 +82,34 @@ def _builtin(registry: Registry, name: str, params: list[Param], implementing: s
     return wrap
 
 
-def builtin_registry() -> Registry:
-    """A registry holding the console's built-in commands."""
-    r = Registry()
+class _Sealed(Registry):
+    """A registry that refuses changes once sealed (one is shared by every console)."""
+
+    sealed = False
+
+    def register(self, command: Cmdlet) -> Cmdlet:
+        if self.sealed:
+            raise TypeError("the built-in commands are shared by every console and cannot be changed")
+        return super().register(command)
+
+    def alias(self, alias: str, target: str) -> None:
+        if self.sealed:
+            raise TypeError("the built-in commands are shared by every console and cannot be changed")
+        super().alias(alias, target)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_builtins() -> Registry:
+    """The built-in commands, built once per process and sealed: they hold no state of their own
+    (everything they touch comes in their Invocation), so every console can use the same ones."""
+    registry = builtin_registry(_Sealed())
+    registry.sealed = True  # type: ignore[attr-defined]
+    return registry
+
+
+def builtin_registry(r: Registry | None = None) -> Registry:
+    """A registry holding the console's built-in commands (in ``r`` when given)."""
+    r = Registry() if r is None else r
 
     @_builtin(r, "Get-Date", [Param("Date", ANY, position=0, pipeline=True), Param("Format"), Param("UFormat")],
               "GetDateCommand")

@@ -173,3 +173,23 @@ def test_a_directory_is_built_once_per_organization_and_follows_a_change() -> No
     assert set(first.mailboxes) - set(after.mailboxes) and box is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.default_domain = "x"  # type: ignore[misc]
+
+
+# -- the console's built-in commands --------------------------------------------------------------
+def test_every_console_shares_the_sealed_built_in_commands() -> None:
+    from lab.console.ps_builtins import builtin_registry, shared_builtins
+    from lab.console.registry import Cmdlet
+    from tests.unit.cmdlets_support import console
+
+    one, two = console().shell, console("ex01").shell
+    assert one.builtins is two.builtins is shared_builtins()
+    fresh = builtin_registry()
+    assert [c.name for c in one.builtins.commands()] == [c.name for c in fresh.commands()]
+    assert one.builtins.aliases() == fresh.aliases()
+    with pytest.raises(TypeError):
+        one.builtins.register(Cmdlet("Get-Mine", lambda inv: None))
+    with pytest.raises(TypeError):
+        one.builtins.alias("gm2", "Get-Member")
+    assert one.builtins.resolve("Get-Mine") is None
+    out = one.run("Get-Date -Format yyyy | Write-Output; 1,2,3 | Measure-Object | Select-Object -ExpandProperty Count")
+    assert not out.errors and "3" in out.output_text
