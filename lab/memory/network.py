@@ -89,6 +89,10 @@ class Switchboard:
         """The world changed: forget cached routes and listeners."""
         world = self.lab.world
         self._routes: dict[tuple[str, str, int], Route] = {}
+        # Exchange dials per (source, address, port) and receive policies per (node, connector,
+        # certificate available): both are fixed while the world is (reset on every change).
+        self._dials: dict[tuple[str, str, int], Dial | str] = {}
+        self._policies: dict[tuple[str, int, bool], ExchangePolicy] = {}
         self._ports = {n: virtual_ports(world, n) for n in world.servers}
         for node in self.lab.eop:
             self._ports[node] = frozenset((25, 587))
@@ -114,7 +118,11 @@ class Switchboard:
         if node in self.lab.eop:
             return self._eop_dial(route, src, node, dest_ip, dest_port)
         if node in self.lab.transports:
-            return self._exchange_dial(route, src, node, dest_ip, dest_port)
+            key = (src, ip, port)
+            dial = self._dials.get(key)
+            if dial is None:
+                dial = self._dials[key] = self._exchange_dial(route, src, node, dest_ip, dest_port)
+            return dial
         return "Refused"
 
     # -- Exchange: start_smtp_listener's make_session -----------------------------------------
@@ -136,13 +144,21 @@ class Switchboard:
             now = lab.now_datetime()
             installed = _starttls_certificate(state, connector, now)
             cert = installed.facts if installed is not None else None
-            policy = ExchangePolicy(connector, state.server, world.org_of(node).organization,
-                                    cert_available=cert is not None)
+            policy = self._policy(node, state, connector, world, cert is not None)
             session = ReceiveSession(policy, lab.transports[node], client_ip=peer_ip, local_ip=ip, local_port=port,
                                      now=now, new_guid=self._guid, peer_name=src, selection=selection)
             return session, cert
 
         return Dial(route, open_session, lambda client: TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client))
+
+    def _policy(self, node: str, state, connector, world, cert_available: bool) -> ExchangePolicy:
+        key = (node, id(connector), cert_available)
+        org = world.org_of(node).organization
+        hit = self._policies.get(key)
+        if hit is not None and hit.connector is connector and hit.server is state.server and hit.org is org:
+            return hit
+        policy = self._policies[key] = ExchangePolicy(connector, state.server, org, cert_available=cert_available)
+        return policy
 
     def _guid(self) -> str:
         return str(uuid.uuid5(_NS, str(next(self._guids))))

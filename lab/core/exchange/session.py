@@ -206,6 +206,11 @@ def _params(text: str, allowed: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+def _handlers(cls: type) -> dict[str, Callable[..., "Output"]]:
+    """A session class's command handlers by upper-case verb (``_cmd_EHLO`` answers ``EHLO``)."""
+    return {name[len("_cmd_"):]: getattr(cls, name) for name in dir(cls) if name.startswith("_cmd_")}
+
+
 class ReceiveSession:
     """One server-side SMTP session. See the module docstring for the protocol.
 
@@ -221,16 +226,26 @@ class ReceiveSession:
         selection: the connector-selection decision, recorded in every message's trace.
     """
 
+    _handlers: dict[str, Callable[..., Output]]  # by verb, for this class (set below and per subclass)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = _handlers(cls)
+
     def __init__(self, policy: Policy, sink: MessageSink, *, client_ip: str, local_ip: str, local_port: int,
                  now: datetime, new_guid: Callable[[], str], peer_name: str | None = None,
                  selection: Decision | None = None):
         self.policy = policy
         self.sink = sink
         self.new_guid = new_guid
-        self.ctx = SessionContext(client_ip, local_ip, local_port, now, peer_name=peer_name)
+        # SessionContext(client_ip, local_ip, local_port, now, peer_name=peer_name), built as _evolve does
+        self.ctx = _evolve(_BLANK_CONTEXT, client_ip=client_ip, local_ip=local_ip, local_port=local_port, now=now,
+                           peer_name=peer_name)
         self.state = "new"
         self.errors = 0
-        self.transcript: list[str] = []
+        # What was said, in order: a client line (str) or the lines of a reply (tuple). The
+        # ``C:``/``S:`` transcript is written from it only when asked for (:attr:`transcript`).
+        self._said: list[str | tuple[str, ...]] = []
         self._selection: tuple[Decision, ...] = (selection,) if selection else ()
         self._decisions: list[Decision] = list(self._selection)
         self._mail_options: tuple[str, ...] = ()
@@ -238,6 +253,17 @@ class ReceiveSession:
         self._chunks: list[bytes] = []
         self._bdat_last = False
         self._bdat_error: Reply | None = None
+
+    @property
+    def transcript(self) -> list[str]:
+        """The session as a telnet user sees it: ``C: line`` and ``S: line`` in order."""
+        out: list[str] = []
+        for said in self._said:
+            if isinstance(said, str):
+                out.append(f"C: {said}")
+            else:
+                out += ["S: " + line for line in said]
+        return out
 
     # --- events ---------------------------------------------------------------------------
     def connect(self, now: datetime | None = None) -> Output:
@@ -249,18 +275,19 @@ class ReceiveSession:
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
         self._tick(now)
-        self.transcript.append(f"C: {line}")
-        if self.state == "closed":
-            return Output(close=True)
-        if self.state in ("auth_username", "auth_password", "auth_plain"):
-            return self._auth_step(line)
-        if self.state != "command":
+        self._said.append(line)
+        state = self.state
+        if state != "command":
+            if state == "closed":
+                return Output(close=True)
+            if state in ("auth_username", "auth_password", "auth_plain"):
+                return self._auth_step(line)
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         verb, _, arg = line.strip().partition(" ")
-        handler = getattr(self, f"_cmd_{verb.upper()}", None) if verb.isalpha() else None
+        handler = self._handlers.get(verb.upper()) if verb.isalpha() else None
         if handler is None:
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
-        return handler(arg.strip())
+        return handler(self, arg.strip())
 
     def line_too_long(self) -> Output:
         """A command line over the limit: treated as unrecognised (the lab's choice)."""
@@ -494,8 +521,15 @@ class ReceiveSession:
         return self._send(reply_lines(reply))
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
-        self.transcript += ["S: " + line for line in lines]
-        return Output(lines=lines, **kwargs)  # type: ignore[arg-type]
+        self._said.append(lines)
+        # Output(lines=lines, **kwargs) without the frozen dataclass's per-field object.__setattr__
+        out = object.__new__(Output)
+        fields = out.__dict__
+        fields.update(_OUTPUT_DEFAULTS)
+        fields["lines"] = lines
+        if kwargs:
+            fields.update(kwargs)
+        return out
 
     def _reset_transaction(self) -> None:
         ctx = self.ctx
@@ -508,3 +542,8 @@ class ReceiveSession:
     def _tick(self, now: datetime | None) -> None:
         if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
             self.ctx = _evolve(self.ctx, now=now)
+
+
+_OUTPUT_DEFAULTS = {f: getattr(Output(), f) for f in Output.__dataclass_fields__}
+_BLANK_CONTEXT = SessionContext("", "", 0, datetime.min)  # every field is given when a session starts
+ReceiveSession._handlers = _handlers(ReceiveSession)
