@@ -238,3 +238,26 @@ def test_identity_lookup_matches_the_scan():
     for identity in ["EX01\\1", "ex01\\2", "EX01\\3", "EX01\\01", "EX01\\0", "EX01\\Unreachable", "ex01\\UNREACHABLE",
                      "EX02\\1", "\\1", "1", "", "EX01\\", "EX01\\1 ", "EX01\\١", "EX01\\\\1"]:
         assert t._queue(identity) is Scanning._queue(t, identity), identity
+
+
+def _hop_of(t: Transport, rcpt: str, data: bytes = b"Subject: s\r\n\r\nbody\r\n") -> str:
+    t.submit(NS(mail_from="a@contoso.com", rcpt_tos=(rcpt,), data=data, message_id="", source_ip=""), 0.0)
+    return [q.delivery_type for q in t.queues() if q.message_count][-1]
+
+
+def test_remembered_next_hops_follow_connector_directory_and_size_changes():
+    small = SendConnector.from_mapping({"Name": "Small", "AddressSpaces": "*", "MaxMessageSize": "1KB"})
+    t = Transport(NS(name="ex01", fqdn="ex01.contoso.com"), ORG, [INTERNET])
+    t.pop_commands()
+    assert _hop_of(t, "x@d.example") == R.DNS_CONNECTOR
+    t.set_connectors([], 0.0)
+    assert _hop_of(t, "y@d.example") == R.UNREACHABLE
+    t.set_connectors([small], 0.0)
+    assert _hop_of(t, "z@d.example") == R.DNS_CONNECTOR
+    big = Transport(NS(name="ex01", fqdn="ex01.contoso.com"), ORG, [small])
+    assert _hop_of(big, "z@d.example", b"Subject: s\r\n\r\n" + b"x" * 5000) == R.UNREACHABLE
+    steps = [s.detail for s in big.trace(next(iter(big._messages))).steps]
+    assert any("exceeds MaxMessageSize" in d for d in steps)
+    t.directory = R.Directory.build(ORG.accepted_domains + [{"DomainName": "d.example", "DomainType": "Authoritative"}],
+                                    ORG.mailboxes + [{"PrimarySmtpAddress": "w@d.example"}], ())
+    assert _hop_of(t, "w@d.example") == R.TO_MAILBOX

@@ -19,6 +19,9 @@ import string
 from dataclasses import dataclass
 
 
+_LINE = "_line"  # where Reply.line() keeps its result
+
+
 @dataclass(frozen=True)
 class Reply:
     """One SMTP reply line (or a queue/NDR string built the same way).
@@ -43,6 +46,7 @@ class Reply:
         new = object.__new__(type(self))
         fields = new.__dict__
         fields.update(self.__dict__)
+        fields.pop(_LINE, None)  # the copy's line is its own
         fields["text"] = self.text.format(**values)
         return new
 
@@ -59,9 +63,16 @@ class Reply:
         return self.code >= 500
 
     def line(self) -> str:
-        if self.enhanced:
-            return f"{self.code} {self.enhanced} {self.text}".rstrip()
-        return f"{self.code} {self.text}".rstrip()
+        # A reply is immutable: its line is written once and kept beside its fields (not a field:
+        # equality, hashing, repr and replace() ignore it; format() drops it from the copy).
+        line = self.__dict__.get(_LINE)
+        if line is None:
+            if self.enhanced:
+                line = f"{self.code} {self.enhanced} {self.text}".rstrip()
+            else:
+                line = f"{self.code} {self.text}".rstrip()
+            self.__dict__[_LINE] = line
+        return line
 
     def __str__(self) -> str:
         return self.line()

@@ -104,6 +104,24 @@ def received_header(*, helo: str, client_ip: str, fqdn: str, server_ip: str, bui
         frontend: True for a Front End Transport connector (adds ``via Frontend Transport``).
         now: the arrival time.
     """
+    key = (helo, client_ip, fqdn, server_ip, build, version, tls and (tls.version, tls.cipher), frontend,
+           exchange_date(now))
+    found = _RECEIVED.get(key)
+    if found is None:
+        if len(_RECEIVED) >= 4096:
+            _RECEIVED.clear()
+        found = _RECEIVED[key] = _received_header(helo, client_ip, fqdn, server_ip, build, version, tls, frontend,
+                                                  now)
+    return found
+
+
+# Received headers by everything they are written from (a pure function of these strings; a lab
+# instant and a pair of hosts repeat for every message between them)
+_RECEIVED: dict[tuple, str] = {}
+
+
+def _received_header(helo: str, client_ip: str, fqdn: str, server_ip: str, build: str, version: int,
+                     tls: TlsFacts | None, frontend: bool, now: datetime) -> str:
     if tls is None:
         tls_text = ""
     elif version <= 2013:
@@ -182,6 +200,9 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
     head, sep, body = content.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = content.partition(b"\n\n")
+    wanted = prefix.lower().encode()
+    if wanted not in head.lower():  # no line starts with it: every line is kept
+        return head.rstrip(b"\r\n") + sep + body
     lines = head.splitlines(keepends=True)
     kept: list[bytes] = []
     dropping = False
@@ -190,7 +211,7 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
             if not dropping:
                 kept.append(line)
             continue
-        dropping = line.lower().startswith(prefix.lower().encode())
+        dropping = line.lower().startswith(wanted)
         if not dropping:
             kept.append(line)
     return b"".join(kept).rstrip(b"\r\n") + sep + body
@@ -204,8 +225,11 @@ def organization_headers(*, authenticated: bool, auth_source: str) -> str:
 
 def header_value(content: bytes, name: str) -> str | None:
     """The (unfolded) value of the first header ``name`` in ``content``, or None."""
-    head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    raw = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     wanted = name.lower() + ":"
+    if raw.isascii() and wanted.isascii() and wanted.encode() not in raw.lower():
+        return None  # no line can start with it
+    head = raw.decode("utf-8", "replace")
     value: str | None = None
     for line in head.splitlines():
         if value is not None:

@@ -76,6 +76,7 @@ class Transport:
         self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
+        self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
@@ -232,8 +233,7 @@ class Transport:
         groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         hops: dict[tuple[str, str, str], R.NextHop] = {}
         for original, _ in recipients:
-            decision = R.next_hop(self.directory, list(self.connectors.values()), original, self.name,
-                                  len(record.data))
+            decision = self._next_hop(original, len(record.data))
             hop: R.NextHop = decision.result
             self._trace(record.internal_id, decision.steps(now))
             if hop.failure is not None:
@@ -248,6 +248,25 @@ class Transport:
             self._items[item.id] = item
             q.items.append(item.id)
             q.idle_since = None
+
+    def _next_hop(self, recipient: str, size: int) -> R.Decision:
+        """:func:`routing.next_hop` for this server, remembered per (recipient, size when it matters).
+
+        The answer is a pure function of the directory and the connectors (both replaced, never
+        changed, when the configuration changes: the memo is dropped then) and of the message size
+        only through the connectors' MaxMessageSize (a size none of them refuses reads as any other).
+        """
+        memo = self._hops
+        if memo[0] is not self.directory or memo[1] is not self.connectors or len(memo[3]) >= 4096:
+            connectors = tuple(self.connectors.values())
+            smallest = min((c.max_message_size for c in connectors), default=math.inf)
+            memo = self._hops = (self.directory, self.connectors, smallest, {})
+        key = (recipient, size if size > memo[2] else None)
+        decision = memo[3].get(key)
+        if decision is None:
+            decision = memo[3][key] = R.next_hop(self.directory, list(self.connectors.values()), recipient, self.name,
+                                                 size)
+        return decision
 
     def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
         q = self._by_hop.get(hop.key)
@@ -544,7 +563,9 @@ class Transport:
                source: str = "SMTP", status: str | tuple[str, ...] = (), connector: str = "",
                reference: str = "") -> None:
         statuses = (status,) if isinstance(status, str) else tuple(status)
-        trace = self._traces.get(record.internal_id, Trace(record.message_id))
+        trace = self._traces.get(record.internal_id)
+        if trace is None:
+            trace = Trace(record.message_id)
         self._out.append(O.Track(TrackingEvent(
             now, event_id, source, self.name, record.internal_id, record.message_id, record.mail_from,
             tuple(recipients), statuses, connector, D.subject_of(record.data), len(record.data), reference, trace)))
