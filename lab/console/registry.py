@@ -33,9 +33,11 @@ Contract for cmdlet authors (the console is transactional per line):
 """
 from __future__ import annotations
 
+import functools
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
 
 from lab.console.ps_values import to_string, type_name
 from lab.core.catalogue import Message
@@ -113,20 +115,20 @@ class Param:
     remaining: bool = False
     help: str = ""
 
-    @property
+    @functools.cached_property
     def is_switch(self) -> bool:
         return self.type == SWITCH
 
-    @property
+    @functools.cached_property
     def element_type(self) -> Any:
         args = typing.get_args(self.type)
         return args[0] if args else object
 
-    @property
+    @functools.cached_property
     def is_list(self) -> bool:
         return self.type is list or typing.get_origin(self.type) is list
 
-    @property
+    @functools.cached_property
     def display_type(self) -> str:
         if self.type_name:
             return self.type_name
@@ -204,11 +206,20 @@ class Cmdlet:
     command_type: str = "Cmdlet"
     implementing_type: str = ""
 
+    @functools.cached_property
+    def exact_params(self) -> Mapping[str, Param]:
+        """Lower-case name or alias -> the first parameter (of :attr:`all_params`) it names exactly."""
+        found: dict[str, Param] = {}
+        for p in self.all_params:
+            for key in (p.name.lower(), *(a.lower() for a in p.aliases)):
+                found.setdefault(key, p)
+        return MappingProxyType(found)
+
     def qualified_error_id(self, error_id: str) -> str:
         """``error_id,<implementing type or name>`` as PowerShell's FullyQualifiedErrorId."""
         return error_id if "," in error_id else f"{error_id},{self.implementing_type or self.name}"
 
-    @property
+    @functools.cached_property
     def all_params(self) -> tuple[Param, ...]:
         """Own parameters, then the common ones (and WhatIf/Confirm for changing verbs)."""
         extra = COMMON_PARAMETERS
@@ -285,9 +296,9 @@ def resolve_parameter(command: Cmdlet, name: str, span: Span | None) -> Param:
     """The parameter ``-name`` designates: exact name or alias, else a unique prefix."""
     lowered = name.lower()
     candidates = command.all_params
-    for p in candidates:
-        if p.name.lower() == lowered or lowered in (a.lower() for a in p.aliases):
-            return p
+    exact = command.exact_params.get(lowered)
+    if exact is not None:
+        return exact
     matches = [p for p in candidates if p.name.lower().startswith(lowered)
                or any(a.lower().startswith(lowered) for a in p.aliases)]
     if len(matches) == 1:

@@ -193,3 +193,20 @@ def test_every_console_shares_the_sealed_built_in_commands() -> None:
     assert one.builtins.resolve("Get-Mine") is None
     out = one.run("Get-Date -Format yyyy | Write-Output; 1,2,3 | Measure-Object | Select-Object -ExpandProperty Count")
     assert not out.errors and "3" in out.output_text
+
+
+# -- parameter binding ------------------------------------------------------------------------------
+def test_a_parameter_is_found_as_the_walk_over_every_parameter_finds_it() -> None:
+    from lab.console.registry import COMMON_PARAMETERS, Cmdlet, Param, resolve_parameter
+
+    command = Cmdlet("Set-Thing", lambda inv: None, (Param("Identity", aliases=("id",)), Param("Port", int),
+                                                    Param("PortRange", aliases=("pr",)), Param("Verbose")))
+    assert command.all_params[:4] == command.params and command.all_params[4] == COMMON_PARAMETERS[0]
+    for name in ("identity", "ID", "port", "PortRange", "pr", "verbose", "vb", "WhatIf", "wi", "ErrorAction", "ea"):
+        walked = next(p for p in command.all_params
+                      if p.name.lower() == name.lower() or name.lower() in (a.lower() for a in p.aliases))
+        assert resolve_parameter(command, name, None) is walked
+    assert resolve_parameter(command, "Verbose", None) is command.params[3]  # its own first, as the walk
+    assert resolve_parameter(command, "Ident", None).name == "Identity"  # a unique prefix
+    with pytest.raises(TypeError):
+        command.exact_params["x"] = command.params[0]  # type: ignore[index]
