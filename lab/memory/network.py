@@ -19,6 +19,7 @@ from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.policy import ExchangePolicy
 from lab.core.exchange.receive import select_receive_connector
 from lab.core.exchange.session import ReceiveSession
+from lab.core.fastpath import uuid5_text
 from lab.core.network import Route
 from lab.core.tls import CertFacts
 from lab.memory.trust import INTERNET_STORE
@@ -131,13 +132,16 @@ class Switchboard:
         if ip not in lab.world.network.node(node).addresses:
             return "Refused"
         peer_ip = route.seen_source_ip
+        chosen: list = [None, None]  # (server state, its connector selection for this dial)
 
         def open_session():
             if peer_ip is None:
                 return None
             world = lab.world
             state = world.server(node)
-            selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
+            if chosen[0] is not state:
+                chosen[:] = [state, select_receive_connector(state.receive_connectors, ip, port, peer_ip)]
+            selection = chosen[1]
             if not selection.accepted:
                 return None
             connector = selection.value
@@ -161,7 +165,7 @@ class Switchboard:
         return policy
 
     def _guid(self) -> str:
-        return str(uuid.uuid5(_NS, str(next(self._guids))))
+        return uuid5_text(_NS, str(next(self._guids)))
 
     # -- EOP: start_eop's make_session -------------------------------------------------------------
     def _eop_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:

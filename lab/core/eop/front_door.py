@@ -7,7 +7,7 @@ store) or as plain :class:`~lab.core.tls.CertFacts` (then it is taken as untrust
 """
 from __future__ import annotations
 
-from dataclasses import replace
+
 from datetime import datetime
 
 from lab.core.catalogue import Reply
@@ -18,6 +18,7 @@ from lab.core.eop.headers import stamp
 from lab.core.exchange.headers import TlsFacts, add_headers, header_value
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
+from lab.core.fastpath import evolve
 from lab.core.tls import CertFacts, ChainFacts
 
 
@@ -57,7 +58,7 @@ class EopPolicy:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
         opened = P.open_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq).session
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
-        return replace(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
+        return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
 
     def banner(self, ctx: SessionContext) -> str:
         """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""

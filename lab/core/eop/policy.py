@@ -16,7 +16,7 @@ Each call returns a :class:`Turn`: the reply, the new session and the reasons.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from lab.core.catalogue import Reply
@@ -26,6 +26,7 @@ from lab.core.eop.attribution import (Attribution, ConnectionFacts, attribute, p
                                       relay_decision, tls_requirement)
 from lab.core.eop.model import EopNode, Tenant, ip_in
 from lab.core.exchange.headers import exchange_date
+from lab.core.fastpath import evolve
 from lab.core.tls import CertFacts
 
 MX = "mx"
@@ -144,15 +145,15 @@ def ehlo(world: EopWorld, session: FrontDoorSession, helo: str) -> tuple[tuple[s
     hello = cat.S250_HELLO.format(fqdn=banner_host(world.node, session.endpoint), ip=session.conn.source_ip)
     texts = (hello.text, *ehlo_lines(world, session))
     lines = tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
-    return lines, replace(session, helo=helo, mail_from=None, recipients=())
+    return lines, evolve(session, helo=helo, mail_from=None, recipients=())
 
 
 def starttls_done(world: EopWorld, session: FrontDoorSession, client_cert: CertFacts | None, trusted: bool,
                   now: datetime) -> FrontDoorSession:
     """The TLS layer is up: RFC 3207 resets the session; the connection is attributed again."""
-    conn = replace(session.conn, tls=True, client_cert=client_cert, client_cert_trusted=trusted)
+    conn = evolve(session.conn, tls=True, client_cert=client_cert, client_cert_trusted=trusted)
     attribution, reasons = _attribute(world, conn, now)
-    return replace(session, conn=conn, helo=None, user=None, mail_from=None, recipients=(),
+    return evolve(session, conn=conn, helo=None, user=None, mail_from=None, recipients=(),
                    attribution=attribution, attribution_reasons=reasons)
 
 
@@ -163,7 +164,7 @@ def auth(world: EopWorld, session: FrontDoorSession, logon: str, password: str) 
     for tenant in world.tenants:
         mailbox = tenant.mailbox_by_logon(logon)
         if mailbox is not None and mailbox.password and mailbox.password == password:
-            return Turn(cat.S235_2_7_0_AUTH_OK, replace(session, user=mailbox.primary_smtp_address),
+            return Turn(cat.S235_2_7_0_AUTH_OK, evolve(session, user=mailbox.primary_smtp_address),
                         (f"{logon} authenticated as mailbox {mailbox.name} of tenant {tenant.name}",))
     return Turn(cat.S535_5_7_3_AUTH_UNSUCCESSFUL, session, (f"no mailbox {logon!r} with that password",))
 
@@ -183,12 +184,12 @@ def mail_from(world: EopWorld, session: FrontDoorSession, address: str) -> Turn:
                 why += "; AUTH is offered only after STARTTLS"
             return Turn(cat.S530_5_7_57_NOT_AUTHENTICATED_LEGACY.format(host=host), session, (why,),
                         "eop.submission (fidelity §5)")
-        return Turn(cat.S250_2_1_0_SENDER_OK, replace(session, mail_from=address, recipients=()),
+        return Turn(cat.S250_2_1_0_SENDER_OK, evolve(session, mail_from=address, recipients=()),
                     (f"authenticated as {session.user}",))
     required = tls_requirement(session.attribution, session.conn)
     if rejection(required):
         return Turn(required.result, session, required.reasons, required.rule)
-    return Turn(cat.S250_2_1_0_SENDER_OK, replace(session, mail_from=address, recipients=()),
+    return Turn(cat.S250_2_1_0_SENDER_OK, evolve(session, mail_from=address, recipients=()),
                 ("anonymous MAIL FROM accepted on the MX endpoint (opportunistic TLS)",))
 
 
@@ -200,7 +201,7 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
     """RCPT TO: the checks of the module docstring, in order."""
     if session.mail_from is None:
         return Turn(excat.S503_5_5_2_NEED_MAIL_COMMAND, session, ("RCPT before MAIL",))
-    accepted = replace(session, recipients=(*session.recipients, address))
+    accepted = evolve(session, recipients=(*session.recipients, address))
     if session.endpoint == SUBMISSION:
         return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, ("authenticated submission may send to any recipient",))
     host = internal_host(world.node, MX)
@@ -244,7 +245,7 @@ def end_of_data(world: EopWorld, session: FrontDoorSession, message_id: str, int
         allowed = {a.lower() for t in world.tenants for m in t.mailboxes
                    if m.primary_smtp_address == session.user for a in m.email_addresses}
         if session.mail_from.lower() not in allowed:
-            return Turn(cat.S550_5_7_60_SEND_AS_DENIED.format(host=host), replace(session, mail_from=None, recipients=()),
+            return Turn(cat.S550_5_7_60_SEND_AS_DENIED.format(host=host), evolve(session, mail_from=None, recipients=()),
                         (f"{session.user} may not send as {session.mail_from}",), "eop.send_as (M-MFD-FIX)")
     reply = cat.S250_2_6_0_QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=host)
-    return Turn(reply, replace(session, mail_from=None, recipients=()), ("message accepted",))
+    return Turn(reply, evolve(session, mail_from=None, recipients=()), ("message accepted",))

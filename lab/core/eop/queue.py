@@ -11,11 +11,12 @@ Times are lab seconds (floats). Every function returns new frozen values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
 from lab.core.exchange.outcomes import Delivered, Permanent, Transient
+from lab.core.fastpath import evolve
 
 RETRY_INTERVAL = 15 * 60.0
 EXPIRATION = 24 * 3600.0
@@ -82,17 +83,17 @@ def expiry_reply(item: QueuedItem) -> Reply:
 
 def after_attempt(item: QueuedItem, outcome: Delivered | Transient | Permanent, now: float) -> AttemptResult:
     """Apply an attempt's outcome: delivered, bounced, or retried until 24 h after arrival."""
-    tried = replace(item, attempts=item.attempts + 1)
+    tried = evolve(item, attempts=item.attempts + 1)
     if isinstance(outcome, Delivered):
         return AttemptResult(DELIVERED, tried, reasons=(f"delivered: {outcome.reply}",))
     if isinstance(outcome, Permanent):
         return AttemptResult(FAILED, tried, outcome.reply, (f"permanent failure: {outcome.reply}",))
-    tried = replace(tried, last_error=outcome.last_error, last_message=outcome.detail or outcome.last_error.text)
+    tried = evolve(tried, last_error=outcome.last_error, last_message=outcome.detail or outcome.last_error.text)
     if now - item.arrived >= EXPIRATION:
         reply = expiry_reply(tried)
         return AttemptResult(FAILED, tried, reply, (f"expired after {EXPIRATION / 3600:g} h: {reply}",))
     due = min(now + RETRY_INTERVAL, item.arrived + EXPIRATION)
-    return AttemptResult(RETRY, replace(tried, next_attempt=due),
+    return AttemptResult(RETRY, evolve(tried, next_attempt=due),
                          reasons=(f"{outcome.last_error}; next attempt at +{due - item.arrived:g}s",))
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from lab.core.catalogue import Reply
@@ -33,6 +32,7 @@ from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueVi
                                              TransportSettings)
 from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
+from lab.core.fastpath import evolve, uuid5_text
 from lab.core.trace import Step, Trace
 
 __all__ = ["ACTIVE", "READY", "RETRY", "SUSPENDED", "Transport"]
@@ -76,6 +76,7 @@ class Transport:
         self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
+        self._oldest = math.inf  # <= the arrival of every message held (a lower bound)
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
@@ -91,7 +92,7 @@ class Transport:
         data = bytes(msg.data)
         message_id = str(getattr(msg, "message_id", "") or "") or str(D.original_headers(data).get("Message-ID", "") or "")
         if not message_id:
-            message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
+            message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
             data = f"Message-ID: {message_id}\r\n".encode() + data
         record = QueuedMessage(internal_id, message_id, str(msg.mail_from or ""), tuple(msg.rcpt_tos), data,
                                now, str(getattr(msg, "source", "SMTP") or "SMTP"),
@@ -218,6 +219,7 @@ class Transport:
 
     def _admit(self, record: QueuedMessage, now: float, how: str) -> None:
         self._messages[record.internal_id] = record
+        self._oldest = min(self._oldest, record.received_at)
         trace = Trace(record.message_id).add(self.name, Step(
             "transport.submit", f"{how}: from <{record.mail_from}> for {', '.join(record.pending)}", None, now))
         self._traces[record.internal_id] = trace
@@ -407,7 +409,7 @@ class Transport:
     def _mark_done(self, internal_id: int, recipients: Iterable[str]) -> None:
         record = self._messages[internal_id]
         done = record.done + tuple(r for r in recipients if r not in record.done)
-        self._messages[internal_id] = replace(record, done=done)
+        self._messages[internal_id] = evolve(record, done=done)
 
     def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
         record = self._messages.get(internal_id)
@@ -434,7 +436,7 @@ class Transport:
             self._trace(record.internal_id, [Step("transport.dsn", f"no {kind} DSN: null reverse path", None, now)])
             return
         dsn_id = self._take_internal_id()
-        message_id = f"<{uuid.uuid5(_NS, f'{self.fqdn}/{self.boot}/dsn/{dsn_id}')}@{self.fqdn}>"
+        message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/dsn/{dsn_id}')}@{self.fqdn}>"
         data = D.build_dsn(kind, record.data, record.mail_from, recipients, self.fqdn,
                            f"postmaster@{self.directory.default_domain or self.fqdn}",
                            self.settings.at(now), message_id, self.settings.at(record.received_at))
@@ -452,6 +454,15 @@ class Transport:
         self._schedule(now)
 
     def _fire_due(self, now: float) -> bool:
+        fired = False
+        s = self.settings
+        if now >= self._oldest + min(s.delay_notification_timeout, s.message_expiration_timeout):
+            fired = self._fire_due_messages(now)
+            self._oldest = min((r.received_at for r in self._messages.values()), default=math.inf)
+        return self._fire_due_queues(now) or fired
+
+    def _fire_due_messages(self, now: float) -> bool:
+        """Delay DSNs and expiry of the messages held (only looked at once the oldest could be due)."""
         fired = False
         s = self.settings
         for record in list(self._messages.values()):
@@ -472,13 +483,19 @@ class Transport:
                 fired = True
             elif (waiting and s.delay_dsn_enabled and not record.delay_dsn_sent
                   and now >= record.received_at + s.delay_notification_timeout):
-                self._messages[record.internal_id] = replace(record, delay_dsn_sent=True)
+                self._messages[record.internal_id] = evolve(record, delay_dsn_sent=True)
                 rcpts = [D.DsnRecipient(o, C.S400_4_4_7_MESSAGE_DELAYED) for i in waiting for o, _ in i.recipients]
                 self._trace(record.internal_id, [Step("transport.delay", "delay DSN to the sender",
                                                       C.S400_4_4_7_MESSAGE_DELAYED.line(), now)])
                 self._generate_dsn(D.DELAYED, record, rcpts, now)
                 self._finish_if_done(record.internal_id)
                 fired = True
+        return fired
+
+    def _fire_due_queues(self, now: float) -> bool:
+        """Retries due, Ready queues started, idle queues past QueueMaxIdleTime removed."""
+        fired = False
+        s = self.settings
         # Every queue that exists now, in order (numbers grow with creation; Unreachable is 0), except
         # those with nothing to do: no items (busy ones are items too), not in Retry, not idle past
         # QueueMaxIdleTime. Starting a queue may reroute its items into a later queue: the rest of the

@@ -1,0 +1,53 @@
+"""Exact, cheaper equivalents of two standard-library helpers the mail path calls per message.
+
+- :func:`evolve` is ``dataclasses.replace`` for the lab's frozen records: a copy of the
+  instance's fields with the changes applied, without ``__init__``'s per-field
+  ``object.__setattr__``. Any class it cannot copy that way (``__post_init__``, ``InitVar`` or
+  ``init=False`` fields, ``__slots__``) and any name that is not a field go to
+  ``dataclasses.replace`` itself, which also raises what it raises.
+- :func:`uuid5_text` is ``str(uuid.uuid5(namespace, name))`` without building the ``UUID``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# class -> its field names when evolve may copy its __dict__, else None
+_COPYABLE: dict[type, frozenset[str] | None] = {}
+
+
+def _copyable(cls: type) -> frozenset[str] | None:
+    found = _COPYABLE.get(cls, False)
+    if found is False:
+        declared = getattr(cls, "__dataclass_fields__", None)
+        fields = dataclasses.fields(cls) if declared is not None else ()
+        ok = (declared is not None and len(fields) == len(declared)  # no InitVar / ClassVar pseudo-fields
+              and not hasattr(cls, "__post_init__") and "__slots__" not in cls.__dict__ and all(f.init for f in fields))
+        found = _COPYABLE[cls] = frozenset(f.name for f in fields) if ok else None
+    return found  # type: ignore[return-value]
+
+
+def evolve(obj: T, **changes: Any) -> T:
+    """``dataclasses.replace(obj, **changes)`` (see the module docstring)."""
+    cls = type(obj)
+    names = _copyable(cls)
+    if names is None or not names.issuperset(changes) or len(obj.__dict__) != len(names):
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    new = object.__new__(cls)
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return new
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``: SHA-1 of the namespace and the name, version 5, RFC 4122 variant."""
+    raw = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -1,0 +1,78 @@
+"""lab.core.fastpath: evolve is dataclasses.replace, uuid5_text is str(uuid.uuid5(...))."""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import InitVar, dataclass, field
+
+import pytest
+
+from lab.core.catalogue import Reply
+from lab.core.exchange.queue_records import QueuedMessage
+from lab.core.fastpath import evolve, uuid5_text
+
+
+@dataclass(frozen=True)
+class Plain:
+    a: int
+    b: tuple[str, ...] = ()
+    c: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Checked:
+    a: int
+
+    def __post_init__(self):
+        if self.a < 0:
+            raise ValueError("negative")
+
+
+@dataclass(frozen=True)
+class WithInitVar:
+    a: int
+    scale: InitVar[int] = 1
+
+
+@dataclass(frozen=True)
+class Derived:
+    a: int
+    twice: int = field(init=False, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Slotted:
+    a: int
+
+
+@pytest.mark.parametrize("obj, changes", [
+    (Plain(1), {"a": 2}), (Plain(1, ("x",)), {"b": ("y", "z"), "c": [3]}), (Plain(1), {}),
+    (QueuedMessage(7, "<a@b>", "x@y", ("u@d", "v@d"), b"data", 1.5), {"done": ("u@d",)}),
+    (QueuedMessage(7, "<a@b>", "x@y", ("u@d",), b"data", 1.5), {"delay_dsn_sent": True}),
+    (Checked(1), {"a": 2}), (WithInitVar(1), {"a": 2}), (Derived(1), {"a": 3}), (Slotted(1), {"a": 2}),
+])
+def test_evolve_is_replace(obj, changes):
+    made, expected = evolve(obj, **changes), dataclasses.replace(obj, **changes)
+    assert made == expected and type(made) is type(expected) and repr(made) == repr(expected)
+    assert made is not obj
+
+
+def test_evolve_refuses_what_replace_refuses():
+    with pytest.raises(TypeError):
+        evolve(Plain(1), nope=2)
+    with pytest.raises(ValueError):
+        evolve(Checked(1), a=-1)  # __post_init__ still runs: the class goes through replace
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evolve(Plain(1), a=2).a = 3  # the copy is as frozen as the original
+
+
+def test_evolve_of_a_reply_with_its_line_remembered_is_a_fresh_reply():
+    reply = Reply(550, "5.1.1", "one")
+    reply.line()
+    assert evolve(reply, text="two").line() == "550 5.1.1 two"
+
+
+def test_uuid5_text_is_the_standard_uuid5():
+    for namespace in (uuid.NAMESPACE_DNS, uuid.UUID("5b0c2f1e-3c55-4a53-9a0e-8f1f6f1b7a11")):
+        for name in ["", "1", "ex01.contoso.com/boot/5111011082241", "dsn/ü/✓", "x" * 300] + [str(i) for i in range(500)]:
+            assert uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
