@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,9 @@ class Endpoint:
     loopback_ip: str
     port: int
     protocol: str = "tcp"
+
+
+_ENDPOINT_FIELDS = tuple(f.name for f in fields(Endpoint))  # flat str/int fields: asdict without its deep copy
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,7 @@ class Lab:
                  "loopback_ip": a.loopback}
                 for a in self.addresses.values()
             ],
-            "services": [asdict(e) for e in self.endpoints],
+            "services": [{name: getattr(e, name) for name in _ENDPOINT_FIELDS} for e in self.endpoints],  # asdict's
             "trust": sorted(str(p.relative_to(self.state_dir)) for p in (self.state_dir / "trust").glob("*.pem")),
         }
 

@@ -5,6 +5,7 @@ arrives or a message is routed, so a cmdlet's change takes effect at once.
 """
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import TYPE_CHECKING
 
@@ -109,21 +110,35 @@ class ExchangeService:
         return [(ip, port) for ip in world.network.node(self.node).addresses for port in virtual_ports(world, self.node)]
 
     async def ensure_listeners(self) -> None:
-        """Listen on every (virtual address, port) the server's connectors bind and not yet served."""
+        """Listen on every (virtual address, port) the server's connectors bind and not yet served.
+
+        The missing listeners are opened together (one pass of the loop, not one per listener)
+        and recorded in binding order. When one cannot open, the outcome is the one-by-one
+        opening's: those before it are kept (closed with the service), those after it are closed
+        again, and its failure is raised.
+        """
         world = self.lab.world
-        for ip, port in self.wanted_listeners(world):
-            if (ip, port) in self.listeners:
+        missing = [(ip, port) for ip, port in self.wanted_listeners(world) if (ip, port) not in self.listeners]
+        loop_ips = [self.lab.addressing.loopback[(self.node, ip)] for ip, _ in missing]
+        started = await asyncio.gather(*(start_smtp_listener(
+            loop_ip, self.lab.port(port), host=world.server(self.node).server,
+            org=world.org_of(self.node).organization, connectors=(), virtual_ip=ip, virtual_port=port,
+            resolve_peer=lambda peer, p=port: self.lab.addressing.seen(peer, self.node, p),
+            clock_now=self.lab.clock.now_datetime, sink=self.driver, tls_context_for=self.tls_context_for,
+            current=self.current) for (ip, port), loop_ip in zip(missing, loop_ips)), return_exceptions=True)
+        failure: BaseException | None = None
+        for (ip, port), loop_ip, listener in zip(missing, loop_ips, started):
+            if isinstance(listener, BaseException) or failure is not None:
+                if isinstance(listener, BaseException):
+                    failure = failure or listener
+                else:
+                    await listener.close()
                 continue
-            loop_ip = self.lab.addressing.loopback[(self.node, ip)]
-            listener = await start_smtp_listener(
-                loop_ip, self.lab.port(port), host=world.server(self.node).server,
-                org=world.org_of(self.node).organization, connectors=(), virtual_ip=ip, virtual_port=port,
-                resolve_peer=lambda peer, p=port: self.lab.addressing.seen(peer, self.node, p),
-                clock_now=self.lab.clock.now_datetime, sink=self.driver, tls_context_for=self.tls_context_for,
-                current=self.current)
             self.listeners[(ip, port)] = listener
             self.lab.addressing.listening.add((self.node, port))
             self.lab.add_endpoint(self.node, "smtp", ip, port, loop_ip, self.lab.port(port))
+        if failure is not None:
+            raise failure
 
     async def close(self) -> None:
         for listener in self.listeners.values():

@@ -278,8 +278,8 @@ class RawSession:
     async def open(cls, lab: "Lab", source_host: str, address: str, port: int) -> "RawSession":
         loop_ip, loop_port, source = locate(lab, source_host, address, port)
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(loop_ip, loop_port, local_addr=(source, 0)), NET_TIMEOUT)
+            async with asyncio.timeout(NET_TIMEOUT):
+                reader, writer = await asyncio.open_connection(loop_ip, loop_port, local_addr=(source, 0))
         except (OSError, asyncio.TimeoutError) as exc:
             raise ConnectFailed(f"{address}:{port}", type(exc).__name__) from None
         return cls(address, port, reader, writer)
@@ -293,7 +293,8 @@ class RawSession:
         lines: list[str] = []
         while True:
             try:
-                raw = await asyncio.wait_for(self.reader.readline(), NET_TIMEOUT)
+                async with asyncio.timeout(NET_TIMEOUT):  # per line, in this task (no task per line)
+                    raw = await self.reader.readline()
             except asyncio.TimeoutError:
                 raise TimeoutError(f"{self.address}:{self.port} sent no reply") from None
             except OSError:

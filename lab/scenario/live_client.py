@@ -34,7 +34,8 @@ class Wire:
         lines: list[str] = []
         while True:
             try:
-                raw = await asyncio.wait_for(self.reader.readline(), live_net.NET_TIMEOUT)
+                async with asyncio.timeout(live_net.NET_TIMEOUT):  # per line, in this task (no task per line)
+                    raw = await self.reader.readline()
             except (asyncio.TimeoutError, OSError):
                 raw = b""
             if not raw:
@@ -169,8 +170,8 @@ async def submit(lab: "Lab", spec: SendSpec, source: str) -> SendOutcome:
     transcript: list[str] = []
     try:
         ip, (loop_ip, loop_port, src) = await live_net.dial(lab, source, spec.server, spec.port)
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(loop_ip, loop_port, local_addr=(src, 0)), live_net.NET_TIMEOUT)
+        async with asyncio.timeout(live_net.NET_TIMEOUT):
+            reader, writer = await asyncio.open_connection(loop_ip, loop_port, local_addr=(src, 0))
     except live_net.ConnectFailed as exc:
         transcript.append(f"*: cannot connect to {spec.server}:{spec.port}: {exc.reason}")
         return SendOutcome(False, "", tuple(transcript), failure=exc.reason)
@@ -245,8 +246,8 @@ async def dialogue(lab: "Lab", source: str, address: str, port: int, lines: Sequ
     transcript: list[str] = []
     try:
         loop_ip, loop_port, src = live_net.locate(lab, source, address, port)
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(loop_ip, loop_port, local_addr=(src, 0)), live_net.NET_TIMEOUT)
+        async with asyncio.timeout(live_net.NET_TIMEOUT):
+            reader, writer = await asyncio.open_connection(loop_ip, loop_port, local_addr=(src, 0))
     except live_net.ConnectFailed as exc:
         return (f"*: cannot connect to {address}:{port}: {exc.reason}",)
     except (OSError, asyncio.TimeoutError) as exc:

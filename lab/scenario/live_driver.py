@@ -145,9 +145,13 @@ class LiveDriver:
 
     def send(self, spec: SendSpec) -> SendOutcome:
         assert self.bridge is not None
-        outcome = self.bridge.call(lambda: live_client.submit(self.lab, spec, self._source(spec.source)))
-        self._settle()
-        return outcome
+        source = self._source(spec.source)
+
+        async def go() -> SendOutcome:
+            outcome = await live_client.submit(self.lab, spec, source)
+            await settle(self.lab)  # on the loop at once: one hop from this thread, not two
+            return outcome
+        return self.bridge.call(go)
 
     def smtp(self, source: str | None, server: str, port: int, lines: Sequence[str]) -> tuple[str, ...]:
         assert self.bridge is not None
@@ -156,9 +160,12 @@ class LiveDriver:
         address = resolve_address(probe, server)
         if address is None:
             return (f"*: cannot resolve {server}",)
-        transcript = self.bridge.call(lambda: live_client.dialogue(self.lab, src, address, port, lines))
-        self._settle()
-        return transcript
+
+        async def go() -> tuple[str, ...]:
+            transcript = await live_client.dialogue(self.lab, src, address, port, lines)
+            await settle(self.lab)
+            return transcript
+        return self.bridge.call(go)
 
     def advance(self, seconds: float) -> None:
         assert self.bridge is not None

@@ -75,3 +75,54 @@ def test_addressing_refuses_anything_outside_loopback():
                             ports={}, outside_host="internet-client", listening={("fabrikam-ex", 25)})
     with pytest.raises(LabRuntimeError, match="10.0.0.5"):
         addressing.locate("contoso-ex", "203.0.113.25", 25)
+
+
+def test_listeners_opened_together_end_as_one_by_one_when_a_port_is_taken(tmp_path):
+    """A server's new listeners open together; when one cannot, those before it stay open, those
+    after it are closed again and its failure is raised (as opening them one by one would)."""
+    import pytest
+
+    from lab.core.errors import LabRuntimeError
+
+    topo = load_topology(ROOT / "topology.yaml")
+
+    async def main():
+        async with Lab(topo, tmp_path, loopback_base="127.96.0.0/16", live_clock=False) as lab:
+            world = lab.world
+            state = world.server("mail1")
+            extra = tuple(ReceiveConnector.from_mapping(
+                {"Name": f"Scanner {port} MAIL1", "Server": "MAIL1", "Bindings": [f"0.0.0.0:{port}"],
+                 "RemoteIPRanges": ["192.168.0.0/24"], "PermissionGroups": ["AnonymousUsers"]}, "test")
+                for port in (2526, 2527, 2528))
+            lab._world = world.with_server(  # in force without the setter's own background opening
+                state.__class__(state.node, state.org, state.server, state.receive_connectors + extra,
+                                state.certificates))
+            service = lab.exchange["mail1"]
+            (ip,) = [ip for ip, port in service.wanted_listeners(lab.world) if port == 2527]
+            loop_ip = lab.addressing.loopback[("mail1", ip)]
+            taken = socket.socket()
+            taken.bind((loop_ip, lab.port(2527)))
+            taken.listen()
+            before = len(lab.endpoints)
+            try:
+                with pytest.raises(LabRuntimeError, match="in use"):
+                    await service.ensure_listeners()
+            finally:
+                taken.close()
+            opened = sorted(p for _, p in service.listeners if p in (2526, 2527, 2528))
+            added = [e.virtual_port for e in lab.endpoints[before:]]
+
+            def refused(port: int) -> bool:
+                try:
+                    socket.create_connection((loop_ip, lab.port(port)), timeout=5).close()
+                except ConnectionRefusedError:
+                    return True
+                return False
+
+            after_failure = await asyncio.to_thread(refused, 2528)
+            await service.ensure_listeners()  # the port is free again: the rest open, in order
+            return opened, added, after_failure, [e.virtual_port for e in lab.endpoints[before:]]
+
+    opened, added, after_failure, finally_added = asyncio.run(main())
+    assert opened == [2526] and added == [2526] and after_failure
+    assert finally_added == [2526, 2527, 2528]
