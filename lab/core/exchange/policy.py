@@ -21,20 +21,47 @@ from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitRes
 # walks every mailbox): lower-cased logon name -> the first mailbox that has it, as the walk
 # finds it. An Organization is a frozen record of immutable fields (an edit makes a new one);
 # the entry holds it so its id is never reused.
-_LOGONS: dict[int, tuple[Organization, dict[str, Mailbox]]] = {}
+# Each entry also holds one Principal per mailbox (equal to any other Principal("user", mailbox)),
+# so that the rights remembered per (connector, principal) object serve every session of a user.
+_LOGONS: dict[int, tuple[Organization, dict[str, tuple[Mailbox, Principal]]]] = {}
 
 
-def _mailbox_by_logon(org: Organization, logon: str) -> Mailbox | None:
+def _user_by_logon(org: Organization, logon: str) -> tuple[Mailbox, Principal] | None:
     hit = _LOGONS.get(id(org))
     if hit is None or hit[0] is not org:
         if len(_LOGONS) >= 256:
             _LOGONS.clear()
-        index: dict[str, Mailbox] = {}
+        index: dict[str, tuple[Mailbox, Principal]] = {}
         for mailbox in org.mailboxes:
+            user = (mailbox, Principal("user", mailbox))
             for name in mailbox.logon_names():
-                index.setdefault(name.lower(), mailbox)
+                index.setdefault(name.lower(), user)
         hit = _LOGONS[id(org)] = (org, index)
     return hit[1].get(logon.split("\\")[-1].lower())
+
+
+# An organization's server FQDNs (lower-case) per organization object, and the Principal of a
+# server that proved one of them (frozen records: shared objects equal fresh ones).
+_SERVER_FQDNS: dict[int, tuple[Organization, frozenset[str]]] = {}
+_SERVER_PRINCIPALS: dict[str, Principal] = {}
+
+
+def _server_fqdns(org: Organization) -> frozenset[str]:
+    hit = _SERVER_FQDNS.get(id(org))
+    if hit is None or hit[0] is not org:
+        if len(_SERVER_FQDNS) >= 256:
+            _SERVER_FQDNS.clear()
+        hit = _SERVER_FQDNS[id(org)] = (org, frozenset(s.fqdn.lower() for s in org.servers))
+    return hit[1]
+
+
+def _server_principal(fqdn: str) -> Principal:
+    found = _SERVER_PRINCIPALS.get(fqdn)
+    if found is None:
+        if len(_SERVER_PRINCIPALS) >= 4096:
+            _SERVER_PRINCIPALS.clear()
+        found = _SERVER_PRINCIPALS[fqdn] = Principal("server", server_fqdn=fqdn)
+    return found
 
 
 @dataclass(frozen=True)
@@ -87,17 +114,17 @@ class ExchangePolicy:
 
     def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
         """A mailbox whose logon name and password match."""
-        mailbox = _mailbox_by_logon(self.org, username)
-        if mailbox is None or not mailbox.password or mailbox.password != password:
+        user = _user_by_logon(self.org, username)
+        if user is None or not user[0].password or user[0].password != password:
             return None
-        return Principal("user", mailbox)
+        return user[1]
 
     def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
         """An organisation server when its certificate names a server FQDN (ExchangeServer auth)."""
-        fqdns = {s.fqdn.lower() for s in self.org.servers}
+        fqdns = _server_fqdns(self.org)
         named = next((n for n in tls.peer_names if n.lower() in fqdns), None)
         if named is not None and "ExchangeServer" in self.connector.auth_mechanism:
-            return Principal("server", server_fqdn=named)
+            return _server_principal(named)
         return ctx.principal
 
     def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:

@@ -32,7 +32,7 @@ from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueVi
                                              TransportSettings)
 from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
-from lab.core.fastpath import evolve, uuid5_text
+from lab.core.fastpath import evolve, make, uuid5_text
 from lab.core.trace import Step, Trace
 
 __all__ = ["ACTIVE", "READY", "RETRY", "SUSPENDED", "Transport"]
@@ -583,7 +583,9 @@ class Transport:
         trace = self._traces.get(record.internal_id)
         if trace is None:
             trace = Trace(record.message_id)
-        self._out.append(O.Track(TrackingEvent(
-            now, event_id, source, self.name, record.internal_id, record.message_id, record.mail_from,
-            tuple(recipients), statuses, connector, D.subject_of(record.data), len(record.data), reference, trace)))
+        self._out.append(O.Track(make(
+            TrackingEvent, timestamp=now, event_id=event_id, source=source, server=self.name,
+            internal_id=record.internal_id, message_id=record.message_id, sender=record.mail_from,
+            recipients=tuple(recipients), recipient_status=statuses, connector_id=connector,
+            subject=D.subject_of(record.data), total_bytes=len(record.data), reference=reference, trace=trace)))
 
