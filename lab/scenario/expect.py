@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import functools
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -94,10 +95,67 @@ _HEADERS = BytesHeaderParser()
 @functools.lru_cache(maxsize=512)
 def read_mail(raw: bytes) -> Mail:
     """``raw``'s headers parsed once: the same bytes (a mailbox read again by the next check) are not parsed again."""
+    headers = plain_headers(raw)
+    if headers is None:
+        return _read_with_email(raw)
+    subject = next((v for k, v in headers if k.lower() == "subject"), None)
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    return Mail(raw, subject, _content_type(content_type) == "multipart/report", headers)
+
+
+def _read_with_email(raw: bytes) -> Mail:
     msg = _HEADERS.parsebytes(raw)
     subject = msg.get("Subject")
     return Mail(raw, None if subject is None else str(subject), is_report(msg),
                 tuple((str(k), str(v)) for k, v in msg.items()))
+
+
+_PLAIN_HEADER_BLOCK = re.compile(rb"[\t\n\r\x20-\x7e]*\Z")  # printable ASCII, tabs and line ends only
+_FIELD = re.compile(r"[\041-\071\073-\176]+:")  # a field name (no colon, no space) and its colon
+
+
+def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
+    """The header fields of ``raw`` as ``email``'s compat32 parser reads them (``msg.items()``),
+    for a plain header block: printable ASCII, one line end throughout (CRLF, as delivered, or
+    LF), every line a field or a continuation (kept with its line end, as the parser keeps it),
+    no envelope ``From`` line. None for anything else (the email parser reads those)."""
+    first = raw.find(b"\n")
+    eol = b"\r\n" if first > 0 and raw[first - 1:first] == b"\r" else b"\n"
+    end = raw.find(eol + eol)
+    block = raw if end == -1 else raw[:end + len(eol)]
+    if not _PLAIN_HEADER_BLOCK.match(block):
+        return None
+    if eol == b"\n" and b"\r" in block:
+        return None
+    if eol == b"\r\n" and not block.count(b"\r") == block.count(b"\n") == block.count(b"\r\n"):
+        return None  # mixed line ends: the parser's own line handling
+    sep = eol.decode("ascii")
+    lines = block.decode("ascii").split(sep)
+    fields: list[tuple[str, str]] = []
+    name, value = "", ""
+    for line in lines[:-1] if block.endswith(eol) else lines:
+        if line[:1] in (" ", "\t"):
+            if not name:
+                return None  # a first line that continues nothing: the parser's defect handling
+            value += sep + line
+            continue
+        if line.startswith("From ") or not _FIELD.match(line):
+            return None  # an envelope line, or a line that ends the headers early
+        if name:
+            fields.append((name, value.rstrip("\r\n")))
+        name, _, value = line.partition(":")
+        value = value.lstrip(" \t")
+    if name:
+        fields.append((name, value.rstrip("\r\n")))
+    return tuple(fields)
+
+
+def _content_type(value: str | None) -> str:
+    """``Message.get_content_type`` of a Content-Type value (None: no such header)."""
+    if value is None:
+        return "text/plain"
+    ctype = value.partition(";")[0].strip().lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
 
 
 def _messages(driver: ScenarioDriver, address: str) -> list[Mail]:

@@ -210,3 +210,35 @@ def test_a_parameter_is_found_as_the_walk_over_every_parameter_finds_it() -> Non
     assert resolve_parameter(command, "Ident", None).name == "Identity"  # a unique prefix
     with pytest.raises(TypeError):
         command.exact_params["x"] = command.params[0]  # type: ignore[index]
+
+
+def test_plain_headers_read_as_the_email_parser_reads_them() -> None:
+    import random
+
+    from lab.scenario.expect import _read_with_email, plain_headers, read_mail
+
+    rng = random.Random(5322)
+    names = ["Subject", "Received", "From", "To", "Content-Type", "X-MS-Exchange-Organization-AuthAs", "subject",
+             "CONTENT-TYPE", "X", "Message-ID", "Date", "Bad Name", "", "From ", "X\x0bY"]
+    values = ["will expire", "", "  spaced  ", "a: b: c", "multipart/report; report-type=delivery-status",
+              "Multipart/Report ; x=y", "text/plain", "no/slash/twice", "=?utf-8?q?x?=", "tab\there", "é",
+              "from a by b with Microsoft SMTP Server (version=TLS1_2)", "\x0cff", "x\x85y"]
+    plain = 0
+    for _ in range(1500):
+        lines = []
+        odd = rng.random() < 0.5  # half the messages only plain names and values
+        pick_names, pick_values = (names, values) if odd else (names[:11], values[:12])
+        for _ in range(rng.randint(0, 7)):
+            name, value = rng.choice(pick_names), rng.choice(pick_values)
+            lines.append(f"{name}:{rng.choice(['', ' ', '  ', chr(9)])}{value}")
+            for _ in range(rng.choice([0, 0, 0, 1, 2])):
+                lines.append(rng.choice([" ", "\t", "  "]) + rng.choice(pick_values))
+        if odd and rng.random() < 0.1:
+            lines.insert(rng.randint(0, len(lines)), rng.choice(["From someone", " continued", "no colon here", ":x"]))
+        end = rng.choice(["\n", "\r\n", "\n", "\n"])
+        body = rng.choice(["", "body\n", "\nline after a blank\n", "From the body\n"])
+        raw = (end.join(lines) + end + rng.choice([end, ""]) + body).encode("utf-8", "surrogateescape")
+        got, want = read_mail.__wrapped__(raw), _read_with_email(raw)
+        assert (got.subject, got.report, got.headers) == (want.subject, want.report, want.headers), raw
+        plain += plain_headers(raw) is not None
+    assert plain > 200  # the direct reading was exercised, not only the parser
