@@ -115,20 +115,20 @@ class Param:
     remaining: bool = False
     help: str = ""
 
-    @functools.cached_property
+    @property
     def is_switch(self) -> bool:
         return self.type == SWITCH
 
-    @functools.cached_property
+    @property
     def element_type(self) -> Any:
         args = typing.get_args(self.type)
         return args[0] if args else object
 
-    @functools.cached_property
+    @property
     def is_list(self) -> bool:
         return self.type is list or typing.get_origin(self.type) is list
 
-    @functools.cached_property
+    @property
     def display_type(self) -> str:
         if self.type_name:
             return self.type_name
