@@ -94,6 +94,34 @@ def pki_specs(topology: Topology) -> tuple[list[CertSpec], list[TrustStoreSpec]]
     return specs, stores
 
 
+_PKIS: list[tuple[Topology, Pki]] = []  # (topology, its PKI), newest first
+
+
+def topology_pki(topology: Topology) -> Pki:
+    """``Pki.cached`` of the topology's :func:`pki_specs`, dated ``settings.clock_start``.
+
+    The specs depend on the (immutable) topology alone, so the last few topologies' PKIs are
+    remembered by identity (those Pki.cached shares: a dated clock, hashable specs): a lab of a
+    topology seen before skips deriving and comparing specs.
+    """
+    with _WORLDS_LOCK:
+        for known, pki in _PKIS:
+            if known is topology:
+                return pki
+    specs, stores = pki_specs(topology)
+    now = topology.settings.clock_start
+    pki = Pki.cached(specs, stores, now=now)  # built once per process
+    try:
+        shared = now is not None and hash((tuple(specs), tuple(stores))) is not None
+    except TypeError:
+        shared = False  # Pki.cached builds such specs afresh each time: so does this
+    if shared:
+        with _WORLDS_LOCK:
+            _PKIS.insert(0, (topology, pki))
+            del _PKIS[_WORLDS_KEPT:]
+    return pki
+
+
 _WORLDS: list[tuple[Topology, Any, World]] = []  # (topology, pki, the world they make), newest first
 _WORLDS_KEPT = 8
 _WORLDS_LOCK = threading.Lock()
@@ -268,8 +296,7 @@ class Lab:
         (self.state_dir / "lab.pid").unlink(missing_ok=True)
 
     def _build_pki(self) -> None:
-        specs, stores = pki_specs(self.topology)
-        self.pki = Pki.cached(specs, stores, now=self.topology.settings.clock_start)  # built once per process
+        self.pki = topology_pki(self.topology)  # built once per process
         self.pki.write_state(self.state_dir)
         self.keys = dict(self.pki.certificates)
         self.client_anchors = self.pki.anchors_pem()

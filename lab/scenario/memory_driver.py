@@ -50,10 +50,8 @@ class MemoryDriver:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, topology: Topology, state_dir: Path | None) -> DriverInfo:
-        from lab.adapters.pki_world import Pki  # noqa: PLC0415 (cryptography only to build the PKI once)
-        from lab.runtime import initial_world, pki_specs  # noqa: PLC0415
-        specs, stores = pki_specs(topology)
-        self.pki = Pki.cached(specs, stores, now=topology.settings.clock_start)  # built once per process
+        from lab.runtime import initial_world, topology_pki  # noqa: PLC0415 (cryptography only to build the PKI once)
+        self.pki = topology_pki(topology)  # built once per process
         trust = trust_from_pki(self.pki)  # its certificates: the facts of the PKI's, as initial_world reads them
         self.topology = topology
         self.lab = MemoryLab(initial_world(topology, self.pki), trust, topology.settings.clock_start)

@@ -242,3 +242,22 @@ def test_plain_headers_read_as_the_email_parser_reads_them() -> None:
         assert (got.subject, got.report, got.headers) == (want.subject, want.report, want.headers), raw
         plain += plain_headers(raw) is not None
     assert plain > 200  # the direct reading was exercised, not only the parser
+
+
+# -- a topology's PKI and first World -------------------------------------------------------------
+def test_a_topology_gives_the_same_pki_and_first_world_as_building_them() -> None:
+    from lab.adapters.pki_world import Pki
+    from lab.core.world import World
+    from lab.runtime import initial_world, pki_specs, topology_pki
+    from tests.unit.cmdlets_support import TOPOLOGY
+    from lab.topology.load import load_topology
+
+    topology = load_topology(TOPOLOGY)
+    specs, stores = pki_specs(topology)
+    pki = topology_pki(topology)
+    assert pki is Pki.cached(specs, stores, now=topology.settings.clock_start) and topology_pki(topology) is pki
+    world = initial_world(topology, pki)
+    assert initial_world(topology, pki) is world
+    assert world == World.from_topology(topology, {n: c.facts for n, c in pki.certificates.items()})
+    other = load_topology(TOPOLOGY)  # an equal topology, another object: its own first World
+    assert initial_world(other, topology_pki(other)) is not world
