@@ -46,12 +46,40 @@ _DIRECTORIES_KEPT = 32
 
 
 def virtual_ports(world: World, node: str) -> tuple[int, ...]:
-    """The ports a server's receive connectors bind (25, 587, 717, 2525, 465 by default), ascending."""
-    return tuple(sorted({b.port for c in world.server(node).receive_connectors for b in c.bindings}))
+    """The ports a server's receive connectors bind (25, 587, 717, 2525, 465 by default), ascending.
+
+    Read from the server's receive connectors tuple alone (immutable): remembered per tuple.
+    """
+    connectors = world.server(node).receive_connectors
+    for known, ports in _PORTS:
+        if known is connectors:
+            return ports
+    ports = tuple(sorted({b.port for c in connectors for b in c.bindings}))
+    _PORTS.insert(0, (connectors, ports))
+    del _PORTS[_DIRECTORIES_KEPT:]
+    return ports
+
+
+_PORTS: list[tuple[object, tuple[int, ...]]] = []  # (receive connectors, their ports), newest first
 
 
 def eop_world(world: World, node: str) -> EopWorld:
-    """The EOP node (its banned addresses included) and the tenants behind it."""
-    eop = replace(EopNode.from_host(world.topology.hosts[node]),
-                  banned_ips=tuple(sorted(world.banned_ips.get(node, frozenset()))))
-    return EopWorld(eop, tuple(t for t in world.tenants.values() if t.eop == node))
+    """The EOP node (its banned addresses included) and the tenants behind it.
+
+    Read from the node's host, its banned addresses and its tenants, all immutable: the same
+    inputs (most world changes leave EOP alone) give the same EopWorld back (the last few kept).
+    """
+    host = world.topology.hosts[node]
+    banned = world.banned_ips.get(node, frozenset())
+    tenants = tuple(t for t in world.tenants.values() if t.eop == node)
+    for known_host, known_banned, known_tenants, made in _EOP_WORLDS:
+        if (known_host is host and known_banned == banned and len(known_tenants) == len(tenants)
+                and all(a is b for a, b in zip(known_tenants, tenants))):
+            return made
+    made = EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants)
+    _EOP_WORLDS.insert(0, (host, banned, tenants, made))
+    del _EOP_WORLDS[_DIRECTORIES_KEPT:]
+    return made
+
+
+_EOP_WORLDS: list[tuple[object, frozenset[str], tuple[object, ...], EopWorld]] = []  # newest first

@@ -261,3 +261,29 @@ def test_a_topology_gives_the_same_pki_and_first_world_as_building_them() -> Non
     assert world == World.from_topology(topology, {n: c.facts for n, c in pki.certificates.items()})
     other = load_topology(TOPOLOGY)  # an equal topology, another object: its own first World
     assert initial_world(other, topology_pki(other)) is not world
+
+
+def test_eop_views_and_ports_are_remembered_per_immutable_inputs_and_follow_changes() -> None:
+    from dataclasses import replace
+
+    from lab.core.eop.model import EopNode
+    from lab.core.eop.policy import EopWorld
+    from lab.core.world_views import eop_world, virtual_ports
+    from tests.unit.cmdlets_support import base
+
+    world, _ = base()
+    node = next(h.name for h in world.topology.hosts_of_kind("eop"))
+    first = eop_world(world, node)
+    fresh = EopWorld(replace(EopNode.from_host(world.topology.hosts[node]),
+                             banned_ips=tuple(sorted(world.banned_ips.get(node, frozenset())))),
+                     tuple(t for t in world.tenants.values() if t.eop == node))
+    assert first == fresh and eop_world(world.evolve(), node) is first
+    banned = world.evolve(banned_ips={**world.banned_ips, node: frozenset({"198.51.100.40"})})
+    assert eop_world(banned, node).node.banned_ips == ("198.51.100.40",)
+    assert eop_world(banned, node) is not first and eop_world(world, node) is first
+    name, tenant = next(iter(world.tenants.items()))
+    other = world.evolve(tenants={**world.tenants, name: replace(tenant)})  # an equal, new tenant object
+    assert eop_world(other, node) is not first and eop_world(other, node) == first
+    ports = virtual_ports(world, "ex01")
+    assert ports == tuple(sorted({b.port for c in world.server("ex01").receive_connectors for b in c.bindings}))
+    assert virtual_ports(world.evolve(), "ex01") is ports
