@@ -83,6 +83,12 @@ def test_blocked_ip_list_and_clock_and_host():
     assert not c.run("Set-LabClock -Advance 2.00:00:00").errors
     assert (c.host.clock_now() - start).total_seconds() == 2 * 86400
     assert c.run("Set-LabClock -Advance soon").errors
+    moved = c.host.clock_now()
+    for too_far in ("999999999d", "3650000d", "99999999999999999999"):
+        run = c.run(f"Set-LabClock -Advance {too_far}")
+        assert run.errors and "would pass the year 9999" in run.output_text, run.output_text
+        assert c.host.clock_now() == moved  # nothing moved
+    assert not c.run("Get-LabClock").errors
     assert c.run("Set-LabHost nowhere").errors and c.host.session.source_host is None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import timedelta
 
 from lab.console import records as R
 from lab.console.cmdlets._common import changed
@@ -120,6 +121,11 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             raise _lab_error(M.BAD_DURATION.format(value=text), "BadDuration") from None
         if seconds <= 0:
             raise _lab_error(M.CLOCK_BACKWARDS.format(value=text), "ClockBackwards")
+        now = host.clock_now()
+        try:
+            now + timedelta(seconds=seconds)  # lab time is shown as a date: it must stay one
+        except OverflowError:
+            raise _lab_error(M.CLOCK_TOO_FAR.format(value=text, now=now), "ClockTooFar") from None
         host.advance_clock(seconds)
         return clock_record()
 

@@ -304,6 +304,8 @@ TELNET_USAGE = Message("telnet [-a][-e escape char][-f log file][-l user][-t ter
 
 # --- the lab's own cmdlets (clock, hosts) --------------------------------------------------------
 CLOCK_BACKWARDS = Message("Lab time only moves forward; '{value}' is not a positive duration.", source="lab text")
+CLOCK_TOO_FAR = Message("The lab clock cannot be advanced by '{value}': it would pass the year 9999 "
+                        "(it stands at {now}).", source="lab text")
 CSR_NOT_PEM = Message("the file holds no PEM certificate request (-----BEGIN NEW CERTIFICATE REQUEST-----)",
                       source="lab text")
 CA_NAME_NOT_IN_DNS = Message("{name} does not resolve in the lab's public DNS (no A or CNAME record)",
