@@ -287,3 +287,19 @@ def test_eop_views_and_ports_are_remembered_per_immutable_inputs_and_follow_chan
     ports = virtual_ports(world, "ex01")
     assert ports == tuple(sorted({b.port for c in world.server("ex01").receive_connectors for b in c.bindings}))
     assert virtual_ports(world.evolve(), "ex01") is ports
+
+
+def test_property_parameters_are_shared_frozen_and_the_same_as_built_afresh() -> None:
+    from lab.console.cmdlets import exchange_connectors as ec, online
+    from lab.console.registry import ANY, Param
+
+    names = ec._RC_SETTABLE
+    first, again = ec._rc_params(names), ec._rc_params(list(names))
+    assert first == again and first is not again and all(a is b for a, b in zip(first, again))
+    first.append(Param("Mine"))  # the caller's list: the remembered parameters are untouched
+    assert len(ec._rc_params(names)) == len(names)
+    assert ec._sc_params(ec._SC_SETTABLE) == [Param(n, bool if n in ec._BOOL_SEND else ANY) for n in ec._SC_SETTABLE]
+    from lab.core.eop.model import InboundConnector
+    assert online._property_params(InboundConnector) == tuple(Param(n, ANY) for n in online._names(InboundConnector))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first[0].name = "x"  # type: ignore[misc]

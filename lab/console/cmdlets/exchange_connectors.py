@@ -6,6 +6,7 @@ and only then assigns the new world.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import fields, replace
 from typing import Any
 
@@ -30,11 +31,22 @@ _BOOL_SEND = {"DNSRoutingEnabled", "RequireTLS", "IgnoreSTARTTLS", "CloudService
 
 
 def _rc_params(names: list[str]) -> list[Param]:
-    return [Param(n, bool if _RC_FIELDS[n].metadata["parse"] is parse_bool else ANY) for n in names]
+    return list(_rc_param_tuple(tuple(names)))
 
 
 def _sc_params(names: list[str]) -> list[Param]:
-    return [Param(n, bool if n in _BOOL_SEND else ANY) for n in names]
+    return list(_sc_param_tuple(tuple(names)))
+
+
+@functools.lru_cache(maxsize=16)
+def _rc_param_tuple(names: tuple[str, ...]) -> tuple[Param, ...]:
+    """The parameters of receive connector properties (frozen Params: every console's registry shares them)."""
+    return tuple(Param(n, bool if _RC_FIELDS[n].metadata["parse"] is parse_bool else ANY) for n in names)
+
+
+@functools.lru_cache(maxsize=16)
+def _sc_param_tuple(names: tuple[str, ...]) -> tuple[Param, ...]:
+    return tuple(Param(n, bool if n in _BOOL_SEND else ANY) for n in names)
 
 
 # --- receive connectors --------------------------------------------------------------------

@@ -6,6 +6,7 @@ tenant.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +26,12 @@ def tenant_of(world: World, name: str) -> Tenant:
     """The tenant called ``name`` as a :class:`Tenant` (built from its topology spec when needed)."""
     value = world.tenants[name]
     return value if isinstance(value, Tenant) else Tenant.from_spec(value)
+
+
+@functools.lru_cache(maxsize=16)
+def _property_params(cls: type) -> tuple[Param, ...]:
+    """A connector class's settable properties as parameters (frozen Params: every console's registry shares them)."""
+    return tuple(Param(n, ANY) for n in _names(cls))
 
 
 def _names(cls: type) -> list[str]:
@@ -111,7 +118,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=kind, name=conn.name)):
                 changed(inv, host, store([c for c in getattr(tenant(), attr) if c is not conn]))
 
-        props = [Param(n, ANY) for n in _names(cls)]
+        props = _property_params(cls)
         ident = Param("Identity", ANY, position=0, pipeline=True)
         must = Param("Identity", ANY, position=0, pipeline=True, mandatory=True)
         add(registry, f"Get-{kind}", get, [ident])
