@@ -387,24 +387,7 @@ def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
 
 
 def reply_lines(reply: Reply) -> tuple[str, ...]:
-    """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines).
-
-    Remembered per Reply object (immutable; the entry holds it, so its id is not reused): most
-    replies are the catalogue's own constants, said over and over."""
-    hit = _LINES.get(id(reply))
-    if hit is not None and hit[0] is reply:
-        return hit[1]
-    if len(_LINES) >= _MEMO_LIMIT:
-        _LINES.clear()
-    lines = _reply_lines(reply)
-    _LINES[id(reply)] = (reply, lines)
-    return lines
-
-
-_LINES: dict[int, tuple[Reply, tuple[str, ...]]] = {}
-
-
-def _reply_lines(reply: Reply) -> tuple[str, ...]:
+    """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines)."""
     if not reply.text and not reply.enhanced:
         return (f"{reply.code} ",)
     texts = reply.line()[4:].split("\n") if "\n" in reply.text else None

@@ -523,12 +523,6 @@ class ReceiveSession:
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
         self._said.append(lines)
-        if not kwargs:  # a plain reply: one Output per lines object (immutable; remembered replies share lines)
-            hit = _PLAIN_OUTPUTS.get(id(lines))
-            if hit is not None and hit.lines is lines:
-                return hit
-            if len(_PLAIN_OUTPUTS) >= 4096:
-                _PLAIN_OUTPUTS.clear()
         # Output(lines=lines, **kwargs) without the frozen dataclass's per-field object.__setattr__
         out = object.__new__(Output)
         fields = out.__dict__
@@ -536,8 +530,6 @@ class ReceiveSession:
         fields["lines"] = lines
         if kwargs:
             fields.update(kwargs)
-        else:
-            _PLAIN_OUTPUTS[id(lines)] = out  # the Output holds its lines: the id is not reused meanwhile
         return out
 
     def _reset_transaction(self) -> None:
@@ -554,6 +546,5 @@ class ReceiveSession:
 
 
 _OUTPUT_DEFAULTS = {f: getattr(Output(), f) for f in Output.__dataclass_fields__}
-_PLAIN_OUTPUTS: dict[int, Output] = {}  # id(lines) -> Output(lines=lines)
 _BLANK_CONTEXT = SessionContext("", "", 0, datetime.min)  # every field is given when a session starts
 ReceiveSession._handlers = _handlers(ReceiveSession)
