@@ -54,6 +54,14 @@ def value_of(record: Any, name: str) -> Any:
     return None
 
 
+def _values(record: Any) -> dict[str, Any]:
+    """Lower-case property name -> value, the first of a name winning (what :func:`value_of` finds)."""
+    table: dict[str, Any] = {}
+    for key, value in properties(record):
+        table.setdefault(key.lower(), value)
+    return table
+
+
 def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:
     """Format-List: ``Name : value`` lines, names padded, a blank line around each record."""
     if all(is_scalar(r) for r in records):
@@ -67,9 +75,10 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
         if not names:
             continue
         width = max(len(n) for n in names)
+        values = _values(record)
         lines: list[str] = []
         for name in names:
-            text = display(value_of(record, name)).split("\n")
+            text = display(values.get(name.lower())).split("\n")
             lines.append(f"{name.ljust(width)} : {text[0]}".rstrip())
             lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
         blocks.append("\n".join(lines))
@@ -99,11 +108,11 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
     if not rows_source:
         return "".join(display(s) + "\n" for s in scalars)
     columns = expand_properties(rows_source[0], patterns) if patterns else table_columns(rows_source[0])
-    cells = [[display(value_of(r, c)).replace("\r", "").replace("\n", " ") for c in columns] for r in rows_source]
+    rows = [[table.get(c.lower()) for c in columns] for table in map(_values, rows_source)]
+    cells = [[display(v).replace("\r", "").replace("\n", " ") for v in row] for row in rows]
     numeric = [
-        all(_is_number(value_of(r, c)) for r in rows_source if value_of(r, c) is not None)
-        and any(value_of(r, c) is not None for r in rows_source)
-        for c in columns
+        all(_is_number(row[i]) for row in rows if row[i] is not None) and any(row[i] is not None for row in rows)
+        for i in range(len(columns))
     ]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
 

@@ -303,3 +303,36 @@ def test_property_parameters_are_shared_frozen_and_the_same_as_built_afresh() ->
     assert online._property_params(InboundConnector) == tuple(Param(n, ANY) for n in online._names(InboundConnector))
     with pytest.raises(dataclasses.FrozenInstanceError):
         first[0].name = "x"  # type: ignore[misc]
+
+
+# -- Format-List / Format-Table read each record's properties once --------------------------------
+def test_formatting_reads_the_values_value_of_finds() -> None:
+    from lab.console.format import expand_properties, format_list, format_table, value_of
+    from lab.console.ps_values import PSObject, display
+
+    records = [PSObject([("Name", "a"), ("name", "shadowed"), ("Count", 3), ("Text", "two\nlines"), ("Nil", None)]),
+               PSObject([("Name", "bb"), ("Count", 12), ("Extra", 1.5)]),
+               PSObject([("NAME", "c"), ("Count", None), ("Text", "x\ry")])]
+    for patterns in (None, ["*"], ["name", "count", "missing"], ["Text", "N*"]):
+        blocks = []
+        for record in records:
+            names = expand_properties(record, patterns)
+            width = max(len(n) for n in names)
+            lines = []
+            for name in names:
+                text = display(value_of(record, name)).split("\n")
+                lines.append(f"{name.ljust(width)} : {text[0]}".rstrip())
+                lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
+            blocks.append("\n".join(lines))
+        assert format_list(records, patterns) == "\n" + "\n\n".join(blocks) + "\n\n"
+        columns = expand_properties(records[0], patterns) if patterns else [n for n, _ in records[0].ps_properties()]
+        cells = [[display(value_of(r, c)).replace("\r", "").replace("\n", " ") for c in columns] for r in records]
+        numeric = [all(isinstance(value_of(r, c), (int, float)) for r in records if value_of(r, c) is not None)
+                   and any(value_of(r, c) is not None for r in records) for c in columns]
+        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+
+        def line(values):
+            return " ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+        want = [line(columns), line(["-" * len(c) for c in columns])] + [line(row) for row in cells]
+        assert format_table(records, patterns) == "\n" + "\n".join(want) + "\n\n"
+    assert format_table(records, ["Count"]).splitlines()[3:5] == ["    3", "   12"]  # numbers right-aligned
