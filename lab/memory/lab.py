@@ -41,8 +41,13 @@ class Mailboxes:
     def deliver(self, address: str, data: bytes) -> None:
         self.boxes.setdefault(address.strip().lower(), []).append(bytes(data))
 
-    def messages(self, address: str) -> list[bytes]:
-        return list(self.boxes.get(address.strip().lower(), ()))
+    def messages(self, address: str, since: int = 0) -> list[bytes]:
+        """The messages of ``address``, oldest first (from the ``since``-th one on)."""
+        return list(self.boxes.get(address.strip().lower(), ())[since:])
+
+    def count(self, address: str) -> int:
+        """How many messages ``address`` has received."""
+        return len(self.boxes.get(address.strip().lower(), ()))
 
 
 class MemoryLab:
@@ -171,9 +176,14 @@ class MemoryLab:
         return transcript
 
     # -- observing -------------------------------------------------------------------------------
-    def mailbox(self, address: str) -> list[bytes]:
-        """The messages delivered to ``address``, oldest first."""
-        return self.mailboxes.messages(address)
+    def mailbox(self, address: str, since: int = 0) -> list[bytes]:
+        """The messages delivered to ``address``, oldest first (``since``: only those after the
+        first ``since``, e.g. the ones a send delivered, with :meth:`mailbox_count` taken before it)."""
+        return self.mailboxes.messages(address, since)
+
+    def mailbox_count(self, address: str) -> int:
+        """How many messages ``address`` has received so far."""
+        return self.mailboxes.count(address)
 
     def queues(self, node: str) -> tuple[QueueView, ...]:
         """Get-Queue on ``node``."""

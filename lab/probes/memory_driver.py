@@ -48,25 +48,29 @@ class MemoryDriver:
     def run(self, flow: Flow) -> Outcome:
         lab = self.lab()
         token = f"lab-probe-{next(self._tokens):07d}"
+        # The token is new: only a message delivered from now on can carry it (the mailboxes of a
+        # shared lab keep every earlier probe's messages, which observe need not read again).
+        before = (lab.mailbox_count(flow.mailbox), lab.mailbox_count(flow.sender_mailbox) if flow.sender_mailbox else 0)
         result = lab.send(flow.source, flow.server, flow.port, flow.mail_from, (flow.recipient,),
                           message(token, flow), tls=flow.tls, auth=flow.auth, client_certificate=flow.certificate,
                           record=self.record)
         if flow.advance:
             lab.advance(flow.advance)
-        return observe(lab, flow, result, token.encode("ascii"))
+        return observe(lab, flow, result, token.encode("ascii"), before)
 
     def close(self) -> None:
         self._lab = None
 
 
-def observe(lab: MemoryLab, flow: Flow, result: SendResult, token: bytes) -> Outcome:
-    """Where the flow's message is now (see the module docstring)."""
+def observe(lab: MemoryLab, flow: Flow, result: SendResult, token: bytes, since: tuple[int, int] = (0, 0)) -> Outcome:
+    """Where the flow's message is now (see the module docstring). ``since``: how many messages the
+    recipient's and the sender's mailboxes held before the send (earlier ones cannot carry the token)."""
     transcript = tuple(result.transcript)
     if not result.accepted:
         if result.reply:
             return Outcome(T.REJECTED, result.reply, flow.server, transcript)
         return Outcome(T.FAILED, result.failure, flow.server, transcript)
-    if find_token(lab.mailbox(flow.mailbox), token) is not None:
+    if find_token(lab.mailbox(flow.mailbox, since[0]), token) is not None:
         return Outcome(T.DELIVERED, flow.mailbox, flow.mailbox, transcript)
     events = lab.tracking(result.message_id) if result.message_id else []
     trace = transcript + tuple(event_line(e) for e in events)
@@ -88,7 +92,7 @@ def observe(lab: MemoryLab, flow: Flow, result: SendResult, token: bytes) -> Out
         return Outcome(T.QUEUED, str(held.last_error or ""), "eop",
                        trace + (f"EOP queue {held.hop_key}: attempts {held.attempts}, LastError {held.last_error}",))
     if flow.sender_mailbox:
-        ndr = find_token(lab.mailbox(flow.sender_mailbox), token)
+        ndr = find_token(lab.mailbox(flow.sender_mailbox, since[1]), token)
         if ndr is not None:
             diagnostic = ndr_diagnostic(ndr) or ""
             return Outcome(T.BOUNCED, diagnostic, flow.sender_mailbox, trace + (f"NDR: {diagnostic}",))

@@ -292,7 +292,20 @@ def banner_line(connector: ReceiveConnector, server: ExchangeServer, now: dateti
     """The 220 greeting: the connector's Banner, or the default with the connector FQDN and date."""
     if connector.banner:
         return connector.banner
-    return cat.S220_BANNER.format(fqdn=connector.effective_fqdn(server), date=exchange_date(now)).line()
+    # remembered per (connector, server) object for the last instant (the same datetime object:
+    # the lab hands out one per instant; an equal instant in another zone reads differently)
+    key = (id(connector), id(server))
+    hit = _BANNERS.get(key)
+    if hit is not None and hit[0] is connector and hit[1] is server and hit[2] is now:
+        return hit[3]
+    if len(_BANNERS) >= _MEMO_LIMIT:
+        _BANNERS.clear()
+    line = cat.S220_BANNER.format(fqdn=connector.effective_fqdn(server), date=exchange_date(now)).line()
+    _BANNERS[key] = (connector, server, now, line)
+    return line
+
+
+_BANNERS: dict[tuple[int, int], tuple[ReceiveConnector, ExchangeServer, datetime, str]] = {}
 
 
 def auth_mechanisms(connector: ReceiveConnector, tls_active: bool) -> tuple[str, ...]:
