@@ -92,9 +92,12 @@ class Mail:
 _HEADERS = BytesHeaderParser()
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=128)
 def read_mail(raw: bytes) -> Mail:
-    """``raw``'s headers parsed once: the same bytes (a mailbox read again by the next check) are not parsed again."""
+    """``raw``'s headers parsed once: the same bytes (a mailbox read again by the next check) are not parsed again.
+
+    Every run's messages are its own (Message-ID, dates): only a run's later checks hit, so the
+    cache stays small (it keeps what it holds alive for the collector)."""
     headers = plain_headers(raw)
     if headers is None:
         return _read_with_email(raw)
