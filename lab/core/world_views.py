@@ -7,6 +7,7 @@ change reaches both the same way.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, Callable
 
 from lab.core.eop.model import EopNode
 from lab.core.eop.policy import EopWorld
@@ -23,26 +24,36 @@ def send_connectors_for(world: World, node: str) -> tuple[SendConnector, ...]:
                  or state.server.name in c.source_transport_servers)
 
 
+def _remembered(table: dict[Any, tuple[Any, Any]], key: Any, inputs: Any, make: Callable[[], Any]) -> Any:
+    """``make()`` remembered in ``table`` under ``key`` (object ids of immutable ``inputs``, which the
+    entry keeps alive so that the ids stay theirs); the table is emptied when it grows past a few."""
+    hit = table.get(key)
+    if hit is not None:
+        return hit[1]
+    value = make()
+    if len(table) >= _KEPT:
+        table.clear()
+    table[key] = (inputs, value)
+    return value
+
+
+_KEPT = 64
+
+
 def directory_for(world: World, node: str) -> Directory:
     """The recipient directory of the server's organization.
 
     It is read from the organization object and its remote mailboxes only, both immutable: a
     world change that leaves them alone (most cmdlets) gets the same Directory back, built once
-    per pair (by identity; the last few kept).
+    per pair (by identity).
     """
     org = world.org_of(node)
     organization, remote = org.organization, org.remote_mailboxes
-    for known_org, known_remote, directory in _DIRECTORIES:
-        if known_org is organization and known_remote is remote:
-            return directory
-    directory = Directory.build(organization.accepted_domains, organization.mailboxes, remote)
-    _DIRECTORIES.insert(0, (organization, remote, directory))
-    del _DIRECTORIES[_DIRECTORIES_KEPT:]
-    return directory
+    return _remembered(_DIRECTORIES, (id(organization), id(remote)), (organization, remote),
+                       lambda: Directory.build(organization.accepted_domains, organization.mailboxes, remote))
 
 
-_DIRECTORIES: list[tuple[object, object, Directory]] = []  # (organization, remote mailboxes, directory), newest first
-_DIRECTORIES_KEPT = 32
+_DIRECTORIES: dict[Any, tuple[Any, Any]] = {}
 
 
 def virtual_ports(world: World, node: str) -> tuple[int, ...]:
@@ -51,35 +62,24 @@ def virtual_ports(world: World, node: str) -> tuple[int, ...]:
     Read from the server's receive connectors tuple alone (immutable): remembered per tuple.
     """
     connectors = world.server(node).receive_connectors
-    for known, ports in _PORTS:
-        if known is connectors:
-            return ports
-    ports = tuple(sorted({b.port for c in connectors for b in c.bindings}))
-    _PORTS.insert(0, (connectors, ports))
-    del _PORTS[_DIRECTORIES_KEPT:]
-    return ports
+    return _remembered(_PORTS, id(connectors), connectors,
+                       lambda: tuple(sorted({b.port for c in connectors for b in c.bindings})))
 
 
-_PORTS: list[tuple[object, tuple[int, ...]]] = []  # (receive connectors, their ports), newest first
+_PORTS: dict[Any, tuple[Any, Any]] = {}
 
 
 def eop_world(world: World, node: str) -> EopWorld:
     """The EOP node (its banned addresses included) and the tenants behind it.
 
     Read from the node's host, its banned addresses and its tenants, all immutable: the same
-    inputs (most world changes leave EOP alone) give the same EopWorld back (the last few kept).
+    inputs (most world changes leave EOP alone) give the same EopWorld back.
     """
     host = world.topology.hosts[node]
     banned = world.banned_ips.get(node, frozenset())
     tenants = tuple(t for t in world.tenants.values() if t.eop == node)
-    for known_host, known_banned, known_tenants, made in _EOP_WORLDS:
-        if (known_host is host and known_banned == banned and len(known_tenants) == len(tenants)
-                and all(a is b for a, b in zip(known_tenants, tenants))):
-            return made
-    made = EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants)
-    _EOP_WORLDS.insert(0, (host, banned, tenants, made))
-    del _EOP_WORLDS[_DIRECTORIES_KEPT:]
-    return made
+    return _remembered(_EOP_WORLDS, (id(host), banned, tuple(map(id, tenants))), (host, tenants),
+                       lambda: EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants))
 
 
-_EOP_WORLDS: list[tuple[object, frozenset[str], tuple[object, ...], EopWorld]] = []  # newest first
+_EOP_WORLDS: dict[Any, tuple[Any, Any]] = {}
