@@ -11,7 +11,7 @@ adding a step returns a new trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,16 @@ class Trace:
             last = hops[-1]
             return _trace(self.message_id, hops[:-1] + (_hop(node, last.steps + (step,)),), self.disposition)
         return _trace(self.message_id, hops + (_hop(node, (step,)),), self.disposition)
+
+    def extend(self, node: str, steps: Iterable[Step]) -> "Trace":
+        """``add(node, step)`` for each of ``steps`` in turn, as one new trace."""
+        steps = tuple(steps)
+        if not steps:
+            return self
+        hops = self.hops
+        if hops and hops[-1].node == node:
+            return _trace(self.message_id, hops[:-1] + (_hop(node, hops[-1].steps + steps),), self.disposition)
+        return _trace(self.message_id, hops + (_hop(node, steps),), self.disposition)
 
     def with_disposition(self, disposition: str) -> "Trace":
         """A new trace with its disposition set."""

@@ -92,3 +92,15 @@ def test_make_is_the_constructor():
         make(Checked, a=-1)
     with pytest.raises(TypeError):
         make(Plain, a=1, b=(), c=[], d=0)
+
+
+def test_trace_extend_is_add_step_by_step():
+    from lab.core.trace import Step, Trace  # noqa: PLC0415
+    steps = [Step("r1", "one", None, 1.0), Step("r2", "two", "250 ok", 2.0)]
+    for start in (Trace("<m@x>"), Trace("<m@x>").add("EX01", Step("r0", "zero", None, 0.0)),
+                  Trace("<m@x>").add("EX02", Step("r0", "zero", None, 0.0))):
+        stepwise = start
+        for step in steps:
+            stepwise = stepwise.add("EX01", step)
+        assert start.extend("EX01", steps) == stepwise and start.extend("EX01", iter(steps)) == stepwise
+        assert start.extend("EX01", []) == start

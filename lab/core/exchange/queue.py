@@ -220,12 +220,13 @@ class Transport:
     def _admit(self, record: QueuedMessage, now: float, how: str) -> None:
         self._messages[record.internal_id] = record
         self._oldest = min(self._oldest, record.received_at)
+        pending = record.pending
         trace = Trace(record.message_id).add(self.name, Step(
-            "transport.submit", f"{how}: from <{record.mail_from}> for {', '.join(record.pending)}", None, now))
+            "transport.submit", f"{how}: from <{record.mail_from}> for {', '.join(pending)}", None, now))
         self._traces[record.internal_id] = trace
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
-        self._route(record, [(r, r) for r in record.pending], now)
+        self._route(record, [(r, r) for r in pending], now)
         routed = self._messages.get(record.internal_id)
         # just persisted (or reloaded): a checkpoint only when routing finished recipients (e.g. an NDR)
         changed = routed is not None and (routed.done, routed.delay_dsn_sent) != (record.done, record.delay_dsn_sent)
@@ -568,9 +569,7 @@ class Transport:
         trace = self._traces.get(internal_id)
         if trace is None:
             return
-        for step in steps:
-            trace = trace.add(self.name, step)
-        self._traces[internal_id] = trace
+        self._traces[internal_id] = trace.extend(self.name, steps)
 
     def _step_all(self, q: QueueState, rule: str, detail: str, now: float) -> None:
         for item_id in q.busy:
