@@ -36,8 +36,7 @@ from __future__ import annotations
 import functools
 import typing
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 from lab.console.ps_values import to_string, type_name
 from lab.core.catalogue import Message
@@ -206,14 +205,18 @@ class Cmdlet:
     command_type: str = "Cmdlet"
     implementing_type: str = ""
 
+    def exact_param(self, lowered: str) -> Param | None:
+        """The first parameter (of :attr:`all_params`) whose name or an alias is ``lowered`` (lower
+        case), else None; each name looked up is remembered for this command (a line binds twice)."""
+        memo = self._exact_memo
+        if lowered not in memo:
+            memo[lowered] = next((p for p in self.all_params
+                                  if p.name.lower() == lowered or lowered in (a.lower() for a in p.aliases)), None)
+        return memo[lowered]
+
     @functools.cached_property
-    def exact_params(self) -> Mapping[str, Param]:
-        """Lower-case name or alias -> the first parameter (of :attr:`all_params`) it names exactly."""
-        found: dict[str, Param] = {}
-        for p in self.all_params:
-            for key in (p.name.lower(), *(a.lower() for a in p.aliases)):
-                found.setdefault(key, p)
-        return MappingProxyType(found)
+    def _exact_memo(self) -> dict[str, Param | None]:
+        return {}
 
     def qualified_error_id(self, error_id: str) -> str:
         """``error_id,<implementing type or name>`` as PowerShell's FullyQualifiedErrorId."""
@@ -296,7 +299,7 @@ def resolve_parameter(command: Cmdlet, name: str, span: Span | None) -> Param:
     """The parameter ``-name`` designates: exact name or alias, else a unique prefix."""
     lowered = name.lower()
     candidates = command.all_params
-    exact = command.exact_params.get(lowered)
+    exact = command.exact_param(lowered)
     if exact is not None:
         return exact
     matches = [p for p in candidates if p.name.lower().startswith(lowered)

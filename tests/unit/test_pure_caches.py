@@ -208,8 +208,8 @@ def test_a_parameter_is_found_as_the_walk_over_every_parameter_finds_it() -> Non
         assert resolve_parameter(command, name, None) is walked
     assert resolve_parameter(command, "Verbose", None) is command.params[3]  # its own first, as the walk
     assert resolve_parameter(command, "Ident", None).name == "Identity"  # a unique prefix
-    with pytest.raises(TypeError):
-        command.exact_params["x"] = command.params[0]  # type: ignore[index]
+    assert command.exact_param("identity") is command.params[0] and command.exact_param("nothing") is None
+    assert resolve_parameter(command, "ID", None) is command.params[0]  # remembered: the same answer
 
 
 def test_plain_headers_read_as_the_email_parser_reads_them() -> None:
