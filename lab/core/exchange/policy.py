@@ -15,6 +15,7 @@ from lab.core.exchange.headers import (
 from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.exchange.receive import Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
+from lab.core.fastpath import make
 
 
 # AUTH logon lookups through an index per organization object (Organization.mailbox_by_logon
@@ -170,11 +171,12 @@ class ExchangePolicy:
                               server_ip=ctx.local_ip, build=self.server.build, version=self.server.version,
                               tls=ctx.tls, frontend=self.connector.transport_role == "FrontendTransport",
                               now=ctx.now)
-        return AcceptedMessage(
-            mail_from=ctx.mail_from or "", rcpt_tos=ctx.recipients, content=add_headers(content, top, bottom),
-            message_id=message_id, client_ip=ctx.client_ip, client_helo=ctx.helo or "", local_ip=ctx.local_ip,
-            local_port=ctx.local_port, receiver=self.server.name, connector=self.connector.name,
-            principal=ctx.principal, tls=ctx.tls, received_at=ctx.now, decisions=decisions)
+        return make(
+            AcceptedMessage, mail_from=ctx.mail_from or "", rcpt_tos=ctx.recipients,
+            content=add_headers(content, top, bottom), message_id=message_id, client_ip=ctx.client_ip,
+            client_helo=ctx.helo or "", local_ip=ctx.local_ip, local_port=ctx.local_port, receiver=self.server.name,
+            connector=self.connector.name, principal=ctx.principal, tls=ctx.tls, received_at=ctx.now, mail_options=(),
+            decisions=decisions)
 
     def queued_reply(self, result: SubmitResult) -> Reply:
         """``250 2.6.0 <id> [InternalId=n, Hostname=fqdn] Queued mail for delivery``."""

@@ -94,10 +94,12 @@ class Transport:
         if not message_id:
             message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
             data = f"Message-ID: {message_id}\r\n".encode() + data
-        record = QueuedMessage(internal_id, message_id, str(msg.mail_from or ""), tuple(msg.rcpt_tos), data,
-                               now, str(getattr(msg, "source", "SMTP") or "SMTP"),
-                               str(getattr(msg, "source_ip", "") or ""), str(getattr(msg, "connector", "") or ""),
-                               dsn_of=getattr(msg, "dsn_of", None))
+        record = make(QueuedMessage, internal_id=internal_id, message_id=message_id,
+                      mail_from=str(msg.mail_from or ""), recipients=tuple(msg.rcpt_tos), data=data, received_at=now,
+                      source=str(getattr(msg, "source", "SMTP") or "SMTP"),
+                      source_ip=str(getattr(msg, "source_ip", "") or ""),
+                      connector=str(getattr(msg, "connector", "") or ""), done=(), delay_dsn_sent=False,
+                      dsn_of=getattr(msg, "dsn_of", None))
         self._out.append(O.Persist(record))
         self._admit(record, now, "accepted")
         self._settle(now)
