@@ -17,6 +17,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
+from lab.core.exchange.outcomes import Track
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
 from lab.core.tls import CertFacts
@@ -67,8 +68,11 @@ class MemoryLab:
         self._now_at, self._now_dt = 0.0, start
         self.settings = settings or TransportSettings(epoch=start)
         self.mailboxes = Mailboxes()
-        self.events: list[TrackingEvent] = []
-        self._tracking: dict[str, list[TrackingEvent]] = {}
+        # Tracking: the transports' Track commands in order, each event built when first read
+        # (O.Track.later); :attr:`events` builds the ones not read yet.
+        self._events: list[TrackingEvent] = []
+        self._tracks: list[Track] = []
+        self._tracking: dict[str, list[Track]] = {}
         self._work: deque[Callable[[], None]] = deque()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -146,10 +150,23 @@ class MemoryLab:
             self.run()
         self.now = max(self.now, target)
 
-    def track(self, event: TrackingEvent) -> None:
-        """A message tracking event."""
-        self.events.append(event)
-        self._tracking.setdefault(event.message_id, []).append(event)
+    def track(self, event: TrackingEvent | Track) -> None:
+        """A message tracking event (or a transport's ``Track`` command: its event is built when read)."""
+        track = event if event.__class__ is Track else Track(event)
+        self._tracks.append(track)
+        found = self._tracking.get(track.message_id)
+        if found is None:
+            self._tracking[track.message_id] = [track]
+        else:
+            found.append(track)
+
+    @property
+    def events(self) -> list[TrackingEvent]:
+        """Every tracking event so far, in order (the same list object, grown as events happen)."""
+        events, tracks = self._events, self._tracks
+        if len(events) < len(tracks):
+            events.extend(t.event for t in tracks[len(events):])
+        return events
 
     # -- acting as a host ------------------------------------------------------------------------
     def send(self, source_node: str, server: str, port: int, mail_from: str, rcpt_tos: Sequence[str],
@@ -200,7 +217,7 @@ class MemoryLab:
 
     def tracking(self, message_id: str) -> list[TrackingEvent]:
         """Every tracking event of ``message_id``, in order."""
-        return list(self._tracking.get(message_id, ()))
+        return [t.event for t in self._tracking.get(message_id, ())]
 
     def retry_queue(self, node: str, identity: str, resubmit: bool = False) -> None:
         """Retry-Queue ``identity`` on ``node`` now."""

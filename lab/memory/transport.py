@@ -81,7 +81,7 @@ class MemoryTransport:
         lab, t = self.lab, self.transport
         kind = type(cmd)  # commands are plain records of their exact types: no isinstance walk, most frequent first
         if kind is O.Track:
-            lab.track(cmd.event)
+            lab.track(cmd)  # its event is built when someone reads it
         elif kind is O.Persist:
             self.spool[cmd.record.internal_id] = cmd.record
         elif kind is O.Release:

@@ -191,11 +191,51 @@ class EmitDsn:
     recipients: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class Track:
-    """Append a message tracking event (``tracking.jsonl``)."""
+    """Append a message tracking event (``tracking.jsonl``).
 
-    event: Any  # lab.core.exchange.queue.TrackingEvent
+    ``Track(event)`` carries a built event. The transport hands a recipe instead
+    (:meth:`later`): the event is built from it the first time :attr:`event` is read, from the
+    same immutable inputs it would have been built from at once (the message record, the trace
+    object of that moment, the recipients and statuses as tuples), so it is the same event; a
+    driver that never reads it (the in-memory lab keeps the command until someone asks for the
+    message's tracking) never pays for it. :attr:`message_id` is known without building.
+    Equality, hash and repr are those of the event (as the frozen record ``Track(event)`` had).
+    """
+
+    __slots__ = ("_event", "_recipe", "message_id")
+
+    def __init__(self, event: Any):  # lab.core.exchange.queue_records.TrackingEvent
+        self._event, self._recipe, self.message_id = event, None, event.message_id
+
+    @classmethod
+    def later(cls, message_id: str, build: Any, *args: Any) -> "Track":
+        """A command whose event is ``build(*args)``, built when first read (``args`` immutable)."""
+        track = object.__new__(cls)
+        track._event, track._recipe, track.message_id = None, (build, args), message_id
+        return track
+
+    @property
+    def built(self) -> bool:
+        """Whether the event exists yet (tests; never needed to read it)."""
+        return self._recipe is None
+
+    @property
+    def event(self) -> Any:
+        """The tracking event (built now if it was handed as a recipe)."""
+        recipe = self._recipe
+        if recipe is not None:
+            self._event, self._recipe = recipe[0](*recipe[1]), None
+        return self._event
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Track and self.event == other.event  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.event,))
+
+    def __repr__(self) -> str:
+        return f"Track(event={self.event!r})"
 
 
 Command = (ResolveMx | ResolveHosts | Connect | DeliverLocal | RequestWakeup | Persist | Checkpoint | Release

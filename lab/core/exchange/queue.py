@@ -580,13 +580,21 @@ class Transport:
     def _track(self, event_id: str, record: QueuedMessage, recipients: Sequence[str], now: float,
                source: str = "SMTP", status: str | tuple[str, ...] = (), connector: str = "",
                reference: str = "") -> None:
+        # The event is built when first read (O.Track.later): every input is immutable and taken now
+        # (the record, this moment's trace object, recipients and statuses as tuples).
         statuses = (status,) if isinstance(status, str) else tuple(status)
-        trace = self._traces.get(record.internal_id)
-        if trace is None:
-            trace = Trace(record.message_id)
-        self._out.append(O.Track(make(
-            TrackingEvent, timestamp=now, event_id=event_id, source=source, server=self.name,
-            internal_id=record.internal_id, message_id=record.message_id, sender=record.mail_from,
-            recipients=tuple(recipients), recipient_status=statuses, connector_id=connector,
-            subject=D.subject_of(record.data), total_bytes=len(record.data), reference=reference, trace=trace)))
+        self._out.append(O.Track.later(record.message_id, _tracking_event, now, event_id, source, self.name, record,
+                                       tuple(recipients), statuses, connector, reference,
+                                       self._traces.get(record.internal_id)))
+
+
+def _tracking_event(now: float, event_id: str, source: str, server: str, record: QueuedMessage,
+                    recipients: tuple[str, ...], statuses: tuple[str, ...], connector: str, reference: str,
+                    trace: Trace | None) -> TrackingEvent:
+    """The tracking event of ``record`` (``trace``: the message's trace when the event happened)."""
+    return make(TrackingEvent, timestamp=now, event_id=event_id, source=source, server=server,
+                internal_id=record.internal_id, message_id=record.message_id, sender=record.mail_from,
+                recipients=recipients, recipient_status=statuses, connector_id=connector,
+                subject=D.subject_of(record.data), total_bytes=len(record.data), reference=reference,
+                trace=trace if trace is not None else Trace(record.message_id))
 

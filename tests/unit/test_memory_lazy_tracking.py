@@ -1,0 +1,119 @@
+"""Tracking events are built when read (O.Track.later): the same events, with the same traces.
+
+The in-memory lab keeps a transport's ``Track`` command until someone reads the message's
+tracking (``lab.tracking``, ``lab.events``). These tests hold the lazy lab to an eager one (every
+event built the moment it is tracked) over flows that deliver, relay, bounce and queue, and fail
+when the laziness is dropped or when an event read late differs from the one built at once (its
+trace in particular: the message's trace grows after the event, the event must not).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.pki_world import Pki
+from lab.core.exchange import outcomes as O
+from lab.core.exchange.queue_records import TrackingEvent
+from lab.core.trace import Trace
+from lab.core.world import World
+from lab.memory import MemoryLab, trust_from_pki
+from lab.runtime import pki_specs
+from lab.topology.load import load_topology
+
+TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
+
+# (source, server, port, from, to, tls, auth): local delivery, relays, a refused relay (NDR), a queued one
+SENDS = [
+    ("office26-pc", "192.168.0.10", 587, "administrator@office26.com", "administrator@office26.com", True,
+     ("administrator@office26.com", "P@ssw0rd")),
+    ("internet-client", "mail.contoso.com", 587, "contoso@contoso.com", "allen@xutonglin.com", True,
+     ("contoso@contoso.com", "P@ssw0rd")),
+    ("office26-pc", "192.168.0.10", 587, "administrator@office26.com", "allen@xutonglin.com", True,
+     ("administrator@office26.com", "P@ssw0rd")),
+    ("office26-pc", "192.168.0.10", 587, "administrator@office26.com", "nobody@nowhere.invalid", True,
+     ("administrator@office26.com", "P@ssw0rd")),
+    ("xutonglin-ex", "192.168.8.10", 587, "allen@xutonglin.com", "someone@fabrikam.com", True,
+     ("allen@xutonglin.com", "P@ssw0rd")),
+]
+
+
+@pytest.fixture(scope="module")
+def built():
+    topology = load_topology(TOPOLOGY)
+    specs, stores = pki_specs(topology)
+    trust = trust_from_pki(Pki.build(specs, stores, now=topology.settings.clock_start))
+    return topology, trust
+
+
+def _lab(built) -> MemoryLab:
+    topology, trust = built
+    return MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
+
+
+def _run(lab: MemoryLab) -> list[str]:
+    ids = []
+    for i, (source, server, port, sender, rcpt, tls, auth) in enumerate(SENDS):
+        data = f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: lazy {i}\r\n\r\nbody {i}\r\n".encode()
+        result = lab.send(source, server, port, sender, [rcpt], data, tls=tls, auth=auth, record=False)
+        ids.append(result.message_id)
+    lab.advance(3600.0)  # retries: the queued messages' traces grow after their first events
+    return ids
+
+
+class _Eager(MemoryLab):
+    def track(self, event):
+        if isinstance(event, O.Track):
+            event.event  # built at once, as the transport built it before
+        super().track(event)
+
+
+def _eager(built) -> MemoryLab:
+    topology, trust = built
+    return _Eager(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
+
+
+def test_events_are_not_built_until_read(built):
+    lab = _lab(built)
+    _run(lab)
+    assert lab._tracks and not any(t.built for t in lab._tracks)  # nobody asked: nothing was built
+    first = lab._tracks[0]
+    lab.tracking(first.message_id)
+    assert first.built and not lab._tracks[-1].built  # only the message asked about
+    assert len(lab.events) == len(lab._tracks) and all(t.built for t in lab._tracks)
+
+
+def test_lazy_events_equal_eager_ones_traces_included(built):
+    lazy, eager = _lab(built), _eager(built)
+    ids, eager_ids = _run(lazy), _run(eager)
+    assert ids == eager_ids and all(ids)
+    for message_id in ids:
+        assert [e.to_dict() for e in lazy.tracking(message_id)] == [e.to_dict() for e in eager.tracking(message_id)]
+    assert [e.to_dict() for e in lazy.events] == [e.to_dict() for e in eager.events]
+    assert lazy.events == eager.events
+    # the traces grew after the first events: an event read late still has its own moment's trace
+    receive = [e for e in lazy.events if e.event_id == "RECEIVE"]
+    later = [e for e in lazy.events if e.event_id in ("DELIVER", "SEND", "FAIL", "DEFER")]
+    assert receive and later
+    assert any(len(e.trace.steps) < max(len(x.trace.steps) for x in later if x.message_id == e.message_id)
+               for e in receive if any(x.message_id == e.message_id for x in later))
+
+
+def test_events_is_one_growing_list_and_tracking_reads_it_in_order(built):
+    lab = _lab(built)
+    events = lab.events
+    ids = _run(lab)
+    assert lab.events is events and len(events) == len(lab._tracks)
+    assert [e for e in events if e.message_id == ids[0]] == lab.tracking(ids[0])
+
+
+def test_a_track_command_reads_as_its_event():
+    event = TrackingEvent(1.0, "RECEIVE", "SMTP", "EX01", 7, "<m@x>", "a@b", ("c@d",), trace=Trace("<m@x>"))
+    built = O.Track(event)
+    later = O.Track.later("<m@x>", lambda: TrackingEvent(1.0, "RECEIVE", "SMTP", "EX01", 7, "<m@x>", "a@b", ("c@d",),
+                                                         trace=Trace("<m@x>")))
+    assert built.built and not later.built and later.message_id == "<m@x>"
+    assert later == built and hash(later) == hash(built) and repr(later) == repr(built)
+    assert later.built and later.event is later.event
+    assert repr(built) == f"Track(event={event!r})"
+    assert built != event and later != O.Track(TrackingEvent(2.0, "SEND", "SMTP", "EX01", 7, "<m@x>", "a@b", ()))
