@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable, Protocol
+from lab.core.fastpath import frozen_init
 
 # Errors, named like Exchange's SMTPSEND.DNS.* statuses (their reply texts live in the catalogue).
 NON_EXISTENT_DOMAIN = "NonExistentDomain"
@@ -60,6 +61,7 @@ class _RecordLike(Protocol):
     value: object
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Target:
     """One host to try, with its preference and its addresses in the order the DNS gave them."""
@@ -69,6 +71,7 @@ class Target:
     addresses: tuple[str, ...]
 
 
+@frozen_init
 @dataclass(frozen=True)
 class MxResult:
     """The outcome: ``targets`` in the order to try them, or an ``error``; ``steps`` explain it."""

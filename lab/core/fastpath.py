@@ -7,6 +7,11 @@
   ``dataclasses.replace`` itself, which also raises what it raises.
 - :func:`make` is the constructor of such a record given every field, the same way.
 - :func:`uuid5_text` is ``str(uuid.uuid5(namespace, name))`` without building the ``UUID``.
+- :func:`frozen_init` (a class decorator, under ``@dataclass(frozen=True)``) gives such a record
+  the same ``__init__`` (same parameters, defaults and default factories) storing its fields in
+  the instance ``__dict__`` at once instead of one ``object.__setattr__`` per field; a class it
+  cannot give one to keeps the dataclass's own. The dataclass's ``__init__`` stays on the class
+  as ``__dataclass_init__`` (tests/unit/test_fastpath.py holds the two to the same instances).
 """
 from __future__ import annotations
 
@@ -62,3 +67,38 @@ def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+#: every class given an __init__ by frozen_init (the tests compare each with its dataclass __init__)
+FROZEN_INIT: list[type] = []
+
+
+def frozen_init(cls: type[T]) -> type[T]:
+    """See the module docstring: the frozen dataclass ``cls`` with a cheaper, equivalent ``__init__``."""
+    names = _copyable(cls)
+    fields = dataclasses.fields(cls) if names is not None else ()
+    if names is None or any(f.kw_only for f in fields) or "__init__" not in cls.__dict__:
+        return cls
+    space: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
+    params, body = [], []
+    for i, f in enumerate(fields):
+        if f.default is not dataclasses.MISSING:
+            space[f"_d{i}"] = f.default
+            params.append(f"{f.name}=_d{i}")
+            body.append(f"    d[{f.name!r}] = {f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            space[f"_f{i}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            body.append(f"    d[{f.name!r}] = _f{i}() if {f.name} is _MISSING else {f.name}")
+        else:
+            params.append(f.name)
+            body.append(f"    d[{f.name!r}] = {f.name}")
+    source = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n" + "\n".join(body) + "\n"
+    exec(source, space)  # as dataclasses builds its own __init__
+    init = space["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__dataclass_init__ = cls.__init__  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+    FROZEN_INIT.append(cls)
+    return cls

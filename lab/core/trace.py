@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
+from lab.core.fastpath import frozen_init
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Step:
     """One decision.
@@ -44,6 +46,7 @@ class Step:
         return f"{text} -> {self.reply}" if self.reply else text
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Hop:
     """The steps taken on one node."""
@@ -68,6 +71,7 @@ def _hop(node: str, steps: tuple[Step, ...]) -> Hop:
     return hop
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Trace:
     """A message's explanation: the hops it went through and its final disposition.

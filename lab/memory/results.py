@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from lab.core.fastpath import frozen_init
 
 
+@frozen_init
 @dataclass(frozen=True)
 class SendResult:
     """One client submission through to the server's last word.

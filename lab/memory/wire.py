@@ -14,6 +14,7 @@ from typing import Callable
 
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import Output, ReceiveSession
+from lab.core.fastpath import frozen_init
 
 #: What the lab's TLS layer reports for a negotiated session (the live endpoints negotiate TLS 1.3).
 TLS_VERSION = "TLSv1.3"
@@ -24,6 +25,7 @@ class Disconnected(Exception):
     """The server closed the connection (aiosmtplib's ``SMTPServerDisconnected``)."""
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ServerReply:
     """A complete server reply.

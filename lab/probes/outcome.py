@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.core.catalogue import probes as T
+from lab.core.fastpath import frozen_init
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _INTERNAL_ID = re.compile(r"InternalId=\d+")
@@ -25,6 +26,7 @@ def normalise(text: str) -> str:
     return _INTERNAL_ID.sub("InternalId=N", _MESSAGE_ID.sub("<ID>", text))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Outcome:
     """One flow's fate.

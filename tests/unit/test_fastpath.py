@@ -104,3 +104,68 @@ def test_trace_extend_is_add_step_by_step():
             stepwise = stepwise.add("EX01", step)
         assert start.extend("EX01", steps) == stepwise and start.extend("EX01", iter(steps)) == stepwise
         assert start.extend("EX01", []) == start
+
+
+# --- frozen_init: the records given a cheaper __init__ build the instances the dataclass __init__ builds
+
+
+def _frozen_init_classes():
+    import lab.memory.lab  # noqa: F401  (imports every module whose records are decorated)
+    import lab.probes.memory_driver  # noqa: F401
+    from lab.core.fastpath import FROZEN_INIT
+    return list(FROZEN_INIT)
+
+
+def _built(cls, init, *args, **kwargs):
+    obj = object.__new__(cls)
+    init(obj, *args, **kwargs)
+    return obj
+
+
+def test_frozen_init_covers_the_hot_records():
+    names = {c.__qualname__ for c in _frozen_init_classes()}
+    assert {"Decision", "Step", "Trace", "Persist", "DeliverLocal", "QueuedMessage", "TrackingEvent", "TlsFacts",
+            "SubmitResult", "Outcome", "SendResult", "MxResult"} <= names
+
+
+@pytest.mark.parametrize("cls", _frozen_init_classes(), ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_frozen_init_builds_what_the_dataclass_init_builds(cls):
+    import inspect
+    fields = dataclasses.fields(cls)
+    fast, slow = cls.__init__, cls.__dataclass_init__
+    assert [(p.name, p.kind) for p in inspect.signature(fast).parameters.values()] == \
+           [(p.name, p.kind) for p in inspect.signature(slow).parameters.values()]
+    values = [object() for _ in fields]
+    # every field given, positionally and by keyword: the very objects stored
+    for args, kwargs in [(values, {}), ((), {f.name: v for f, v in zip(fields, values)})]:
+        a, b = _built(cls, fast, *args, **kwargs), _built(cls, slow, *args, **kwargs)
+        assert a.__dict__ == b.__dict__ and all(a.__dict__[f.name] is v for f, v in zip(fields, values))
+    # only the required ones: the same defaults (the same objects), factories called anew
+    required = [f for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    kwargs = {f.name: object() for f in required}
+    a, b = _built(cls, fast, **kwargs), _built(cls, slow, **kwargs)
+    assert a == b and list(a.__dict__) == list(b.__dict__)
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            assert a.__dict__[f.name] is f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            assert a.__dict__[f.name] == b.__dict__[f.name]
+    # what the dataclass __init__ refuses, this one refuses
+    for bad_args, bad_kwargs in [((), {}), ([*values, object()], {}), ((), {**kwargs, "no_such_field": 1})]:
+        if not required and not bad_args and not bad_kwargs:
+            continue
+        with pytest.raises(TypeError):
+            _built(cls, slow, *bad_args, **bad_kwargs)
+        with pytest.raises(TypeError):
+            _built(cls, fast, *bad_args, **bad_kwargs)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(a, fields[0].name, 1)
+
+
+def test_frozen_init_leaves_what_it_cannot_copy_alone():
+    from lab.core.fastpath import frozen_init
+    for cls in (Checked, WithInitVar, Derived, Slotted):
+        init = cls.__init__
+        assert frozen_init(cls) is cls and cls.__init__ is init and "__dataclass_init__" not in cls.__dict__
+    with pytest.raises(ValueError):
+        Checked(-1)

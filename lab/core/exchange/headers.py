@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from lab.core.catalogue import exchange as cat
+from lab.core.fastpath import frozen_init
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -79,6 +80,7 @@ def iana_cipher(name: str) -> str:
     return name
 
 
+@frozen_init
 @dataclass(frozen=True)
 class TlsFacts:
     """What the session knows about an established TLS layer."""

@@ -19,10 +19,12 @@ from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange_queue as C
 from lab.core.dns_resolution import (INVALID_DATA, MX_LOOPBACK, NO_RECORDS, NON_EXISTENT_DOMAIN, NULL_MX,
                                      SERVER_FAILURE, TIMEOUT)
+from lab.core.fastpath import frozen_init
 
 # --- outcomes ------------------------------------------------------------------------------------------
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Delivered:
     """The next hop took the message (``250``), or the mailbox stored it.
@@ -40,6 +42,7 @@ class Delivered:
     deferred: tuple[tuple[str, Reply], ...] = ()
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Transient:
     """The attempt failed for now: the message stays queued and the queue shows ``last_error``."""
@@ -48,6 +51,7 @@ class Transient:
     detail: str = ""
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Permanent:
     """The message cannot be delivered: NDR to the sender with ``reply``.
@@ -68,6 +72,7 @@ Outcome = Delivered | Transient | Permanent
 # --- commands ------------------------------------------------------------------------------------------
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Endpoint:
     """One address to try: the host name it came from, its (virtual) IP and port."""
@@ -80,6 +85,7 @@ class Endpoint:
         return f"{self.ip}:{self.port}"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class TlsPolicy:
     """How the outbound session uses TLS (the send connector's settings).
@@ -99,6 +105,7 @@ class TlsPolicy:
     certificate_name: str | None = None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Envelope:
     """One message to send in a session: its queue item id, the SMTP envelope and the bytes."""
@@ -109,6 +116,7 @@ class Envelope:
     data: bytes
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ResolveMx:
     """Resolve where mail for ``domain`` goes (MX, implicit MX); answer with ``resolution_result``."""
@@ -117,6 +125,7 @@ class ResolveMx:
     domain: str
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ResolveHosts:
     """Resolve smart host names (IP literals ``[x.x.x.x]`` need no DNS); answer with ``resolution_result``."""
@@ -125,6 +134,7 @@ class ResolveHosts:
     hosts: tuple[str, ...]
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Connect:
     """Open ONE session to the first reachable target and send every envelope through it.
@@ -141,6 +151,7 @@ class Connect:
     envelopes: tuple[Envelope, ...]
 
 
+@frozen_init
 @dataclass(frozen=True)
 class DeliverLocal:
     """Store ``data`` in each recipient's mailbox; answer with ``delivery_result(queue, ..., items=(item,))``."""
@@ -151,6 +162,7 @@ class DeliverLocal:
     data: bytes
 
 
+@frozen_init
 @dataclass(frozen=True)
 class RequestWakeup:
     """Call ``wakeup(now)`` when lab time reaches ``at`` (lab seconds)."""
@@ -158,6 +170,7 @@ class RequestWakeup:
     at: float
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Persist:
     """Write this accepted message to the durable spool (before its 250 is sent)."""
@@ -165,6 +178,7 @@ class Persist:
     record: Any  # lab.core.exchange.queue.QueuedMessage
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Checkpoint:
     """Record progress of a spooled message: recipients finished, delay DSN already sent."""
@@ -174,6 +188,7 @@ class Checkpoint:
     delay_dsn_sent: bool
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Release:
     """Every recipient of the message is delivered or bounced: remove it from the spool."""
@@ -181,6 +196,7 @@ class Release:
     internal_id: int
 
 
+@frozen_init
 @dataclass(frozen=True)
 class EmitDsn:
     """A DSN/NDR was generated (it is already queued and persisted; this is for observers)."""

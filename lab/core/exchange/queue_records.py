@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Protocol, Sequence
 
 from lab.core.trace import Trace
+from lab.core.fastpath import frozen_init
 
 DEFAULT_EPOCH = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -33,6 +34,7 @@ class AcceptedMessageLike(Protocol):
     data: bytes
 
 
+@frozen_init
 @dataclass(frozen=True)
 class TransportSettings:
     """Set-TransportService / Set-TransportConfig values (fidelity §2.3), in seconds."""
@@ -59,6 +61,7 @@ class TransportSettings:
         return None if seconds is None else self.epoch + timedelta(seconds=seconds)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class SubmitResult:
     """What ``submit`` returns: the Internet message id and Exchange's InternalId (for the 250 line)."""
@@ -67,6 +70,7 @@ class SubmitResult:
     internal_id: int
 
 
+@frozen_init
 @dataclass(frozen=True)
 class QueuedMessage:
     """A message the transport holds, as the spool stores it.
@@ -122,6 +126,7 @@ class QueuedMessage:
                              bool(meta.get("delay_dsn_sent", False)), meta.get("dsn_of"))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class TrackingEvent:
     """One message tracking log entry (Get-MessageTrackingLog field names in :meth:`to_dict`)."""
@@ -152,6 +157,7 @@ class TrackingEvent:
                 "Trace": self.trace.to_dict()}
 
 
+@frozen_init
 @dataclass(frozen=True)
 class QueueView:
     """One queue as Get-Queue shows it (fidelity §2.2)."""
@@ -188,6 +194,7 @@ class QueueView:
                 "Velocity": self.velocity, "QueueIdentity": self.identity}
 
 
+@frozen_init
 @dataclass(frozen=True)
 class MessageView:
     """One message in a queue as Get-Message shows it (fidelity §2.2, M-MP)."""

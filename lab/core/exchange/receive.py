@@ -16,10 +16,12 @@ from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.headers import TlsFacts, exchange_date
 from lab.core.exchange.model import AcceptedDomain, ExchangeServer, Mailbox, Organization
 from lab.core.tls import CertFacts, host_matches
+from lab.core.fastpath import frozen_init
 
 ACCEPT_CLOUD_SERVICES_MAIL = "AcceptCloudServicesMail"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Decision:
     """The answer to one question, with its reasons.
@@ -41,6 +43,7 @@ class Decision:
     value: Any = field(default=None, compare=False)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Principal:
     """Who the session is, for permission checks.

@@ -25,6 +25,7 @@ from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange_queue as C
 from lab.core.exchange.send_connector import SendConnector
 from lab.core.trace import Step
+from lab.core.fastpath import frozen_init
 
 DNS_CONNECTOR = "DnsConnectorDelivery"
 SMART_HOST_CONNECTOR = "SmartHostConnectorDelivery"
@@ -34,6 +35,7 @@ DELIVERY_TYPES = (DNS_CONNECTOR, SMART_HOST_CONNECTOR, TO_MAILBOX, UNREACHABLE)
 DOMAIN_TYPES = ("Authoritative", "InternalRelay", "ExternalRelay")
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Decision:
     """A decision with the reasons behind it.
@@ -75,6 +77,7 @@ def _addresses(obj: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Directory:
     """What routing needs from the organization.
@@ -128,6 +131,7 @@ class Directory:
         return None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class NextHop:
     """Where a recipient goes next; ``key`` identifies its delivery queue.

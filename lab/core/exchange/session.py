@@ -31,6 +31,7 @@ from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange as cat
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, reply_lines
+from lab.core.fastpath import frozen_init
 
 _DOMAIN_RE = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.?)+$|^\[(?:IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]$")
 _ADDRESS_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
@@ -50,6 +51,7 @@ def _evolve(obj, **changes):
     return new
 
 
+@frozen_init
 @dataclass(frozen=True)
 class SessionContext:
     """What a policy may know about the session when it decides."""
@@ -66,6 +68,7 @@ class SessionContext:
     peer_name: str | None = None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class AcceptedMessage:
     """A message accepted at end of DATA, handed to the sink (transport)."""
@@ -96,6 +99,7 @@ class AcceptedMessage:
         return self.client_ip
 
 
+@frozen_init
 @dataclass(frozen=True)
 class SubmitResult:
     """The sink's receipt: the Internet message id and the queue's internal id."""
@@ -151,6 +155,7 @@ class Policy(Protocol):
         """The 250 reply for a submitted message."""
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Output:
     """What the driver must do now.
