@@ -103,9 +103,21 @@ def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
 
 
 def normalise_body(data: bytes) -> bytes:
-    """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone)."""
+    """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone).
+
+    The last body is remembered beside its input (a client normalises a message for ``size=``
+    and again for DATA): bytes are immutable, so the same object has the same body."""
+    last = _LAST_BODY
+    if last[0] is data:
+        return last[1]
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
-    return text if text.endswith(b"\r\n") else text + b"\r\n"
+    body = text if text.endswith(b"\r\n") else text + b"\r\n"
+    if data.__class__ is bytes:  # (a bytearray could change under the memo)
+        last[0], last[1] = data, body
+    return body
+
+
+_LAST_BODY: list = [None, None]  # [the last bytes normalised (held: its id is never reused), its body]
 
 
 class Wire:

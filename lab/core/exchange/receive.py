@@ -412,6 +412,12 @@ def reply_lines(reply: Reply) -> tuple[str, ...]:
     return multiline(reply.code, texts)
 
 
+_CLOUD_RULE = "receive.tls_domain_capabilities (fidelity §4.3, B-ADVROUTE)"
+# The decision for a connector without TlsDomainCapabilities, per connector object (a frozen record
+# of immutable fields, held by the entry so that its id stays its own).
+_NO_CLOUD: dict[int, tuple[ReceiveConnector, Decision]] = {}
+
+
 def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: datetime) -> Decision:
     """Does this session carry mail from the Microsoft 365 cloud (hybrid, fidelity §4.3, §4.4)?
 
@@ -420,7 +426,15 @@ def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: 
     ``now`` (EOP presents its certificate, B-ADVROUTE). Such a session's cross-premises headers
     are promoted: mail from the tenant arrives as ``AuthAs: Internal``.
     """
-    rule = "receive.tls_domain_capabilities (fidelity §4.3, B-ADVROUTE)"
+    rule = _CLOUD_RULE
+    if not connector.tls_domain_capabilities:  # most connectors: one decision per connector object
+        hit = _NO_CLOUD.get(id(connector))
+        if hit is None or hit[0] is not connector:
+            if len(_NO_CLOUD) >= _MEMO_LIMIT:
+                _NO_CLOUD.clear()
+            hit = _NO_CLOUD[id(connector)] = (connector, Decision(
+                False, None, rule, (f"{connector.name}: no {ACCEPT_CLOUD_SERVICES_MAIL} capability",)))
+        return hit[1]
     domains = [c.rpartition(":")[0] for c in connector.tls_domain_capabilities
                if c.rpartition(":")[2].lower() == ACCEPT_CLOUD_SERVICES_MAIL.lower()]
     if not domains:

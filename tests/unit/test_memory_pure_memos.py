@@ -1,0 +1,54 @@
+"""Small memos on the in-memory mail path: what they hand out is what the plain code gives."""
+from __future__ import annotations
+
+import dataclasses
+
+from lab.core.exchange import receive as rv
+from lab.core.exchange.connectors import ReceiveConnector
+from lab.memory import wire
+
+
+def _plain_normalise(data: bytes) -> bytes:
+    text = bytes(data).replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    return text if text.endswith(b"\r\n") else text + b"\r\n"
+
+
+def test_normalise_body_remembers_only_the_last_bytes_object():
+    bodies = [b"a\r\nb", b"a\nb\n", b"x\r\r\ny", b"", b"a\r\nb"]
+    for data in bodies + bodies[::-1]:
+        assert wire.normalise_body(data) == _plain_normalise(data)
+        assert wire.normalise_body(data) == _plain_normalise(data)  # the remembered one
+    mutable = bytearray(b"one\n")
+    assert wire.normalise_body(mutable) == b"one\r\n"
+    mutable[:] = b"two\n"
+    assert wire.normalise_body(mutable) == b"two\r\n"  # a bytearray is never taken from the memo
+
+
+def test_no_cloud_capability_decision_is_the_uncached_one_per_connector_object():
+    connector = next(c for c in _connectors() if not c.tls_domain_capabilities)
+    rv._NO_CLOUD.clear()
+    first = rv.cloud_services_mail(connector, None, None)
+    assert first == rv.Decision(False, None, rv._CLOUD_RULE,
+                                (f"{connector.name}: no {rv.ACCEPT_CLOUD_SERVICES_MAIL} capability",))
+    assert rv.cloud_services_mail(connector, None, None) is first
+    renamed = dataclasses.replace(connector, name="Other")  # a new object: its own decision
+    assert rv.cloud_services_mail(renamed, None, None).reasons == ("Other: no AcceptCloudServicesMail capability",)
+    with_capability = dataclasses.replace(connector, tls_domain_capabilities=("mail.protection.outlook.com:"
+                                                                              "AcceptCloudServicesMail",))
+    assert rv.cloud_services_mail(with_capability, None, None).reasons == (
+        "the client presented no certificate during STARTTLS",)
+
+
+def _connectors() -> list[ReceiveConnector]:
+    from pathlib import Path
+
+    from lab.topology.load import load_topology
+    topology = load_topology(Path(__file__).resolve().parents[2] / "topology.yaml")
+    return [c for org in topology.organizations.values() for s in getattr(org, "servers", ())
+            for c in getattr(s, "receive_connectors", ())] or _world_connectors(topology)
+
+
+def _world_connectors(topology) -> list[ReceiveConnector]:
+    from lab.core.world import World
+    world = World.from_topology(topology, {})
+    return [c for state in world.servers.values() for c in state.receive_connectors]
