@@ -117,3 +117,52 @@ def test_a_track_command_reads_as_its_event():
     assert later.built and later.event is later.event
     assert repr(built) == f"Track(event={event!r})"
     assert built != event and later != O.Track(TrackingEvent(2.0, "SEND", "SMTP", "EX01", 7, "<m@x>", "a@b", ()))
+
+
+# --- the transport's traces: steps logged, each Trace built from the steps there were at the time
+
+
+def _relay_transport():
+    from types import SimpleNamespace as NS
+
+    from lab.core.exchange.queue import Transport
+    from lab.core.exchange.send_connector import SendConnector
+    org = NS(accepted_domains=[{"DomainName": "contoso.com", "DomainType": "Authoritative"}], mailboxes=[])
+    return Transport(NS(name="ex01", fqdn="ex01.contoso.com"), org,
+                     [SendConnector.from_mapping({"Name": "Internet", "AddressSpaces": "*"})])
+
+
+def _eager_trace(message_id, chunks):
+    trace = Trace(message_id)
+    for node, steps in chunks:
+        for step in steps:
+            trace = trace.add(node, step)  # one step at a time, as the transport once built it
+    return trace
+
+
+def test_each_event_keeps_the_trace_of_its_moment_however_late_it_is_read():
+    from types import SimpleNamespace as NS
+
+    from lab.core.dns_resolution import MxResult, Target
+    t = _relay_transport()
+    result = t.submit(NS(mail_from="a@contoso.com", rcpt_tos=["b@fabrikam.com"], data=b"Subject: s\r\n\r\nx\r\n"), 0)
+    seen = [t.trace(result.internal_id)]  # the trace after submit and routing
+    tracks = [c for c in t.pop_commands() if isinstance(c, O.Track)]
+    t2 = t  # resolution, then a failed attempt: the trace grows after the RECEIVE event
+    queue = next(q for q in t2.queues() if q.identity.endswith("\\1")).identity
+    t2.resolution_result(queue, MxResult("fabrikam.com", (Target("mx", 10, ("192.0.2.5",)),)), 0)
+    seen.append(t2.trace(result.internal_id))
+    t2.delivery_result(queue, O.connect_failure("Refused", O.Endpoint("mx", "192.0.2.5", 25)), 0)
+    seen.append(t2.trace(result.internal_id))
+    tracks += [c for c in t2.pop_commands() if isinstance(c, O.Track)]
+    receive = tracks[0]
+    assert not any(c.built for c in tracks)
+    defer = next(c for c in tracks[1:] if c.event.event_id == "DEFER")
+    assert not receive.built
+    # read only now: RECEIVE still has the one submit step it had; DEFER has everything up to the failure
+    assert [s.rule for s in receive.event.trace.steps] == ["transport.submit"]
+    assert defer.event.trace == seen[-1] and len(seen[0].steps) < len(seen[1].steps) < len(seen[2].steps)
+    log = t2._traces[result.internal_id]
+    assert t2.trace(result.internal_id) == _eager_trace(log.message_id, log.chunks)
+    assert receive.event.trace == _eager_trace(log.message_id, log.chunks[:1])
+    assert log.trace(1) == receive.event.trace and log.trace(len(log.chunks)) == seen[-1]  # any order of reads

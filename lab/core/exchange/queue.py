@@ -62,7 +62,7 @@ class Transport:
         self.settings = settings
         self.boot = boot
         self._messages: dict[int, QueuedMessage] = {}
-        self._traces: dict[int, Trace] = {}
+        self._traces: dict[int, _TraceLog] = {}  # the trace of each message held, built when read
         self._queues: dict[int, QueueState] = {}
         self._items: dict[int, ItemState] = {}
         self._out: list[O.Command] = []
@@ -212,7 +212,8 @@ class Transport:
 
     def trace(self, internal_id: int) -> Trace | None:
         """The trace of a message still held (tracking events carry finished ones)."""
-        return self._traces.get(internal_id)
+        log = self._traces.get(internal_id)
+        return log.trace(len(log.chunks)) if log is not None else None
 
     # --- internals: admission and routing -----------------------------------------------------------------
     def _take_internal_id(self) -> int:
@@ -223,9 +224,9 @@ class Transport:
         self._messages[record.internal_id] = record
         self._oldest = min(self._oldest, record.received_at)
         pending = record.pending
-        trace = Trace(record.message_id).add(self.name, Step(
-            "transport.submit", f"{how}: from <{record.mail_from}> for {', '.join(pending)}", None, now))
-        self._traces[record.internal_id] = trace
+        log = self._traces[record.internal_id] = _TraceLog(record.message_id)
+        log.chunks.append((self.name, (Step("transport.submit", f"{how}: from <{record.mail_from}> for "
+                                                                f"{', '.join(pending)}", None, now),)))
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
         self._route(record, [(r, r) for r in pending], now)
@@ -568,10 +569,12 @@ class Transport:
 
     # --- internals: trace and tracking --------------------------------------------------------------------
     def _trace(self, internal_id: int, steps: Iterable[Step]) -> None:
-        trace = self._traces.get(internal_id)
-        if trace is None:
+        log = self._traces.get(internal_id)
+        if log is None:
             return
-        self._traces[internal_id] = trace.extend(self.name, steps)
+        steps = tuple(steps)
+        if steps:  # (Trace.extend with no steps is the same trace)
+            log.chunks.append((self.name, steps))
 
     def _step_all(self, q: QueueState, rule: str, detail: str, now: float) -> None:
         for item_id in q.busy:
@@ -581,20 +584,50 @@ class Transport:
                source: str = "SMTP", status: str | tuple[str, ...] = (), connector: str = "",
                reference: str = "") -> None:
         # The event is built when first read (O.Track.later): every input is immutable and taken now
-        # (the record, this moment's trace object, recipients and statuses as tuples).
+        # (the record, the trace as it is now: its log and how many of its steps there are yet,
+        # recipients and statuses as tuples).
         statuses = (status,) if isinstance(status, str) else tuple(status)
+        log = self._traces.get(record.internal_id)
         self._out.append(O.Track.later(record.message_id, _tracking_event, now, event_id, source, self.name, record,
-                                       tuple(recipients), statuses, connector, reference,
-                                       self._traces.get(record.internal_id)))
+                                       tuple(recipients), statuses, connector, reference, log,
+                                       len(log.chunks) if log is not None else 0))
+
+
+class _TraceLog:
+    """A message's trace as the steps added to it, in order: ``(node, steps)`` per addition.
+
+    The transport only appends; the :class:`Trace` after the first ``n`` additions is built when
+    read (:meth:`trace`), as ``Trace(message_id).extend(node, steps)`` for each of them in turn,
+    which is exactly the trace the transport would have held then. The last one built is kept.
+    """
+
+    __slots__ = ("message_id", "chunks", "_built")
+
+    def __init__(self, message_id: str):
+        self.message_id = message_id
+        self.chunks: list[tuple[str, tuple[Step, ...]]] = []
+        self._built: tuple[int, Trace] | None = None
+
+    def trace(self, n: int) -> Trace:
+        """The trace after the first ``n`` additions."""
+        built = self._built
+        if built is not None and built[0] <= n:
+            done, trace = built
+        else:
+            done, trace = 0, Trace(self.message_id)
+        for node, steps in self.chunks[done:n]:
+            trace = trace.extend(node, steps)
+        self._built = (n, trace)
+        return trace
 
 
 def _tracking_event(now: float, event_id: str, source: str, server: str, record: QueuedMessage,
                     recipients: tuple[str, ...], statuses: tuple[str, ...], connector: str, reference: str,
-                    trace: Trace | None) -> TrackingEvent:
-    """The tracking event of ``record`` (``trace``: the message's trace when the event happened)."""
+                    log: _TraceLog | None, steps: int) -> TrackingEvent:
+    """The tracking event of ``record`` (``log``, ``steps``: the message's trace when the event happened)."""
     return make(TrackingEvent, timestamp=now, event_id=event_id, source=source, server=server,
                 internal_id=record.internal_id, message_id=record.message_id, sender=record.mail_from,
                 recipients=recipients, recipient_status=statuses, connector_id=connector,
                 subject=D.subject_of(record.data), total_bytes=len(record.data), reference=reference,
-                trace=trace if trace is not None else Trace(record.message_id))
+                trace=log.trace(steps) if log is not None else Trace(record.message_id))
 
