@@ -506,6 +506,8 @@ class Transport:
         # pass is then looked up again.
         limit = self._next_queue
         sweep = now >= self._idle_low + s.queue_max_idle_time
+        if not sweep and not self._items and not self._retrying:
+            return False  # no queue holds an item or waits for a retry: _active_queues would find none
         pending = self._active_queues(limit, sweep)
         while pending:
             q = pending.pop(0)
