@@ -92,7 +92,19 @@ def _ehlo_keywords(reply: ServerReply) -> frozenset[str]:
 
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
-    """The AUTH mechanisms an EHLO reply lists, lower-case."""
+    """The AUTH mechanisms an EHLO reply lists, lower-case (remembered per reply text, as the keywords)."""
+    found = _AUTH_METHODS.get(reply.message)
+    if found is None:
+        if len(_AUTH_METHODS) >= _MEMO_LIMIT:
+            _AUTH_METHODS.clear()
+        found = _AUTH_METHODS[reply.message] = _ehlo_auth_methods(reply)
+    return found
+
+
+_AUTH_METHODS: dict[str, tuple[str, ...]] = {}
+
+
+def _ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
     for line in reply.message.split("\n")[1:]:
         head, _, rest = line.strip().partition(" ")
         if head.upper() == "AUTH":

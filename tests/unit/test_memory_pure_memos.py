@@ -52,3 +52,28 @@ def _world_connectors(topology) -> list[ReceiveConnector]:
     from lab.core.world import World
     world = World.from_topology(topology, {})
     return [c for state in world.servers.values() for c in state.receive_connectors]
+
+
+def test_reply_lines_remembered_per_reply_object_are_the_uncached_lines():
+    from lab.core.catalogue import Reply
+    from lab.core.catalogue import exchange as cat
+    replies = [cat.S250_2_1_0_SENDER_OK if hasattr(cat, "S250_2_1_0_SENDER_OK") else cat.S250_2_0_0_OK,
+               cat.S250_2_0_0_OK, cat.S221_2_0_0_CLOSING, cat.S354_START_MAIL_INPUT, cat.S214_HELP,
+               Reply(250, None, ""), Reply(550, "5.7.1", "one\ntwo\nthree"), Reply(421, "4.7.0", "x")]
+    for reply in replies + replies:
+        assert rv.reply_lines(reply) == rv._reply_lines(reply)
+        assert rv.reply_lines(reply) is rv.reply_lines(reply)
+    formatted = [cat.S250_2_6_0_CHUNK_RECEIVED.format(octets=n) for n in (1, 2, 1)]
+    assert [rv.reply_lines(r) for r in formatted] == [rv._reply_lines(r) for r in formatted]
+    assert rv.reply_lines(formatted[0]) != rv.reply_lines(formatted[1])
+
+
+def test_ehlo_auth_methods_remembered_per_text_are_the_parsed_ones():
+    texts = [("250-x Hello", "250-AUTH NTLM LOGIN", "250 SIZE 1"), ("250-x Hello", "250 AUTH=LOGIN PLAIN"),
+             ("250-x Hello", "250 SIZE 5"), ("250-x Hello", "250-AUTH NTLM LOGIN", "250 SIZE 1")]
+    for lines in texts + texts:
+        reply = wire.parse_reply(lines)
+        assert wire.ehlo_auth_methods(reply) == wire._ehlo_auth_methods(reply)
+    assert wire.ehlo_auth_methods(wire.parse_reply(texts[0])) == ("ntlm", "login")
+    assert wire.ehlo_auth_methods(wire.parse_reply(texts[1])) == ("login", "plain")
+    assert wire.ehlo_auth_methods(wire.parse_reply(texts[2])) == ()

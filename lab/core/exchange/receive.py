@@ -403,7 +403,24 @@ def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
 
 
 def reply_lines(reply: Reply) -> tuple[str, ...]:
-    """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines)."""
+    """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines).
+
+    Remembered per reply object (a frozen record of immutable fields, held by the entry so that its
+    id stays its own): the session sends the catalogue's constants over and over."""
+    hit = _REPLY_LINES.get(id(reply))
+    if hit is not None and hit[0] is reply:
+        return hit[1]
+    if len(_REPLY_LINES) >= _MEMO_LIMIT:
+        _REPLY_LINES.clear()
+    lines = _reply_lines(reply)
+    _REPLY_LINES[id(reply)] = (reply, lines)
+    return lines
+
+
+_REPLY_LINES: dict[int, tuple[Reply, tuple[str, ...]]] = {}
+
+
+def _reply_lines(reply: Reply) -> tuple[str, ...]:
     if not reply.text and not reply.enhanced:
         return (f"{reply.code} ",)
     texts = reply.line()[4:].split("\n") if "\n" in reply.text else None
