@@ -78,6 +78,7 @@ class Transport:
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._oldest = math.inf  # <= the arrival of every message held (a lower bound)
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
+        self._decision_steps: dict[int, tuple[R.Decision, float, tuple[Step, ...]]] = {}
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ class Transport:
         for original, _ in recipients:
             decision = self._next_hop(original, len(record.data))
             hop: R.NextHop = decision.result
-            self._trace(record.internal_id, decision.steps(now))
+            self._trace(record.internal_id, self._steps_of(decision, now))
             if hop.failure is not None:
                 self._bounce(record.internal_id, [(original, hop.failure, None)], now)
                 continue
@@ -273,6 +274,19 @@ class Transport:
             decision = memo[3][key] = R.next_hop(self.directory, list(self.connectors.values()), recipient, self.name,
                                                  size)
         return decision
+
+    def _steps_of(self, decision: R.Decision, now: float) -> tuple[Step, ...]:
+        """``decision.steps(now)``, remembered per decision object for the last lab time it was asked
+        at (a decision is a frozen record held by the entry; its steps are frozen records too)."""
+        memo = self._decision_steps
+        hit = memo.get(id(decision))
+        if hit is not None and hit[0] is decision and hit[1] == now:
+            return hit[2]
+        if len(memo) >= 4096:
+            memo.clear()
+        steps = decision.steps(now)
+        memo[id(decision)] = (decision, now, steps)
+        return steps
 
     def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
         q = self._by_hop.get(hop.key)
