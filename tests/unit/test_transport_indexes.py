@@ -1,4 +1,5 @@
-"""The transport's queue indexes (hop key -> queue, Retry set, idle lower bound, identity lookup)
+"""The transport's queue indexes (hop key -> queue, Retry set, idle lower bound, identity lookup,
+items held per message)
 must not change a single command: a Transport is driven side by side with one that scans every
 queue on every event, as the transport did before the indexes (the methods below are that code,
 verbatim), and both must emit the same commands and show the same queues at every step."""
@@ -110,6 +111,17 @@ class Scanning(Transport):
             self._out.append(O.RequestWakeup(at))
 
 
+    def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
+        record = self._messages.get(internal_id)
+        if record is None or any(i.internal_id == internal_id for i in self._items.values()):
+            if record is not None and checkpoint:
+                self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
+            return
+        self._messages.pop(internal_id)
+        self._traces.pop(internal_id, None)
+        self._out.append(O.Release(internal_id))
+
+
 class Twins:
     """The same events into both transports; every command answered the same way in both."""
 
@@ -127,6 +139,10 @@ class Twins:
         assert repr(new.queues()) == repr(old.queues())
         assert repr(new.messages()) == repr(old.messages())
         assert new.statistics() == old.statistics()
+        counts: dict[int, int] = {}
+        for item in new._items.values():  # the per-message item counts are the items held
+            counts[item.internal_id] = counts.get(item.internal_id, 0) + 1
+        assert new._held == counts
 
     def drain(self) -> None:
         while True:

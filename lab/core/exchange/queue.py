@@ -65,6 +65,7 @@ class Transport:
         self._traces: dict[int, _TraceLog] = {}  # the trace of each message held, built when read
         self._queues: dict[int, QueueState] = {}
         self._items: dict[int, ItemState] = {}
+        self._held: dict[int, int] = {}  # internal id -> how many of _items are that message's
         self._out: list[O.Command] = []
         self._next_internal = settings.first_internal_id
         self._next_item = 1
@@ -253,6 +254,7 @@ class Transport:
             item = ItemState(self._next_item, record.internal_id, q.number, pairs)
             self._next_item += 1
             self._items[item.id] = item
+            self._held[record.internal_id] = self._held.get(record.internal_id, 0) + 1
             q.items.append(item.id)
             q.idle_since = None
 
@@ -319,6 +321,7 @@ class Transport:
     def _reroute(self, item_ids: list[int], now: float) -> None:
         for item_id in item_ids:
             item = self._items.pop(item_id)
+            self._release_item(item)
             self._queues[item.queue].items.remove(item_id)
             self._route(self._messages[item.internal_id], item.recipients, now)
 
@@ -382,6 +385,7 @@ class Transport:
         part = ItemState(self._next_item, item.internal_id, q.number, pairs, last_error, item.retry_count + 1)
         self._next_item += 1
         self._items[part.id] = part
+        self._held[item.internal_id] = self._held.get(item.internal_id, 0) + 1
         q.items.append(part.id)
         q.attempt_failed, q.last_error = True, last_error
         self._trace(item.internal_id, [Step("transport.delivery", f"deferred {', '.join(o for o, _ in pairs)}",
@@ -408,6 +412,7 @@ class Transport:
 
     def _drop_item(self, q: QueueState, item_id: int) -> None:
         item = self._items.pop(item_id)
+        self._release_item(item)
         q.items.remove(item_id)
         self._finish_if_done(item.internal_id)
 
@@ -429,9 +434,17 @@ class Transport:
         done = record.done + tuple(r for r in recipients if r not in record.done)
         self._messages[internal_id] = evolve(record, done=done)
 
+    def _release_item(self, item: ItemState) -> None:
+        """``item`` left ``_items``: one fewer item of its message held."""
+        left = self._held[item.internal_id] - 1
+        if left:
+            self._held[item.internal_id] = left
+        else:
+            del self._held[item.internal_id]
+
     def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
         record = self._messages.get(internal_id)
-        if record is None or any(i.internal_id == internal_id for i in self._items.values()):
+        if record is None or internal_id in self._held:  # (an item of it is still queued)
             if record is not None and checkpoint:
                 self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
             return
