@@ -9,10 +9,10 @@ from typing import Any, Iterator
 
 from lab.console import ps_ast as ast
 from lab.console.registry import UNKNOWN
+from lab.core.memo import Memo
 
 
-_FOUND: dict[int, tuple[tuple[ast.Statement, ...], tuple[tuple[ast.Command, bool], ...]]] = {}
-_FOUND_KEPT = 4096
+_FOUND = Memo()  # statements tuple (by identity) -> its commands
 
 
 def commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
@@ -21,14 +21,7 @@ def commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Comman
     A parsed tree never changes (and the parser hands out the same tree for the same text), so
     the walk is done once per statements tuple (by identity) and remembered.
     """
-    hit = _FOUND.get(id(statements))
-    if hit is not None and hit[0] is statements:
-        return iter(hit[1])
-    found = tuple(_commands(statements))
-    if len(_FOUND) >= _FOUND_KEPT:
-        _FOUND.clear()
-    _FOUND[id(statements)] = (statements, found)
-    return iter(found)
+    return iter(_FOUND.get((statements,), None, lambda: tuple(_commands(statements))))
 
 
 def _commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:

@@ -7,12 +7,13 @@ change reaches both the same way.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable
+
 
 from lab.core.eop.model import EopNode
 from lab.core.eop.policy import EopWorld
 from lab.core.exchange.routing import Directory
 from lab.core.exchange.send_connector import SendConnector
+from lab.core.memo import Memo
 from lab.core.world import World
 
 
@@ -24,20 +25,8 @@ def send_connectors_for(world: World, node: str) -> tuple[SendConnector, ...]:
                  or state.server.name in c.source_transport_servers)
 
 
-def _remembered(table: dict[Any, tuple[Any, Any]], key: Any, inputs: Any, make: Callable[[], Any]) -> Any:
-    """``make()`` remembered in ``table`` under ``key`` (object ids of immutable ``inputs``, which the
-    entry keeps alive so that the ids stay theirs); the table is emptied when it grows past a few."""
-    hit = table.get(key)
-    if hit is not None:
-        return hit[1]
-    value = make()
-    if len(table) >= _KEPT:
-        table.clear()
-    table[key] = (inputs, value)
-    return value
-
-
-_KEPT = 64
+# Views per their immutable inputs (lab.core.memo); a few worlds' worth.
+_DIRECTORIES, _PORTS, _EOP_WORLDS = Memo(64), Memo(64), Memo(64)
 
 
 def directory_for(world: World, node: str) -> Directory:
@@ -49,11 +38,8 @@ def directory_for(world: World, node: str) -> Directory:
     """
     org = world.org_of(node)
     organization, remote = org.organization, org.remote_mailboxes
-    return _remembered(_DIRECTORIES, (id(organization), id(remote)), (organization, remote),
-                       lambda: Directory.build(organization.accepted_domains, organization.mailboxes, remote))
-
-
-_DIRECTORIES: dict[Any, tuple[Any, Any]] = {}
+    return _DIRECTORIES.get((organization, remote), None,
+                            Directory.build, organization.accepted_domains, organization.mailboxes, remote)
 
 
 def virtual_ports(world: World, node: str) -> tuple[int, ...]:
@@ -62,11 +48,7 @@ def virtual_ports(world: World, node: str) -> tuple[int, ...]:
     Read from the server's receive connectors tuple alone (immutable): remembered per tuple.
     """
     connectors = world.server(node).receive_connectors
-    return _remembered(_PORTS, id(connectors), connectors,
-                       lambda: tuple(sorted({b.port for c in connectors for b in c.bindings})))
-
-
-_PORTS: dict[Any, tuple[Any, Any]] = {}
+    return _PORTS.get((connectors,), None, lambda: tuple(sorted({b.port for c in connectors for b in c.bindings})))
 
 
 def eop_world(world: World, node: str) -> EopWorld:
@@ -78,8 +60,5 @@ def eop_world(world: World, node: str) -> EopWorld:
     host = world.topology.hosts[node]
     banned = world.banned_ips.get(node, frozenset())
     tenants = tuple(t for t in world.tenants.values() if t.eop == node)
-    return _remembered(_EOP_WORLDS, (id(host), banned, tuple(map(id, tenants))), (host, tenants),
-                       lambda: EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants))
-
-
-_EOP_WORLDS: dict[Any, tuple[Any, Any]] = {}
+    return _EOP_WORLDS.get((host, *tenants), banned,
+                           lambda: EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants))

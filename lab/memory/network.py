@@ -20,6 +20,7 @@ from lab.core.exchange.policy import ExchangePolicy
 from lab.core.exchange.receive import select_receive_connector
 from lab.core.exchange.session import ReceiveSession
 from lab.core.fastpath import uuid5_text
+from lab.core.memo import Memo
 from lab.core.network import Route
 from lab.core.tls import CertFacts
 from lab.memory.trust import INTERNET_STORE
@@ -34,19 +35,11 @@ _NS = uuid.UUID("5b0c2f1e-3c55-4a53-9a0e-8f1f6f1b7a11")
 
 # The STARTTLS certificate per (server state, connector) object at one lab instant: both are
 # frozen records of immutable fields, so the choice holds while they live and time stands still.
-_STARTTLS: dict[tuple[int, int], tuple] = {}
+_STARTTLS = Memo()
 
 
 def _starttls_certificate(state, connector, now):
-    key = (id(state), id(connector))
-    hit = _STARTTLS.get(key)
-    if hit is not None and hit[0] is state and hit[1] is connector and hit[2] == now:
-        return hit[3]
-    if len(_STARTTLS) >= 4096:
-        _STARTTLS.clear()
-    installed = state.starttls_certificate(connector, now)
-    _STARTTLS[key] = (state, connector, now, installed)
-    return installed
+    return _STARTTLS.get((state, connector), now, state.starttls_certificate, connector, now)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable
 
 from lab.core.exchange.headers import TlsFacts
@@ -49,41 +50,24 @@ class ServerReply:
         return f"{self.code} {self.message}"
 
 
-# Parsed replies by their lines: a ServerReply is a frozen record of immutable fields, and most
-# replies (banners, EHLO, 250 OK) recur word for word.
-_REPLIES: dict[tuple[str, ...], ServerReply] = {}
-_KEYWORDS: dict[str, frozenset[str]] = {}
-_MEMO_LIMIT = 4096
-
-
+# Replies, EHLO keywords and AUTH mechanisms are pure functions of texts that recur word for word
+# (banners, EHLO, 250 OK): remembered per text (lru_cache; a ServerReply is a frozen record).
+@lru_cache(maxsize=4096)
 def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     """The reply of one or more ``ddd-text`` / ``ddd text`` lines."""
-    reply = _REPLIES.get(lines)
-    if reply is None:
-        if len(_REPLIES) >= _MEMO_LIMIT:
-            _REPLIES.clear()
-        reply = _REPLIES[lines] = _parse_reply(lines)
-    return reply
-
-
-def _parse_reply(lines: tuple[str, ...]) -> ServerReply:
     code = int(lines[-1][:3]) if lines and lines[-1][:3].isdigit() else 0
     return ServerReply(code, "\n".join(line[4:] for line in lines), tuple(lines))
 
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
-    found = _KEYWORDS.get(reply.message)
-    if found is None:
-        if len(_KEYWORDS) >= _MEMO_LIMIT:
-            _KEYWORDS.clear()
-        found = _KEYWORDS[reply.message] = _ehlo_keywords(reply)
-    return found
+    return _ehlo_keywords(reply.message)
 
 
-def _ehlo_keywords(reply: ServerReply) -> frozenset[str]:
+@lru_cache(maxsize=4096)
+def _ehlo_keywords(message: str) -> frozenset[str]:
     out = set()
-    for line in reply.message.split("\n")[1:]:
+    for line in message.split("\n")[1:]:
         line = line.strip()
         if line:
             keyword = line.split(" ", 1)[0].split("=", 1)[0].lower()
@@ -92,20 +76,13 @@ def _ehlo_keywords(reply: ServerReply) -> frozenset[str]:
 
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
-    """The AUTH mechanisms an EHLO reply lists, lower-case (remembered per reply text, as the keywords)."""
-    found = _AUTH_METHODS.get(reply.message)
-    if found is None:
-        if len(_AUTH_METHODS) >= _MEMO_LIMIT:
-            _AUTH_METHODS.clear()
-        found = _AUTH_METHODS[reply.message] = _ehlo_auth_methods(reply)
-    return found
+    """The AUTH mechanisms an EHLO reply lists, lower-case."""
+    return _ehlo_auth_methods(reply.message)
 
 
-_AUTH_METHODS: dict[str, tuple[str, ...]] = {}
-
-
-def _ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
-    for line in reply.message.split("\n")[1:]:
+@lru_cache(maxsize=4096)
+def _ehlo_auth_methods(message: str) -> tuple[str, ...]:
+    for line in message.split("\n")[1:]:
         head, _, rest = line.strip().partition(" ")
         if head.upper() == "AUTH":
             return tuple(m.lower() for m in rest.split())
@@ -115,21 +92,9 @@ def _ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
 
 
 def normalise_body(data: bytes) -> bytes:
-    """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone).
-
-    The last body is remembered beside its input (a client normalises a message for ``size=``
-    and again for DATA): bytes are immutable, so the same object has the same body."""
-    last = _LAST_BODY
-    if last[0] is data:
-        return last[1]
+    """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone)."""
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
-    body = text if text.endswith(b"\r\n") else text + b"\r\n"
-    if data.__class__ is bytes:  # (a bytearray could change under the memo)
-        last[0], last[1] = data, body
-    return body
-
-
-_LAST_BODY: list = [None, None]  # [the last bytes normalised (held: its id is never reused), its body]
+    return text if text.endswith(b"\r\n") else text + b"\r\n"
 
 
 class Wire:
@@ -173,20 +138,9 @@ class Wire:
         """
         if self.closed:
             raise Disconnected("the server closed the connection")
-        transcript = self.transcript
-        if transcript is not None:
-            transcript.append(f"C: {line if shown is None else shown}")
-        output = self.session.receive_line(line, now=self.now())
-        # self._take(output), inline: every command passes here
-        lines = tuple(output.lines)
-        if transcript is not None:
-            transcript.extend(f"S: {line}" for line in lines)
-        if output.close:
-            self.closed = True
-        self._pending = output if (output.start_tls or output.read_data) else None
-        if not lines:
-            raise Disconnected("the server closed the connection without a reply")
-        reply = parse_reply(lines)
+        if self.transcript is not None:
+            self.transcript.append(f"C: {line if shown is None else shown}")
+        reply = self._take(self.session.receive_line(line, now=self.now()))
         if reply.code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
         if reply.code == 250 and line[:5].upper() == "EHLO ":

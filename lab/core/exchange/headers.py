@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from lab.core.catalogue import exchange as cat
 from lab.core.fastpath import frozen_init
+from lab.core.memo import Memo
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -108,18 +109,13 @@ def received_header(*, helo: str, client_ip: str, fqdn: str, server_ip: str, bui
     """
     key = (helo, client_ip, fqdn, server_ip, build, version, tls and (tls.version, tls.cipher), frontend,
            exchange_date(now))
-    found = _RECEIVED.get(key)
-    if found is None:
-        if len(_RECEIVED) >= 4096:
-            _RECEIVED.clear()
-        found = _RECEIVED[key] = _received_header(helo, client_ip, fqdn, server_ip, build, version, tls, frontend,
-                                                  now)
-    return found
+    return _RECEIVED.get((), key, _received_header, helo, client_ip, fqdn, server_ip, build, version, tls, frontend,
+                         now)
 
 
 # Received headers by everything they are written from (a pure function of these strings; a lab
 # instant and a pair of hosts repeat for every message between them)
-_RECEIVED: dict[tuple, str] = {}
+_RECEIVED = Memo()
 
 
 def _received_header(helo: str, client_ip: str, fqdn: str, server_ip: str, build: str, version: int,

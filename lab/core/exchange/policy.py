@@ -3,6 +3,7 @@ receive connector, its server and the organisation (pure)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange as cat
@@ -16,6 +17,7 @@ from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.exchange.receive import Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 from lab.core.fastpath import make
+from lab.core.memo import Memo
 
 
 # AUTH logon lookups through an index per organization object (Organization.mailbox_by_logon
@@ -24,45 +26,34 @@ from lab.core.fastpath import make
 # the entry holds it so its id is never reused.
 # Each entry also holds one Principal per mailbox (equal to any other Principal("user", mailbox)),
 # so that the rights remembered per (connector, principal) object serve every session of a user.
-_LOGONS: dict[int, tuple[Organization, dict[str, tuple[Mailbox, Principal]]]] = {}
+_LOGONS = Memo(256)
 
 
 def _user_by_logon(org: Organization, logon: str) -> tuple[Mailbox, Principal] | None:
-    hit = _LOGONS.get(id(org))
-    if hit is None or hit[0] is not org:
-        if len(_LOGONS) >= 256:
-            _LOGONS.clear()
-        index: dict[str, tuple[Mailbox, Principal]] = {}
-        for mailbox in org.mailboxes:
-            user = (mailbox, Principal("user", mailbox))
-            for name in mailbox.logon_names():
-                index.setdefault(name.lower(), user)
-        hit = _LOGONS[id(org)] = (org, index)
-    return hit[1].get(logon.split("\\")[-1].lower())
+    return _LOGONS.get((org,), None, _logon_index, org).get(logon.split("\\")[-1].lower())
+
+
+def _logon_index(org: Organization) -> dict[str, tuple[Mailbox, Principal]]:
+    index: dict[str, tuple[Mailbox, Principal]] = {}
+    for mailbox in org.mailboxes:
+        user = (mailbox, Principal("user", mailbox))
+        for name in mailbox.logon_names():
+            index.setdefault(name.lower(), user)
+    return index
 
 
 # An organization's server FQDNs (lower-case) per organization object, and the Principal of a
 # server that proved one of them (frozen records: shared objects equal fresh ones).
-_SERVER_FQDNS: dict[int, tuple[Organization, frozenset[str]]] = {}
-_SERVER_PRINCIPALS: dict[str, Principal] = {}
+_SERVER_FQDNS = Memo(256)
 
 
 def _server_fqdns(org: Organization) -> frozenset[str]:
-    hit = _SERVER_FQDNS.get(id(org))
-    if hit is None or hit[0] is not org:
-        if len(_SERVER_FQDNS) >= 256:
-            _SERVER_FQDNS.clear()
-        hit = _SERVER_FQDNS[id(org)] = (org, frozenset(s.fqdn.lower() for s in org.servers))
-    return hit[1]
+    return _SERVER_FQDNS.get((org,), None, lambda: frozenset(s.fqdn.lower() for s in org.servers))
 
 
+@lru_cache(maxsize=4096)
 def _server_principal(fqdn: str) -> Principal:
-    found = _SERVER_PRINCIPALS.get(fqdn)
-    if found is None:
-        if len(_SERVER_PRINCIPALS) >= 4096:
-            _SERVER_PRINCIPALS.clear()
-        found = _SERVER_PRINCIPALS[fqdn] = Principal("server", server_fqdn=fqdn)
-    return found
+    return Principal("server", server_fqdn=fqdn)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueVi
                                              TransportSettings)
 from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
+from lab.core.memo import Memo
 from lab.core.fastpath import evolve, make, uuid5_text
 from lab.core.trace import Step, Trace
 
@@ -79,7 +80,7 @@ class Transport:
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._oldest = math.inf  # <= the arrival of every message held (a lower bound)
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
-        self._decision_steps: dict[int, tuple[R.Decision, float, tuple[Step, ...]]] = {}
+        self._decision_steps = Memo()
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
@@ -278,17 +279,9 @@ class Transport:
         return decision
 
     def _steps_of(self, decision: R.Decision, now: float) -> tuple[Step, ...]:
-        """``decision.steps(now)``, remembered per decision object for the last lab time it was asked
-        at (a decision is a frozen record held by the entry; its steps are frozen records too)."""
-        memo = self._decision_steps
-        hit = memo.get(id(decision))
-        if hit is not None and hit[0] is decision and hit[1] == now:
-            return hit[2]
-        if len(memo) >= 4096:
-            memo.clear()
-        steps = decision.steps(now)
-        memo[id(decision)] = (decision, now, steps)
-        return steps
+        """``decision.steps(now)``, remembered per (decision object, lab time) (a decision is a frozen
+        record; its steps are frozen records too)."""
+        return self._decision_steps.get((decision,), now, decision.steps, now)
 
     def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
         q = self._by_hop.get(hop.key)

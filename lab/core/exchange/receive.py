@@ -17,6 +17,7 @@ from lab.core.exchange.headers import TlsFacts, exchange_date
 from lab.core.exchange.model import AcceptedDomain, ExchangeServer, Mailbox, Organization
 from lab.core.tls import CertFacts, host_matches
 from lab.core.fastpath import frozen_init
+from lab.core.memo import Memo
 
 ACCEPT_CLOUD_SERVICES_MAIL = "AcceptCloudServicesMail"
 
@@ -75,20 +76,11 @@ def select_receive_connector(connectors: Iterable[ReceiveConnector], local_ip: s
     binding and range on every connection was the receive side's hottest path.
     """
     conns = tuple(connectors)
-    key = (tuple(id(c) for c in conns), local_ip, local_port, remote_ip)
-    hit = _SELECTED.get(key)
-    if hit is not None and len(hit[0]) == len(conns) and all(a is b for a, b in zip(hit[0], conns)):
-        return hit[1]  # the very same connector objects (ids alone could be reused by new objects)
-    decision = _select(conns, local_ip, local_port, remote_ip)
-    if len(_SELECTED) >= _SELECTED_MAX:
-        del _SELECTED[next(iter(_SELECTED))]  # the oldest entry: a bounded cache keeps few old worlds alive
-    _SELECTED[key] = (conns, decision)
-    return decision
+    return _SELECTED.get(conns, (local_ip, local_port, remote_ip), _select, conns, local_ip, local_port, remote_ip)
 
 
-# (connector ids, local ip, local port, remote ip) -> (those connectors, their Decision); bounded
-_SELECTED: dict[tuple[Any, ...], tuple[tuple[ReceiveConnector, ...], Decision]] = {}
-_SELECTED_MAX = 256
+_SELECTED_MAX = 256  # few worlds' connectors kept alive
+_SELECTED = Memo(_SELECTED_MAX)
 
 
 def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port: int, remote_ip: str) -> Decision:
@@ -149,24 +141,13 @@ def principal_for(connector: ReceiveConnector, authenticated_user: Mailbox | Non
     return ANONYMOUS
 
 
-# Answers per (connector, principal) object: both are frozen records of immutable fields, so an
-# answer holds while the objects live; the entry keeps them alive so their ids are never reused.
-_RIGHTS: dict[tuple[int, int], tuple[ReceiveConnector, Principal, frozenset[str]]] = {}
-_EHLO: dict[tuple[int, int, str, bool, bool], tuple[ReceiveConnector, ExchangeServer, tuple[str, ...]]] = {}
-_MEMO_LIMIT = 4096
+# Answers per frozen connector, principal, server, organization and reply objects (lab.core.memo).
+_RIGHTS, _EHLO, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD = (Memo() for _ in range(6))
 
 
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
     """Rights of ``principal`` on ``connector``: permission groups plus ExtendedRights."""
-    key = (id(connector), id(principal))
-    hit = _RIGHTS.get(key)
-    if hit is not None and hit[0] is connector and hit[1] is principal:
-        return hit[2]
-    if len(_RIGHTS) >= _MEMO_LIMIT:
-        _RIGHTS.clear()
-    rights = _rights_for(connector, principal)
-    _RIGHTS[key] = (connector, principal, rights)
-    return rights
+    return _RIGHTS.get((connector, principal), None, _rights_for, connector, principal)
 
 
 def _rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
@@ -198,21 +179,10 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-_ACCEPTED: dict[tuple[int, str], tuple[Organization, AcceptedDomain | None]] = {}
-
-
 def _accepted_domain_for(org: Organization, domain: str) -> AcceptedDomain | None:
     """``org.accepted_domain_for(domain)``, remembered per (organization object, domain): an
     Organization is a frozen record of immutable fields (an edit makes a new one)."""
-    key = (id(org), domain)
-    hit = _ACCEPTED.get(key)
-    if hit is not None and hit[0] is org:
-        return hit[1]
-    if len(_ACCEPTED) >= _MEMO_LIMIT:
-        _ACCEPTED.clear()
-    found = org.accepted_domain_for(domain)
-    _ACCEPTED[key] = (org, found)
-    return found
+    return _ACCEPTED.get((org,), domain, org.accepted_domain_for, domain)
 
 
 def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tls_active: bool,
@@ -295,20 +265,13 @@ def banner_line(connector: ReceiveConnector, server: ExchangeServer, now: dateti
     """The 220 greeting: the connector's Banner, or the default with the connector FQDN and date."""
     if connector.banner:
         return connector.banner
-    # remembered per (connector, server) object for the last instant (the same datetime object:
-    # the lab hands out one per instant; an equal instant in another zone reads differently)
-    key = (id(connector), id(server))
-    hit = _BANNERS.get(key)
-    if hit is not None and hit[0] is connector and hit[1] is server and hit[2] is now:
-        return hit[3]
-    if len(_BANNERS) >= _MEMO_LIMIT:
-        _BANNERS.clear()
-    line = cat.S220_BANNER.format(fqdn=connector.effective_fqdn(server), date=exchange_date(now)).line()
-    _BANNERS[key] = (connector, server, now, line)
-    return line
+    # remembered per (connector, server, instant) object (the lab hands out one datetime per
+    # instant; an equal instant in another zone reads differently, hence identity)
+    return _BANNERS.get((connector, server, now), None, _banner_line, connector, server, now)
 
 
-_BANNERS: dict[tuple[int, int], tuple[ReceiveConnector, ExchangeServer, datetime, str]] = {}
+def _banner_line(connector: ReceiveConnector, server: ExchangeServer, now: datetime) -> str:
+    return cat.S220_BANNER.format(fqdn=connector.effective_fqdn(server), date=exchange_date(now)).line()
 
 
 def auth_mechanisms(connector: ReceiveConnector, tls_active: bool) -> tuple[str, ...]:
@@ -380,15 +343,8 @@ def ehlo_keywords(connector: ReceiveConnector, server: ExchangeServer, tls_activ
 def ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
                cert_available: bool) -> tuple[str, ...]:
     """The full multi-line EHLO reply (``250-...`` lines, last ``250 ...``)."""
-    key = (id(connector), id(server), client_ip, tls_active, cert_available)
-    hit = _EHLO.get(key)
-    if hit is not None and hit[0] is connector and hit[1] is server:
-        return hit[2]
-    if len(_EHLO) >= _MEMO_LIMIT:
-        _EHLO.clear()
-    lines = _ehlo_lines(connector, server, client_ip, tls_active, cert_available)
-    _EHLO[key] = (connector, server, lines)
-    return lines
+    return _EHLO.get((connector, server), (client_ip, tls_active, cert_available),
+                     _ehlo_lines, connector, server, client_ip, tls_active, cert_available)
 
 
 def _ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
@@ -407,17 +363,7 @@ def reply_lines(reply: Reply) -> tuple[str, ...]:
 
     Remembered per reply object (a frozen record of immutable fields, held by the entry so that its
     id stays its own): the session sends the catalogue's constants over and over."""
-    hit = _REPLY_LINES.get(id(reply))
-    if hit is not None and hit[0] is reply:
-        return hit[1]
-    if len(_REPLY_LINES) >= _MEMO_LIMIT:
-        _REPLY_LINES.clear()
-    lines = _reply_lines(reply)
-    _REPLY_LINES[id(reply)] = (reply, lines)
-    return lines
-
-
-_REPLY_LINES: dict[int, tuple[Reply, tuple[str, ...]]] = {}
+    return _REPLY_LINES.get((reply,), None, _reply_lines, reply)
 
 
 def _reply_lines(reply: Reply) -> tuple[str, ...]:
@@ -430,9 +376,10 @@ def _reply_lines(reply: Reply) -> tuple[str, ...]:
 
 
 _CLOUD_RULE = "receive.tls_domain_capabilities (fidelity §4.3, B-ADVROUTE)"
-# The decision for a connector without TlsDomainCapabilities, per connector object (a frozen record
-# of immutable fields, held by the entry so that its id stays its own).
-_NO_CLOUD: dict[int, tuple[ReceiveConnector, Decision]] = {}
+
+
+def _no_cloud(connector: ReceiveConnector) -> Decision:
+    return Decision(False, None, _CLOUD_RULE, (f"{connector.name}: no {ACCEPT_CLOUD_SERVICES_MAIL} capability",))
 
 
 def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: datetime) -> Decision:
@@ -445,13 +392,7 @@ def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: 
     """
     rule = _CLOUD_RULE
     if not connector.tls_domain_capabilities:  # most connectors: one decision per connector object
-        hit = _NO_CLOUD.get(id(connector))
-        if hit is None or hit[0] is not connector:
-            if len(_NO_CLOUD) >= _MEMO_LIMIT:
-                _NO_CLOUD.clear()
-            hit = _NO_CLOUD[id(connector)] = (connector, Decision(
-                False, None, rule, (f"{connector.name}: no {ACCEPT_CLOUD_SERVICES_MAIL} capability",)))
-        return hit[1]
+        return _NO_CLOUD.get((connector,), None, _no_cloud, connector)
     domains = [c.rpartition(":")[0] for c in connector.tls_domain_capabilities
                if c.rpartition(":")[2].lower() == ACCEPT_CLOUD_SERVICES_MAIL.lower()]
     if not domains:

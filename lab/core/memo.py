@@ -1,0 +1,42 @@
+"""Answers of pure functions remembered per their inputs: the lab's one memo mechanism.
+
+The inputs are frozen records (a World and everything in it is immutable; a change makes new
+objects) plus hashable values. Records are keyed by identity, not by value: hashing a connector
+or an organization by value would cost as much as the answer. Each entry holds its records, so
+their ids cannot be reused by other objects while it lives; a table is emptied when it passes its
+bound, so a long-running lab keeps no old worlds alive beyond it.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable, TypeVar
+
+T = TypeVar("T")
+
+
+class Memo:
+    """``memo.get(records, values, build, *args)``: ``build(*args)``, remembered per
+    (identities of ``records``, ``values``)."""
+
+    __slots__ = ("_table", "limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._table: dict[tuple, tuple[tuple, Any]] = {}
+        self.limit = limit
+
+    def get(self, records: tuple, values: Hashable, build: Callable[..., T], *args: Any) -> T:
+        key = (tuple(map(id, records)), values)
+        hit = self._table.get(key)
+        if hit is not None:  # the entry holds the records: an id here is still theirs
+            return hit[1]
+        value = build(*args)
+        if len(self._table) >= self.limit:
+            self._table.clear()
+        self._table[key] = (records, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        self._table.clear()
+
+    def __len__(self) -> int:
+        return len(self._table)

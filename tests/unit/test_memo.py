@@ -1,0 +1,44 @@
+"""lab.core.memo.Memo: answers per record identity and values, never another object's answer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.core.memo import Memo
+
+
+@dataclass(frozen=True)
+class Rec:
+    name: str
+
+
+def test_records_by_identity_values_by_equality():
+    memo, calls = Memo(), []
+
+    def build(rec: Rec, n: int) -> str:
+        calls.append((rec, n))
+        return f"{rec.name}{n}"
+
+    a, b = Rec("x"), Rec("x")  # equal, not the same object
+    assert memo.get((a,), 1, build, a, 1) == "x1"
+    assert memo.get((a,), 1, build, a, 1) == "x1"
+    assert memo.get((b,), 1, build, b, 1) == "x1"
+    assert memo.get((a,), 2, build, a, 2) == "x2"
+    assert [(r is a, n) for r, n in calls] == [(True, 1), (False, 1), (True, 2)]
+
+
+def test_an_entry_keeps_its_records_alive_so_their_ids_stay_theirs():
+    memo = Memo()
+    for i in range(200):  # fresh objects each time: ids of dead objects would be reused at once
+        rec = Rec(str(i))
+        assert memo.get((rec,), None, lambda r=rec: r.name) == str(i)
+        del rec
+    assert len(memo) == 200
+
+
+def test_bounded():
+    memo = Memo(limit=3)
+    for i in range(10):
+        memo.get((), i, lambda i=i: i)
+        assert len(memo) <= 3
+    memo.clear()
+    assert len(memo) == 0
