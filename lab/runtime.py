@@ -26,6 +26,7 @@ from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import TransportSettings
 from lab.core.model import Topology
 from lab.core.network import assign_loopback, live_port
+from lab.core.memo import Memo
 from lab.core.world import World
 from lab.wiring import Addressing
 
@@ -122,9 +123,9 @@ def topology_pki(topology: Topology) -> Pki:
     return pki
 
 
-_WORLDS: list[tuple[Topology, Any, World]] = []  # (topology, pki, the world they make), newest first
 _WORLDS_KEPT = 8
 _WORLDS_LOCK = threading.Lock()
+_WORLDS = Memo(_WORLDS_KEPT)  # (topology, pki) objects -> the World they make
 
 
 def initial_world(topology: Topology, pki: Pki) -> World:
@@ -135,14 +136,8 @@ def initial_world(topology: Topology, pki: Pki) -> World:
     once per process for the last few pairs (by identity). A cmdlet's change is a new World.
     """
     with _WORLDS_LOCK:
-        for known_topology, known_pki, world in _WORLDS:
-            if known_topology is topology and known_pki is pki:
-                return world
-    world = World.from_topology(topology, {n: c.facts for n, c in pki.certificates.items()})
-    with _WORLDS_LOCK:
-        _WORLDS.insert(0, (topology, pki, world))
-        del _WORLDS[_WORLDS_KEPT:]
-    return world
+        return _WORLDS.get((topology, pki), None,
+                           lambda: World.from_topology(topology, {n: c.facts for n, c in pki.certificates.items()}))
 
 
 class Lab:
