@@ -91,14 +91,16 @@ def _show_diff(diff, before: str, after: str, as_json: bool, extra: dict | None 
 @click.argument("before", type=click.Path(dir_okay=False))
 @click.argument("after", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="print the changes as JSON")
-def diff_command(before: str, after: str, as_json: bool) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="worker processes for the flow matrix (default: one per CPU; 1: none)")
+def diff_command(before: str, after: str, as_json: bool, jobs: int | None) -> None:
     """Evaluate the flow matrix of BEFORE and AFTER and show only the flows that changed."""
     from lab.probes.diff import diff_worlds  # noqa: PLC0415
     from lab.probes.worlds import load  # noqa: PLC0415
 
     old, new = load(before), load(after)
     drivers = {id(old.world): _memory(old), id(new.world): _memory(new)}
-    diff = diff_worlds(old.world, new.world, lambda world, **kw: drivers[id(world)](world, **kw))
+    diff = diff_worlds(old.world, new.world, lambda world, **kw: drivers[id(world)](world, **kw), jobs)
     _show_diff(diff, before, after, as_json)
 
 
@@ -109,7 +111,10 @@ def diff_command(before: str, after: str, as_json: bool) -> None:
 @click.option("--server", help="the Exchange node the shell runs on (default: the first server)")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="write the accepted script here")
 @click.option("--json", "as_json", is_flag=True, help="print the changes as JSON")
-def rehearse_command(script: str, topology: str, server: str | None, out_file: str | None, as_json: bool) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="worker processes for the flow matrix (default: one per CPU; 1: none)")
+def rehearse_command(script: str, topology: str, server: str | None, out_file: str | None, as_json: bool,
+                     jobs: int | None) -> None:
     """Apply SCRIPT's cmdlets to a copy of the world, line by line, and show the mail flows that change."""
     from lab.probes.diff import diff_worlds  # noqa: PLC0415
     from lab.probes.rehearse import rehearse, script_lines  # noqa: PLC0415
@@ -131,7 +136,7 @@ def rehearse_command(script: str, topology: str, server: str | None, out_file: s
         else:
             _out().print(f"{script}:{message}", markup=False, highlight=False)
         sys.exit(1)
-    diff = diff_worlds(loaded.world, result.world, _memory(loaded))
+    diff = diff_worlds(loaded.world, result.world, _memory(loaded), jobs)
     if out_file:
         Path(out_file).write_text("".join(line + "\n" for line in result.accepted), encoding="utf-8")
     _show_diff(diff, topology, script, as_json, {"accepted": list(result.accepted)})

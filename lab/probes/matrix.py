@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import multiprocessing
+import os
+import threading
 from typing import Any, Iterator
 
 from lab.core.catalogue import probes as T
@@ -133,22 +136,81 @@ def _mx_host(world: World, domain: str) -> str:
     return str(records[0].value[1]).rstrip(".") if records else domain
 
 
-def evaluate(flows: tuple[Flow, ...], driver: Any) -> dict[str, tuple[Flow, Outcome]]:
+#: Flows per block. Each block starts from a fresh driver (a new shared lab): what a flow meets
+#: (queues in Retry, earlier probes' mail) comes only from the flows before it in its block, so
+#: the outcomes do not depend on how many processes shared the blocks out.
+BLOCK = 250
+
+
+def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> dict[str, tuple[Flow, Outcome]]:
     """Run every flow on ``driver`` (in id order); flow id -> (flow, outcome).
+
+    A driver with ``restart()`` (the memory driver) runs the flows in blocks of :data:`BLOCK`,
+    each from a fresh start; with ``jobs`` > 1 (default: the CPUs this process may use) and more
+    than one block, the blocks are shared out among that many worker processes forked from this
+    one (they inherit the world and the flows; only outcomes travel back), where the platform
+    forks and this process runs no other thread. The answer is the same whatever ``jobs`` is: a
+    block is the same computation in a worker as here. Any other driver runs every flow in turn.
 
     While the flows run, every object that exists when the evaluation starts (the world, the
     matrix of flows: a large world's are hundreds of thousands, and they outlive the run) is kept
     out of the cyclic garbage collector (``gc.freeze``): its full collections, which the run's
     tracking events and outcomes trigger, then look only at what the run made instead of walking
-    the whole world again each time. Only garbage cycles older than the run wait for its end to
-    be collected. The collector is left as it was found (and not touched when it is disabled or
-    something else froze objects).
+    the whole world again each time (and forked workers do not touch, hence copy, those pages).
+    Only garbage cycles older than the run wait for its end to be collected. The collector is
+    left as it was found (and not touched when it is disabled or something else froze objects).
     """
     freeze = gc.isenabled() and gc.get_freeze_count() == 0
     if freeze:
         gc.freeze()
     try:
-        return {flow.id: (flow, driver.run(flow)) for flow in flows}
+        if not hasattr(driver, "restart"):
+            return {flow.id: (flow, driver.run(flow)) for flow in flows}
+        blocks = [flows[i:i + BLOCK] for i in range(0, len(flows), BLOCK)]
+        workers = min(jobs or available_cpus(), len(blocks))
+        if workers > 1 and _can_fork():
+            outcomes = _forked(blocks, driver, workers)
+        else:
+            outcomes = [_run_block(driver, block) for block in blocks]
+        return {flow.id: (flow, outcome) for block, done in zip(blocks, outcomes) for flow, outcome in zip(block, done)}
     finally:
         if freeze:
             gc.unfreeze()
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    # forking a process that runs other threads can copy a lock held by one of them (and Python
+    # 3.12+ warns about it): then the blocks run here, one after the other
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _run_block(driver: Any, block: tuple[Flow, ...]) -> list[Outcome]:
+    driver.restart()
+    return [driver.run(flow) for flow in block]
+
+
+_INHERITED: tuple[list[tuple[Flow, ...]], Any] | None = None  # what forked workers read: (blocks, driver)
+
+
+def _run_inherited(index: int) -> list[Outcome]:
+    assert _INHERITED is not None
+    blocks, driver = _INHERITED
+    return _run_block(driver, blocks[index])
+
+
+def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[list[Outcome]]:
+    global _INHERITED
+    _INHERITED = (blocks, driver)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_run_inherited, range(len(blocks)), chunksize=1)
+    finally:
+        _INHERITED = None

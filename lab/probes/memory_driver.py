@@ -58,6 +58,11 @@ class MemoryDriver:
             lab.advance(flow.advance)
         return observe(lab, flow, result, token.encode("ascii"), before)
 
+    def restart(self) -> None:
+        """Run what comes next as a new driver would: a new shared lab, tokens counted from 1."""
+        self._lab = None
+        self._tokens = itertools.count(1)
+
     def close(self) -> None:
         self._lab = None
 

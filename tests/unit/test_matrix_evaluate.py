@@ -57,3 +57,77 @@ def test_a_disabled_or_already_frozen_collector_is_not_touched():
         assert gc.get_freeze_count() == before  # someone else's freeze is theirs to undo
     finally:
         gc.unfreeze()
+
+
+# ------------------------------------------------------------------ blocks and worker processes
+import os  # noqa: E402
+import threading  # noqa: E402
+
+import pytest  # noqa: E402
+
+from lab.probes import matrix  # noqa: E402
+
+
+class Restartable:
+    """A driver with restart(): each outcome says which process ran it and how far into its block."""
+
+    def __init__(self):
+        self.count = 0
+
+    def restart(self):
+        self.count = 0
+
+    def run(self, flow):
+        self.count += 1
+        return (os.getpid(), flow.id, self.count)
+
+
+MANY = tuple(NS(id=f"f{i:03d}") for i in range(23))
+
+
+def test_blocks_start_afresh_and_keep_the_flow_order(monkeypatch):
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    out = evaluate(MANY, Restartable(), jobs=1)
+    assert list(out) == [f.id for f in MANY]
+    assert [o[2] for _, o in out.values()] == [1, 2, 3, 4, 5] * 4 + [1, 2, 3]  # restarted every 5 flows
+    assert {o[0] for _, o in out.values()} == {os.getpid()}
+
+
+def test_blocks_go_to_forked_workers_and_the_answer_does_not_change(monkeypatch):
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    alone, shared = evaluate(MANY, Restartable(), jobs=1), evaluate(MANY, Restartable(), jobs=3)
+    pids = {o[0] for _, o in shared.values()}
+    assert os.getpid() not in pids and len(pids) <= 3  # worker processes ran the blocks
+    assert {k: (f, o[1:]) for k, (f, o) in shared.items()} == {k: (f, o[1:]) for k, (f, o) in alone.items()}
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_process_running_another_thread_does_not_fork(monkeypatch):
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        out = evaluate(MANY, Restartable(), jobs=3)
+    finally:
+        stop.set()
+        thread.join()
+    assert {o[0] for _, o in out.values()} == {os.getpid()}
+
+
+def test_a_failing_flow_in_a_worker_fails_the_evaluation(monkeypatch):
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+
+    class Failing(Restartable):
+        def run(self, flow):
+            if flow.id == "f017":
+                raise RuntimeError("boom in f017")
+            return super().run(flow)
+
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    with pytest.raises(RuntimeError, match="boom in f017"):
+        evaluate(MANY, Failing(), jobs=2)
+    assert gc.get_freeze_count() == 0
