@@ -24,8 +24,10 @@ import gc
 import ipaddress
 import multiprocessing
 import os
+import pickle
+import signal
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterator, NoReturn
 
 from lab.core.catalogue import probes as T
 from lab.core.world import World
@@ -147,9 +149,9 @@ def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> d
 
     A driver with ``restart()`` (the memory driver) runs the flows in blocks of :data:`BLOCK`,
     each from a fresh start; with ``jobs`` > 1 (default: the CPUs this process may use) and more
-    than one block, the blocks are shared out among that many worker processes forked from this
-    one (they inherit the world and the flows; only outcomes travel back), where the platform
-    forks and this process runs no other thread. The answer is the same whatever ``jobs`` is: a
+    than one block, the blocks are shared out among this process and ``jobs - 1`` forked from it
+    (they inherit the world and the flows; only outcomes travel back), where the platform forks
+    and this process runs no other thread. The answer is the same whatever ``jobs`` is: a
     block is the same computation in a worker as here. Any other driver runs every flow in turn.
 
     While the flows run, every object that exists when the evaluation starts (the world, the
@@ -197,20 +199,58 @@ def _run_block(driver: Any, block: tuple[Flow, ...]) -> list[Outcome]:
     return [driver.run(flow) for flow in block]
 
 
-_INHERITED: tuple[list[tuple[Flow, ...]], Any] | None = None  # what forked workers read: (blocks, driver)
-
-
-def _run_inherited(index: int) -> list[Outcome]:
-    assert _INHERITED is not None
-    blocks, driver = _INHERITED
-    return _run_block(driver, blocks[index])
-
-
 def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[list[Outcome]]:
-    global _INHERITED
-    _INHERITED = (blocks, driver)
+    """Block ``i`` runs in worker ``i % workers``: worker 0 is this process, the others are forked
+    children (they inherit the world, the flows and the driver) that send their outcomes back
+    pickled through a pipe. A plain fork and a pipe, not a multiprocessing.Pool: the Pool's worker
+    bookkeeping and handler threads cost 30-60 ms per matrix here, a fork ~5 ms."""
+    children: list[tuple[int, int]] = []
+    done: dict[int, list[Outcome]] = {}
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_run_inherited, range(len(blocks)), chunksize=1)
+        for worker in range(1, workers):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns to the caller's code
+                os.close(read)
+                _child(write, blocks, driver, worker, workers)
+            os.close(write)
+            children.append((pid, read))
+        done.update(_share(blocks, driver, 0, workers))
+        while children:
+            pid, read = children.pop(0)
+            with os.fdopen(read, "rb") as pipe:
+                answer = pipe.read()
+            os.waitpid(pid, 0)
+            if not answer:
+                raise RuntimeError(f"matrix worker {pid} ended without an answer")
+            ok, value = pickle.loads(answer)
+            if not ok:
+                raise value
+            done.update(value)
+        return [done[i] for i in range(len(blocks))]
     finally:
-        _INHERITED = None
+        for pid, read in children:  # only when this process failed or was interrupted
+            os.close(read)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int, workers: int) -> list[tuple[int, list[Outcome]]]:
+    return [(i, _run_block(driver, blocks[i])) for i in range(worker, len(blocks), workers)]
+
+
+def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, workers: int) -> NoReturn:
+    code = 1
+    try:
+        try:
+            answer = pickle.dumps((True, _share(blocks, driver, worker, workers)))
+        except BaseException as error:  # noqa: BLE001 -- the parent raises it (Ctrl-C too)
+            try:
+                answer = pickle.dumps((False, error))
+            except Exception:  # noqa: BLE001 -- an error that does not pickle
+                answer = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(answer)
+        code = 0
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of buffers inherited from the parent

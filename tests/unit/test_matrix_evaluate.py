@@ -98,8 +98,9 @@ def test_blocks_go_to_forked_workers_and_the_answer_does_not_change(monkeypatch)
         pytest.skip("this platform does not fork, or this process runs another thread")
     monkeypatch.setattr(matrix, "BLOCK", 5)
     alone, shared = evaluate(MANY, Restartable(), jobs=1), evaluate(MANY, Restartable(), jobs=3)
-    pids = {o[0] for _, o in shared.values()}
-    assert os.getpid() not in pids and len(pids) <= 3  # worker processes ran the blocks
+    pids = [o[0] for _, o in shared.values()]
+    assert len(set(pids)) == 3 and os.getpid() in pids  # this process and two forked ones ran the blocks
+    assert [p == os.getpid() for p in pids] == [i // 5 % 3 == 0 for i in range(len(MANY))]  # block i: worker i % 3
     assert {k: (f, o[1:]) for k, (f, o) in shared.items()} == {k: (f, o[1:]) for k, (f, o) in alone.items()}
     assert gc.get_freeze_count() == 0
 
@@ -130,4 +131,21 @@ def test_a_failing_flow_in_a_worker_fails_the_evaluation(monkeypatch):
     monkeypatch.setattr(matrix, "BLOCK", 5)
     with pytest.raises(RuntimeError, match="boom in f017"):
         evaluate(MANY, Failing(), jobs=2)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch):
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+    parent = os.getpid()
+
+    class Dying(Restartable):
+        def run(self, flow):
+            if os.getpid() != parent:
+                os._exit(3)
+            return super().run(flow)
+
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    with pytest.raises(RuntimeError, match="ended without an answer"):
+        evaluate(MANY, Dying(), jobs=2)
     assert gc.get_freeze_count() == 0
