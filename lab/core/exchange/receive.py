@@ -5,8 +5,10 @@ the rule id names the fidelity section that justifies it.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from lab.core.catalogue import Reply
@@ -91,16 +93,37 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
     matching range wins ("most specific match"), then a specific binding IP over an
     unspecified one, then the name. No candidate: ``accepted=False`` and the connection is
     closed without a banner.
+
+    ``Binding.matches`` and ``IPRange.contains``, with every address text parsed once
+    (:func:`_address`) instead of once per binding and range (held to the model's methods by
+    tests/unit/test_receive_select.py).
     """
     candidates: list[tuple[int, int, str, ReceiveConnector]] = []
     for conn in connectors:
         if not conn.enabled:
             continue
-        bindings = [b for b in conn.bindings if b.matches(local_ip, local_port)]
-        ranges = [r for r in conn.remote_ip_ranges if r.contains(remote_ip)]
-        if bindings and ranges:
-            specific_binding = 0 if any(not b.is_any for b in bindings) else 1
-            candidates.append((min(r.size for r in ranges), specific_binding, conn.name.lower(), conn))
+        specific = False
+        matched = False
+        for b in conn.bindings:
+            if b.port != local_port:
+                continue
+            version, value, scope, unspecified = _address(b.ip)
+            theirs = _address(local_ip)
+            if (unspecified and version == theirs[0]) or (value == theirs[1] and version == theirs[0]
+                                                          and scope == theirs[2]):
+                matched = True
+                specific = specific or not unspecified
+        smallest = None
+        ranges = conn.remote_ip_ranges
+        if ranges:
+            version, value = _address(remote_ip)[:2]
+            for r in ranges:
+                if r.version == version and r.first <= value <= r.last:
+                    size = r.last - r.first + 1
+                    if smallest is None or size < smallest:
+                        smallest = size
+        if matched and smallest is not None:
+            candidates.append((smallest, 0 if specific else 1, conn.name.lower(), conn))
     rule = "fidelity §3.4: most specific RemoteIPRanges match"
     if not candidates:
         return Decision(False, None, rule, (f"no enabled connector binds {local_ip}:{local_port} for {remote_ip}",),
@@ -109,6 +132,14 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
     chosen = candidates[0][3]
     reasons = tuple(f"{c[3].name}: {c[0]} address(es) match {remote_ip}" for c in candidates)
     return Decision(True, None, rule, reasons + (f"selected {chosen.name}",), value=chosen)
+
+
+@lru_cache(maxsize=4096)
+def _address(text: str) -> tuple[int, int, object, bool]:
+    """(version, integer, IPv6 scope id or None, unspecified) of an address text, as
+    ``ipaddress.ip_address`` reads it (an invalid text raises its ValueError, remembered never)."""
+    addr = ipaddress.ip_address(text)
+    return addr.version, int(addr), getattr(addr, "scope_id", None), addr.is_unspecified
 
 
 def session_rights(connector: ReceiveConnector, authenticated_user: Mailbox | None, tls: bool, *,
