@@ -58,6 +58,10 @@ class MemoryTransport:
         self.client = ExchangeClient(lab, node)
         self.spool: dict[int, QueuedMessage] = {}
         self._running = False
+        # Lab times a wakeup is pending for: one timer per time. The transport asks again for a time
+        # it already asked for (each attempt of a queue re-requests the message's next deadline);
+        # a second wakeup at the same lab time would find it settled there and do nothing.
+        self._wakes: set[float] = set()
 
     def submit(self, msg: Any) -> SubmitResult:
         """``MessageSink.submit``: queue the message (spooled when this returns)."""
@@ -97,7 +101,10 @@ class MemoryTransport:
         elif kind is O.Connect:
             lab.defer(lambda: self._connect(cmd))
         elif kind is O.RequestWakeup:
-            lab.wake_at(cmd.at, self._wake)
+            at = cmd.at
+            if at not in self._wakes:
+                self._wakes.add(at)
+                lab.wake_at(at, lambda: self._wake(at))
         # Checkpoint (progress of a spooled message) and EmitDsn (for observers) need nothing here.
 
     def _resolved(self, queue: str, result: MxResult) -> None:
@@ -122,6 +129,7 @@ class MemoryTransport:
             self.transport.delivery_result(cmd.queue, outcome, self.lab.now, items=items)
         self.run()
 
-    def _wake(self) -> None:
+    def _wake(self, at: float) -> None:
+        self._wakes.discard(at)
         self.transport.wakeup(self.lab.now)
         self.run()

@@ -78,7 +78,7 @@ class Transport:
         self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
-        self._oldest = math.inf  # <= the arrival of every message held (a lower bound)
+        self._message_due = math.inf  # <= when any held message's delay DSN or expiry falls due (a lower bound)
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
         self._decision_steps = Memo()
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
@@ -225,7 +225,7 @@ class Transport:
 
     def _admit(self, record: QueuedMessage, now: float, how: str) -> None:
         self._messages[record.internal_id] = record
-        self._oldest = min(self._oldest, record.received_at)
+        self._message_due = min(self._message_due, self._due_of(record))
         pending = record.pending
         log = self._traces[record.internal_id] = _TraceLog(record.message_id)
         log.chunks.append((self.name, (Step("transport.submit", f"{how}: from <{record.mail_from}> for "
@@ -479,11 +479,19 @@ class Transport:
 
     def _fire_due(self, now: float) -> bool:
         fired = False
-        s = self.settings
-        if now >= self._oldest + min(s.delay_notification_timeout, s.message_expiration_timeout):
+        if now >= self._message_due:
             fired = self._fire_due_messages(now)
-            self._oldest = min((r.received_at for r in self._messages.values()), default=math.inf)
+            self._message_due = min(map(self._due_of, self._messages.values()), default=math.inf)
         return self._fire_due_queues(now) or fired
+
+    def _due_of(self, record: QueuedMessage) -> float:
+        """When :meth:`_fire_due_messages` may first act on ``record``: its delay DSN (enabled, not sent
+        yet) or its expiry. A record due but not acted on (its items busy) stays due: looked at again."""
+        s = self.settings
+        expiry = record.received_at + s.message_expiration_timeout
+        if s.delay_dsn_enabled and not record.delay_dsn_sent:
+            return min(expiry, record.received_at + s.delay_notification_timeout)
+        return expiry
 
     def _fire_due_messages(self, now: float) -> bool:
         """Delay DSNs and expiry of the messages held (only looked at once the oldest could be due)."""
@@ -536,9 +544,11 @@ class Transport:
             if q.status != RETRY:
                 self._retrying.discard(q.number)
             if q.status == READY and q.items and not q.busy and q is not self._unreachable:
+                made = self._next_item
                 self._start(q, now)
                 fired = True
-                pending = [p for p in self._active_queues(limit, sweep) if p.number > q.number]
+                if self._next_item != made:  # (only new items can put work in a queue the pass has not seen)
+                    pending = [p for p in self._active_queues(limit, sweep) if p.number > q.number]
             if (not q.items and q is not self._unreachable and q.idle_since is not None and not q.busy
                     and now >= q.idle_since + s.queue_max_idle_time):
                 self._delete_queue(q)
@@ -571,7 +581,7 @@ class Transport:
             for q in self._queues.values():
                 if not q.items and q.idle_since is not None and q is not self._unreachable:
                     yield q.idle_since + s.queue_max_idle_time
-        held = {i.internal_id for i in self._items.values()}
+        held = self._held  # (the messages with an item queued)
         for record in self._messages.values():
             if record.internal_id in held:
                 yield record.received_at + s.message_expiration_timeout

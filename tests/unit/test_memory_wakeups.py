@@ -1,0 +1,103 @@
+"""The in-memory transport driver keeps one timer per (transport, lab time): a transport asks again
+for a wakeup it already asked for (each retry re-requests the message's delay DSN / expiry time),
+and a second wakeup at the same lab time finds it settled there. Held to a driver that schedules
+every RequestWakeup (as the driver did before): the same commands, tracking events, mailboxes and
+queues, at every step."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.pki_world import Pki
+from lab.core.exchange import outcomes as O
+from lab.core.world import World
+from lab.memory import MemoryLab, trust_from_pki
+from lab.memory.transport import MemoryTransport
+from lab.runtime import pki_specs
+from lab.topology.load import load_topology
+
+TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
+
+
+class EveryWakeup(MemoryTransport):
+    """The driver as it was: a timer for every RequestWakeup, duplicates included."""
+
+    def _execute(self, cmd: O.Command) -> None:
+        if type(cmd) is O.RequestWakeup:
+            self.lab.wake_at(cmd.at, lambda: self._wake(cmd.at))
+        else:
+            super()._execute(cmd)
+
+
+@pytest.fixture(scope="module")
+def built():
+    topology = load_topology(TOPOLOGY)
+    specs, stores = pki_specs(topology)
+    return topology, trust_from_pki(Pki.build(specs, stores, now=topology.settings.clock_start))
+
+
+def make_lab(built, cls: type[MemoryTransport], log: list[str], wakes: list[float]) -> MemoryLab:
+    topology, trust = built
+    lab = MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
+    for node, service in list(lab.transports.items()):
+        transport = service.transport
+        pop, wakeup = transport.pop_commands, transport.wakeup
+
+        def logged(pop=pop, node=node):
+            out = pop()
+            log.extend(f"{node} {c!r}" for c in out if type(c) is not O.Track)
+            return out
+
+        def woken(now, wakeup=wakeup):
+            wakes.append(now)
+            wakeup(now)
+
+        transport.pop_commands, transport.wakeup = logged, woken
+        lab.transports[node] = cls(lab, node, transport)
+    return lab
+
+
+def body(subject: str) -> bytes:
+    return f"From: a@b.c\r\nSubject: {subject}\r\n\r\n{subject}\r\n".encode()
+
+
+def script(lab: MemoryLab) -> list[str]:
+    seen = []
+
+    def look() -> None:
+        seen.append(repr([(n, lab.queues(n), lab.messages(n)) for n in sorted(lab.transports)]))
+        seen.append(repr(lab.events))
+        seen.append(repr(sorted(lab.mailboxes.boxes.items())))
+        seen.append(repr(lab.now))
+
+    zones = lab.world.zones
+    lab.world = lab.world.evolve(zones=zones.without_record("xutonglin.com", "MX"))
+    for i, wait in enumerate([0, 7 * 60, 3600, 3 * 3600, 61 * 60, 20 * 3600, 86400, 3600]):
+        lab.advance(wait)
+        lab.send("internet-client", "mail.contoso.com", 587, "contoso@contoso.com", ["allen@xutonglin.com"],
+                 body(f"m{i}"), tls=True, auth=("contoso@contoso.com", "P@ssw0rd"))
+        look()
+    lab.advance(4 * 3600 + 60)
+    look()
+    lab.world = lab.world.evolve(zones=zones)
+    lab.advance(15 * 60)
+    look()
+    lab.world = lab.world.evolve(zones=zones.without_record("xutonglin.com", "MX"))
+    lab.send("internet-client", "mail.contoso.com", 587, "contoso@contoso.com", ["allen@xutonglin.com"],
+             body("late"), tls=True, auth=("contoso@contoso.com", "P@ssw0rd"))
+    lab.advance(3 * 86400)
+    look()
+    return seen
+
+
+def test_one_timer_per_lab_time_changes_nothing(built):
+    logs: list[list[str]] = [[], []]
+    wakes: list[list[float]] = [[], []]
+    seen = [script(make_lab(built, cls, log, w)) for cls, log, w in zip((MemoryTransport, EveryWakeup), logs, wakes)]
+    assert seen[0] == seen[1]
+    assert logs[0] == logs[1]
+    assert any("RequestWakeup" in line for line in logs[0])
+    # the duplicates were there, and only duplicates were left out
+    assert len(wakes[0]) < len(wakes[1])
+    assert sorted(set(wakes[0])) == sorted(set(wakes[1]))
