@@ -33,6 +33,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from lab.core.errors import ConfigError, Place
+from lab.core.memo import Memo
 from lab.core.tls import CertFacts, ChainFacts, format_x500
 
 UTC = timezone.utc
@@ -430,18 +431,59 @@ def build_chain(leaf: x509.Certificate, intermediates: Iterable[x509.Certificate
     if not store.roots:
         return None
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
-    if any(r.public_bytes(serialization.Encoding.DER) == leaf_der for r in store.roots):
+    if leaf_der in _ROOT_DERS.get((store.roots,), None, _ders, store.roots):
         return (leaf,)
-    pool = list(intermediates)
+    pool = tuple(intermediates)
+    roots = _reachable_roots(leaf, pool, store.roots)
+    if not roots:  # no root of the store can end a path: every attempt below would fail
+        return None
+    path = _PATHS.get((*pool, *roots), (leaf_der, len(pool)), _build_path, leaf, pool, roots)
+    return None if path is None else (leaf, *path[1:])
+
+
+#: Paths per (leaf DER, pool, reachable roots): path building is a pure function of them (times
+#: included: they are read from the certificates), and stores that differ only in roots no path can
+#: reach (an organisation's own root, for a publicly issued certificate) share one build.
+_PATHS = Memo(256)
+_ROOT_DERS = Memo(64)  # a store's roots (a tuple of immutable certificates) -> their DER encodings
+
+
+def _ders(certs: tuple[x509.Certificate, ...]) -> frozenset[bytes]:
+    return frozenset(c.public_bytes(serialization.Encoding.DER) for c in certs)
+
+
+def _reachable_roots(leaf: x509.Certificate, pool: tuple[x509.Certificate, ...],
+                     roots: tuple[x509.Certificate, ...]) -> tuple[x509.Certificate, ...]:
+    """The roots whose subject names an issuer met walking up from ``leaf`` through ``pool``.
+
+    The path builder only ever offers, as issuers of a certificate, the store's roots and the
+    pool's certificates whose subject equals that certificate's issuer. Names compare here as
+    decoded attributes (a raw DER match is one too), so no root the builder could use is left
+    out; a root left out is never a candidate, and its validity start, which only adds a time
+    to try, cannot be the first time a path holds (that is the latest start on the path itself).
+    """
+    names = {leaf.issuer}
+    grown = True
+    while grown:
+        grown = False
+        for cert in pool:
+            if cert.subject in names and cert.issuer not in names:
+                names.add(cert.issuer)
+                grown = True
+    return tuple(r for r in roots if r.subject in names)
+
+
+def _build_path(leaf: x509.Certificate, pool: tuple[x509.Certificate, ...],
+                roots: tuple[x509.Certificate, ...]) -> tuple[x509.Certificate, ...] | None:
     start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    times = sorted({start} | {c.not_valid_before_utc for c in [*pool, *store.roots]
+    times = sorted({start} | {c.not_valid_before_utc for c in [*pool, *roots]
                               if start < c.not_valid_before_utc <= end})
-    builder = (PolicyBuilder().store(Store(list(store.roots)))
+    builder = (PolicyBuilder().store(Store(list(roots)))
                .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
                                    ee_policy=ExtensionPolicy.permit_all()))
     for when in times:
         try:
-            return tuple(builder.time(when).build_client_verifier().verify(leaf, pool).chain)
+            return tuple(builder.time(when).build_client_verifier().verify(leaf, list(pool)).chain)
         except VerificationError:
             continue
     return None
