@@ -223,6 +223,15 @@ class Cmdlet:
         return error_id if "," in error_id else f"{error_id},{self.implementing_type or self.name}"
 
     @functools.cached_property
+    def shape(self) -> tuple[tuple[Param, ...], tuple[Param, ...], tuple[Param, ...]]:
+        """Own parameters that collect leftovers, the positional ones by position (declaration order
+        among equals), the mandatory ones: what :func:`bind` walks on every call, read once."""
+        params = tuple(self.params)
+        return (tuple(p for p in params if p.remaining),
+                tuple(sorted((p for p in params if p.position is not None), key=lambda p: p.position)),
+                tuple(p for p in params if p.mandatory))
+
+    @functools.cached_property
     def all_params(self) -> tuple[Param, ...]:
         """Own parameters, then the common ones (and WhatIf/Confirm for changing verbs)."""
         extra = COMMON_PARAMETERS
@@ -349,10 +358,9 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
                                    name=param.name, type_name=param.display_type)
             bound[param.name] = convert(param, args[i].value, args[i].span)
             i += 1
-    own = [p for p in command.params]
-    rest = next((p for p in own if p.remaining and p.name not in bound), None)
-    slots = sorted((p for p in own if p.position is not None and p.name not in bound and p is not rest),
-                   key=lambda p: p.position)
+    remaining, by_position, mandatory = command.shape
+    rest = next((p for p in remaining if p.name not in bound), None)
+    slots = [p for p in by_position if p.name not in bound and p is not rest]
     leftovers: list[Any] = []
     for arg in positional:
         if slots:
@@ -367,12 +375,12 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
     if rest is not None and leftovers:
         bound[rest.name] = convert(rest, leftovers if len(leftovers) > 1 or rest.is_list else leftovers[0], None)
     if not partial:
-        missing = [p.name for p in own if p.mandatory and p.name not in bound and not (expects_input and p.pipeline)]
+        missing = [p.name for p in mandatory if p.name not in bound and not (expects_input and p.pipeline)]
         if missing:
             raise BindingError(msg.MISSING_MANDATORY_PARAMETER, "MissingMandatoryParameter", None,
                                names="".join(" " + n for n in missing))
-    for p in own:
-        if p.mandatory and p.name in bound and bound[p.name] is not UNKNOWN:
+    for p in mandatory:
+        if p.name in bound and bound[p.name] is not UNKNOWN:
             _check_not_empty(p, bound[p.name])
     common = {k: v for k, v in bound.items() if k in _COMMON_NAMES}
     return {k: v for k, v in bound.items() if k not in _COMMON_NAMES}, common
