@@ -107,6 +107,9 @@ class Shell:
         self._source = ""
         self._out = _Output()
         self._dollar_under: list[Any] = []
+        # command node id -> (node, command, its binding): bound by the pre-flight from literals
+        # only, so binding it again when it runs would give the same (see _preflight)
+        self._prebound: dict[int, tuple[ast.Command, Cmdlet, tuple[dict[str, Any], dict[str, Any]]]] = {}
 
     # -- public -----------------------------------------------------------------------------
     def run(self, text: str) -> RunResult:
@@ -118,16 +121,20 @@ class Shell:
         except ParseError as error:
             out.error(ps_errors.parse_error(text, error.text, error.error_id, error.start, error.end))
             return self._result()
+        self._prebound = {}
         try:
             self._preflight(script.statements)
         except _StatementAborted:
             return self._result()
-        for statement in script.statements:
-            try:
-                objects = list(self._run_statement(statement))
-            except _StatementAborted:
-                continue
-            self._emit(objects)
+        try:
+            for statement in script.statements:
+                try:
+                    objects = list(self._run_statement(statement))
+                except _StatementAborted:
+                    continue
+                self._emit(objects)
+        finally:
+            self._prebound = {}
         return self._result()
 
     def resolve(self, name: str) -> Cmdlet | None:
@@ -185,9 +192,15 @@ class Shell:
                 continue
             args, partial = self._arguments(node, static=True)
             try:
-                bind(command, args, partial=partial, expects_input=piped)
+                bound = bind(command, args, partial=partial, expects_input=piped)
             except BindingError as error:
                 self._fail_binding(error, command, node)
+            if not partial and all(_literal(e.argument if isinstance(e, ast.CommandParameter) else e)
+                                   for e in node.elements):
+                # Every argument is a literal: evaluating them when the command runs gives these
+                # same values (and runs nothing), and binding is a pure function of the command
+                # and its arguments, so the command runs with this binding (once).
+                self._prebound[id(node)] = (node, command, bound)
 
     def _arguments(self, node: ast.Command, static: bool) -> tuple[list[Arg], bool]:
         """Evaluate a command's elements into binder arguments (splats expanded)."""
@@ -259,11 +272,15 @@ class Shell:
         if command.native:
             raw = [self._native_arg(e) for e in node.elements]
             return self._call(command, node, Invocation(command.name, args=raw, input=piped or []))
-        args, _ = self._arguments(node, static=False)
-        try:
-            params, common = bind(command, args, expects_input=piped is not None)
-        except BindingError as error:
-            self._fail_binding(error, command, node)
+        prebound = self._prebound.pop(id(node), None)
+        if prebound is not None and prebound[0] is node and prebound[1] is command:
+            params, common = prebound[2]
+        else:
+            args, _ = self._arguments(node, static=False)
+            try:
+                params, common = bind(command, args, expects_input=piped is not None)
+            except BindingError as error:
+                self._fail_binding(error, command, node)
         if piped is None or command.collect_input:
             return self._call(command, node, Invocation(command.name, params, common, input=piped or []))
         output: list[Any] = []
@@ -413,6 +430,18 @@ class Shell:
             return re.sub(to_string(pattern), re.sub(r"\$(\d)", r"\\\1", to_string(replacement)),
                           to_string(left), flags=flags)
         return compare(op, left, right)
+
+
+def _literal(node: Any) -> bool:
+    """A literal whose value ``static_value`` and the evaluator agree on, with nothing to run
+    (None: a parameter without an argument)."""
+    if node is None or isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
+        return True
+    if isinstance(node, ast.ExpandableString):
+        return all(isinstance(p, str) for p in node.parts)
+    if isinstance(node, ast.ArrayLiteral):
+        return all(_literal(i) and i is not None for i in node.items)
+    return False
 
 
 def _enumerate(value: Any) -> list[Any]:
