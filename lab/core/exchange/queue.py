@@ -18,6 +18,7 @@ The transport never reads a clock: every event carries ``now`` (lab seconds).
 """
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from typing import Any, Iterable, Sequence
@@ -127,7 +128,7 @@ class Transport:
             return
         error = getattr(result, "error", None)
         if error:
-            outcome = O.dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures, q.hop.next_hop_domain)
+            outcome = _dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures, q.hop.next_hop_domain)
             self._step_all(q, "fidelity §6", outcome.detail, now)
             self._apply(q, outcome, list(q.busy), now)
             self._settle(now)
@@ -591,10 +592,9 @@ class Transport:
     def _schedule(self, now: float) -> None:
         # A wakeup already requested for later than now stays unless something falls due before it.
         pending = self._requested if self._requested is not None and self._requested > now else math.inf
-        upcoming = [t for t in self._deadlines(pending) if t > now]
-        if not upcoming:
+        at = min((t for t in self._deadlines(pending) if t > now), default=None)
+        if at is None:
             return
-        at = min(upcoming)
         if self._requested is None or at < self._requested or self._requested <= now:
             self._requested = at
             self._out.append(O.RequestWakeup(at))
@@ -623,6 +623,11 @@ class Transport:
         self._out.append(O.Track.later(record.message_id, _tracking_event, now, event_id, source, self.name, record,
                                        tuple(recipients), statuses, connector, reference, log,
                                        len(log.chunks) if log is not None else 0))
+
+
+#: Exchange's answer to a failed resolution is a pure function of plain values (the error, two
+#: connector flags, the domain) and a frozen record: a queue retrying the same failure reuses it.
+_dns_failure = functools.lru_cache(maxsize=256)(O.dns_failure)
 
 
 class _TraceLog:
