@@ -59,6 +59,8 @@ class MemoryDriver:
         return DriverInfo("memory", state_dir, {"servers": sorted(self.lab.world.servers)})
 
     def stop(self) -> None:
+        if self.lab is not None:
+            self.lab.close()  # freed at once, not left to the cyclic collector
         self.lab, self.consoles = None, {}
 
     def _lab(self) -> MemoryLab:
