@@ -3,7 +3,7 @@ receive connector, its server and the organisation (pure)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange as cat
@@ -77,10 +77,19 @@ class ExchangePolicy:
         """MaxProtocolErrors of the connector."""
         return self.connector.max_protocol_errors
 
-    @property
+    # Facts of the frozen connector and server, worked out once per policy object and kept beside its
+    # fields (cached_property: not fields, so equality, hashing and repr ignore them), as a Reply
+    # keeps its line: the in-memory lab keeps one policy per (node, connector, certificate).
+    @cached_property
     def fqdn(self) -> str:
         """The connector FQDN (banner, EHLO, Received, 250 2.6.0 Hostname)."""
         return self.connector.effective_fqdn(self.server)
+
+    @cached_property
+    def _ehlo_tails(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The EHLO lines after the hello line: before TLS, after TLS (receive.ehlo_tail)."""
+        return (rv.ehlo_tail(self.connector, self.server, False, self.cert_available),
+                rv.ehlo_tail(self.connector, self.server, True, self.cert_available))
 
     def rights(self, ctx: SessionContext) -> frozenset[str]:
         """The session's extended rights now."""
@@ -92,8 +101,8 @@ class ExchangePolicy:
 
     def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
         """EHLO lines, or the one HELO line."""
-        if extended:
-            return rv.ehlo_lines(self.connector, self.server, ctx.client_ip, ctx.tls is not None, self.cert_available)
+        if extended:  # receive.ehlo_lines
+            return rv.ehlo_reply(self.fqdn, ctx.client_ip, self._ehlo_tails[ctx.tls is not None])
         return (cat.S250_HELLO.format(fqdn=self.fqdn, ip=ctx.client_ip).line(),)
 
     def starttls_offered(self, ctx: SessionContext) -> bool:

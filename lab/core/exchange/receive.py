@@ -173,7 +173,7 @@ def principal_for(connector: ReceiveConnector, authenticated_user: Mailbox | Non
 
 
 # Answers per frozen connector, principal, server, organization and reply objects (lab.core.memo).
-_RIGHTS, _EHLO, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD = (Memo() for _ in range(6))
+_RIGHTS, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD = (Memo() for _ in range(5))
 
 
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
@@ -374,14 +374,21 @@ def ehlo_keywords(connector: ReceiveConnector, server: ExchangeServer, tls_activ
 def ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
                cert_available: bool) -> tuple[str, ...]:
     """The full multi-line EHLO reply (``250-...`` lines, last ``250 ...``)."""
-    return _EHLO.get((connector, server), (client_ip, tls_active, cert_available),
-                     _ehlo_lines, connector, server, client_ip, tls_active, cert_available)
+    return ehlo_reply(connector.effective_fqdn(server), client_ip,
+                      ehlo_tail(connector, server, tls_active, cert_available))
 
 
-def _ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: str, tls_active: bool,
-                cert_available: bool) -> tuple[str, ...]:
-    hello = cat.S250_HELLO.format(fqdn=connector.effective_fqdn(server), ip=client_ip).text
-    return multiline(250, [hello, *ehlo_keywords(connector, server, tls_active, cert_available)])
+def ehlo_tail(connector: ReceiveConnector, server: ExchangeServer, tls_active: bool,
+              cert_available: bool) -> tuple[str, ...]:
+    """The EHLO reply's lines after the hello line (``250-SIZE ...`` ... ``250 XRDST``): the same for
+    every client, so a policy keeps them (:class:`lab.core.exchange.policy.ExchangePolicy`)."""
+    return multiline(250, ehlo_keywords(connector, server, tls_active, cert_available))
+
+
+def ehlo_reply(fqdn: str, client_ip: str, tail: tuple[str, ...]) -> tuple[str, ...]:
+    """The EHLO reply: the hello line for ``client_ip`` on top of :func:`ehlo_tail`'s lines."""
+    hello = cat.S250_HELLO.text.format(fqdn=fqdn, ip=client_ip)
+    return (f"250-{hello}", *tail) if tail else (f"250 {hello}",)
 
 
 def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
@@ -395,6 +402,12 @@ def reply_lines(reply: Reply) -> tuple[str, ...]:
     Remembered per reply object (a frozen record of immutable fields, held by the entry so that its
     id stays its own): the session sends the catalogue's constants over and over."""
     return _REPLY_LINES.get((reply,), None, _reply_lines, reply)
+
+
+def once_reply_lines(reply: Reply) -> tuple[str, ...]:
+    """:func:`reply_lines` of a reply made for one use (formatted with a message's id or a chunk's
+    size: no other object will ask again, so it is not remembered)."""
+    return _reply_lines(reply)
 
 
 def _reply_lines(reply: Reply) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from typing import Callable, Protocol
 from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange as cat
 from lab.core.exchange.headers import TlsFacts
-from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, reply_lines
+from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, once_reply_lines, reply_lines
 from lab.core.fastpath import frozen_init
 
 _DOMAIN_RE = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.?)+$|^\[(?:IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]$")
@@ -212,8 +212,10 @@ def _params(text: str, allowed: tuple[str, ...]) -> dict[str, str] | None:
 
 
 def _handlers(cls: type) -> dict[str, Callable[..., "Output"]]:
-    """A session class's command handlers by upper-case verb (``_cmd_EHLO`` answers ``EHLO``)."""
-    return {name[len("_cmd_"):]: getattr(cls, name) for name in dir(cls) if name.startswith("_cmd_")}
+    """A session class's command handlers by upper-case verb (``_cmd_EHLO`` answers ``EHLO``; a verb
+    of other characters could never be typed)."""
+    verbs = {name[len("_cmd_"):]: getattr(cls, name) for name in dir(cls) if name.startswith("_cmd_")}
+    return {verb: handler for verb, handler in verbs.items() if verb.isalpha() and verb == verb.upper()}
 
 
 class ReceiveSession:
@@ -290,7 +292,10 @@ class ReceiveSession:
                 return self._auth_step(line)
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         verb, _, arg = line.strip().partition(" ")
-        handler = self._handlers.get(verb.upper()) if verb.isalpha() else None
+        handlers = self._handlers
+        handler = handlers.get(verb)  # the verb as clients send it (upper case), else as any case
+        if handler is None:
+            handler = handlers.get(verb.upper()) if verb.isalpha() else None
         if handler is None:
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         return handler(self, arg.strip())
@@ -329,14 +334,14 @@ class ReceiveSession:
             return self._error(reply)
         self._chunks.append(data)
         if not self._bdat_last:
-            return self._send(reply_lines(cat.S250_2_6_0_CHUNK_RECEIVED.format(octets=len(data))))
+            return self._send(once_reply_lines(cat.S250_2_6_0_CHUNK_RECEIVED.format(octets=len(data))))
         body, self._chunks = b"".join(self._chunks), []
         return self._finish(body, len(body))
 
     def timed_out(self) -> Output:
         """The client was idle too long."""
         self.state = "closed"
-        return self._send(reply_lines(cat.S451_4_7_0_TIMEOUT), close=True)
+        return self._say(_TIMED_OUT)
 
     # --- commands -------------------------------------------------------------------------
     def _cmd_HELO(self, arg: str) -> Output:
@@ -360,7 +365,7 @@ class ReceiveSession:
         if not self.policy.starttls_offered(self.ctx):
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         self.state = "tls"
-        return self._send(reply_lines(cat.S220_2_0_0_SMTP_SERVER_READY), start_tls=True)
+        return self._say(_STARTTLS_READY)
 
     def _cmd_AUTH(self, arg: str) -> Output:
         if self.ctx.helo is None:
@@ -375,12 +380,12 @@ class ReceiveSession:
             if initial:
                 return self._auth_plain(initial)
             self.state = "auth_plain"
-            return self._send(reply_lines(cat.S334_EMPTY))
+            return self._say(_AUTH_EMPTY)
         if initial:
             self.state = "auth_username"
             return self._auth_step(initial)
         self.state = "auth_username"
-        return self._send(reply_lines(cat.S334_USERNAME))
+        return self._say(_AUTH_USERNAME)
 
     def _auth_step(self, line: str) -> Output:
         if line.strip() == "*":
@@ -395,7 +400,7 @@ class ReceiveSession:
         if self.state == "auth_username":
             self._auth_user = value
             self.state = "auth_password"
-            return self._send(reply_lines(cat.S334_PASSWORD))
+            return self._say(_AUTH_PASSWORD)
         return self._login(self._auth_user, value)
 
     def _auth_plain(self, text: str) -> Output:
@@ -411,9 +416,9 @@ class ReceiveSession:
         self._auth_user = ""
         principal = self.policy.authenticate(self.ctx, username, password)
         if principal is None:
-            return self._send(reply_lines(cat.S535_5_7_3_AUTH_UNSUCCESSFUL))
+            return self._say(_AUTH_FAILED)
         self.ctx = _evolve(self.ctx, principal=principal)
-        return self._send(reply_lines(cat.S235_2_7_0_AUTH_SUCCESSFUL))
+        return self._say(_AUTH_OK)
 
     def _cmd_MAIL(self, arg: str) -> Output:
         if self.ctx.helo is None:
@@ -470,7 +475,7 @@ class ReceiveSession:
         if problem is not None:
             return self._error(problem)
         self.state = "data"
-        return self._send(reply_lines(cat.S354_START_MAIL_INPUT), read_data=True)
+        return self._say(_START_DATA)
 
     def _cmd_BDAT(self, arg: str) -> Output:
         size, _, last = arg.partition(" ")
@@ -483,17 +488,17 @@ class ReceiveSession:
 
     def _cmd_RSET(self, arg: str) -> Output:
         self._reset_transaction()
-        return self._send(reply_lines(cat.S250_2_0_0_RESETTING))
+        return self._say(_RESET)
 
     def _cmd_NOOP(self, arg: str) -> Output:
-        return self._send(reply_lines(cat.S250_2_0_0_OK))
+        return self._say(_OK)
 
     def _cmd_HELP(self, arg: str) -> Output:
-        return self._send(reply_lines(cat.S214_HELP))
+        return self._say(_HELP)
 
     def _cmd_QUIT(self, arg: str) -> Output:
         self.state = "closed"
-        return self._send(reply_lines(cat.S221_2_0_0_CLOSING), close=True)
+        return self._say(_CLOSING)
 
     # --- helpers --------------------------------------------------------------------------
     def _finish(self, content: bytes, octets: int) -> Output:
@@ -509,7 +514,7 @@ class ReceiveSession:
         self._reset_transaction()
         if isinstance(result, Reply):
             return self._send(reply_lines(result), close=result.code == 421, message=None)
-        return self._send(reply_lines(self.policy.queued_reply(result)), message=message, decision=decision)
+        return self._send(once_reply_lines(self.policy.queued_reply(result)), message=message, decision=decision)
 
     def _decided(self, decision: Decision) -> Output:
         assert decision.reply is not None
@@ -523,7 +528,7 @@ class ReceiveSession:
             self.errors += 1
             if self.errors > self.policy.max_protocol_errors:
                 self.state = "closed"
-                return self._send(reply_lines(cat.S421_4_7_0_TOO_MANY_ERRORS), close=True)
+                return self._say(_TOO_MANY_ERRORS)
         return self._send(reply_lines(reply))
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
@@ -536,6 +541,11 @@ class ReceiveSession:
         if kwargs:
             fields.update(kwargs)
         return out
+
+    def _say(self, output: Output) -> Output:
+        """Send one of the fixed replies below (an Output is frozen: one object serves every session)."""
+        self._said.append(output.lines)
+        return output
 
     def _reset_transaction(self) -> None:
         ctx = self.ctx
@@ -551,5 +561,25 @@ class ReceiveSession:
 
 
 _OUTPUT_DEFAULTS = {f: getattr(Output(), f) for f in Output.__dataclass_fields__}
+
+
+def _fixed(reply: Reply, **kwargs: object) -> Output:
+    return Output(lines=reply_lines(reply), **kwargs)
+
+
+# The replies whose text and action never vary (sent through ReceiveSession._say)
+_TIMED_OUT = _fixed(cat.S451_4_7_0_TIMEOUT, close=True)
+_STARTTLS_READY = _fixed(cat.S220_2_0_0_SMTP_SERVER_READY, start_tls=True)
+_AUTH_EMPTY = _fixed(cat.S334_EMPTY)
+_AUTH_USERNAME = _fixed(cat.S334_USERNAME)
+_AUTH_PASSWORD = _fixed(cat.S334_PASSWORD)
+_AUTH_FAILED = _fixed(cat.S535_5_7_3_AUTH_UNSUCCESSFUL)
+_AUTH_OK = _fixed(cat.S235_2_7_0_AUTH_SUCCESSFUL)
+_START_DATA = _fixed(cat.S354_START_MAIL_INPUT, read_data=True)
+_RESET = _fixed(cat.S250_2_0_0_RESETTING)
+_OK = _fixed(cat.S250_2_0_0_OK)
+_HELP = _fixed(cat.S214_HELP)
+_CLOSING = _fixed(cat.S221_2_0_0_CLOSING, close=True)
+_TOO_MANY_ERRORS = _fixed(cat.S421_4_7_0_TOO_MANY_ERRORS, close=True)
 _BLANK_CONTEXT = SessionContext("", "", 0, datetime.min)  # every field is given when a session starts
 ReceiveSession._handlers = _handlers(ReceiveSession)
