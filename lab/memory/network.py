@@ -42,6 +42,12 @@ def _starttls_certificate(state, connector, now):
     return _STARTTLS.get((state, connector), now, state.starttls_certificate, connector, now)
 
 
+# The receive policy per (connector, server, organization) object and certificate availability: a
+# frozen record of frozen records (it keeps facts of them, e.g. its EHLO lines), shared by every
+# session and every lab of one world.
+_POLICIES = Memo()
+
+
 @dataclass
 class Dial:
     """A connection the network let through to ``route.dest_node``.
@@ -83,13 +89,14 @@ class Switchboard:
         """The world changed: forget cached routes and listeners."""
         world = self.lab.world
         self._routes: dict[tuple[str, str, int], Route] = {}
-        # Exchange dials per (source, address, port) and receive policies per (node, connector,
-        # certificate available): both are fixed while the world is (reset on every change).
+        # Exchange dials per (source, address, port): fixed while the world is (reset on every change).
         self._dials: dict[tuple[str, str, int], Dial | str] = {}
-        self._policies: dict[tuple[str, int, bool], ExchangePolicy] = {}
         self._ports = {n: virtual_ports(world, n) for n in world.servers}
         for node in self.lab.eop:
             self._ports[node] = frozenset((25, 587))
+        # who listens, as (node, port) pairs: a value the network model remembers routes by (a
+        # callback it cannot), so every lab of one world shares the routes worked out
+        self._listening = frozenset((node, port) for node, ports in self._ports.items() for port in ports)
 
     def listening(self, node: str, port: int) -> bool:
         """A lab service listens on ``port`` of ``node``."""
@@ -99,7 +106,7 @@ class Switchboard:
         key = (src, ip, port)
         route = self._routes.get(key)
         if route is None:
-            route = self.lab.world.network.connect(src, ip, port, listening=self.listening)
+            route = self.lab.world.network.connect(src, ip, port, listening=self._listening)
             self._routes[key] = route
         return route
 
@@ -149,13 +156,9 @@ class Switchboard:
         return Dial(route, open_session, lambda client: TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client))
 
     def _policy(self, node: str, state, connector, world, cert_available: bool) -> ExchangePolicy:
-        key = (node, id(connector), cert_available)
         org = world.org_of(node).organization
-        hit = self._policies.get(key)
-        if hit is not None and hit.connector is connector and hit.server is state.server and hit.org is org:
-            return hit
-        policy = self._policies[key] = ExchangePolicy(connector, state.server, org, cert_available=cert_available)
-        return policy
+        return _POLICIES.get((connector, state.server, org), cert_available, ExchangePolicy, connector, state.server,
+                             org, cert_available)
 
     def _guid(self) -> str:
         return uuid5_text(_NS, str(next(self._guids)))

@@ -81,7 +81,7 @@ def select_receive_connector(connectors: Iterable[ReceiveConnector], local_ip: s
     return _SELECTED.get(conns, (local_ip, local_port, remote_ip), _select, conns, local_ip, local_port, remote_ip)
 
 
-_SELECTED_MAX = 256  # few worlds' connectors kept alive
+_SELECTED_MAX = 4096  # one per (connectors, client and server address): a large world has thousands
 _SELECTED = Memo(_SELECTED_MAX)
 
 
@@ -173,7 +173,7 @@ def principal_for(connector: ReceiveConnector, authenticated_user: Mailbox | Non
 
 
 # Answers per frozen connector, principal, server, organization and reply objects (lab.core.memo).
-_RIGHTS, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD = (Memo() for _ in range(5))
+_RIGHTS, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD, _EHLO_TAILS = (Memo() for _ in range(6))
 
 
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
@@ -381,7 +381,14 @@ def ehlo_lines(connector: ReceiveConnector, server: ExchangeServer, client_ip: s
 def ehlo_tail(connector: ReceiveConnector, server: ExchangeServer, tls_active: bool,
               cert_available: bool) -> tuple[str, ...]:
     """The EHLO reply's lines after the hello line (``250-SIZE ...`` ... ``250 XRDST``): the same for
-    every client, so a policy keeps them (:class:`lab.core.exchange.policy.ExchangePolicy`)."""
+    every client, so a policy keeps them (:class:`lab.core.exchange.policy.ExchangePolicy`), and they
+    are remembered per (connector, server) object."""
+    return _EHLO_TAILS.get((connector, server), (tls_active, cert_available), _ehlo_tail, connector, server,
+                           tls_active, cert_available)
+
+
+def _ehlo_tail(connector: ReceiveConnector, server: ExchangeServer, tls_active: bool,
+               cert_available: bool) -> tuple[str, ...]:
     return multiline(250, ehlo_keywords(connector, server, tls_active, cert_available))
 
 
