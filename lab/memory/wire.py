@@ -61,13 +61,15 @@ def parse_reply(lines: tuple[str, ...]) -> ServerReply:
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
-    return _ehlo_keywords(reply.message)
+    return _ehlo_keywords(reply.message.partition("\n")[2])
 
 
+# The keywords and mechanisms are read from the lines after the greeting (which names the client),
+# so they are remembered per those lines: the same for every client of a server.
 @lru_cache(maxsize=4096)
-def _ehlo_keywords(message: str) -> frozenset[str]:
+def _ehlo_keywords(extensions: str) -> frozenset[str]:
     out = set()
-    for line in message.split("\n")[1:]:
+    for line in extensions.split("\n"):
         line = line.strip()
         if line:
             keyword = line.split(" ", 1)[0].split("=", 1)[0].lower()
@@ -77,12 +79,12 @@ def _ehlo_keywords(message: str) -> frozenset[str]:
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
     """The AUTH mechanisms an EHLO reply lists, lower-case."""
-    return _ehlo_auth_methods(reply.message)
+    return _ehlo_auth_methods(reply.message.partition("\n")[2])
 
 
 @lru_cache(maxsize=4096)
-def _ehlo_auth_methods(message: str) -> tuple[str, ...]:
-    for line in message.split("\n")[1:]:
+def _ehlo_auth_methods(extensions: str) -> tuple[str, ...]:
+    for line in extensions.split("\n"):
         head, _, rest = line.strip().partition(" ")
         if head.upper() == "AUTH":
             return tuple(m.lower() for m in rest.split())

@@ -52,15 +52,39 @@ def test_reply_lines_remembered_per_reply_object_are_the_uncached_lines():
     assert rv.reply_lines(formatted[0]) != rv.reply_lines(formatted[1])
 
 
-def test_ehlo_auth_methods_remembered_per_text_are_the_parsed_ones():
+def _plain_keywords(message: str) -> frozenset[str]:  # every line but the greeting, read afresh
+    out = set()
+    for line in message.split("\n")[1:]:
+        line = line.strip()
+        if line:
+            out.add(line.split(" ", 1)[0].split("=", 1)[0].lower())
+    return frozenset(out)
+
+
+def _plain_auth_methods(message: str) -> tuple[str, ...]:
+    for line in message.split("\n")[1:]:
+        head, _, rest = line.strip().partition(" ")
+        if head.upper() == "AUTH":
+            return tuple(m.lower() for m in rest.split())
+        if head.upper().startswith("AUTH="):
+            return tuple(m.lower() for m in (head[5:] + " " + rest).split())
+    return ()
+
+
+def test_ehlo_keywords_and_auth_methods_remembered_per_extension_lines_are_the_parsed_ones():
     texts = [("250-x Hello", "250-AUTH NTLM LOGIN", "250 SIZE 1"), ("250-x Hello", "250 AUTH=LOGIN PLAIN"),
-             ("250-x Hello", "250 SIZE 5"), ("250-x Hello", "250-AUTH NTLM LOGIN", "250 SIZE 1")]
+             ("250-x Hello", "250 SIZE 5"), ("250-x Hello", "250-AUTH NTLM LOGIN", "250 SIZE 1"),
+             ("250-y Hello [10.0.0.1]", "250-AUTH NTLM LOGIN", "250 SIZE 1"), ("250 AUTH LOGIN",),
+             ("250-AUTH PLAIN Hello", "250- ", "250-8BITMIME", "250 X-EXPS=GSSAPI NTLM"), ("250",), ()]
     for lines in texts + texts:
         reply = wire.parse_reply(lines)
-        assert wire.ehlo_auth_methods(reply) == wire._ehlo_auth_methods.__wrapped__(reply.message)
+        assert wire.ehlo_auth_methods(reply) == _plain_auth_methods(reply.message)
+        assert wire.ehlo_keywords(reply) == _plain_keywords(reply.message)
     assert wire.ehlo_auth_methods(wire.parse_reply(texts[0])) == ("ntlm", "login")
     assert wire.ehlo_auth_methods(wire.parse_reply(texts[1])) == ("login", "plain")
     assert wire.ehlo_auth_methods(wire.parse_reply(texts[2])) == ()
+    assert wire.ehlo_auth_methods(wire.parse_reply(texts[5])) == ()  # the greeting line is no extension
+    assert wire.ehlo_keywords(wire.parse_reply(texts[6])) == {"8bitmime", "x-exps"}
 
 
 def test_routing_steps_remembered_per_decision_and_time_are_the_decisions_steps():

@@ -91,3 +91,13 @@ def test_verbs_are_read_in_any_case_and_only_upper_case_letters_name_a_handler()
     for line in ("Xtra", "XTRA", "X_Y", "x_y"):
         assert s.receive_line(line).lines == ("500 5.3.3 Unrecognized command",)
     assert s.receive_line("noop").lines == s.receive_line("NOOP").lines == ("250 2.0.0 OK",)
+
+
+def test_a_policy_rights_are_the_plain_rights_of_every_principal():
+    user = rv.Principal("user", ORG.mailboxes[0])
+    principals = (rv.ANONYMOUS, rv.Principal(), user, rv.Principal("server", server_fqdn="mail1.office26.com"),
+                  rv.Principal("externally_secured"))
+    for (server, connector), principal in itertools.product(_variants(), principals):
+        policy = ExchangePolicy(connector, server, ORG)
+        ctx = sn._evolve(sn._BLANK_CONTEXT, principal=principal)
+        assert policy.rights(ctx) == rv._rights_for(connector, principal)

@@ -91,9 +91,16 @@ class ExchangePolicy:
         return (rv.ehlo_tail(self.connector, self.server, False, self.cert_available),
                 rv.ehlo_tail(self.connector, self.server, True, self.cert_available))
 
+    @cached_property
+    def _anonymous_rights(self) -> frozenset[str]:
+        return rv.rights_for(self.connector, rv.ANONYMOUS)
+
     def rights(self, ctx: SessionContext) -> frozenset[str]:
         """The session's extended rights now."""
-        return rv.rights_for(self.connector, ctx.principal)
+        principal = ctx.principal
+        if principal is rv.ANONYMOUS:  # most sessions, asked at every MAIL, RCPT and DATA
+            return self._anonymous_rights
+        return rv.rights_for(self.connector, principal)
 
     def banner(self, ctx: SessionContext) -> str:
         """The 220 greeting."""
