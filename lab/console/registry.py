@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable
 from lab.console.ps_values import to_string, type_name
 from lab.core.catalogue import Message
 from lab.core.catalogue import console as msg
+from lab.core.fastpath import frozen_init
 
 Span = tuple[int, int]
 SWITCH = "switch"
@@ -91,6 +92,7 @@ class BindingError(Exception):
         super().__init__(self.text)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Param:
     """A declared parameter.
@@ -187,6 +189,7 @@ class Invocation:
         return True
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Cmdlet:
     """A registered command. ``collect_input`` commands get all piped records in ``inv.input``."""
@@ -293,6 +296,7 @@ class Registry:
 
 
 # --- binding ------------------------------------------------------------------------------
+@frozen_init
 @dataclass(frozen=True)
 class Arg:
     """One evaluated command-line element: positional when ``name`` is None."""

@@ -112,6 +112,7 @@ def test_trace_extend_is_add_step_by_step():
 def _frozen_init_classes():
     import lab.memory.lab  # noqa: F401  (imports every module whose records are decorated)
     import lab.probes.memory_driver  # noqa: F401
+    import lab.console.registry  # noqa: F401  (cmdlets and their parameters: built per console)
     from lab.core.fastpath import FROZEN_INIT
     return list(FROZEN_INIT)
 
@@ -125,7 +126,7 @@ def _built(cls, init, *args, **kwargs):
 def test_frozen_init_covers_the_hot_records():
     names = {c.__qualname__ for c in _frozen_init_classes()}
     assert {"Decision", "Step", "Trace", "Persist", "DeliverLocal", "QueuedMessage", "TrackingEvent", "TlsFacts",
-            "SubmitResult", "Outcome", "SendResult", "MxResult"} <= names
+            "SubmitResult", "Outcome", "SendResult", "MxResult", "Param", "Cmdlet", "Arg"} <= names
 
 
 @pytest.mark.parametrize("cls", _frozen_init_classes(), ids=lambda c: f"{c.__module__}.{c.__qualname__}")
