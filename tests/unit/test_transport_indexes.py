@@ -143,6 +143,11 @@ class Twins:
         for item in new._items.values():  # the per-message item counts are the items held
             counts[item.internal_id] = counts.get(item.internal_id, 0) + 1
         assert new._held == counts
+        # the one-pass next deadline is the minimum of the deadlines after now
+        for before in (float("inf"), self.now + 300, self.now):
+            for now in (self.now, self.now - 1, self.now + 600):
+                assert new._next_deadline(now, before) == min((t for t in Transport._deadlines(new, before) if t > now),
+                                                              default=None)
 
     def drain(self) -> None:
         while True:

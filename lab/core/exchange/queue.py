@@ -589,10 +589,43 @@ class Transport:
                 if s.delay_dsn_enabled and not record.delay_dsn_sent:
                     yield record.received_at + s.delay_notification_timeout
 
+    def _next_deadline(self, now: float, before: float) -> float | None:
+        """``min((t for t in self._deadlines(before) if t > now), default=None)``, in one pass
+        without generators (it runs after every event)."""
+        s = self.settings
+        best: float | None = None
+        queues = self._queues
+        for number in self._retrying:
+            q = queues.get(number)
+            if q is not None and q.status == RETRY:
+                t = q.next_retry
+                if t is not None and t > now and (best is None or t < best):
+                    best = t
+        idle = s.queue_max_idle_time
+        if self._idle_low + idle < before:
+            unreachable = self._unreachable
+            for q in queues.values():
+                if not q.items and q.idle_since is not None and q is not unreachable:
+                    t = q.idle_since + idle
+                    if t > now and (best is None or t < best):
+                        best = t
+        held = self._held
+        expiry, delay, delay_on = s.message_expiration_timeout, s.delay_notification_timeout, s.delay_dsn_enabled
+        for record in self._messages.values():
+            if record.internal_id in held:
+                t = record.received_at + expiry
+                if t > now and (best is None or t < best):
+                    best = t
+                if delay_on and not record.delay_dsn_sent:
+                    t = record.received_at + delay
+                    if t > now and (best is None or t < best):
+                        best = t
+        return best
+
     def _schedule(self, now: float) -> None:
         # A wakeup already requested for later than now stays unless something falls due before it.
         pending = self._requested if self._requested is not None and self._requested > now else math.inf
-        at = min((t for t in self._deadlines(pending) if t > now), default=None)
+        at = self._next_deadline(now, pending)
         if at is None:
             return
         if self._requested is None or at < self._requested or self._requested <= now:
