@@ -76,6 +76,19 @@ def _names(facts: CertFacts | None) -> tuple[str, ...]:
     return tuple(n for n in (*facts.san_dns, facts.subject_cn) if n) if facts else ()
 
 
+# An Exchange server's view of a handshake, per client certificate object (frozen facts in, a frozen
+# record out): the same for every connection that presents it.
+_SERVER_TLS = Memo()
+
+
+def _server_tls(client: CertFacts | None) -> TlsFacts:
+    return _SERVER_TLS.get((client,), None, _new_server_tls, client)
+
+
+def _new_server_tls(client: CertFacts | None) -> TlsFacts:
+    return TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client)
+
+
 class Switchboard:
     """Routes and listeners of the in-memory lab (rebuilt caches on every world change)."""
 
@@ -132,28 +145,31 @@ class Switchboard:
         if ip not in lab.world.network.node(node).addresses:
             return "Refused"
         peer_ip = route.seen_source_ip
-        chosen: list = [None, None]  # (server state, its connector selection for this dial)
+        # What a connection gets (connector selection, STARTTLS certificate, policy) is fixed while
+        # the world is and lab time stands still: worked out once per (world, lab instant) object.
+        chosen: list = [None, None, None, None, None]  # world, instant, selection, certificate, policy
 
         def open_session():
             if peer_ip is None:
                 return None
-            world = lab.world
-            state = world.server(node)
-            if chosen[0] is not state:
-                chosen[:] = [state, select_receive_connector(state.receive_connectors, ip, port, peer_ip)]
-            selection = chosen[1]
+            world, now = lab.world, lab.now_datetime()
+            if chosen[0] is not world or chosen[1] is not now:
+                state = world.server(node)
+                selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
+                cert = policy = None
+                if selection.accepted:
+                    installed = _starttls_certificate(state, selection.value, now)
+                    cert = installed.facts if installed is not None else None
+                    policy = self._policy(node, state, selection.value, world, cert is not None)
+                chosen[:] = [world, now, selection, cert, policy]
+            selection, cert, policy = chosen[2:]
             if not selection.accepted:
                 return None
-            connector = selection.value
-            now = lab.now_datetime()
-            installed = _starttls_certificate(state, connector, now)
-            cert = installed.facts if installed is not None else None
-            policy = self._policy(node, state, connector, world, cert is not None)
             session = ReceiveSession(policy, lab.transports[node], client_ip=peer_ip, local_ip=ip, local_port=port,
                                      now=now, new_guid=self._guid, peer_name=src, selection=selection)
             return session, cert
 
-        return Dial(route, open_session, lambda client: TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client))
+        return Dial(route, open_session, _server_tls)
 
     def _policy(self, node: str, state, connector, world, cert_available: bool) -> ExchangePolicy:
         org = world.org_of(node).organization

@@ -49,3 +49,37 @@ def test_labs_of_one_world_share_policies_and_a_new_world_gets_new_ones(built): 
 def _topology_and_certs(built):  # noqa: F811
     topology, trust = built
     return topology, trust.certificates
+
+
+def test_a_held_dial_follows_world_changes_and_lab_time(built):  # noqa: F811
+    import dataclasses
+
+    lab = _lab(built)
+    node = next(n for n in lab.transports if lab.world.server(n).receive_connectors)
+    ip = lab.world.network.node(node).addresses[0]
+    source = next(n.name for n in lab.world.network.nodes if n.name != node and lab.switchboard.route(n.name, ip, 25).ok)
+    dial = lab.switchboard.dial(source, ip, 25)
+    first, cert = dial.open_session()
+    again, _ = dial.open_session()
+    assert again.policy is first.policy and again is not first
+    banner = first.connect().lines
+    assert banner[0].startswith("220 ")
+    state = lab.world.server(node)
+    chosen = first.policy.connector
+    renamed = dataclasses.replace(chosen, banner="220 held dial sees the new world")
+    conns = tuple(renamed if c is chosen else c for c in state.receive_connectors)
+    lab.world = lab.world.with_server(dataclasses.replace(state, receive_connectors=conns))
+    changed, _ = dial.open_session()  # the dial was made before the change
+    assert changed.policy.connector is renamed and changed.connect().lines == ("220 held dial sees the new world",)
+    lab.advance(3600)
+    later, _ = dial.open_session()
+    assert later.ctx.now == lab.now_datetime() and later.ctx.now != first.ctx.now
+
+
+def test_the_server_view_of_a_handshake_is_shared_per_client_certificate(built):  # noqa: F811
+    from lab.memory import network as N
+    topology, trust = built
+    cert = next(iter(trust.certificates.values()))
+    assert N._server_tls(cert) is N._server_tls(cert)
+    assert N._server_tls(cert) == N._new_server_tls(cert) and N._server_tls(None) == N._new_server_tls(None)
+    assert N._server_tls(None).peer_names == () and N._server_tls(cert).peer_cert is cert

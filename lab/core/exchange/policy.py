@@ -92,6 +92,10 @@ class ExchangePolicy:
                 rv.ehlo_tail(self.connector, self.server, True, self.cert_available))
 
     @cached_property
+    def _server_fqdns(self) -> frozenset[str]:
+        return _server_fqdns(self.org)
+
+    @cached_property
     def _anonymous_rights(self) -> frozenset[str]:
         return rv.rights_for(self.connector, rv.ANONYMOUS)
 
@@ -129,7 +133,7 @@ class ExchangePolicy:
 
     def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
         """An organisation server when its certificate names a server FQDN (ExchangeServer auth)."""
-        fqdns = _server_fqdns(self.org)
+        fqdns = self._server_fqdns
         named = next((n for n in tls.peer_names if n.lower() in fqdns), None)
         if named is not None and "ExchangeServer" in self.connector.auth_mechanism:
             return _server_principal(named)

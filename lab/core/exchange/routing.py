@@ -18,8 +18,9 @@ and recipients built from Exchange-named mappings or from model objects.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange_queue as C
