@@ -56,7 +56,9 @@ class ServerReply:
 def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     """The reply of one or more ``ddd-text`` / ``ddd text`` lines."""
     code = int(lines[-1][:3]) if lines and lines[-1][:3].isdigit() else 0
-    return ServerReply(code, "\n".join(line[4:] for line in lines), tuple(lines))
+    if len(lines) == 1:  # most replies
+        return ServerReply(code, lines[0][4:], tuple(lines))
+    return ServerReply(code, "\n".join([line[4:] for line in lines]), tuple(lines))
 
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:

@@ -102,3 +102,10 @@ def test_routing_steps_remembered_per_decision_and_time_are_the_decisions_steps(
     assert later == decision.steps(5.0) and all(s.at == 5.0 for s in later) and later != first
     other = t._next_hop("ghost@contoso.com", 10)
     assert t._steps_of(other, 5.0) == other.steps(5.0)
+
+
+def test_a_parsed_reply_is_the_plain_parse_for_one_line_or_many():
+    for lines in [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
+                  ("220-x", "220-", "220 y z"), ("2",), ("250-AUTH LOGIN",)]:
+        code = int(lines[-1][:3]) if lines and lines[-1][:3].isdigit() else 0
+        assert wire.parse_reply.__wrapped__(lines) == wire.ServerReply(code, "\n".join(l[4:] for l in lines), lines)

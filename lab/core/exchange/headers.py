@@ -200,6 +200,8 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
         head, sep, body = content.partition(b"\n\n")
     wanted = prefix.lower().encode()
     if wanted not in head.lower():  # no line starts with it: every line is kept
+        if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
+            return content  # head + sep + body, unchanged
         return head.rstrip(b"\r\n") + sep + body
     lines = head.splitlines(keepends=True)
     kept: list[bytes] = []
