@@ -282,3 +282,34 @@ def test_remembered_next_hops_follow_connector_directory_and_size_changes():
     t.directory = R.Directory.build(ORG.accepted_domains + [{"DomainName": "d.example", "DomainType": "Authoritative"}],
                                     ORG.mailboxes + [{"PrimarySmtpAddress": "w@d.example"}], ())
     assert _hop_of(t, "w@d.example") == R.TO_MAILBOX
+
+
+def test_a_start_that_reroutes_into_an_earlier_queue_starts_it_in_the_same_settle():
+    """A queue whose connector went away while its attempt was out reroutes its items when it next
+    starts; the queue they land in comes earlier in the pass, so only a further pass starts it."""
+    settings = TransportSettings(queue_max_idle_time=3600)
+    pair = [cls(NS(name="ex01", fqdn="ex01.contoso.com"), ORG, [PARTNER], settings, boot="b") for cls in (Transport, Scanning)]
+    ok = MxResult("x", (Target("mx", 10, ("192.0.2.1",)),))
+
+    def step(fn) -> list[str]:
+        out = []
+        for t in pair:
+            fn(t)
+            out.append(repr(t.pop_commands()))
+        assert out[0] == out[1]
+        return out[0].split("), ")
+
+    def msg(rcpt: str) -> NS:
+        return NS(mail_from="alice@contoso.com", rcpt_tos=(rcpt,), data=b"Subject: s\r\n\r\nb\r\n", message_id="",
+                  source_ip="")
+
+    step(lambda t: t.submit(msg("a@fabrikam.com"), 0.0))  # the Partner queue (1) is made, then idles
+    step(lambda t: t.resolution_result("EX01\\1", ok, 0.0))
+    step(lambda t: t.delivery_result("EX01\\1", O.Delivered("250 ok", "192.0.2.1:25"), 0.0))
+    step(lambda t: t.set_connectors([INTERNET], 1.0))
+    step(lambda t: t.submit(msg("b@fabrikam.com"), 2.0))  # queue 2, through Internet
+    step(lambda t: t.resolution_result("EX01\\2", ok, 2.0))  # its Connect is out...
+    step(lambda t: t.set_connectors([PARTNER], 3.0))  # ... when Internet goes away
+    step(lambda t: t.delivery_result("EX01\\2", O.connect_failure("Timeout", "192.0.2.1:25"), 4.0))
+    out = step(lambda t: t.wakeup(4.0 + 300))  # the retry: queue 2 reroutes into queue 1, which starts
+    assert any("ResolveHosts" in c and "EX01\\\\1" in c for c in out), out
