@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from lab.core.errors import ConfigError, Place
+from lab.core.memo import Memo
 from lab.core.network import GATEWAY_KINDS, PRIVATE_RANGES, Route, _in_any, _ip, _norm, _port_ok
 
 if TYPE_CHECKING:
@@ -70,8 +71,16 @@ def _network_for(model: NetworkModel, node: Node, ip: str) -> Network | None:
     return None
 
 
-def _addresses_on(model: NetworkModel, network: str) -> set[str]:
-    return {a for n in model.nodes for i in n.interfaces if i.network == network for a in i.addresses}
+def _addresses_on(model: NetworkModel, network: str) -> frozenset[str]:
+    # per (model object, network name): a model is frozen (a change makes a new one)
+    return _ADDRESSES_ON.get((model,), network, _all_addresses_on, model, network)
+
+
+def _all_addresses_on(model: NetworkModel, network: str) -> frozenset[str]:
+    return frozenset(a for n in model.nodes for i in n.interfaces if i.network == network for a in i.addresses)
+
+
+_ADDRESSES_ON = Memo(256)
 
 
 def _public_address(model: NetworkModel, node: Node) -> str | None:
