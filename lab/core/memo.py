@@ -24,7 +24,8 @@ class Memo:
         self.limit = limit
 
     def get(self, records: tuple, values: Hashable, build: Callable[..., T], *args: Any) -> T:
-        key = (tuple(map(id, records)), values)
+        # one record (most memos): its id itself; never equal to the tuple of ids of 0 or 2+ records
+        key = (id(records[0]), values) if len(records) == 1 else (tuple(map(id, records)), values)
         hit = self._table.get(key)
         if hit is not None:  # the entry holds the records: an id here is still theirs
             return hit[1]

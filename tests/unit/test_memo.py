@@ -42,3 +42,14 @@ def test_bounded():
         assert len(memo) <= 3
     memo.clear()
     assert len(memo) == 0
+
+
+def test_one_record_and_several_records_never_share_an_entry():
+    memo = Memo()
+    a, b = Rec("a"), Rec("b")
+    assert memo.get((a,), None, lambda: "one") == "one"
+    assert memo.get((a, b), None, lambda: "two") == "two"
+    assert memo.get((), None, lambda: "none") == "none"
+    assert memo.get((a,), (), lambda: "one-empty") == "one-empty"
+    assert [memo.get((a,), None, str), memo.get((a, b), None, str), memo.get((), None, str)] == ["one", "two", "none"]
+    assert len(memo) == 4
