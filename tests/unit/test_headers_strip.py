@@ -43,3 +43,29 @@ def test_strip_headers_is_the_reference_on_random_messages():
     assert H.strip_headers(same, H.ORG_HEADER_PREFIX) is same
     mutable = bytearray(same)
     assert H.strip_headers(mutable, H.ORG_HEADER_PREFIX) is not mutable
+
+
+def _reference_value(content: bytes, name: str):
+    raw = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    wanted = name.lower() + ":"
+    head = raw.decode("utf-8", "replace")
+    value = None
+    for line in head.splitlines():
+        if value is not None:
+            if line[:1] in (" ", "\t"):
+                value += " " + line.strip()
+                continue
+            return value
+        if line.lower().startswith(wanted):
+            value = line[len(wanted):].strip()
+    return value
+
+
+def test_header_value_is_the_reference_on_random_messages():
+    rng = random.Random(5)
+    pieces = _PIECES + [b"Message-ID: <a@b>", b"message-id:<c@d>", b"Subject: \xc3\xa9t\xc3\xa9"]
+    for _ in range(4000):
+        parts = [rng.choice(pieces) for _ in range(rng.randint(0, 7))]
+        content = b"".join(p + rng.choice(_JOINS) for p in parts)[: rng.randint(0, 200)]
+        for name in ("Message-ID", "Subject", "X-MS-Exchange-Organization-AuthAs", "Missing"):
+            assert H.header_value(content, name) == _reference_value(content, name)

@@ -101,3 +101,19 @@ def test_a_policy_rights_are_the_plain_rights_of_every_principal():
         policy = ExchangePolicy(connector, server, ORG)
         ctx = sn._evolve(sn._BLANK_CONTEXT, principal=principal)
         assert policy.rights(ctx) == rv._rights_for(connector, principal)
+
+
+def test_a_message_carries_only_the_decisions_of_its_own_transaction():
+    sink = MemorySink()
+    s = session(sink=sink)
+    selection = tuple(s._selection)
+    for line in ("EHLO a.example", "MAIL FROM:<x@office26.com>", "RCPT TO:<nobody@elsewhere.test>", "RSET",
+                 "MAIL FROM:<erp@office26.com>", "EHLO b.example", "EHLO c.example",
+                 "MAIL FROM:<erp@office26.com>", "RCPT TO:<administrator@office26.com>", "DATA"):
+        s.receive_line(line)
+    s.data_received(b"Subject: t\r\n\r\nbody\r\n")
+    decisions = sink.messages[0].decisions
+    assert decisions[:len(selection)] == selection
+    assert [d.rule for d in decisions[len(selection):]] == ["fidelity §1.4: MAIL accepted", "fidelity §3.6: accepted domain",
+                                                             "fidelity §1.1: message accepted"]
+    assert s._decisions == list(selection) and s._decisions is not s._selection

@@ -225,7 +225,11 @@ def organization_headers(*, authenticated: bool, auth_source: str) -> str:
 
 def header_value(content: bytes, name: str) -> str | None:
     """The (unfolded) value of the first header ``name`` in ``content``, or None."""
-    raw = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    end = content.find(b"\r\n\r\n")  # split(..., 1)[0] without copying the body
+    raw = content[:end] if end >= 0 else content
+    end = raw.find(b"\n\n")
+    if end >= 0:
+        raw = raw[:end]
     wanted = name.lower() + ":"
     if raw.isascii() and wanted.isascii() and wanted.encode() not in raw.lower():
         return None  # no line can start with it

@@ -552,8 +552,10 @@ class ReceiveSession:
         if ctx.mail_from is not None or ctx.recipients:
             self.ctx = _evolve(ctx, mail_from=None, recipients=())
         self._mail_options = ()
-        self._chunks = []
-        self._decisions = list(self._selection)
+        if self._chunks:
+            self._chunks = []
+        if len(self._decisions) != len(self._selection):  # only ever appended to since the last reset
+            self._decisions = list(self._selection)
 
     def _tick(self, now: datetime | None) -> None:
         if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
