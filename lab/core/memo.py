@@ -24,8 +24,15 @@ class Memo:
         self.limit = limit
 
     def get(self, records: tuple, values: Hashable, build: Callable[..., T], *args: Any) -> T:
-        # one record (most memos): its id itself; never equal to the tuple of ids of 0 or 2+ records
-        key = (id(records[0]), values) if len(records) == 1 else (tuple(map(id, records)), values)
+        # one or two records (most memos): their ids in the key itself (keys of each shape differ in
+        # length or in their first item's type, so they never meet)
+        n = len(records)
+        if n == 1:
+            key = (id(records[0]), values)
+        elif n == 2:
+            key = (id(records[0]), id(records[1]), values)
+        else:
+            key = (tuple(map(id, records)), values)
         hit = self._table.get(key)
         if hit is not None:  # the entry holds the records: an id here is still theirs
             return hit[1]

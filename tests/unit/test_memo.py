@@ -51,5 +51,9 @@ def test_one_record_and_several_records_never_share_an_entry():
     assert memo.get((a, b), None, lambda: "two") == "two"
     assert memo.get((), None, lambda: "none") == "none"
     assert memo.get((a,), (), lambda: "one-empty") == "one-empty"
-    assert [memo.get((a,), None, str), memo.get((a, b), None, str), memo.get((), None, str)] == ["one", "two", "none"]
-    assert len(memo) == 4
+    assert memo.get((a, b, a), None, lambda: "three") == "three"
+    assert memo.get((b, a), None, lambda: "two-swapped") == "two-swapped"
+    assert memo.get((a,), id(b), lambda: "one-by-id") == "one-by-id"  # not (a, b)'s entry
+    assert [memo.get((a,), None, str), memo.get((a, b), None, str), memo.get((), None, str),
+            memo.get((a, b, a), None, str), memo.get((b, a), None, str)] == ["one", "two", "none", "three", "two-swapped"]
+    assert len(memo) == 7
