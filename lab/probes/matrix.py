@@ -20,7 +20,6 @@ has the same id in every variant of a world; what it dials is resolved in each w
 """
 from __future__ import annotations
 
-import gc
 import ipaddress
 import multiprocessing
 import os
@@ -29,6 +28,7 @@ import signal
 import threading
 from typing import Any, Iterator, NoReturn
 
+from lab.collector import spared
 from lab.core.catalogue import probes as T
 from lab.core.world import World
 from lab.probes.directory import Directory, MailboxInfo
@@ -155,17 +155,9 @@ def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> d
     block is the same computation in a worker as here. Any other driver runs every flow in turn.
 
     While the flows run, every object that exists when the evaluation starts (the world, the
-    matrix of flows: a large world's are hundreds of thousands, and they outlive the run) is kept
-    out of the cyclic garbage collector (``gc.freeze``): its full collections, which the run's
-    tracking events and outcomes trigger, then look only at what the run made instead of walking
-    the whole world again each time (and forked workers do not touch, hence copy, those pages).
-    Only garbage cycles older than the run wait for its end to be collected. The collector is
-    left as it was found (and not touched when it is disabled or something else froze objects).
+    matrix of flows) is kept out of the cyclic garbage collector (:func:`lab.collector.spared`).
     """
-    freeze = gc.isenabled() and gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    try:
+    with spared():
         if not hasattr(driver, "restart"):
             return {flow.id: (flow, driver.run(flow)) for flow in flows}
         blocks = [flows[i:i + BLOCK] for i in range(0, len(flows), BLOCK)]
@@ -175,9 +167,6 @@ def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> d
         else:
             outcomes = [_run_block(driver, block) for block in blocks]
         return {flow.id: (flow, outcome) for block, done in zip(blocks, outcomes) for flow, outcome in zip(block, done)}
-    finally:
-        if freeze:
-            gc.unfreeze()
 
 
 def available_cpus() -> int:

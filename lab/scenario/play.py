@@ -9,20 +9,19 @@ queues are the lab's, and reports which expectations still fail, with what the l
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
 import socket
 import sys
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 
+from lab.collector import spared
 from lab.core.catalogue import lab as T
 from lab.core.errors import LabRuntimeError
 from lab.scenario import catalog, report
@@ -93,34 +92,13 @@ def run_one(scenario: Scenario, driver_name: str, console: Console | None = None
         driver.stop()
 
 
-@contextmanager
-def collector_spared() -> Iterator[None]:
-    """Keep every object that exists now out of the cyclic garbage collector until the block ends.
-
-    What a scenario run finds (modules, the loaded topologies and their PKI, the pure memos, and
-    whatever an earlier run in this process left: tens of thousands of objects, most of them
-    outliving the run) is then not walked again by each full collection the run's own objects
-    trigger: those look only at what the run made. Only garbage cycles older than the block wait
-    for its end to be collected. The collector is left as it was found (not touched when it is
-    disabled or something else froze objects). Same rationale as ``lab.probes.matrix.evaluate``.
-    """
-    freeze = gc.isenabled() and gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.unfreeze()
-
-
 def run_many(scenarios: Sequence[Scenario], driver_name: str, step_mode: bool = False, verbose: bool = False,
              quiet: bool = False) -> list[ScenarioResult]:
     """Run scenarios one after another, printing each (unless ``quiet``: JSON follows).
 
     The objects that exist when the run starts are kept out of the collector while it runs
-    (:func:`collector_spared`)."""
-    with collector_spared():
+    (:func:`lab.collector.spared`)."""
+    with spared():
         return _run_many(scenarios, driver_name, step_mode, verbose, quiet)
 
 
