@@ -209,9 +209,9 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[l
             pid, read = children.pop(0)
             with os.fdopen(read, "rb") as pipe:
                 answer = pipe.read()
-            os.waitpid(pid, 0)
+            status = os.waitpid(pid, 0)[1]
             if not answer:
-                raise RuntimeError(f"matrix worker {pid} ended without an answer")
+                raise RuntimeError(T.WORKER_DIED.format(pid=pid, status=os.waitstatus_to_exitcode(status)))
             ok, value = pickle.loads(answer)
             if not ok:
                 raise value

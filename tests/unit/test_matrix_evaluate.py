@@ -146,6 +146,6 @@ def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch)
             return super().run(flow)
 
     monkeypatch.setattr(matrix, "BLOCK", 5)
-    with pytest.raises(RuntimeError, match="ended without an answer"):
+    with pytest.raises(RuntimeError, match=r"ended without an answer \(exit status 3\)"):
         evaluate(MANY, Dying(), jobs=2)
     assert gc.get_freeze_count() == 0

@@ -44,6 +44,7 @@ FLOW_LINE = "{sender} -> {recipient} via {entry}"
 
 # -- lab diff / rehearse ---------------------------------------------------------------------------
 DIFF_TITLE = "Mail flows that change ({before} -> {after})"
+WORKER_DIED = "matrix worker process {pid} ended without an answer (exit status {status})"
 DIFF_COLUMNS = ("change", "flow", "before", "after")
 DIFF_NONE = "No mail flow changes: {count} flows evaluated, every outcome is the same."
 DIFF_SUMMARY = "{count} flows evaluated: {broke} broke, {fixed} started working, {changed} changed reply, " \
