@@ -2,26 +2,12 @@
 from __future__ import annotations
 
 from email import message_from_bytes
-from pathlib import Path
 
 import pytest
 
-from lab.adapters.pki_world import Pki
-from lab.core.dns import Record
 from lab.core.world import World
-from lab.memory import MemoryLab, Trust, trust_from_pki
-from lab.runtime import pki_specs
-from lab.topology.load import load_topology
+from lab.memory import MemoryLab, Trust
 
-TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
-
-
-@pytest.fixture(scope="module")
-def built():
-    topology = load_topology(TOPOLOGY)
-    specs, stores = pki_specs(topology)
-    trust = trust_from_pki(Pki.build(specs, stores, now=topology.settings.clock_start))
-    return topology, trust
 
 
 @pytest.fixture

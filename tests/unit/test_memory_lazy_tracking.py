@@ -8,20 +8,14 @@ trace in particular: the message's trace grows after the event, the event must n
 """
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 
-from lab.adapters.pki_world import Pki
 from lab.core.exchange import outcomes as O
 from lab.core.exchange.queue_records import TrackingEvent
 from lab.core.trace import Trace
 from lab.core.world import World
-from lab.memory import MemoryLab, trust_from_pki
-from lab.runtime import pki_specs
-from lab.topology.load import load_topology
+from lab.memory import MemoryLab
 
-TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
 
 # (source, server, port, from, to, tls, auth): local delivery, relays, a refused relay (NDR), a queued one
 SENDS = [
@@ -36,14 +30,6 @@ SENDS = [
     ("xutonglin-ex", "192.168.8.10", 587, "allen@xutonglin.com", "someone@fabrikam.com", True,
      ("allen@xutonglin.com", "P@ssw0rd")),
 ]
-
-
-@pytest.fixture(scope="module")
-def built():
-    topology = load_topology(TOPOLOGY)
-    specs, stores = pki_specs(topology)
-    trust = trust_from_pki(Pki.build(specs, stores, now=topology.settings.clock_start))
-    return topology, trust
 
 
 def _lab(built) -> MemoryLab:

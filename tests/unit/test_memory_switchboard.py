@@ -7,15 +7,14 @@ import itertools
 from lab.core.exchange.policy import ExchangePolicy
 from lab.core.world import World
 from lab.memory import MemoryLab
-from tests.unit.test_memory_flows import built  # noqa: F401  (the module fixture)
 
 
-def _lab(built) -> MemoryLab:  # noqa: F811
+def _lab(built) -> MemoryLab:
     topology, trust = built
     return MemoryLab(World.from_topology(topology, trust.certificates), trust, topology.settings.clock_start)
 
 
-def test_routes_are_the_walks_with_the_listening_callback(built):  # noqa: F811
+def test_routes_are_the_walks_with_the_listening_callback(built):
     lab = _lab(built)
     board, network = lab.switchboard, lab.world.network
     addresses = sorted({a for node in network.nodes for a in node.addresses})
@@ -29,7 +28,7 @@ def test_routes_are_the_walks_with_the_listening_callback(built):  # noqa: F811
     assert checked > 20
 
 
-def test_labs_of_one_world_share_policies_and_a_new_world_gets_new_ones(built):  # noqa: F811
+def test_labs_of_one_world_share_policies_and_a_new_world_gets_new_ones(built):
     first = _lab(built)
     second = MemoryLab(first.world, first.trust, first.start)
     node = next(iter(first.transports))
@@ -46,12 +45,12 @@ def test_labs_of_one_world_share_policies_and_a_new_world_gets_new_ones(built): 
     assert again == one and (again is not one or fresh_state.receive_connectors[0] is connector)
 
 
-def _topology_and_certs(built):  # noqa: F811
+def _topology_and_certs(built):
     topology, trust = built
     return topology, trust.certificates
 
 
-def test_a_held_dial_follows_world_changes_and_lab_time(built):  # noqa: F811
+def test_a_held_dial_follows_world_changes_and_lab_time(built):
     import dataclasses
 
     lab = _lab(built)
@@ -76,7 +75,7 @@ def test_a_held_dial_follows_world_changes_and_lab_time(built):  # noqa: F811
     assert later.ctx.now == lab.now_datetime() and later.ctx.now != first.ctx.now
 
 
-def test_the_server_view_of_a_handshake_is_shared_per_client_certificate(built):  # noqa: F811
+def test_the_server_view_of_a_handshake_is_shared_per_client_certificate(built):
     from lab.memory import network as N
     topology, trust = built
     cert = next(iter(trust.certificates.values()))

@@ -5,19 +5,13 @@ every RequestWakeup (as the driver did before): the same commands, tracking even
 queues, at every step."""
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 
-from lab.adapters.pki_world import Pki
 from lab.core.exchange import outcomes as O
 from lab.core.world import World
-from lab.memory import MemoryLab, trust_from_pki
+from lab.memory import MemoryLab
 from lab.memory.transport import MemoryTransport
-from lab.runtime import pki_specs
-from lab.topology.load import load_topology
 
-TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
 
 
 class EveryWakeup(MemoryTransport):
@@ -28,13 +22,6 @@ class EveryWakeup(MemoryTransport):
             self.lab.wake_at(cmd.at, lambda: self._wake(cmd.at))
         else:
             super()._execute(cmd)
-
-
-@pytest.fixture(scope="module")
-def built():
-    topology = load_topology(TOPOLOGY)
-    specs, stores = pki_specs(topology)
-    return topology, trust_from_pki(Pki.build(specs, stores, now=topology.settings.clock_start))
 
 
 def make_lab(built, cls: type[MemoryTransport], log: list[str], wakes: list[float]) -> MemoryLab:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from lab.core.exchange import receive as rv
 from lab.core.exchange.connectors import ReceiveConnector
 
