@@ -88,14 +88,16 @@ class _Sealed(Registry):
     sealed = False
 
     def register(self, command: Cmdlet) -> Cmdlet:
-        if self.sealed:
-            raise TypeError("the built-in commands are shared by every console and cannot be changed")
+        self._unsealed()
         return super().register(command)
 
     def alias(self, alias: str, target: str) -> None:
-        if self.sealed:
-            raise TypeError("the built-in commands are shared by every console and cannot be changed")
+        self._unsealed()
         super().alias(alias, target)
+
+    def _unsealed(self) -> None:
+        if self.sealed:
+            raise TypeError(msg.BUILTINS_SEALED)
 
 
 @functools.lru_cache(maxsize=1)

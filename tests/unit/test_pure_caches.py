@@ -186,9 +186,9 @@ def test_every_console_shares_the_sealed_built_in_commands() -> None:
     fresh = builtin_registry()
     assert [c.name for c in one.builtins.commands()] == [c.name for c in fresh.commands()]
     assert one.builtins.aliases() == fresh.aliases()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cannot be changed"):
         one.builtins.register(Cmdlet("Get-Mine", lambda inv: None))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cannot be changed"):
         one.builtins.alias("gm2", "Get-Member")
     assert one.builtins.resolve("Get-Mine") is None
     out = one.run("Get-Date -Format yyyy | Write-Output; 1,2,3 | Measure-Object | Select-Object -ExpandProperty Count")

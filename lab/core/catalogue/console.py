@@ -175,3 +175,6 @@ NON_INTERACTIVE = Message(
     unconfirmed=True,
     note="shown when the lab host gives no credential prompt",
 )
+
+# programming error: a change to the sealed registry of built-in commands
+BUILTINS_SEALED = "the built-in commands are shared by every console and cannot be changed"
