@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -15,7 +16,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "topology.yaml"
-BASE = "127.77.0.0/16"  # its own loopback block, so it never collides with a developer's running lab
+
+
+def _free_block() -> str:
+    """A loopback block of its own (127.20-99.x.x: not the scenario runner's 127.100-249, not a
+    developer's default lab) whose DNS address and port are free now, so that suites running side
+    by side (worktrees, CI shards) and a running lab do not collide."""
+    for n in random.sample(range(20, 100), 80):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind((f"127.{n}.0.1", 5353))
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        return f"127.{n}.0.0/16"
+    pytest.skip("no free loopback block for lab up", allow_module_level=True)
+
+
+BASE = _free_block()
+PREFIX = BASE.rsplit(".", 2)[0] + "."  # "127.N."
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> dict:
@@ -68,7 +88,7 @@ def test_endpoints_json_lists_hosts_and_services(running_lab):
     ]
     loopbacks = [a["loopback_ip"] for h in desc["hosts"] for a in h["addresses"]]
     assert len(set(loopbacks)) == len(loopbacks), "every virtual address has its own loopback address"
-    assert all(ip.startswith("127.77.") for ip in loopbacks)
+    assert all(ip.startswith(PREFIX) for ip in loopbacks)
     dns = _service(desc, "public-dns", "dns", "udp")
     assert dns["virtual_ip"] == "100.100.100.2" and dns["virtual_port"] == 53 and dns["port"] == 5353
     assert (state / "trust" / "internet.pem").read_text().count("BEGIN CERTIFICATE") == 2
@@ -129,17 +149,19 @@ def test_no_listener_outside_loopback(running_lab):
 
 
 def test_port_in_use_is_a_clear_error(tmp_path):
+    block = _free_block()
+    dns = block.replace("0.0/16", "0.1")
     blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    blocker.bind(("127.78.0.1", 5353))  # the DNS server's address and port in this block
+    blocker.bind((dns, 5353))  # the DNS server's address and port in this block
     try:
         res = subprocess.run(
             [sys.executable, "-m", "lab", "up", str(TOPOLOGY), "--state", str(tmp_path), "--loopback-base",
-             "127.78.0.0/16", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+             block, "--once"], cwd=ROOT, capture_output=True, text=True, timeout=60,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     finally:
         blocker.close()
     assert res.returncode == 1
-    assert "127.78.0.1:5353" in res.stderr and "Traceback" not in res.stderr
+    assert f"{dns}:5353" in res.stderr and "Traceback" not in res.stderr
 
 
 def _smtp(desc: dict, host: str, port: int = 25) -> dict:
