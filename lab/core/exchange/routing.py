@@ -60,10 +60,14 @@ class Decision:
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    """The first of ``names`` that ``obj`` has: a key of a mapping, else an attribute."""
+    if isinstance(obj, Mapping):  # (an ABC check: made once per object, not once per name)
+        for name in names:
+            if name in obj:
+                return obj[name]
+        return default
     for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        if not isinstance(obj, Mapping) and hasattr(obj, name):
+        if hasattr(obj, name):
             return getattr(obj, name)
     return default
 
