@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import struct
 import threading
 from typing import Any, Iterator, NoReturn
 
@@ -189,22 +190,28 @@ def _run_block(driver: Any, block: tuple[Flow, ...]) -> list[Outcome]:
 
 
 def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[list[Outcome]]:
-    """Block ``i`` runs in worker ``i % workers``: worker 0 is this process, the others are forked
-    children (they inherit the world, the flows and the driver) that send their outcomes back
-    pickled through a pipe. A plain fork and a pipe, not a multiprocessing.Pool: the Pool's worker
-    bookkeeping and handler threads cost 30-60 ms per matrix here, a fork ~5 ms."""
+    """Worker 0 is this process, the others are forked children (they inherit the world, the
+    flows and the driver) that send their outcomes back pickled through a pipe. A plain fork and
+    a pipe, not a multiprocessing.Pool: the Pool's worker bookkeeping and handler threads cost
+    30-60 ms per matrix here, a fork ~5 ms.
+
+    Worker ``w`` runs block ``w`` first; the other blocks are handed out as workers come free
+    (:class:`_Dispenser`), so a worker on a slower CPU (shared hosts, other load) takes fewer.
+    Which worker runs a block changes nothing in its outcomes: each block starts afresh."""
     children: list[tuple[int, int]] = []
     done: dict[int, list[Outcome]] = {}
+    dispenser = _Dispenser(workers, len(blocks))
     try:
         for worker in range(1, workers):
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns to the caller's code
                 os.close(read)
-                _child(write, blocks, driver, worker, workers)
+                _child(write, blocks, driver, worker, dispenser)
             os.close(write)
             children.append((pid, read))
-        done.update(_share(blocks, driver, 0, workers))
+        done.update(_share(blocks, driver, 0, dispenser))
+        dispenser.close()
         while children:
             pid, read = children.pop(0)
             with os.fdopen(read, "rb") as pipe:
@@ -218,21 +225,64 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[l
             done.update(value)
         return [done[i] for i in range(len(blocks))]
     finally:
+        dispenser.close()
         for pid, read in children:  # only when this process failed or was interrupted
             os.close(read)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
 
-def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int, workers: int) -> list[tuple[int, list[Outcome]]]:
-    return [(i, _run_block(driver, blocks[i])) for i in range(worker, len(blocks), workers)]
+class _Dispenser:
+    """The numbers of the blocks after each worker's first (``workers`` .. ``count - 1``), each
+    taken by one worker: a pipe filled before the fork, whose write end is then closed, so a read
+    of 4 bytes takes one number (a pipe read is atomic under the pipe's lock) and an empty pipe
+    reads as the end. Where the numbers do not fit the pipe's buffer (a matrix of millions of
+    flows, or a system short of pipe memory), worker ``w`` takes the blocks ``w + k * workers``."""
+
+    _NUMBER = struct.Struct("<I")
+
+    def __init__(self, workers: int, count: int) -> None:
+        self.workers, self.count = workers, count
+        self._read: int | None = None
+        data = b"".join(self._NUMBER.pack(n) for n in range(workers, count))
+        read, write = os.pipe()
+        try:
+            os.set_blocking(write, False)
+            if not data or os.write(write, data) == len(data):
+                self._read, read = read, -1
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(write)
+            if read != -1:
+                os.close(read)
+
+    def blocks(self, worker: int) -> Iterator[int]:
+        """The blocks worker ``worker`` runs: its first (block ``worker``), then what it takes."""
+        if worker < self.count:
+            yield worker
+        if self._read is None:
+            yield from range(worker + self.workers, self.count, self.workers)
+            return
+        while data := os.read(self._read, self._NUMBER.size):
+            yield self._NUMBER.unpack(data)[0]
+
+    def close(self) -> None:
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
 
 
-def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, workers: int) -> NoReturn:
+def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int,
+           dispenser: _Dispenser) -> list[tuple[int, list[Outcome]]]:
+    return [(i, _run_block(driver, blocks[i])) for i in dispenser.blocks(worker)]
+
+
+def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: _Dispenser) -> NoReturn:
     code = 1
     try:
         try:
-            answer = pickle.dumps((True, _share(blocks, driver, worker, workers)))
+            answer = pickle.dumps((True, _share(blocks, driver, worker, dispenser)))
         except BaseException as error:  # noqa: BLE001 -- the parent raises it (Ctrl-C too)
             try:
                 answer = pickle.dumps((False, error))

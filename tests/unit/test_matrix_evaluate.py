@@ -62,6 +62,7 @@ def test_a_disabled_or_already_frozen_collector_is_not_touched():
 # ------------------------------------------------------------------ blocks and worker processes
 import os  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -100,7 +101,9 @@ def test_blocks_go_to_forked_workers_and_the_answer_does_not_change(monkeypatch)
     alone, shared = evaluate(MANY, Restartable(), jobs=1), evaluate(MANY, Restartable(), jobs=3)
     pids = [o[0] for _, o in shared.values()]
     assert len(set(pids)) == 3 and os.getpid() in pids  # this process and two forked ones ran the blocks
-    assert [p == os.getpid() for p in pids] == [i // 5 % 3 == 0 for i in range(len(MANY))]  # block i: worker i % 3
+    by_block = [set(pids[i:i + 5]) for i in range(0, len(MANY), 5)]
+    assert all(len(ran) == 1 for ran in by_block)  # a block runs in one process
+    assert by_block[0] == {os.getpid()} and len(by_block[0] | by_block[1] | by_block[2]) == 3  # block w: worker w
     assert {k: (f, o[1:]) for k, (f, o) in shared.items()} == {k: (f, o[1:]) for k, (f, o) in alone.items()}
     assert gc.get_freeze_count() == 0
 
@@ -149,3 +152,43 @@ def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch)
     with pytest.raises(RuntimeError, match=r"ended without an answer \(exit status 3\)"):
         evaluate(MANY, Dying(), jobs=2)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_slow_worker_takes_fewer_blocks(monkeypatch):
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+    parent = os.getpid()
+
+    class SlowHere(Restartable):
+        def run(self, flow):
+            if os.getpid() == parent:
+                time.sleep(0.1)
+            return super().run(flow)
+
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    out = evaluate(MANY, SlowHere(), jobs=2)
+    pids = [o[0] for _, o in out.values()]
+    assert pids[:5] == [parent] * 5 and parent not in pids[5:]  # its first block only: the child took the rest
+    assert [o[1:] for _, o in out.values()] == [o[1:] for _, o in evaluate(MANY, Restartable(), jobs=1).values()]
+
+
+def test_the_dispenser_hands_out_each_block_once():
+    dispenser = matrix._Dispenser(3, 10)
+    try:
+        assert list(dispenser.blocks(0)) == [0, 3, 4, 5, 6, 7, 8, 9]  # its first, then all that is left
+        assert list(dispenser.blocks(1)) == [1] and list(dispenser.blocks(2)) == [2]
+    finally:
+        dispenser.close()
+    few = matrix._Dispenser(3, 2)  # fewer blocks than workers
+    assert [list(few.blocks(w)) for w in range(3)] == [[0], [1], []]
+    few.close()
+
+
+def test_numbers_that_do_not_fit_the_pipe_go_round_robin(monkeypatch):
+    def full(fd, data):
+        raise BlockingIOError
+
+    monkeypatch.setattr(matrix.os, "write", full)
+    dispenser = matrix._Dispenser(3, 10)
+    assert [list(dispenser.blocks(w)) for w in range(3)] == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+    dispenser.close()
