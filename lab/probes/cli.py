@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -22,6 +24,31 @@ LIVE_BLOCK = "127.97.0.0/16"  # lab check --live: its own loopback block, away f
 def _out():
     from rich.console import Console  # noqa: PLC0415
     return Console(soft_wrap=True)
+
+
+@contextmanager
+def _matrix_progress(names: dict[str, str]) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar per flow matrix on standard error, when it is a terminal (else None).
+
+    ``names``: ``"before"``/``"after"`` -> the file shown. The bar is redrawn only when told
+    (``auto_refresh=False``): rich's refresh thread would stop the matrix from forking workers
+    (:func:`lab.probes.matrix.evaluate` forks no process that runs another thread)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), auto_refresh=False, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(which: str, done: int, total: int) -> None:
+            if which not in tasks:
+                tasks[which] = bar.add_task(T.DIFF_PROGRESS.format(name=names[which]), total=total)
+            bar.update(tasks[which], completed=done)
+            bar.refresh()
+        yield update
 
 
 def _memory(loaded):
@@ -100,7 +127,8 @@ def diff_command(before: str, after: str, as_json: bool, jobs: int | None) -> No
 
     old, new = load(before), load(after)
     drivers = {id(old.world): _memory(old), id(new.world): _memory(new)}
-    diff = diff_worlds(old.world, new.world, lambda world, **kw: drivers[id(world)](world, **kw), jobs)
+    with _matrix_progress({"before": before, "after": after}) as progress:
+        diff = diff_worlds(old.world, new.world, lambda world, **kw: drivers[id(world)](world, **kw), jobs, progress)
     _show_diff(diff, before, after, as_json)
 
 
@@ -136,7 +164,8 @@ def rehearse_command(script: str, topology: str, server: str | None, out_file: s
         else:
             _out().print(f"{script}:{message}", markup=False, highlight=False)
         sys.exit(1)
-    diff = diff_worlds(loaded.world, result.world, _memory(loaded), jobs)
+    with _matrix_progress({"before": topology, "after": f"{topology} + {script}"}) as progress:
+        diff = diff_worlds(loaded.world, result.world, _memory(loaded), jobs, progress)
     if out_file:
         Path(out_file).write_text("".join(line + "\n" for line in result.accepted), encoding="utf-8")
     _show_diff(diff, topology, script, as_json, {"accepted": list(result.accepted)})

@@ -77,17 +77,23 @@ def compare(before: dict[str, tuple[Flow, Outcome]], after: dict[str, tuple[Flow
     return changes
 
 
-def diff_worlds(before: World, after: World, driver: DriverFactory, jobs: int | None = None) -> Diff:
+def diff_worlds(before: World, after: World, driver: DriverFactory, jobs: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> Diff:
     """Evaluate the matrix of both worlds and keep what changed, each change explained.
 
     Args:
         driver: makes a driver for a world: ``driver(world, shared=True, record=False)`` runs the
             matrix, ``driver(world)`` re-runs one flow alone with its transcript.
         jobs: worker processes for each matrix (:func:`lab.probes.matrix.evaluate`; None: one per CPU).
+        progress: told ``("before" or "after", flows evaluated, flows in that matrix)`` as each
+            matrix is evaluated.
     """
     old_flows, new_flows = generate(before), generate(after)
-    old = evaluate(old_flows, driver(before, shared=True, record=False), jobs)
-    new = evaluate(new_flows, driver(after, shared=True, record=False), jobs)
+    tell = progress or (lambda which, done, total: None)
+    old = evaluate(old_flows, driver(before, shared=True, record=False), jobs,
+                   lambda done: tell("before", done, len(old_flows)))
+    new = evaluate(new_flows, driver(after, shared=True, record=False), jobs,
+                   lambda done: tell("after", done, len(new_flows)))
     changes = [explain(c, old[c.flow.id][0] if c.before else None, before, after, driver) for c in compare(old, new)]
     return Diff(tuple(changes), len(set(old) | set(new)))
 

@@ -27,7 +27,8 @@ import pickle
 import signal
 import struct
 import threading
-from typing import Any, Iterator, NoReturn
+from functools import partial
+from typing import Any, Callable, Iterator, NoReturn
 
 from lab.collector import spared
 from lab.core.catalogue import probes as T
@@ -145,7 +146,8 @@ def _mx_host(world: World, domain: str) -> str:
 BLOCK = 250
 
 
-def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> dict[str, tuple[Flow, Outcome]]:
+def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None,
+             progress: Callable[[int], None] | None = None) -> dict[str, tuple[Flow, Outcome]]:
     """Run every flow on ``driver`` (in id order); flow id -> (flow, outcome).
 
     A driver with ``restart()`` (the memory driver) runs the flows in blocks of :data:`BLOCK`,
@@ -155,18 +157,29 @@ def evaluate(flows: tuple[Flow, ...], driver: Any, jobs: int | None = None) -> d
     and this process runs no other thread. The answer is the same whatever ``jobs`` is: a
     block is the same computation in a worker as here. Any other driver runs every flow in turn.
 
+    ``progress``, when given, is told how many flows have been evaluated so far (by every
+    worker) after each block this process runs, and finally ``len(flows)``.
+
     While the flows run, every object that exists when the evaluation starts (the world, the
     matrix of flows) is kept out of the cyclic garbage collector (:func:`lab.collector.spared`).
     """
     with spared():
+        report = progress or (lambda done: None)
         if not hasattr(driver, "restart"):
-            return {flow.id: (flow, driver.run(flow)) for flow in flows}
+            answer = {flow.id: (flow, driver.run(flow)) for flow in flows}
+            report(len(flows))
+            return answer
         blocks = [flows[i:i + BLOCK] for i in range(0, len(flows), BLOCK)]
         workers = min(jobs or available_cpus(), len(blocks))
         if workers > 1 and _can_fork():
-            outcomes = _forked(blocks, driver, workers)
+            outcomes = _forked(blocks, driver, workers, report)
         else:
-            outcomes = [_run_block(driver, block) for block in blocks]
+            outcomes, evaluated = [], 0
+            for block in blocks:
+                outcomes.append(_run_block(driver, block))
+                evaluated += len(block)
+                report(evaluated)
+        report(len(flows))
         return {flow.id: (flow, outcome) for block, done in zip(blocks, outcomes) for flow, outcome in zip(block, done)}
 
 
@@ -189,7 +202,8 @@ def _run_block(driver: Any, block: tuple[Flow, ...]) -> list[Outcome]:
     return [driver.run(flow) for flow in block]
 
 
-def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[list[Outcome]]:
+def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int,
+            report: Callable[[int], None]) -> list[list[Outcome]]:
     """Worker 0 is this process, the others are forked children (they inherit the world, the
     flows and the driver) that send their outcomes back pickled through a pipe. A plain fork and
     a pipe, not a multiprocessing.Pool: the Pool's worker bookkeeping and handler threads cost
@@ -197,20 +211,37 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[l
 
     Worker ``w`` runs block ``w`` first; the other blocks are handed out as workers come free
     (:class:`_Dispenser`), so a worker on a slower CPU (shared hosts, other load) takes fewer.
-    Which worker runs a block changes nothing in its outcomes: each block starts afresh."""
+    Which worker runs a block changes nothing in its outcomes: each block starts afresh.
+
+    Each child also writes the size of every block it finishes to a tally pipe, which this
+    process reads (without waiting) after each of its own blocks, for ``report``."""
     children: list[tuple[int, int]] = []
     done: dict[int, list[Outcome]] = {}
     dispenser = _Dispenser(workers, len(blocks))
+    tally_read, tally_write = os.pipe()
     try:
         for worker in range(1, workers):
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns to the caller's code
                 os.close(read)
-                _child(write, blocks, driver, worker, dispenser)
+                _child(write, blocks, driver, worker, dispenser, tally_write)
             os.close(write)
             children.append((pid, read))
-        done.update(_share(blocks, driver, 0, dispenser))
+        os.close(tally_write)
+        tally_write = -1
+        os.set_blocking(tally_read, False)
+        counted = [0]
+
+        def tally(size: int) -> None:
+            try:
+                theirs = os.read(tally_read, 65536)
+            except BlockingIOError:
+                theirs = b""
+            counted[0] += size + sum(n for (n,) in _Dispenser._NUMBER.iter_unpack(theirs))
+            report(counted[0])
+
+        done.update(_share(blocks, driver, 0, dispenser, tally))
         dispenser.close()
         while children:
             pid, read = children.pop(0)
@@ -226,6 +257,9 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int) -> list[l
         return [done[i] for i in range(len(blocks))]
     finally:
         dispenser.close()
+        os.close(tally_read)
+        if tally_write != -1:
+            os.close(tally_write)
         for pid, read in children:  # only when this process failed or was interrupted
             os.close(read)
             os.kill(pid, signal.SIGKILL)
@@ -273,16 +307,29 @@ class _Dispenser:
             self._read = None
 
 
-def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int,
-           dispenser: _Dispenser) -> list[tuple[int, list[Outcome]]]:
-    return [(i, _run_block(driver, blocks[i])) for i in dispenser.blocks(worker)]
+def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: _Dispenser,
+           finished: Callable[[int], None]) -> list[tuple[int, list[Outcome]]]:
+    out = []
+    for i in dispenser.blocks(worker):
+        out.append((i, _run_block(driver, blocks[i])))
+        finished(len(blocks[i]))
+    return out
 
 
-def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: _Dispenser) -> NoReturn:
+def _tell(tally: int, size: int) -> None:
+    try:
+        os.write(tally, _Dispenser._NUMBER.pack(size))
+    except BlockingIOError:  # the parent is no longer reading (it ran out of blocks): never wait for it
+        pass
+
+
+def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: _Dispenser,
+           tally: int) -> NoReturn:
     code = 1
     try:
         try:
-            answer = pickle.dumps((True, _share(blocks, driver, worker, dispenser)))
+            os.set_blocking(tally, False)
+            answer = pickle.dumps((True, _share(blocks, driver, worker, dispenser, partial(_tell, tally))))
         except BaseException as error:  # noqa: BLE001 -- the parent raises it (Ctrl-C too)
             try:
                 answer = pickle.dumps((False, error))

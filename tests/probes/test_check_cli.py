@@ -1,7 +1,10 @@
 """`lab check`, `lab diff`, `lab rehearse` end to end (click), and the probe file of the default world."""
 from __future__ import annotations
 
+import io
 import json
+import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -115,3 +118,31 @@ def test_rehearse_stops_at_a_failing_line(lab_cli, tmp_path):
     assert result.exit_code == 1
     assert f"{script}:line 2 failed" in result.output and "Set-SendConnector Nope" in result.output
     assert not out.exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_a_progress_bar_per_matrix_and_the_matrix_may_still_fork(monkeypatch):
+    from lab.probes import cli
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli._matrix_progress({"before": "a.yaml", "after": "b.yaml"}) as progress:
+        progress("before", 250, 1000)
+        assert threading.active_count() == 1  # no refresh thread: evaluate may fork its workers
+        progress("before", 1000, 1000)
+        progress("after", 500, 900)
+    shown = terminal.getvalue()
+    assert "flow matrix of a.yaml" in shown and "250/1000" in shown and "1000/1000" in shown
+    assert "flow matrix of b.yaml" in shown and "500/900" in shown
+
+
+def test_no_terminal_no_progress_bar(monkeypatch):
+    from lab.probes import cli
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with cli._matrix_progress({"before": "a.yaml", "after": "b.yaml"}) as progress:
+        assert progress is None

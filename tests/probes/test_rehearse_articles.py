@@ -93,3 +93,16 @@ def test_a_failing_line_stops_the_rehearsal_with_its_powershell_error(loaded):
     assert number == 1 and line.startswith("Set-ReceiveConnector")
     assert error.startswith("'Anonymous' is not a valid value Valid values are: None, AnonymousUsers")
     assert result.world.zones == loaded.world.zones  # the MX line never ran
+
+
+def test_the_diff_tells_its_progress_matrix_by_matrix(loaded, drivers):
+    result = rehearse(loaded.world, script_lines("Set-ReceiveConnector 'Default Frontend MAIL1' -MaxMessageSize 20MB"),
+                      start=loaded.start, pki=loaded.pki)
+    seen = []
+    diff = diff_worlds(loaded.world, result.world, drivers, progress=lambda *told: seen.append(told))
+    before = [done for which, done, _ in seen if which == "before"]
+    after = [done for which, done, _ in seen if which == "after"]
+    assert [which for which, _, _ in seen] == ["before"] * len(before) + ["after"] * len(after)
+    assert before == sorted(before) and after == sorted(after)
+    assert before[-1] == after[-1] == diff.evaluated  # every flow counted, in both worlds
+    assert {total for _, _, total in seen} == {diff.evaluated}

@@ -192,3 +192,37 @@ def test_numbers_that_do_not_fit_the_pipe_go_round_robin(monkeypatch):
     dispenser = matrix._Dispenser(3, 10)
     assert [list(dispenser.blocks(w)) for w in range(3)] == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
     dispenser.close()
+
+
+def test_progress_counts_the_flows_evaluated_so_far():
+    seen = []
+    evaluate(MANY, Restartable(), jobs=1, progress=seen.append)
+    assert seen == [len(MANY), len(MANY)]  # one block of 250 at most, then the end
+    seen.clear()
+    evaluate(FLOWS, Recorder(), progress=seen.append)  # a driver without restart(): only the end
+    assert seen == [len(FLOWS)]
+
+
+def test_progress_counts_blocks_as_they_finish(monkeypatch):
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    seen = []
+    evaluate(MANY, Restartable(), jobs=1, progress=seen.append)
+    assert seen == [5, 10, 15, 20, 23, 23]
+
+
+def test_progress_counts_what_forked_workers_finished(monkeypatch):
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+    parent = os.getpid()
+
+    class SlowHere(Restartable):
+        def run(self, flow):
+            if os.getpid() == parent:
+                time.sleep(0.1)
+            return super().run(flow)
+
+    monkeypatch.setattr(matrix, "BLOCK", 5)
+    seen = []
+    evaluate(MANY, SlowHere(), jobs=2, progress=seen.append)
+    assert seen[0] == len(MANY)  # after its one slow block, the child had reported the other four
+    assert seen[-1] == len(MANY) and seen == sorted(seen)

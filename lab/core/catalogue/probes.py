@@ -46,6 +46,7 @@ FLOW_LINE = "{sender} -> {recipient} via {entry}"
 DIFF_TITLE = "Mail flows that change ({before} -> {after})"
 WORKER_DIED = "matrix worker process {pid} ended without an answer (exit status {status})"
 DIFF_COLUMNS = ("change", "flow", "before", "after")
+DIFF_PROGRESS = "flow matrix of {name}"  # the progress bar on a terminal, one per world
 DIFF_NONE = "No mail flow changes: {count} flows evaluated, every outcome is the same."
 DIFF_SUMMARY = "{count} flows evaluated: {broke} broke, {fixed} started working, {changed} changed reply, " \
     "{added} new, {removed} gone."
