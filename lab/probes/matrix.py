@@ -27,7 +27,6 @@ import pickle
 import signal
 import struct
 import threading
-from functools import partial
 from typing import Any, Callable, Iterator, NoReturn
 
 from lab.collector import spared
@@ -213,35 +212,22 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int,
     (:class:`_Dispenser`), so a worker on a slower CPU (shared hosts, other load) takes fewer.
     Which worker runs a block changes nothing in its outcomes: each block starts afresh.
 
-    Each child also writes the size of every block it finishes to a tally pipe, which this
-    process reads (without waiting) after each of its own blocks, for ``report``."""
+    ``report`` hears the flows finished by every worker after each block this process runs
+    (:class:`_Tally`)."""
     children: list[tuple[int, int]] = []
     done: dict[int, list[Outcome]] = {}
-    dispenser = _Dispenser(workers, len(blocks))
-    tally_read, tally_write = os.pipe()
+    dispenser, tally = _Dispenser(workers, len(blocks)), _Tally()
     try:
         for worker in range(1, workers):
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns to the caller's code
                 os.close(read)
-                _child(write, blocks, driver, worker, dispenser, tally_write)
+                _child(write, blocks, driver, worker, dispenser, tally)
             os.close(write)
             children.append((pid, read))
-        os.close(tally_write)
-        tally_write = -1
-        os.set_blocking(tally_read, False)
-        counted = [0]
-
-        def tally(size: int) -> None:
-            try:
-                theirs = os.read(tally_read, 65536)
-            except BlockingIOError:
-                theirs = b""
-            counted[0] += size + sum(n for (n,) in _Dispenser._NUMBER.iter_unpack(theirs))
-            report(counted[0])
-
-        done.update(_share(blocks, driver, 0, dispenser, tally))
+        tally.listen()
+        done.update(_share(blocks, driver, 0, dispenser, lambda size: report(tally.count(size))))
         dispenser.close()
         while children:
             pid, read = children.pop(0)
@@ -257,13 +243,52 @@ def _forked(blocks: list[tuple[Flow, ...]], driver: Any, workers: int,
         return [done[i] for i in range(len(blocks))]
     finally:
         dispenser.close()
-        os.close(tally_read)
-        if tally_write != -1:
-            os.close(tally_write)
+        tally.close()
         for pid, read in children:  # only when this process failed or was interrupted
             os.close(read)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+class _Tally:
+    """How many flows the workers have finished, for the progress report: each child writes the
+    size of every block it finishes to a pipe (never waiting: once this process stops reading,
+    a full pipe drops the count), and this process reads what is there after each of its own."""
+
+    _SIZE = struct.Struct("<I")
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self.counted = 0
+
+    def tell(self, size: int) -> None:
+        """(In a child) a block of ``size`` flows is finished."""
+        try:
+            os.set_blocking(self._write, False)
+            os.write(self._write, self._SIZE.pack(size))
+        except BlockingIOError:
+            pass
+
+    def listen(self) -> None:
+        """(In this process, once the children are forked) keep only the reading end, not blocking."""
+        os.close(self._write)
+        self._write = -1
+        os.set_blocking(self._read, False)
+
+    def count(self, size: int) -> int:
+        """This process finished a block of ``size`` flows: every worker's finished flows so far."""
+        try:
+            theirs = os.read(self._read, 65536)
+        except BlockingIOError:
+            theirs = b""
+        self.counted += size + sum(n for (n,) in self._SIZE.iter_unpack(theirs))
+        return self.counted
+
+    def close(self) -> None:
+        for fd in (self._read, self._write):
+            if fd != -1:
+                os.close(fd)
+        self._read = self._write = -1
 
 
 class _Dispenser:
@@ -316,20 +341,12 @@ def _share(blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: 
     return out
 
 
-def _tell(tally: int, size: int) -> None:
-    try:
-        os.write(tally, _Dispenser._NUMBER.pack(size))
-    except BlockingIOError:  # the parent is no longer reading (it ran out of blocks): never wait for it
-        pass
-
-
 def _child(write: int, blocks: list[tuple[Flow, ...]], driver: Any, worker: int, dispenser: _Dispenser,
-           tally: int) -> NoReturn:
+           tally: _Tally) -> NoReturn:
     code = 1
     try:
         try:
-            os.set_blocking(tally, False)
-            answer = pickle.dumps((True, _share(blocks, driver, worker, dispenser, partial(_tell, tally))))
+            answer = pickle.dumps((True, _share(blocks, driver, worker, dispenser, tally.tell)))
         except BaseException as error:  # noqa: BLE001 -- the parent raises it (Ctrl-C too)
             try:
                 answer = pickle.dumps((False, error))
