@@ -142,12 +142,24 @@ class Wire:
         """
         if self.closed:
             raise Disconnected("the server closed the connection")
-        if self.transcript is not None:
-            self.transcript.append(f"C: {line if shown is None else shown}")
-        reply = self._take(self.session.receive_line(line, now=self.now()))
-        if reply.code == 421:  # aiosmtplib closes the connection after a 421
+        transcript = self.transcript
+        if transcript is not None:
+            transcript.append(f"C: {line if shown is None else shown}")
+        output = self.session.receive_line(line, self.now())
+        # self._take(output), inline (every command comes this way)
+        lines = tuple(output.lines)
+        if transcript is not None:
+            transcript.extend(f"S: {said}" for said in lines)
+        if output.close:
             self.closed = True
-        if reply.code == 250 and line[:5].upper() == "EHLO ":
+        self._pending = output if (output.start_tls or output.read_data) else None
+        if not lines:
+            raise Disconnected("the server closed the connection without a reply")
+        reply = parse_reply(lines)
+        code = reply.code
+        if code == 421:  # aiosmtplib closes the connection after a 421
+            self.closed = True
+        elif code == 250 and line[:5].upper() == "EHLO ":
             self.keywords = ehlo_keywords(reply)
         return reply
 

@@ -19,6 +19,7 @@ from lab.core.exchange.headers import TlsFacts, add_headers, header_value
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 from lab.core.fastpath import evolve
+from lab.core.memo import Memo
 from lab.core.tls import CertFacts, ChainFacts
 
 
@@ -53,16 +54,23 @@ class EopPolicy:
         self.world = world
         self.endpoint = endpoint
         self.seq = seq
+        # The opened front-door session (its attribution) per (TLS facts, instant) object and client
+        # address: a pure function of them and of this policy's frozen world, endpoint and seq, the
+        # same for every command until STARTTLS or the lab clock changes it (one connection: few entries).
+        self._opened = Memo(16)
+
+    def _open(self, ctx: SessionContext) -> P.FrontDoorSession:
+        return P.opened_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq)
 
     def session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
-        opened = P.open_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq).session
+        opened = self._opened.get((ctx.tls, ctx.now), ctx.client_ip, self._open, ctx)
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
         return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
 
     def banner(self, ctx: SessionContext) -> str:
         """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""
-        return P.open_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq).reply.line()
+        return P.banner(self.world, self.endpoint, ctx.now).line()
 
     def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
         """EHLO: fidelity §1.3's lists; HELO: the hello line alone."""

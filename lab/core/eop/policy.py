@@ -122,12 +122,22 @@ def _attribute(world: EopWorld, conn: ConnectionFacts, now: datetime) -> tuple[A
 
 def open_session(world: EopWorld, endpoint: str, conn: ConnectionFacts, now: datetime, seq: int = 0) -> Turn:
     """A new connection: the 220 banner (``<fe host> Microsoft ESMTP MAIL Service ready at <date>``)."""
+    session = opened_session(world, endpoint, conn, now, seq)
+    return Turn(banner(world, endpoint, now), session, session.attribution_reasons)
+
+
+def opened_session(world: EopWorld, endpoint: str, conn: ConnectionFacts, now: datetime,
+                   seq: int = 0) -> FrontDoorSession:
+    """:func:`open_session`'s session alone (the connection attributed at ``now``)."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown EOP endpoint {endpoint!r}")
     attribution, reasons = _attribute(world, conn, now)
-    session = FrontDoorSession(endpoint, conn, now, seq, attribution=attribution, attribution_reasons=reasons)
-    reply = cat.S220_BANNER.format(fqdn=banner_host(world.node, endpoint), date=exchange_date(now.astimezone(timezone.utc)))
-    return Turn(reply, session, reasons)
+    return FrontDoorSession(endpoint, conn, now, seq, attribution=attribution, attribution_reasons=reasons)
+
+
+def banner(world: EopWorld, endpoint: str, now: datetime) -> Reply:
+    """:func:`open_session`'s 220 banner alone."""
+    return cat.S220_BANNER.format(fqdn=banner_host(world.node, endpoint), date=exchange_date(now.astimezone(timezone.utc)))
 
 
 def ehlo_lines(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:

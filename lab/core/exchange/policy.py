@@ -99,11 +99,19 @@ class ExchangePolicy:
     def _anonymous_rights(self) -> frozenset[str]:
         return rv.rights_for(self.connector, rv.ANONYMOUS)
 
+    @cached_property
+    def _server_rights(self) -> frozenset[str]:
+        # a principal's rights follow from its kind and mailbox alone (receive._rights_for): every
+        # organisation server holds the same ones
+        return rv.rights_for(self.connector, _server_principal(""))
+
     def rights(self, ctx: SessionContext) -> frozenset[str]:
         """The session's extended rights now."""
         principal = ctx.principal
         if principal is rv.ANONYMOUS:  # most sessions, asked at every MAIL, RCPT and DATA
             return self._anonymous_rights
+        if principal.kind == "server" and principal.mailbox is None:  # server to server (after STARTTLS)
+            return self._server_rights
         return rv.rights_for(self.connector, principal)
 
     def banner(self, ctx: SessionContext) -> str:

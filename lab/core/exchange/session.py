@@ -41,9 +41,9 @@ _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
 
 
 def _evolve(obj, **changes):
-    """``dataclasses.replace`` for the frozen records here (no ``__post_init__``, no init=False
-    fields): a copy of the instance's fields with ``changes`` applied, without ``__init__``'s
-    per-field ``object.__setattr__``. The hot path runs it several times per SMTP command."""
+    """``dataclasses.replace`` for the records here (no ``__post_init__``, no init=False fields): a
+    copy of the instance's fields with ``changes`` applied, without ``__init__``'s per-field
+    ``object.__setattr__`` (a finished message takes its MAIL options this way)."""
     new = object.__new__(type(obj))
     fields = new.__dict__
     fields.update(obj.__dict__)
@@ -51,10 +51,15 @@ def _evolve(obj, **changes):
     return new
 
 
-@frozen_init
-@dataclass(frozen=True)
+@dataclass
 class SessionContext:
-    """What a policy may know about the session when it decides."""
+    """What a policy may know about the session when it decides.
+
+    One record per session, owned by the :class:`ReceiveSession`, which changes it in place as
+    commands change the facts (HELO, TLS, AUTH, MAIL, RCPT, a reset, the lab time): a policy
+    reads it while it answers and copies what it keeps (as ``build_message`` does), never the
+    record itself.
+    """
 
     client_ip: str
     local_ip: str
@@ -245,9 +250,7 @@ class ReceiveSession:
         self.policy = policy
         self.sink = sink
         self.new_guid = new_guid
-        # SessionContext(client_ip, local_ip, local_port, now, peer_name=peer_name), built as _evolve does
-        self.ctx = _evolve(_BLANK_CONTEXT, client_ip=client_ip, local_ip=local_ip, local_port=local_port, now=now,
-                           peer_name=peer_name)
+        self.ctx = SessionContext(client_ip, local_ip, local_port, now, peer_name=peer_name)
         self.state = "new"
         self.errors = 0
         # What was said, in order: a client line (str) or the lines of a reply (tuple). The
@@ -282,7 +285,7 @@ class ReceiveSession:
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
         if now is not None and now is not self.ctx.now and now != self.ctx.now:  # self._tick(now), inline
-            self.ctx = _evolve(self.ctx, now=now)
+            self.ctx.now = now
         self._said.append(line)
         state = self.state
         if state != "command":
@@ -307,8 +310,10 @@ class ReceiveSession:
     def tls_established(self, tls: TlsFacts, now: datetime | None = None) -> Output:
         """The STARTTLS handshake completed: forget HELO, AUTH and the transaction (RFC 3207)."""
         self._tick(now)
-        principal = self.policy.principal_from_tls(_evolve(self.ctx, tls=tls), tls)
-        self.ctx = _evolve(self.ctx, tls=tls, helo=None, principal=principal, mail_from=None, recipients=())
+        ctx = self.ctx
+        ctx.tls = tls
+        ctx.principal = self.policy.principal_from_tls(ctx, tls)
+        ctx.helo, ctx.mail_from, ctx.recipients = None, None, ()
         self.state = "command"
         return Output()
 
@@ -354,7 +359,7 @@ class ReceiveSession:
         if not arg or " " in arg or not _DOMAIN_RE.match(arg):
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         self._reset_transaction()
-        self.ctx = _evolve(self.ctx, helo=arg)
+        self.ctx.helo = arg
         return self._send(self.policy.hello(self.ctx, extended))
 
     def _cmd_STARTTLS(self, arg: str) -> Output:
@@ -417,7 +422,7 @@ class ReceiveSession:
         principal = self.policy.authenticate(self.ctx, username, password)
         if principal is None:
             return self._say(_AUTH_FAILED)
-        self.ctx = _evolve(self.ctx, principal=principal)
+        self.ctx.principal = principal
         return self._say(_AUTH_OK)
 
     def _cmd_MAIL(self, arg: str) -> Output:
@@ -437,7 +442,7 @@ class ReceiveSession:
         decision = self.policy.mail_from(self.ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx = _evolve(self.ctx, mail_from=address)
+            self.ctx.mail_from = address
             self._mail_options = tuple(parsed[1].split())
         return self._decided(decision)
 
@@ -458,7 +463,7 @@ class ReceiveSession:
         decision = self.policy.rcpt_to(self.ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx = _evolve(self.ctx, recipients=(*self.ctx.recipients, address))
+            self.ctx.recipients = (*self.ctx.recipients, address)
         return self._decided(decision)
 
     def _transaction_error(self) -> Reply | None:
@@ -518,9 +523,12 @@ class ReceiveSession:
 
     def _decided(self, decision: Decision) -> Output:
         assert decision.reply is not None
+        lines = reply_lines(decision.reply)
+        self._said.append(lines)
         if decision.disconnect:
             self.state = "closed"
-        return self._send(reply_lines(decision.reply), close=decision.disconnect, decision=decision)
+            return Output(lines, False, False, None, True, None, decision)  # close=True, decision=decision
+        return Output(lines, False, False, None, False, None, decision)  # decision=decision
 
     def _error(self, reply: Reply) -> Output:
         """A protocol error; past MaxProtocolErrors the session ends with 421 4.7.0."""
@@ -533,14 +541,7 @@ class ReceiveSession:
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
         self._said.append(lines)
-        # Output(lines=lines, **kwargs) without the frozen dataclass's per-field object.__setattr__
-        out = object.__new__(Output)
-        fields = out.__dict__
-        fields.update(_OUTPUT_DEFAULTS)
-        fields["lines"] = lines
-        if kwargs:
-            fields.update(kwargs)
-        return out
+        return Output(lines, **kwargs)
 
     def _say(self, output: Output) -> Output:
         """Send one of the fixed replies below (an Output is frozen: one object serves every session)."""
@@ -550,7 +551,7 @@ class ReceiveSession:
     def _reset_transaction(self) -> None:
         ctx = self.ctx
         if ctx.mail_from is not None or ctx.recipients:
-            self.ctx = _evolve(ctx, mail_from=None, recipients=())
+            ctx.mail_from, ctx.recipients = None, ()
         self._mail_options = ()
         if self._chunks:
             self._chunks = []
@@ -559,10 +560,7 @@ class ReceiveSession:
 
     def _tick(self, now: datetime | None) -> None:
         if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
-            self.ctx = _evolve(self.ctx, now=now)
-
-
-_OUTPUT_DEFAULTS = {f: getattr(Output(), f) for f in Output.__dataclass_fields__}
+            self.ctx.now = now
 
 
 def _fixed(reply: Reply, **kwargs: object) -> Output:
