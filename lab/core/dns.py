@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from lab.core.dns_resolution import (  # re-exported: callers import everything DNS from here
     INVALID_DATA, MAX_CNAME_CHAIN, MX_LOOPBACK, NO_RECORDS, NON_EXISTENT_DOMAIN, NULL_MX, SERVER_FAILURE,
@@ -249,10 +250,17 @@ class Zone:
 
     def records_of(self, name: str | None = None, rtype: str | None = None) -> tuple[Record, ...]:
         """The records matching ``name`` and ``rtype`` (either may be None = any)."""
-        name = None if name is None else _qname(name)
         rtype = None if rtype is None else rtype.upper()
-        return tuple(r for r in self.records
-                     if (name is None or r.name == name) and (rtype is None or r.rtype == rtype))
+        found = self.records if name is None else self._by_name.get(_qname(name), ())
+        return found if rtype is None else tuple(r for r in found if r.rtype == rtype)
+
+    @cached_property
+    def _by_name(self) -> dict[str, tuple[Record, ...]]:
+        # owner name -> its records, in zone order: worked out once per zone (a zone never changes)
+        out: dict[str, list[Record]] = {}
+        for rec in self.records:
+            out.setdefault(rec.name, []).append(rec)
+        return {name: tuple(recs) for name, recs in out.items()}
 
     def exists(self, name: str) -> bool:
         """True when ``name`` owns records, is the apex, or is an empty non-terminal above records."""
@@ -289,13 +297,23 @@ class ZoneSet:
                                       f"not {z.origin}", rec.place or z.place)
 
     def zone_for(self, name: str) -> Zone | None:
-        """The zone with the longest origin containing ``name``, or None."""
+        """The zone with the longest origin containing ``name``, or None: the first origin met
+        going up from ``name`` one label at a time (ending at the root, ``""``)."""
+        by_origin = self._by_origin
         name = _qname(name)
-        best = None
+        while True:
+            zone = by_origin.get(name)
+            if zone is not None or not name:
+                return zone
+            name = name.partition(".")[2]
+
+    @cached_property
+    def _by_origin(self) -> dict[str, Zone]:
+        # origin -> zone, once per set (a set never changes; origins are unique, __post_init__ checks)
+        by_origin: dict[str, Zone] = {}
         for z in self.zones:
-            if in_domain(name, z.origin) and (best is None or len(z.origin) > len(best.origin)):
-                best = z
-        return best
+            by_origin.setdefault(z.origin, z)
+        return by_origin
 
     def _owner(self, name: str) -> Zone:
         zone = self.zone_for(name)
