@@ -61,7 +61,7 @@ class ExchangeClient:
         failure = rules.client_certificate_failure(cmd.tls, cert is not None)
         if failure is not None:
             return [(None, failure)]
-        last: O.Transient = O.connect_failure("NoRoute", "")
+        last: O.Transient | None = None  # the last target's failure
         for target in cmd.targets:
             dial = lab.switchboard.dial(self.node, target.ip, target.port)
             if isinstance(dial, str):
@@ -74,7 +74,7 @@ class ExchangeClient:
                 last = result.outcome
                 continue
             return result
-        return [(None, last)]
+        return [(None, last if last is not None else O.connect_failure("NoRoute", ""))]
 
     def _session(self, cmd: O.Connect, target: O.Endpoint, dial: Dial, cert: CertFacts | None,
                  use_tls: bool) -> list[ItemOutcome] | _Failed:
@@ -156,7 +156,7 @@ class ExchangeClient:
         reply = wire.command("DATA")
         if reply.code != 354:
             return self._abort(wire, rules.refused_outcome(target, reply.code, reply.message, "data"))
-        reply = wire.body(env.data)
+        reply = wire.body(body, normalised=True)
         if reply.code != 250:
             return self._abort(wire, rules.refused_outcome(target, reply.code, reply.message, "data"))
         return rules.sent_outcome(target, f"250 {reply.message}", refused)

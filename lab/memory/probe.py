@@ -129,7 +129,8 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
             last = _expect(wire.command(f"EHLO {helo}"), 250)
         if auth:
             last = _login(wire, last, *auth)
-        size = f" size={len(normalise_body(data))}" if "size" in wire.keywords else ""
+        body = normalise_body(data)
+        size = f" size={len(body)}" if "size" in wire.keywords else ""
         last = _expect(wire.command(f"MAIL FROM:<{mail_from}>{size}"), 250)
         for rcpt in rcpt_tos:
             reply = wire.command(f"RCPT TO:<{rcpt}>{rcpt_params}")
@@ -139,7 +140,7 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
         if len(refused) == len(rcpt_tos):
             raise _Ended(last)
         last = _expect(wire.command("DATA"), 354)
-        last = _expect(wire.body(data), 250)
+        last = _expect(wire.body(body, normalised=True), 250)
         wire.quit()
         return SendResult(tuple(transcript), True, last.text, _message_id(last), refused=tuple(refused))
     except _Ended as ended:

@@ -163,11 +163,14 @@ class Wire:
             self.keywords = ehlo_keywords(reply)
         return reply
 
-    def body(self, data: bytes) -> ServerReply:
-        """After a 354: the message (normalised as the wire carries it) and the final dot."""
+    def body(self, data: bytes, normalised: bool = False) -> ServerReply:
+        """After a 354: the message (normalised as the wire carries it) and the final dot.
+
+        ``normalised``: ``data`` is already :func:`normalise_body`'s output (a client that worked
+        out the SIZE it announced from it), so it goes as it is."""
         if self._pending is None or not self._pending.read_data:
             raise Disconnected("the server is not reading a message body")
-        body = normalise_body(data)
+        body = data if normalised else normalise_body(data)
         if self.transcript is not None:
             self.transcript.append(f"C: <{len(body)} octets>")
             self.transcript.append("C: .")

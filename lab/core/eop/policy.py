@@ -207,6 +207,11 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
+def _ident(host: str, now: datetime, session: FrontDoorSession) -> dict[str, str]:
+    """The ``[Hostname=... Time=... Id=...]`` values of a rejection's text."""
+    return dict(host=host, time=iso_ms(now), id=ticks_id(now, session.seq))
+
+
 def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datetime) -> Turn:
     """RCPT TO: the checks of the module docstring, in order."""
     if session.mail_from is None:
@@ -215,7 +220,6 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
     if session.endpoint == SUBMISSION:
         return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, ("authenticated submission may send to any recipient",))
     host = internal_host(world.node, MX)
-    ident = dict(host=host, time=iso_ms(now), id=ticks_id(now, session.seq))
     if ip_in(session.conn.source_ip, world.node.banned_ips):
         return Turn(cat.S550_5_7_606_BANNED_SENDING_IP.format(ip=session.conn.source_ip, host=host), session,
                     (f"{session.conn.source_ip} is a banned sending IP",), "eop.banned_ip (M-NDR-EXO)")
@@ -232,13 +236,13 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
     own = session.attribution if session.attribution and session.attribution.tenant == tenant.name else None
     restricted = partner_restriction(tenant, own, session.conn, session.mail_from)
     if restricted.result:
-        return Turn(cat.S550_5_7_51_TENANT_INBOUND_ATTRIBUTION.format(**ident), session, restricted.reasons,
-                    restricted.rule)
+        return Turn(cat.S550_5_7_51_TENANT_INBOUND_ATTRIBUTION.format(**_ident(host, now, session)), session,
+                    restricted.reasons, restricted.rule)
     if tenant.mailbox_for(address) or tenant.mail_user_for(address):
         return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, (f"{address} is a recipient of tenant {tenant.name}",))
     domain = tenant.accepted_domain_for(_domain(address))
     if domain is not None and domain.domain_type == "Authoritative":
-        return Turn(cat.S550_5_4_1_DBEB_ACCESS_DENIED.format(**ident), session,
+        return Turn(cat.S550_5_4_1_DBEB_ACCESS_DENIED.format(**_ident(host, now, session)), session,
                     (f"{address} is not a recipient of tenant {tenant.name} and {domain.domain_name} is "
                      "Authoritative: Directory-Based Edge Blocking",), "eop.dbeb (M-541)")
     return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted,

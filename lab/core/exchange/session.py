@@ -426,44 +426,48 @@ class ReceiveSession:
         return self._say(_AUTH_OK)
 
     def _cmd_MAIL(self, arg: str) -> Output:
-        if self.ctx.helo is None:
+        ctx = self.ctx
+        if ctx.helo is None:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
-        if self.ctx.mail_from is not None:
+        if ctx.mail_from is not None:
             return self._error(cat.S503_5_5_2_SENDER_ALREADY_SPECIFIED)
         parsed = _path(arg, "FROM")
         if parsed is None:
             return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
-        address = parsed[0][1:-1] if parsed[0].startswith("<") else parsed[0]
+        path, options = parsed
+        address = path[1:-1] if path.startswith("<") else path
         if address and not _ADDRESS_RE.match(address):
             return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
-        params = _params(parsed[1], _MAIL_PARAMS)
+        params = _params(options, _MAIL_PARAMS) if options else {}
         if params is None:
             return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
-        decision = self.policy.mail_from(self.ctx, address, params)
+        decision = self.policy.mail_from(ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx.mail_from = address
-            self._mail_options = tuple(parsed[1].split())
+            ctx.mail_from = address
+            self._mail_options = tuple(options.split())
         return self._decided(decision)
 
     def _cmd_RCPT(self, arg: str) -> Output:
-        if self.ctx.helo is None:
+        ctx = self.ctx
+        if ctx.helo is None:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
-        if self.ctx.mail_from is None:
+        if ctx.mail_from is None:
             return self._error(cat.S503_5_5_2_NEED_MAIL_COMMAND)
         parsed = _path(arg, "TO")
         if parsed is None:
             return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
-        address = parsed[0][1:-1] if parsed[0].startswith("<") else parsed[0]
+        path, options = parsed
+        address = path[1:-1] if path.startswith("<") else path
         if not _ADDRESS_RE.match(address):
             return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
-        params = _params(parsed[1], _RCPT_PARAMS)
+        params = _params(options, _RCPT_PARAMS) if options else {}
         if params is None:
             return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
-        decision = self.policy.rcpt_to(self.ctx, address, params)
+        decision = self.policy.rcpt_to(ctx, address, params)
         self._decisions.append(decision)
         if decision.accepted:
-            self.ctx.recipients = (*self.ctx.recipients, address)
+            ctx.recipients = (*ctx.recipients, address)
         return self._decided(decision)
 
     def _transaction_error(self) -> Reply | None:
