@@ -101,6 +101,9 @@ def normalise_body(data: bytes) -> bytes:
     return text if text.endswith(b"\r\n") else text + b"\r\n"
 
 
+_NO_KEYWORDS: frozenset[str] = frozenset()
+
+
 class Wire:
     """The client side of one in-memory connection.
 
@@ -116,7 +119,7 @@ class Wire:
         self.transcript = transcript
         self.closed = False
         self.tls: TlsFacts | None = None
-        self.keywords: frozenset[str] = frozenset()  # of the last EHLO reply
+        self.keywords: frozenset[str] = _NO_KEYWORDS  # of the last EHLO reply
         self._pending: Output | None = None
 
     def _take(self, output: Output) -> ServerReply:
@@ -182,7 +185,7 @@ class Wire:
             raise Disconnected("the server is not negotiating TLS")
         self._pending = None
         self.tls = tls
-        self.keywords = frozenset()
+        self.keywords = _NO_KEYWORDS
         if self.transcript is not None:
             self.transcript.append(f"*: TLS {tls.version} {tls.cipher}")
         output = self.session.tls_established(tls, now=self.now())

@@ -62,9 +62,13 @@ class EopPolicy:
     def _open(self, ctx: SessionContext) -> P.FrontDoorSession:
         return P.opened_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq)
 
+    def _opened_session(self, ctx: SessionContext) -> P.FrontDoorSession:
+        """The front-door session as opened for ``ctx``'s connection (before HELO, AUTH, MAIL)."""
+        return self._opened.get((ctx.tls, ctx.now), ctx.client_ip, self._open, ctx)
+
     def session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
-        opened = self._opened.get((ctx.tls, ctx.now), ctx.client_ip, self._open, ctx)
+        opened = self._opened_session(ctx)
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
         return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
 
@@ -74,7 +78,7 @@ class EopPolicy:
 
     def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
         """EHLO: fidelity §1.3's lists; HELO: the hello line alone."""
-        lines, _ = P.ehlo(self.world, self.session(ctx), ctx.helo or "")
+        lines = P.ehlo_reply(self.world, self._opened_session(ctx))
         return lines if extended else (lines[0].replace("250-", "250 ", 1),)
 
     def starttls_offered(self, ctx: SessionContext) -> bool:

@@ -152,10 +152,14 @@ def ehlo_lines(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
 
 def ehlo(world: EopWorld, session: FrontDoorSession, helo: str) -> tuple[tuple[str, ...], FrontDoorSession]:
     """EHLO: the multi-line reply as wire lines (``250-...`` / ``250 ...``) and the new session."""
+    return ehlo_reply(world, session), evolve(session, helo=helo, mail_from=None, recipients=())
+
+
+def ehlo_reply(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
+    """:func:`ehlo`'s reply alone (it depends on the endpoint and the connection, not on the session's state)."""
     hello = cat.S250_HELLO.format(fqdn=banner_host(world.node, session.endpoint), ip=session.conn.source_ip)
     texts = (hello.text, *ehlo_lines(world, session))
-    lines = tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
-    return lines, evolve(session, helo=helo, mail_from=None, recipients=())
+    return tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
 
 
 def starttls_done(world: EopWorld, session: FrontDoorSession, client_cert: CertFacts | None, trusted: bool,
