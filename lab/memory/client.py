@@ -20,7 +20,7 @@ from lab.core.tls import CONNECTION_ABORTED, CertFacts
 from lab.core.exchange import client_rules as rules
 from lab.memory.network import Dial
 from lab.memory.trust import org_store
-from lab.memory.wire import Disconnected, ServerReply, Wire, ehlo_keywords, normalise_body
+from lab.memory.wire import Disconnected, ServerReply, Wire, normalise_body
 
 if TYPE_CHECKING:
     from lab.memory.lab import MemoryLab
@@ -88,9 +88,9 @@ class ExchangeClient:
             if banner.code != 220:
                 return _Failed(O.remote_reply(banner.code, banner.message, "connect"))
             stage = "ehlo"
-            ehlo = self._ehlo(wire, cmd)
+            self._ehlo(wire, cmd)  # its keywords are the wire's now
             stage = "starttls"
-            failed = self._starttls(wire, cmd, target, dial, ehlo, server_cert, cert, use_tls)
+            failed = self._starttls(wire, cmd, target, dial, server_cert, cert, use_tls)
             if failed is not None:
                 return failed
             return self._send_all(wire, cmd, target)
@@ -110,9 +110,9 @@ class ExchangeClient:
             raise _Refused(reply)
         return reply
 
-    def _starttls(self, wire: Wire, cmd: O.Connect, target: O.Endpoint, dial: Dial, ehlo: ServerReply,
+    def _starttls(self, wire: Wire, cmd: O.Connect, target: O.Endpoint, dial: Dial,
                   server_cert: CertFacts | None, cert: CertFacts | None, use_tls: bool) -> _Failed | None:
-        plan = rules.starttls_plan(cmd.tls, use_tls, "starttls" in ehlo_keywords(ehlo), target)
+        plan = rules.starttls_plan(cmd.tls, use_tls, "starttls" in wire.keywords, target)  # the EHLO's keywords
         if isinstance(plan, O.Transient):
             return _Failed(plan)
         if plan == rules.PLAIN:
