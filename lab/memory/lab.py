@@ -110,14 +110,23 @@ class MemoryLab:
 
     @world.setter
     def world(self, world: World) -> None:
-        self._world = world
+        old, self._world = self._world, world
         self.switchboard.reset()
         for node, service in self.transports.items():
-            service.transport.directory = directory_for(world, node)
-            service.transport.set_connectors(send_connectors_for(world, node), self.now)
+            transport = service.transport
+            state = world.servers[node]
+            if old.servers.get(node) is not state or old.orgs.get(state.org) is not world.orgs[state.org]:
+                # the server or its organization changed: its directory and connectors read again
+                transport.directory = directory_for(world, node)
+                connectors = send_connectors_for(world, node)
+            else:  # (both read from these two immutable objects only: the same as before)
+                connectors = tuple(transport.connectors.values())
+            transport.set_connectors(connectors, self.now)  # (waiting items are routed again either way)
             service.run()
-        for node, service in self.eop.items():
-            service.world = eop_world(world, node)
+        if (world.topology is not old.topology or world.tenants is not old.tenants
+                or world.banned_ips is not old.banned_ips):  # (what eop_world reads)
+            for node, service in self.eop.items():
+                service.world = eop_world(world, node)
         self.run()
 
     # -- time and work ---------------------------------------------------------------------------

@@ -96,13 +96,19 @@ class MemoryDriver:
         source = self._source(spec.source)
         view = SimpleNamespace(clock=SimpleNamespace(now_datetime=lab.now_datetime))  # what build_message reads
         data, message_id = build_message(view, spec)  # type: ignore[arg-type]
-        judge = MemoryHost(lab, self.pki, Session(server=next(iter(lab.world.servers)), source_host=source))
         cert = lab.trust.by_name_or_thumbprint(spec.client_certificate) if spec.client_certificate else None
         sent = lab.send(source, spec.server, spec.port, spec.mail_from, spec.to, data, tls=spec.tls, auth=spec.auth,
                         client_certificate=cert,
                         helo=spec.helo or lab.world.topology.hosts[source].fqdn or source,
-                        judge_server=(lambda facts: judge.judge_server_certificate(source, spec.server, facts)) if spec.verify else None)
+                        judge_server=(lambda facts: self._judge(source).judge_server_certificate(
+                            source, spec.server, facts)) if spec.verify else None)
         return outcome(sent, message_id)
+
+    def _judge(self, source: str) -> MemoryHost:
+        """A console host at ``source`` that judges server certificates (it reads the lab as it is
+        when asked: made only when a send verifies the certificate)."""
+        lab = self._lab()
+        return MemoryHost(lab, self.pki, Session(server=next(iter(lab.world.servers)), source_host=source))
 
     def smtp(self, source: str | None, server: str, port: int, lines: Sequence[str]) -> tuple[str, ...]:
         lab = self._lab()

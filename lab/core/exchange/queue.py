@@ -77,6 +77,7 @@ class Transport:
         # server keeps one queue per next hop it has used (until QueueMaxIdleTime), which a flow
         # matrix makes dozens of while lab time stands still.
         self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
+        self._named: dict[str, QueueState] = {}  # identity (as :meth:`identity` writes it) -> its queue
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._message_due = math.inf  # <= when any held message's delay DSN or expiry falls due (a lower bound)
@@ -185,8 +186,13 @@ class Transport:
         self.suspend_queue(identity, now, suspend=False)
 
     def set_connectors(self, connectors: Sequence[SendConnector], now: float) -> None:
-        """The send connectors changed (New-/Set-/Remove-SendConnector): route waiting items again."""
-        self.connectors = {c.name: c for c in connectors}
+        """The send connectors changed (New-/Set-/Remove-SendConnector): route waiting items again.
+
+        The same connector objects in the same order (a world change that left them alone) keep
+        the mapping object itself, so the routing answers remembered for it (:meth:`_next_hop`) stay."""
+        current = self.connectors
+        if len(connectors) != len(current) or any(a is not b for a, b in zip(connectors, current.values())):
+            self.connectors = {c.name: c for c in connectors}
         waiting = [i for q in self._queues.values() if q.hop.delivery_type != R.TO_MAILBOX
                    for i in q.items if i not in q.busy]
         self._reroute(waiting, now)
@@ -200,7 +206,7 @@ class Transport:
 
     def identity(self, q: QueueState) -> str:
         """``<Server>\\<n>``, or ``<Server>\\Unreachable``."""
-        return f"{self.name}\\Unreachable" if q is self._unreachable else f"{self.name}\\{q.number}"
+        return f"{self.name}\\Unreachable" if q.number == 0 else f"{self.name}\\{q.number}"
 
     def queues(self) -> tuple[QueueView, ...]:
         """Get-Queue: Submission, the delivery queues and Unreachable."""
@@ -293,11 +299,15 @@ class Transport:
             self._next_queue += 1
         self._queues[q.number] = q
         self._by_hop[hop.key] = q
+        self._named[self.identity(q)] = q
         self._idle_low = min(self._idle_low, now)
         return q
 
     def _queue(self, identity: str) -> QueueState | None:
         """The queue whose identity is ``identity`` (case-insensitive), without formatting every one."""
+        q = self._named.get(identity)  # (written as identity() writes it: the commands' own identities)
+        if q is not None:
+            return q
         prefix, sep, number = identity.rpartition("\\")
         if sep and self.name.isascii() and prefix.isascii() and prefix.lower() == self.name.lower():
             if number.lower() == "unreachable":
@@ -568,6 +578,7 @@ class Transport:
     def _delete_queue(self, q: QueueState) -> None:
         del self._queues[q.number]
         del self._by_hop[q.hop.key]
+        del self._named[self.identity(q)]
         self._retrying.discard(q.number)
 
     def _deadlines(self, before: float = math.inf) -> Iterable[float]:
