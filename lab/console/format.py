@@ -35,11 +35,16 @@ def expand_properties(record: Any, patterns: Sequence[str] | None) -> list[str]:
     if not patterns:
         return names
     chosen: list[str] = []
+    first: dict[str, str] | None = None  # lower-case name -> the first property of that name
     for pattern in patterns:
         if any(ch in pattern for ch in "*?["):
             chosen += [n for n in names if like(n, pattern) and n not in chosen]
         else:
-            exact = next((n for n in names if n.lower() == pattern.lower()), pattern)
+            if first is None:
+                first = {}
+                for n in names:
+                    first.setdefault(n.lower(), n)
+            exact = first.get(pattern.lower(), pattern)
             if exact not in chosen:
                 chosen.append(exact)
     return chosen

@@ -47,7 +47,8 @@ class ExRecord:
 
     def get(self, name: str) -> Any:
         """A property's value (case-insensitive), None when absent."""
-        return next((v for k, v in self._props if k.lower() == name.lower()), None)
+        lowered = name.lower()
+        return next((v for k, v in self._props if k.lower() == lowered), None)
 
     @property
     def identity(self) -> str:

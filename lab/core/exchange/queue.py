@@ -536,7 +536,8 @@ class Transport:
         return fired
 
     def _fire_due_queues(self, now: float) -> bool:
-        """Retries due, Ready queues started, idle queues past QueueMaxIdleTime removed."""
+        """Retries due, Ready queues started, idle queues past QueueMaxIdleTime removed. True when
+        the pass may have made work for another (new items, or a start that sent nothing out)."""
         fired = False
         s = self.settings
         # Every queue that exists now, in order (numbers grow with creation; Unreachable is 0), except
@@ -557,9 +558,13 @@ class Transport:
             if q.status == READY and q.items and not q.busy and q is not self._unreachable:
                 made = self._next_item
                 self._start(q, now)
-                fired = True
                 if self._next_item != made:  # (only new items can put work in a queue the pass has not seen)
                     pending = [p for p in self._active_queues(limit, sweep) if p.number > q.number]
+                    fired = True
+                elif not q.busy:  # (its items went elsewhere: a bounce, a DSN)
+                    fired = True
+                # else its attempt went out (a command for the driver) and nothing else changed: a
+                # pass after this one would find nothing new to do, so it is not asked for
             if (not q.items and q is not self._unreachable and q.idle_since is not None and not q.busy
                     and now >= q.idle_since + s.queue_max_idle_time):
                 self._delete_queue(q)
