@@ -210,16 +210,13 @@ class Cmdlet:
 
     def exact_param(self, lowered: str) -> Param | None:
         """The first parameter (of :attr:`all_params`) whose name or an alias is ``lowered`` (lower
-        case), else None; each name looked up is remembered for this command (a line binds twice)."""
-        memo = self._exact_memo
-        if lowered not in memo:
-            memo[lowered] = next((p for p in self.all_params
-                                  if p.name.lower() == lowered or lowered in (a.lower() for a in p.aliases)), None)
-        return memo[lowered]
+        case), else None."""
+        position = self._exact_index.get(lowered)
+        return None if position is None else self.all_params[position]
 
     @functools.cached_property
-    def _exact_memo(self) -> dict[str, Param | None]:
-        return {}
+    def _exact_index(self) -> dict[str, int]:
+        return _name_index(tuple((p.name, p.aliases) for p in self.all_params))
 
     def qualified_error_id(self, error_id: str) -> str:
         """``error_id,<implementing type or name>`` as PowerShell's FullyQualifiedErrorId."""
@@ -244,6 +241,21 @@ class Cmdlet:
         if supports:
             extra = extra + SHOULD_PROCESS_PARAMETERS
         return tuple(self.params) + extra
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_index(names: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, int]:
+    """Lower-case name or alias -> the position of the first ``(name, aliases)`` it names.
+
+    A pure function of strings: every console's registry builds its own commands, but the same
+    declarations give the same tuple, so the index is built once per declaration (the dict is
+    shared: read, never changed)."""
+    index: dict[str, int] = {}
+    for position, (name, aliases) in enumerate(names):
+        index.setdefault(name.lower(), position)
+        for alias in aliases:
+            index.setdefault(alias.lower(), position)
+    return index
 
 
 def cmdlet(name: str, params: Iterable[Param] = (), **options: Any) -> Callable[[Callable[[Invocation], Any]], Cmdlet]:
