@@ -80,11 +80,8 @@ class Mail:
 
     @functools.cached_property
     def text(self) -> str:
-        """:func:`_text` of the message (its body parsed only when a check reads it): written
-        directly for a plain message or a DSN as the transport writes them (:func:`plain_text`),
-        else through the email parser."""
-        fast = plain_text(self.raw, self.headers)
-        return fast if fast is not None else _text(email.message_from_bytes(self.raw))
+        """:func:`_text` of the message (its body parsed only when a check reads it)."""
+        return _text(email.message_from_bytes(self.raw))
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header ``name`` (any case), as ``Message.get_all``."""
@@ -154,86 +151,6 @@ def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
     if name:
         fields.append((name, value.rstrip("\r\n")))
     return tuple(fields)
-
-
-# --- Mail.text without the email parser -------------------------------------------------------------
-#
-# :func:`_text` of ``email.message_from_bytes(raw)`` for the two shapes the lab delivers and the checks
-# read (a plain single-part text message, and a DSN as lab.core.exchange.dsn writes it), built from the
-# bytes; None for anything else (the email parser reads those). The rules it follows are the compat32
-# parser's: a part's payload is its text after the header block, minus the line end that belongs to the
-# next boundary line; a message/delivery-status part is one header-only message per blank-line-separated
-# block (each contributing an empty payload); ``str(part)`` of the text/rfc822-headers part is
-# its Content-Type line, a blank line and its payload with every line end written as ``\n``.
-# tests/unit/test_expect_text.py holds both ways to the same text.
-
-_PLAIN_PART_TYPES = {None, "text/plain", 'text/plain; charset="utf-8"', "text/plain; charset=utf-8",
-                     'text/plain; charset="us-ascii"', "text/plain; charset=us-ascii"}
-_PLAIN_CTE = ("", "7bit", "8bit")
-_DSN_TYPE = re.compile(r'multipart/report; report-type="delivery-status";\r\n boundary="([A-Za-z0-9=_.-]+)"')
-_DSN_TEXT_PART = 'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
-_DSN_STATUS_PART = "Content-Type: message/delivery-status\r\n\r\n"
-_DSN_HEADERS_PART = "Content-Type: text/rfc822-headers\r\n\r\n"
-
-
-def _only(headers: tuple[tuple[str, str], ...], name: str) -> tuple[bool, str | None]:
-    """(at most one such header, its value or None)."""
-    values = [v for k, v in headers if k.lower() == name]
-    return len(values) <= 1, (values[0] if values else None)
-
-
-def plain_text(raw: bytes, headers: tuple[tuple[str, str], ...] | None = None) -> str | None:
-    """:func:`_text` of ``email.message_from_bytes(raw)`` for a plain message or a lab DSN, else None
-    (see the comment above). ``headers``: :func:`plain_headers` of ``raw`` when known."""
-    if not raw.isascii():
-        return None
-    if headers is None:
-        headers = plain_headers(raw)
-    if headers is None:
-        return None
-    one_type, ctype = _only(headers, "content-type")
-    one_cte, cte = _only(headers, "content-transfer-encoding")
-    if not (one_type and one_cte):
-        return None
-    text = raw.decode("ascii")
-    eol = "\r\n" if "\r\n" in text[:text.find("\n") + 1] else "\n"
-    end = text.find(eol + eol)
-    body = "" if end == -1 else text[end + 2 * len(eol):]
-    fields = [k + ": " + v for k, v in headers]
-    if ctype in _PLAIN_PART_TYPES and (cte or "").lower() in _PLAIN_CTE:
-        return "\n".join(fields + [body])
-    if ctype is None or cte is not None or eol != "\r\n":
-        return None
-    found = _DSN_TYPE.fullmatch(ctype)
-    if found is None:
-        return None
-    return _dsn_text(fields, body, "--" + found.group(1))
-
-
-def _dsn_text(fields: list[str], body: str, delimiter: str) -> str | None:
-    """The DSN branch of :func:`plain_text`: ``body`` is three parts between ``delimiter`` lines."""
-    lines = body.split("\r\n")
-    marks = [i for i, line in enumerate(lines) if line.startswith(delimiter)]
-    if (len(marks) != 4 or marks[0] != 0 or any(lines[i] != delimiter for i in marks[:3])
-            or lines[marks[3]] != delimiter + "--" or marks[3] != len(lines) - 2 or lines[-1] != ""):
-        return None  # not exactly: three parts, a close delimiter, nothing after it
-    parts = ["\r\n".join(lines[a + 1:b]) for a, b in zip(marks, marks[1:])]
-    first, status, original = parts
-    if not (first.startswith(_DSN_TEXT_PART) and status.startswith(_DSN_STATUS_PART)
-            and original.startswith(_DSN_HEADERS_PART)):
-        return None
-    status = status[len(_DSN_STATUS_PART):]
-    if not status.endswith("\r\n"):
-        return None  # (the blank line after the last block: the parser's block loop ends there)
-    blocks = status[:-2].split("\r\n\r\n")
-    for block in blocks:  # each a plain header block (no body line, no empty block)
-        if "" in block.split("\r\n") or plain_headers((block + "\r\n").encode("ascii")) is None:
-            return None
-    payload = original[len(_DSN_HEADERS_PART):]
-    shown = "Content-Type: text/rfc822-headers\n\n" + "\n".join(payload.split("\r\n"))
-    if "\r" in shown or not payload.endswith("\r\n"):
-        return None
-    return "\n".join(fields + [first[len(_DSN_TEXT_PART):]] + [""] * len(blocks) + [payload, shown])
 
 
 def _content_type(value: str | None) -> str:
