@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, lab_argv
+from scenario_support import ROOT, lab_argv
 
 pytestmark = pytest.mark.live
 

@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from conftest import SCENARIOS
+from scenario_support import SCENARIOS
 from lab.scenario import catalog, report
 from lab.scenario.drivers import available_drivers, make_driver
 from lab.scenario.load import check_against

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import SCENARIOS, lab_argv
+from scenario_support import SCENARIOS, lab_argv
 from lab.core.errors import ConfigErrors
 from lab.scenario.load import duration, load_scenario
 from lab.scenario.schema import SCHEMA

@@ -1,4 +1,5 @@
-"""Shared helpers of the scenario tests: the scenarios of the repository and the available drivers."""
+"""Shared helpers of the scenario tests (imported by name, like tests/unit/cmdlets_support.py: a module called
+conftest here would clash with tests/unit/conftest.py when both directories are collected in one run)."""
 from __future__ import annotations
 
 import sys
