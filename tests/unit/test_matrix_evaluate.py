@@ -83,7 +83,28 @@ class Restartable:
         return (os.getpid(), flow.id, self.count)
 
 
+class SlowInParent(Restartable):
+    """0.1 s a flow in the process that made it; its forked workers run at full speed."""
+
+    def __init__(self):
+        super().__init__()
+        self.parent = os.getpid()
+
+    def run(self, flow):
+        if os.getpid() == self.parent:
+            time.sleep(0.1)
+        return super().run(flow)
+
+
 MANY = tuple(NS(id=f"f{i:03d}") for i in range(23))
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Blocks of 5 flows, and a process that may fork (else the test is skipped)."""
+    if not matrix._can_fork():
+        pytest.skip("this platform does not fork, or this process runs another thread")
+    monkeypatch.setattr(matrix, "BLOCK", 5)
 
 
 def test_blocks_start_afresh_and_keep_the_flow_order(monkeypatch):
@@ -94,10 +115,7 @@ def test_blocks_start_afresh_and_keep_the_flow_order(monkeypatch):
     assert {o[0] for _, o in out.values()} == {os.getpid()}
 
 
-def test_blocks_go_to_forked_workers_and_the_answer_does_not_change(monkeypatch):
-    if not matrix._can_fork():
-        pytest.skip("this platform does not fork, or this process runs another thread")
-    monkeypatch.setattr(matrix, "BLOCK", 5)
+def test_blocks_go_to_forked_workers_and_the_answer_does_not_change(forking):
     alone, shared = evaluate(MANY, Restartable(), jobs=1), evaluate(MANY, Restartable(), jobs=3)
     pids = [o[0] for _, o in shared.values()]
     assert len(set(pids)) == 3 and os.getpid() in pids  # this process and two forked ones ran the blocks
@@ -121,9 +139,7 @@ def test_a_process_running_another_thread_does_not_fork(monkeypatch):
     assert {o[0] for _, o in out.values()} == {os.getpid()}
 
 
-def test_a_failing_flow_in_a_worker_fails_the_evaluation(monkeypatch):
-    if not matrix._can_fork():
-        pytest.skip("this platform does not fork, or this process runs another thread")
+def test_a_failing_flow_in_a_worker_fails_the_evaluation(forking):
 
     class Failing(Restartable):
         def run(self, flow):
@@ -131,15 +147,12 @@ def test_a_failing_flow_in_a_worker_fails_the_evaluation(monkeypatch):
                 raise RuntimeError("boom in f017")
             return super().run(flow)
 
-    monkeypatch.setattr(matrix, "BLOCK", 5)
     with pytest.raises(RuntimeError, match="boom in f017"):
         evaluate(MANY, Failing(), jobs=2)
     assert gc.get_freeze_count() == 0
 
 
-def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch):
-    if not matrix._can_fork():
-        pytest.skip("this platform does not fork, or this process runs another thread")
+def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(forking):
     parent = os.getpid()
 
     class Dying(Restartable):
@@ -148,27 +161,15 @@ def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch)
                 os._exit(3)
             return super().run(flow)
 
-    monkeypatch.setattr(matrix, "BLOCK", 5)
     with pytest.raises(RuntimeError, match=r"ended without an answer \(exit status 3\)"):
         evaluate(MANY, Dying(), jobs=2)
     assert gc.get_freeze_count() == 0
 
 
-def test_a_slow_worker_takes_fewer_blocks(monkeypatch):
-    if not matrix._can_fork():
-        pytest.skip("this platform does not fork, or this process runs another thread")
-    parent = os.getpid()
-
-    class SlowHere(Restartable):
-        def run(self, flow):
-            if os.getpid() == parent:
-                time.sleep(0.1)
-            return super().run(flow)
-
-    monkeypatch.setattr(matrix, "BLOCK", 5)
-    out = evaluate(MANY, SlowHere(), jobs=2)
+def test_a_slow_worker_takes_fewer_blocks(forking):
+    out = evaluate(MANY, SlowInParent(), jobs=2)
     pids = [o[0] for _, o in out.values()]
-    assert pids[:5] == [parent] * 5 and parent not in pids[5:]  # its first block only: the child took the rest
+    assert pids[:5] == [os.getpid()] * 5 and os.getpid() not in pids[5:]  # its first block only: the child took the rest
     assert [o[1:] for _, o in out.values()] == [o[1:] for _, o in evaluate(MANY, Restartable(), jobs=1).values()]
 
 
@@ -210,19 +211,8 @@ def test_progress_counts_blocks_as_they_finish(monkeypatch):
     assert seen == [5, 10, 15, 20, 23, 23]
 
 
-def test_progress_counts_what_forked_workers_finished(monkeypatch):
-    if not matrix._can_fork():
-        pytest.skip("this platform does not fork, or this process runs another thread")
-    parent = os.getpid()
-
-    class SlowHere(Restartable):
-        def run(self, flow):
-            if os.getpid() == parent:
-                time.sleep(0.1)
-            return super().run(flow)
-
-    monkeypatch.setattr(matrix, "BLOCK", 5)
+def test_progress_counts_what_forked_workers_finished(forking):
     seen = []
-    evaluate(MANY, SlowHere(), jobs=2, progress=seen.append)
+    evaluate(MANY, SlowInParent(), jobs=2, progress=seen.append)
     assert seen[0] == len(MANY)  # after its one slow block, the child had reported the other four
     assert seen[-1] == len(MANY) and seen == sorted(seen)
