@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from lab.core.catalogue import exchange as cat
 from lab.core.fastpath import frozen_init
@@ -194,19 +195,55 @@ def _rename_prefix(content: bytes, old: str, new: str) -> bytes:
 
 
 def strip_headers(content: bytes, prefix: str) -> bytes:
-    """Removes the header fields whose (lower-case) name starts with ``prefix``, folded lines included."""
+    """Removes the header fields whose (lower-case) name starts with ``prefix``, folded lines included.
+
+    Lines are those of ``bytes.splitlines`` (ended by CRLF, CR or LF); a field is its line and the
+    folded lines (starting with a space or tab) after it.
+    """
     head, sep, body = content.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = content.partition(b"\n\n")
     wanted = prefix.lower().encode()
-    if wanted not in head.lower():  # no line starts with it: every line is kept
+    lowered = head.lower()
+    if wanted not in lowered:  # no line starts with it: every line is kept
         if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
             return content  # head + sep + body, unchanged
         return head.rstrip(b"\r\n") + sep + body
-    lines = head.splitlines(keepends=True)
+    field = _field_pattern(wanted)
+    if field is None:  # a prefix that is not a plain name (starts with a blank, holds a line end)
+        return _strip_lines(head, wanted) + sep + body
+    # one pass over the lowered block (the same length as ``head``): cut the fields that start a line
+    kept: list[bytes] = []
+    start = 0
+    for match in field.finditer(lowered):
+        at = match.start()
+        if at and lowered[at - 1] not in _CR_LF:  # inside a line, not at its start
+            continue
+        kept.append(head[start:at])
+        start = match.end()
+    kept.append(head[start:])
+    return b"".join(kept).rstrip(b"\r\n") + sep + body
+
+
+_CR_LF = b"\r\n"
+
+
+@lru_cache(maxsize=256)
+def _field_pattern(wanted: bytes) -> re.Pattern[bytes] | None:
+    """A lowered field whose name starts with ``wanted``: its line (with its line end) and the folded
+    lines after it; None for a prefix the line scan must handle (remembered per prefix: a pure
+    function of the bytes)."""
+    if not wanted or wanted[:1] in (b" ", b"\t") or b"\r" in wanted or b"\n" in wanted:
+        return None
+    line = rb"[^\r\n]*(?:\r\n|\r|\n)?"
+    return re.compile(re.escape(wanted) + line + rb"(?:[ \t]" + line + rb")*")
+
+
+def _strip_lines(head: bytes, wanted: bytes) -> bytes:
+    """:func:`strip_headers`' header block, line by line (any prefix)."""
     kept: list[bytes] = []
     dropping = False
-    for line in lines:
+    for line in head.splitlines(keepends=True):
         if line[:1] in (b" ", b"\t"):
             if not dropping:
                 kept.append(line)
@@ -214,7 +251,7 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
         dropping = line.lower().startswith(wanted)
         if not dropping:
             kept.append(line)
-    return b"".join(kept).rstrip(b"\r\n") + sep + body
+    return b"".join(kept).rstrip(b"\r\n")
 
 
 def organization_headers(*, authenticated: bool, auth_source: str) -> str:
@@ -224,18 +261,61 @@ def organization_headers(*, authenticated: bool, auth_source: str) -> str:
 
 
 def header_value(content: bytes, name: str) -> str | None:
-    """The (unfolded) value of the first header ``name`` in ``content``, or None."""
+    """The (unfolded) value of the first header ``name`` in ``content``, or None.
+
+    Lines are those of ``str.splitlines`` (which also ends a line at \\x0b, \\x0c, \\x1c-\\x1e and,
+    past ASCII, \\x85, \\u2028, \\u2029); a folded line (starting with a space or tab) continues
+    the value, joined with one space.
+    """
     end = content.find(b"\r\n\r\n")  # split(..., 1)[0] without copying the body
     raw = content[:end] if end >= 0 else content
     end = raw.find(b"\n\n")
     if end >= 0:
         raw = raw[:end]
     wanted = name.lower() + ":"
+    key = _ascii_key(wanted)
+    if key is None or not raw.isascii():
+        return _header_value_lines(raw, wanted)
+    # an ASCII block: find the first line that starts with the name, without splitting the block
+    lowered = raw.lower()
+    at = lowered.find(key)
+    while at > 0 and lowered[at - 1] not in _ASCII_LINE_ENDS:  # inside a line, not at its start
+        at = lowered.find(key, at + 1)
+    if at < 0:
+        return None
+    line_end = _ASCII_LINE_END.search(raw, at)
+    stop = line_end.start() if line_end else len(raw)
+    value = raw[at + len(key):stop].decode("ascii").strip()
+    while stop < len(raw):  # folded lines
+        stop += 2 if raw[stop:stop + 2] == b"\r\n" else 1  # past the line end
+        if raw[stop:stop + 1] not in (b" ", b"\t"):
+            return value
+        line_end = _ASCII_LINE_END.search(raw, stop)
+        start, stop = stop, line_end.start() if line_end else len(raw)
+        value += " " + raw[start:stop].decode("ascii").strip()
+    return value
+
+
+# What ends a line of ASCII text for str.splitlines (\r\n counts once)
+_ASCII_LINE_ENDS = b"\r\n\x0b\x0c\x1c\x1d\x1e"
+_ASCII_LINE_END = re.compile(rb"[\r\n\x0b\x0c\x1c-\x1e]")
+
+
+@lru_cache(maxsize=256)
+def _ascii_key(wanted: str) -> bytes | None:
+    """``wanted`` as bytes when the ASCII scan can look for it (ASCII, no line end inside), else
+    None (remembered per text: a pure function of it)."""
+    if not wanted.isascii() or _ASCII_LINE_END.search(wanted.encode()):
+        return None
+    return wanted.encode()
+
+
+def _header_value_lines(raw: bytes, wanted: str) -> str | None:
+    """:func:`header_value` over the decoded block's ``splitlines`` (any block, any name)."""
     if raw.isascii() and wanted.isascii() and wanted.encode() not in raw.lower():
         return None  # no line can start with it
-    head = raw.decode("utf-8", "replace")
     value: str | None = None
-    for line in head.splitlines():
+    for line in raw.decode("utf-8", "replace").splitlines():
         if value is not None:
             if line[:1] in (" ", "\t"):
                 value += " " + line.strip()
