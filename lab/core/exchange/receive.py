@@ -392,6 +392,9 @@ def _ehlo_tail(connector: ReceiveConnector, server: ExchangeServer, tls_active: 
     return multiline(250, ehlo_keywords(connector, server, tls_active, cert_available))
 
 
+# Remembered per (fqdn, client address, tail): a pure function of these strings, and a client
+# says EHLO to the same server again and again (twice per session with STARTTLS).
+@lru_cache(maxsize=4096)
 def ehlo_reply(fqdn: str, client_ip: str, tail: tuple[str, ...]) -> tuple[str, ...]:
     """The EHLO reply: the hello line for ``client_ip`` on top of :func:`ehlo_tail`'s lines."""
     hello = cat.S250_HELLO.text.format(fqdn=fqdn, ip=client_ip)

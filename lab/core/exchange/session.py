@@ -280,7 +280,9 @@ class ReceiveSession:
         """The connection was accepted: send the banner."""
         self._tick(now)
         self.state = "command"
-        return self._send((self.policy.banner(self.ctx),))
+        lines = (self.policy.banner(self.ctx),)
+        self._said.append(lines)  # self._send(lines), inline
+        return Output(lines)
 
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
@@ -360,7 +362,9 @@ class ReceiveSession:
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         self._reset_transaction()
         self.ctx.helo = arg
-        return self._send(self.policy.hello(self.ctx, extended))
+        lines = self.policy.hello(self.ctx, extended)
+        self._said.append(lines)  # self._send(lines), inline (every session says hello once or twice)
+        return Output(lines)
 
     def _cmd_STARTTLS(self, arg: str) -> Output:
         if self.ctx.helo is None and self.ctx.tls is None:
