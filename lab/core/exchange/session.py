@@ -25,6 +25,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable, Protocol
 
 from lab.core.catalogue import Reply
@@ -191,8 +192,20 @@ def _b64(text: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
+def _valid_domain(name: str) -> bool:
+    """A HELO/EHLO name of the domain grammar (remembered per name: a pure function of the text, and
+    a client greets with the same name in every session)."""
+    return _DOMAIN_RE.match(name) is not None
+
+
 def _path(arg: str, keyword: str) -> tuple[str, str] | None:
     """``FROM:<a@b> SIZE=1`` -> (``<a@b>``, ``SIZE=1``), tolerating a space after the colon."""
+    start = len(keyword) + 1
+    if arg.startswith(keyword) and arg[start - 1:start + 1] == ":<":  # as clients write it
+        end = arg.find(">", start)
+        if end >= 0:
+            return arg[start:end + 1], arg[end + 1:].strip()
     head, sep, rest = arg.partition(":")
     if not sep or head.strip().upper() != keyword:
         return None
@@ -358,7 +371,7 @@ class ReceiveSession:
         return self._hello(arg, extended=True)
 
     def _hello(self, arg: str, extended: bool) -> Output:
-        if not arg or " " in arg or not _DOMAIN_RE.match(arg):
+        if not arg or " " in arg or not _valid_domain(arg):
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         self._reset_transaction()
         self.ctx.helo = arg
