@@ -27,6 +27,7 @@ from lab.core.eop.attribution import (Attribution, ConnectionFacts, attribute, p
 from lab.core.eop.model import EopNode, Tenant, ip_in
 from lab.core.exchange.headers import exchange_date
 from lab.core.fastpath import evolve
+from lab.core.memo import Memo
 from lab.core.tls import CertFacts
 
 MX = "mx"
@@ -111,6 +112,21 @@ class Turn:
 
 
 def _attribute(world: EopWorld, conn: ConnectionFacts, now: datetime) -> tuple[Attribution | None, tuple[str, ...]]:
+    """The connection's attribution (or None) and the reasons, tenant by tenant.
+
+    Remembered per (world, client certificate, instant) object and the connection's address and
+    TLS flags: every input is a frozen record or a value (the lab hands out one datetime per
+    instant), and every connection from one host at one instant asks again (at EHLO, after STARTTLS).
+    """
+    return _ATTRIBUTED.get((world, conn.client_cert, now), (conn.source_ip, conn.tls, conn.client_cert_trusted),
+                           _attribute_tenants, world, conn, now)
+
+
+_ATTRIBUTED = Memo()
+
+
+def _attribute_tenants(world: EopWorld, conn: ConnectionFacts,
+                       now: datetime) -> tuple[Attribution | None, tuple[str, ...]]:
     reasons: list[str] = []
     for tenant in world.tenants:
         decision = attribute(tenant, conn, now)
