@@ -172,7 +172,18 @@ def ehlo(world: EopWorld, session: FrontDoorSession, helo: str) -> tuple[tuple[s
 
 
 def ehlo_reply(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
-    """:func:`ehlo`'s reply alone (it depends on the endpoint and the connection, not on the session's state)."""
+    """:func:`ehlo`'s reply alone (it depends on the endpoint and the connection, not on the session's state).
+
+    Remembered per EOP node object and (endpoint, client address, TLS): what the reply is written
+    from (the node is a frozen record), the same for every connection from one host."""
+    conn = session.conn
+    return _EHLO_REPLIES.get((world.node,), (session.endpoint, conn.source_ip, conn.tls), _ehlo_reply, world, session)
+
+
+_EHLO_REPLIES = Memo()
+
+
+def _ehlo_reply(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
     hello = cat.S250_HELLO.format(fqdn=banner_host(world.node, session.endpoint), ip=session.conn.source_ip)
     texts = (hello.text, *ehlo_lines(world, session))
     return tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
@@ -240,7 +251,7 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
     if session.endpoint == SUBMISSION:
         return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, ("authenticated submission may send to any recipient",))
     host = internal_host(world.node, MX)
-    if ip_in(session.conn.source_ip, world.node.banned_ips):
+    if world.node.banned_ips and ip_in(session.conn.source_ip, world.node.banned_ips):  # none: nothing to parse
         return Turn(cat.S550_5_7_606_BANNED_SENDING_IP.format(ip=session.conn.source_ip, host=host), session,
                     (f"{session.conn.source_ip} is a banned sending IP",), "eop.banned_ip (M-NDR-EXO)")
     tenant = world.tenant_for(_domain(address))
