@@ -46,8 +46,18 @@ class EopWorld:
     tenants: tuple[Tenant, ...] = ()
 
     def tenant_for(self, domain: str) -> Tenant | None:
-        """The tenant that accepts ``domain``."""
-        return next((t for t in self.tenants if t.is_accepted(domain)), None)
+        """The tenant that accepts ``domain``.
+
+        Remembered per (world object, domain): a frozen record of frozen tenants and a string in,
+        asked at every RCPT and queue step for the same few domains."""
+        return _TENANT_FOR.get((self,), domain, _tenant_for, self.tenants, domain)
+
+
+_TENANT_FOR = Memo()
+
+
+def _tenant_for(tenants: tuple[Tenant, ...], domain: str) -> Tenant | None:
+    return next((t for t in tenants if t.is_accepted(domain)), None)
 
 
 def internal_host(node: EopNode, endpoint: str) -> str:
