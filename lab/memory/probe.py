@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from lab.core.dns_resolution import resolve_host
@@ -71,7 +72,10 @@ def dial_first(lab: "MemoryLab", source: str, server: str, port: int) -> "tuple[
     return failure or NO_SUCH_HOST
 
 
+@lru_cache(maxsize=4096)
 def _b64(text: str) -> str:
+    """``text`` in base64 (remembered per text: a pure function of it; the probes log on with the
+    same few credentials)."""
     return base64.b64encode(text.encode()).decode("ascii")
 
 

@@ -185,7 +185,10 @@ class Output:
     decision: Decision | None = None
 
 
+@lru_cache(maxsize=4096)
 def _b64(text: str) -> str | None:
+    """The decoded text of an AUTH argument, or None (remembered per text: a pure function of it,
+    and a client logs on with the same credentials again and again)."""
     try:
         return base64.b64decode(text.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
