@@ -127,7 +127,7 @@ class Param:
 
     @property
     def is_list(self) -> bool:
-        return self.type is list or typing.get_origin(self.type) is list
+        return self.type is list or (self.type.__class__ is not type and typing.get_origin(self.type) is list)
 
     @property
     def display_type(self) -> str:
@@ -210,13 +210,16 @@ class Cmdlet:
 
     def exact_param(self, lowered: str) -> Param | None:
         """The first parameter (of :attr:`all_params`) whose name or an alias is ``lowered`` (lower
-        case), else None."""
-        position = self._exact_index.get(lowered)
-        return None if position is None else self.all_params[position]
+        case), else None: in the own parameters' index, then in the shared one of those that follow them."""
+        own = self._own_index.get(lowered)
+        if own is not None:
+            return self.params[own]
+        shared = _SHARED_INDEX[len(self.all_params) - len(self.params)].get(lowered)
+        return None if shared is None else _SHARED[shared]
 
     @functools.cached_property
-    def _exact_index(self) -> dict[str, int]:
-        return _name_index(tuple((p.name, p.aliases) for p in self.all_params))
+    def _own_index(self) -> dict[str, int]:
+        return _name_index(tuple((p.name, p.aliases) for p in self.params))
 
     def qualified_error_id(self, error_id: str) -> str:
         """``error_id,<implementing type or name>`` as PowerShell's FullyQualifiedErrorId."""
@@ -245,17 +248,19 @@ class Cmdlet:
 
 @functools.lru_cache(maxsize=1024)
 def _name_index(names: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, int]:
-    """Lower-case name or alias -> the position of the first ``(name, aliases)`` it names.
-
-    A pure function of strings: every console's registry builds its own commands, but the same
-    declarations give the same tuple, so the index is built once per declaration (the dict is
-    shared: read, never changed)."""
+    """Lower-case name or alias -> the position of the first ``(name, aliases)`` it names. A pure function
+    of strings: each console's registry builds its own commands, but the same declarations give the same
+    tuple, so the index is built once per declaration (the dict is shared: read, never changed)."""
     index: dict[str, int] = {}
     for position, (name, aliases) in enumerate(names):
         index.setdefault(name.lower(), position)
         for alias in aliases:
             index.setdefault(alias.lower(), position)
     return index
+
+
+_SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters (by count:)
+_SHARED_INDEX = {len(s): _name_index(tuple((p.name, p.aliases) for p in s)) for s in (COMMON_PARAMETERS, _SHARED)}
 
 
 def cmdlet(name: str, params: Iterable[Param] = (), **options: Any) -> Callable[[Callable[[Invocation], Any]], Cmdlet]:
