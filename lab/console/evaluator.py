@@ -107,9 +107,10 @@ class Shell:
         self._source = ""
         self._out = _Output()
         self._dollar_under: list[Any] = []
-        # command node id -> (node, command, its binding): bound by the pre-flight from literals
-        # only, so binding it again when it runs would give the same (see _preflight)
-        self._prebound: dict[int, tuple[ast.Command, Cmdlet, tuple[dict[str, Any], dict[str, Any]]]] = {}
+        # command node id -> (node, command, its binding or None): resolved by the pre-flight, and
+        # bound there when its arguments are all literals, so resolving and binding it again when it
+        # runs would give the same (see _preflight)
+        self._prebound: dict[int, tuple[ast.Command, Cmdlet, tuple[dict[str, Any], dict[str, Any]] | None]] = {}
 
     # -- public -----------------------------------------------------------------------------
     def run(self, text: str) -> RunResult:
@@ -155,6 +156,8 @@ class Shell:
         return RunResult("".join(out.chunks), out.objects, out.errors, out.changed)
 
     def _emit(self, objects: list[Any]) -> None:
+        if not objects:
+            return  # (nothing to keep, nothing printed)
         for obj in objects:
             self._out.objects.extend(obj.records if isinstance(obj, FormattedOutput) else [obj])
         text = render_default(objects)
@@ -183,6 +186,7 @@ class Shell:
 
     # -- pre-flight -------------------------------------------------------------------------
     def _preflight(self, statements: tuple[ast.Statement, ...]) -> None:
+        prebound = self._prebound
         for node, piped in commands(statements):
             command = self.resolve(node.name)
             if command is None:
@@ -195,12 +199,14 @@ class Shell:
                 bound = bind(command, args, partial=partial, expects_input=piped)
             except BindingError as error:
                 self._fail_binding(error, command, node)
-            if not partial and all(_literal(e.argument if isinstance(e, ast.CommandParameter) else e)
-                                   for e in node.elements):
-                # Every argument is a literal: evaluating them when the command runs gives these
-                # same values (and runs nothing), and binding is a pure function of the command
-                # and its arguments, so the command runs with this binding (once).
-                self._prebound[id(node)] = (node, command, bound)
+            # A name resolves to the same command until the line ends (a registry only grows by
+            # loading the module that declares the name). Every argument a literal: evaluating them
+            # when the command runs gives these same values (and runs nothing), and binding is a
+            # pure function of the command and its arguments, so the command runs with this
+            # binding (once).
+            literal = not partial and all(_literal(e.argument if isinstance(e, ast.CommandParameter) else e)
+                                          for e in node.elements)
+            prebound[id(node)] = (node, command, bound if literal else None)
 
     def _arguments(self, node: ast.Command, static: bool) -> tuple[list[Arg], bool]:
         """Evaluate a command's elements into binder arguments (splats expanded)."""
@@ -265,16 +271,20 @@ class Shell:
             self._fail_runtime(PSRuntimeError(msg.INVALID_LEFT_HAND_SIDE, "InvalidLeftHandSide"), target.span)
 
     def _invoke(self, node: ast.Command, piped: list[Any] | None) -> list[Any]:
-        command = self.resolve(node.name)
-        if command is None:
-            self._not_found(node)
-        assert command is not None
-        if command.native:
-            raw = [self._native_arg(e) for e in node.elements]
-            return self._call(command, node, Invocation(command.name, args=raw, input=piped or []))
-        prebound = self._prebound.pop(id(node), None)
-        if prebound is not None and prebound[0] is node and prebound[1] is command:
-            params, common = prebound[2]
+        planned = self._prebound.pop(id(node), None)
+        if planned is not None and planned[0] is node:
+            command, prebound = planned[1], planned[2]
+        else:
+            found = self.resolve(node.name)
+            if found is None:
+                self._not_found(node)
+            assert found is not None
+            command, prebound = found, None
+            if command.native:
+                raw = [self._native_arg(e) for e in node.elements]
+                return self._call(command, node, Invocation(command.name, args=raw, input=piped or []))
+        if prebound is not None:
+            params, common = prebound
         else:
             args, _ = self._arguments(node, static=False)
             try:
