@@ -37,6 +37,9 @@ class LabConsole:
         name = server.server.fqdn if server else None
         if self.host.session.tenant:
             name = "outlook.office365.com"
+        current = self.shell.host
+        if current.computer_name == name and current.now == self.host.clock_now:
+            return  # (already these callbacks)
         self.shell.host = HostCallbacks(now=self.host.clock_now, read_credential=self.shell.host.read_credential,
                                         computer_name=name)
 

@@ -48,10 +48,11 @@ class _ModuleRegistry(Registry):
             module.register(self, self._host)
 
     def resolve(self, name: str) -> Cmdlet | None:
-        position = self._index.get(name.lower())
-        if position is not None:
+        key = name.lower()
+        position = self._index.get(key)
+        if position is not None and position in self._waiting:
             self._load(position)
-        return super().resolve(name)
+        return self._commands.get(key) or self._commands.get(self._aliases.get(key, ""))  # (Registry.resolve)
 
     def commands(self) -> list[Cmdlet]:
         for position in sorted(self._waiting):

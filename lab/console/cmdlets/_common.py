@@ -31,9 +31,14 @@ def wildcard(text: str) -> bool:
 def matching(items: Iterable[T], pattern: str, *keys: Callable[[T], str]) -> list[T]:
     """Items whose any key equals ``pattern`` (case-insensitive, wildcards allowed)."""
     out = []
+    if wildcard(pattern):
+        for item in items:
+            if any(like(k(item), pattern) for k in keys):
+                out.append(item)
+        return out
+    wanted = pattern.lower()
     for item in items:
-        names = [k(item) for k in keys]
-        if any(like(n, pattern) if wildcard(pattern) else n.lower() == pattern.lower() for n in names):
+        if any(k(item).lower() == wanted for k in keys):
             out.append(item)
     return out
 
