@@ -403,14 +403,14 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
     for p in mandatory:
         if p.name in bound and bound[p.name] is not UNKNOWN:
             _check_not_empty(p, bound[p.name])
+    if _COMMON_NAMES.isdisjoint(bound):  # (no common parameter given: the split below keeps every one)
+        return bound, {}
     common = {k: v for k, v in bound.items() if k in _COMMON_NAMES}
     return {k: v for k, v in bound.items() if k not in _COMMON_NAMES}, common
 
 
 def _element_type_name(name: str | None) -> str | None:
-    if name and name.endswith("[]"):
-        return name[:-2]
-    return name
+    return name[:-2] if name and name.endswith("[]") else name
 
 
 def _check_not_empty(param: Param, value: Any) -> None:
