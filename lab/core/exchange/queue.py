@@ -79,6 +79,7 @@ class Transport:
         self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
         self._named: dict[str, QueueState] = {}  # identity (as :meth:`identity` writes it) -> its queue
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
+        self._occupied: set[int] = set()  # numbers of the queues that hold an item (busy ones too)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._message_due = math.inf  # <= when any held message's delay DSN or expiry falls due (a lower bound)
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
@@ -156,7 +157,8 @@ class Transport:
 
     def wakeup(self, now: float) -> None:
         """Lab time reached a requested wakeup: fire due retries, delay DSNs and expiries."""
-        if self._requested is not None and self._requested <= now:
+        requested = self._requested
+        if requested is not None and requested <= now:
             self._requested = None
         self._settle(now)
 
@@ -264,6 +266,7 @@ class Transport:
             self._items[item.id] = item
             self._held[record.internal_id] = self._held.get(record.internal_id, 0) + 1
             q.items.append(item.id)
+            self._occupied.add(q.number)
             q.idle_since = None
 
     def _next_hop(self, recipient: str, size: int) -> R.Decision:
@@ -326,7 +329,10 @@ class Transport:
         for item_id in item_ids:
             item = self._items.pop(item_id)
             self._release_item(item)
-            self._queues[item.queue].items.remove(item_id)
+            q = self._queues[item.queue]
+            q.items.remove(item_id)
+            if not q.items:
+                self._occupied.discard(q.number)
             self._route(self._messages[item.internal_id], item.recipients, now)
 
     # --- internals: attempts and outcomes -----------------------------------------------------------------
@@ -391,6 +397,7 @@ class Transport:
         self._items[part.id] = part
         self._held[item.internal_id] = self._held.get(item.internal_id, 0) + 1
         q.items.append(part.id)
+        self._occupied.add(q.number)
         q.attempt_failed, q.last_error = True, last_error
         self._trace(item.internal_id, [Step("transport.delivery", f"deferred {', '.join(o for o, _ in pairs)}",
                                             last_error, now)])
@@ -418,6 +425,8 @@ class Transport:
         item = self._items.pop(item_id)
         self._release_item(item)
         q.items.remove(item_id)
+        if not q.items:
+            self._occupied.discard(q.number)
         self._finish_if_done(item.internal_id)
 
     def _delivered(self, q: QueueState, item: ItemState, recipients: list[str], outcome: O.Delivered, now: float) -> None:
@@ -483,17 +492,21 @@ class Transport:
 
     # --- internals: timers --------------------------------------------------------------------------------
     def _settle(self, now: float) -> None:
-        for _ in range(10_000):
-            if not self._fire_due(now):
-                break
+        # passes until one fires nothing, at most 10 000 (the first one outside the loop: most settles
+        # need only that one)
+        fire_due = self._fire_due
+        if fire_due(now):
+            for _ in range(9_999):
+                if not fire_due(now):
+                    break
         self._schedule(now)
 
     def _fire_due(self, now: float) -> bool:
-        fired = False
         if now >= self._message_due:
             fired = self._fire_due_messages(now)
             self._message_due = min(map(self._due_of, self._messages.values()), default=math.inf)
-        return self._fire_due_queues(now) or fired
+            return self._fire_due_queues(now) or fired
+        return self._fire_due_queues(now)
 
     def _due_of(self, record: QueuedMessage) -> float:
         """When :meth:`_fire_due_messages` may first act on ``record``: its delay DSN (enabled, not sent
@@ -538,24 +551,30 @@ class Transport:
     def _fire_due_queues(self, now: float) -> bool:
         """Retries due, Ready queues started, idle queues past QueueMaxIdleTime removed. True when
         the pass may have made work for another (new items, or a start that sent nothing out)."""
-        fired = False
-        s = self.settings
         # Every queue that exists now, in order (numbers grow with creation; Unreachable is 0), except
         # those with nothing to do: no items (busy ones are items too), not in Retry, not idle past
         # QueueMaxIdleTime. Starting a queue may reroute its items into a later queue: the rest of the
         # pass is then looked up again.
-        limit = self._next_queue
-        sweep = now >= self._idle_low + s.queue_max_idle_time
-        if not sweep and not self._items and not self._retrying:
+        max_idle = self.settings.queue_max_idle_time
+        sweep = now >= self._idle_low + max_idle
+        retrying = self._retrying
+        if not sweep and not self._occupied and not retrying:
             return False  # no queue holds an item or waits for a retry: _active_queues would find none
+        fired = False
+        limit = self._next_queue
+        unreachable = self._unreachable
         pending = self._active_queues(limit, sweep)
         while pending:
             q = pending.pop(0)
-            if q.status == RETRY and q.next_retry is not None and now >= q.next_retry:
-                q.status = READY
-            if q.status != RETRY:
-                self._retrying.discard(q.number)
-            if q.status == READY and q.items and not q.busy and q is not self._unreachable:
+            status = q.status
+            if status == RETRY:
+                due = q.next_retry
+                if due is not None and now >= due:
+                    q.status = status = READY
+                    retrying.discard(q.number)
+            else:
+                retrying.discard(q.number)
+            if status == READY and q.items and not q.busy and q is not unreachable:
                 made = self._next_item
                 self._start(q, now)
                 if self._next_item != made:  # (only new items can put work in a queue the pass has not seen)
@@ -565,8 +584,8 @@ class Transport:
                     fired = True
                 # else its attempt went out (a command for the driver) and nothing else changed: a
                 # pass after this one would find nothing new to do, so it is not asked for
-            if (not q.items and q is not self._unreachable and q.idle_since is not None and not q.busy
-                    and now >= q.idle_since + s.queue_max_idle_time):
+            if (not q.items and q is not unreachable and q.idle_since is not None and not q.busy
+                    and now >= q.idle_since + max_idle):
                 self._delete_queue(q)
         if sweep:
             self._idle_low = min((q.idle_since for q in self._queues.values()
@@ -575,10 +594,10 @@ class Transport:
 
     def _active_queues(self, limit: int, every: bool) -> list[QueueState]:
         """The queues numbered below ``limit`` that may have work (``every``: all of them), in order."""
+        queues = self._queues
         if every:
-            return [q for q in self._queues.values() if q.number < limit]
-        numbers = {i.queue for i in self._items.values()} | self._retrying
-        return [self._queues[n] for n in sorted(numbers) if n < limit and n in self._queues]
+            return [q for q in queues.values() if q.number < limit]
+        return [queues[n] for n in sorted(self._occupied | self._retrying) if n < limit and n in queues]
 
     def _delete_queue(self, q: QueueState) -> None:
         del self._queues[q.number]
