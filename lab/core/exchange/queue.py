@@ -73,6 +73,12 @@ class Transport:
         self._next_item = 1
         self._next_queue = 1
         self._requested: float | None = None
+        # The lab time of the last settle, while nothing happened since (every event ends with one): a
+        # settle again at that instant would do nothing (its passes found nothing more to do then).
+        # Before the first one (no event yet) a settle at any instant does nothing either: there is
+        # no message, no item, and no queue but Unreachable (which is never removed).
+        self._settled_at: float | None = None
+        self._untouched = True
         # Indexes over the queues, so that an event costs O(what it touches) and not O(queues): a
         # server keeps one queue per next hop it has used (until QueueMaxIdleTime), which a flow
         # matrix makes dozens of while lab time stands still.
@@ -197,6 +203,11 @@ class Transport:
             self.connectors = {c.name: c for c in connectors}
         waiting = [i for q in self._queues.values() if q.hop.delivery_type != R.TO_MAILBOX
                    for i in q.items if i not in q.busy]
+        if not waiting and (self._settled_at == now or self._untouched):
+            # Nothing to route again, and the transport was left settled at this very instant (no
+            # event since), or has had no event yet: a settle now would find nothing due and request
+            # no wakeup (a queue starts only at a settle, so no Ready queue waits for the new connectors).
+            return
         self._reroute(waiting, now)
         self._settle(now)
 
@@ -494,12 +505,17 @@ class Transport:
     def _settle(self, now: float) -> None:
         # passes until one fires nothing, at most 10 000 (the first one outside the loop: most settles
         # need only that one)
+        self._untouched = False
         fire_due = self._fire_due
+        settled: float | None = now
         if fire_due(now):
             for _ in range(9_999):
                 if not fire_due(now):
                     break
+            else:
+                settled = None  # (cut short: not known to be settled)
         self._schedule(now)
+        self._settled_at = settled
 
     def _fire_due(self, now: float) -> bool:
         if now >= self._message_due:
