@@ -1,5 +1,6 @@
 """The transport's shortcuts around a settle (a transport left settled at an instant, or never
-touched, does not settle again there when a connector change gives it nothing to route) and its
+touched, does not settle again there when a connector change gives it nothing to route; a DNS
+failure that only puts its queue in Retry until later schedules without a pass) and its
 index of occupied queues must not change a single command: a Transport is driven side by side with
 one that always takes the general path (the methods below are that code, verbatim), and both must
 emit the same commands and show the same queues, messages and traces at every step."""
@@ -29,7 +30,7 @@ CONNECTOR_SETS = [[INTERNET, PARTNER], [INTERNET], [PARTNER], [], [OFF, PARTNER]
 
 
 class General(Transport):
-    """The transport without the shortcuts: every connector change settles."""
+    """The transport without the shortcuts: every connector change and every DNS failure settles."""
 
     def set_connectors(self, connectors: Sequence[SendConnector], now: float) -> None:
         current = self.connectors
@@ -40,6 +41,26 @@ class General(Transport):
         self._reroute(waiting, now)
         self._settle(now)
 
+    def resolution_result(self, queue: str, result: object, now: float) -> None:
+        q = self._queue(queue)
+        if q is None or not q.busy or q.hop.connector is None:
+            return
+        conn = self.connectors.get(q.hop.connector)
+        if conn is None:
+            busy, q.busy, q.status = list(q.busy), set(), "Ready"
+            self._reroute(busy, now)
+            self._settle(now)
+            return
+        error = getattr(result, "error", None)
+        if error:
+            outcome = O.dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures,
+                                    q.hop.next_hop_domain)
+            self._step_all(q, "fidelity §6", outcome.detail, now)
+            self._apply(q, outcome, list(q.busy), now)
+            self._settle(now)
+            return
+        super().resolution_result(queue, result, now)
+
 
 class Twins:
     """The same events into both transports; every command answered the same way in both."""
@@ -48,7 +69,7 @@ class Twins:
         self.rng = rng
         self.now = 0.0
         self.wakeups: list[float] = []
-        self.held: list[tuple[O.Connect, O.Connect]] = []
+        self.held: list[tuple[O.Command, O.Command]] = []  # resolutions and sessions answered later
         self.pair = [cls(NS(name="ex01", fqdn="ex01.contoso.com"), ORG, [INTERNET, PARTNER], settings, boot="b")
                      for cls in (Transport, General)]
         self.connectors = CONNECTOR_SETS[0]
@@ -79,11 +100,10 @@ class Twins:
         if isinstance(a, O.RequestWakeup):
             self.wakeups.append(a.at)
         elif isinstance(a, (O.ResolveMx, O.ResolveHosts)):
-            fail = self.rng.random() < 0.4
-            result = MxResult("x", (), self.rng.choice(["NoRecords", "NonExistentDomain", "ServerFailure"])) if fail \
-                else MxResult("x", (Target("mx", 10, ("192.0.2.1",)),))
-            for t, c in zip(self.pair, (a, b)):
-                t.resolution_result(c.queue, result, self.now)
+            if self.rng.random() < 0.3:  # answered later (lab time may move on meanwhile)
+                self.held.append((a, b))
+            else:
+                self.resolve(a, b)
         elif isinstance(a, O.DeliverLocal):
             for t, c in zip(self.pair, (a, b)):
                 t.delivery_result(c.queue, O.Delivered(), self.now, items=(c.item,))
@@ -92,6 +112,13 @@ class Twins:
                 self.held.append((a, b))
             else:
                 self.connect(a, b)
+
+    def resolve(self, a: O.Command, b: O.Command) -> None:
+        fail = self.rng.random() < 0.4
+        result = MxResult("x", (), self.rng.choice(["NoRecords", "NonExistentDomain", "ServerFailure"])) if fail \
+            else MxResult("x", (Target("mx", 10, ("192.0.2.1",)),))
+        for t, c in zip(self.pair, (a, b)):
+            t.resolution_result(c.queue, result, self.now)
 
     def connect(self, a: O.Connect, b: O.Connect) -> None:
         choice = self.rng.choice(["ok", "transient", "transient", "permanent", "refuse-one", "defer-one"])
@@ -144,7 +171,10 @@ class Twins:
             self.now += rng.choice([1, 180, 300, 3600, 5 * 3600, 3 * 86400])
             held, self.held = self.held, []
             for a, b in held:
-                self.connect(a, b)
+                if isinstance(a, O.Connect):
+                    self.connect(a, b)
+                else:
+                    self.resolve(a, b)
         elif op in ("retry", "suspend"):
             identity = rng.choice([q.identity for q in new.queues()])
             resubmit, suspend = rng.random() < 0.3, rng.random() < 0.5

@@ -136,9 +136,18 @@ class Transport:
             return
         error = getattr(result, "error", None)
         if error:
+            settled = self._settled_at == now
             outcome = _dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures, q.hop.next_hop_domain)
             self._step_all(q, "fidelity §6", outcome.detail, now)
             self._apply(q, outcome, list(q.busy), now)
+            if (settled and outcome.__class__ is O.Transient and q.status == RETRY and q.next_retry is not None
+                    and q.next_retry > now and now < self._message_due):
+                # The transport was left settled at this instant, and all this event changed is this
+                # queue, now in Retry until later with its items waiting (a transient failure): a pass
+                # would find it not due, every other queue as the last settle left it, and no message
+                # due (only the wakeup it asks for is new).
+                self._schedule(now)
+                return
             self._settle(now)
             return
         targets = tuple(O.Endpoint(t.host, ip, conn.port) for t in result.targets for ip in t.addresses)
