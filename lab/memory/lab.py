@@ -166,11 +166,14 @@ class MemoryLab:
         """Move lab time forward, firing due wakeups in order (each one's work drained before the next)."""
         target = self.now + seconds
         self.run()
+        pending = self._work
         while self._timers and self._timers[0][0] <= target:
             at, _, work = heapq.heappop(self._timers)
-            self.now = max(self.now, at)
+            if at > self.now:
+                self.now = at
             work()
-            self.run()
+            if pending:
+                self.run()
         self.now = max(self.now, target)
 
     def track(self, event: TrackingEvent | Track) -> None:

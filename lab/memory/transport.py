@@ -9,10 +9,12 @@ to the lab's timer heap. None of it takes lab time.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
 from lab.core.exchange import outcomes as O
+from lab.core.exchange.outcomes import Connect, DeliverLocal, Persist, Release, RequestWakeup, ResolveHosts, ResolveMx, Track
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import QueuedMessage, SubmitResult
 from lab.memory.client import ExchangeClient
@@ -27,22 +29,23 @@ _ANSWERS: dict[tuple, MxResult] = {}
 _ANSWERS_OF: list[object] = [None]  # the ZoneSet the answers came from (held: its id is never reused)
 
 
-def _answer(zones: Any, key: tuple, resolve: Any) -> MxResult:
+def _answer(zones: Any, key: tuple, resolve: Any, name: str) -> MxResult:
+    """``resolve(zones, name)``, remembered under ``key`` for the current zone set."""
     if _ANSWERS_OF[0] is not zones or len(_ANSWERS) > 4096:
         _ANSWERS.clear()
         _ANSWERS_OF[0] = zones
     found = _ANSWERS.get(key)
     if found is None:
-        found = _ANSWERS[key] = resolve()
+        found = _ANSWERS[key] = resolve(zones, name)
     return found
 
 
 def _resolve_mx(zones: Any, domain: str) -> MxResult:
-    return _answer(zones, ("mx", domain), lambda: resolve_mx(zones, domain))
+    return _answer(zones, ("mx", domain), resolve_mx, domain)
 
 
 def _resolve_host(zones: Any, host: str) -> MxResult:
-    return _answer(zones, ("host", host), lambda: resolve_host(zones, host))
+    return _answer(zones, ("host", host), resolve_host, host)
 
 
 class MemoryTransport:
@@ -82,30 +85,42 @@ class MemoryTransport:
             self._running = False
 
     def _execute(self, cmd: O.Command) -> None:
-        lab, t = self.lab, self.transport
-        kind = type(cmd)  # commands are plain records of their exact types: no isinstance walk, most frequent first
-        if kind is O.Track:
-            lab.track(cmd)  # its event is built when someone reads it
-        elif kind is O.Persist:
-            self.spool[cmd.record.internal_id] = cmd.record
-        elif kind is O.Release:
-            self.spool.pop(cmd.internal_id, None)
-        elif kind is O.DeliverLocal:
-            for rcpt in cmd.recipients:
-                lab.mailboxes.deliver(rcpt, cmd.data)
-            t.delivery_result(cmd.queue, O.Delivered(), lab.now, items=(cmd.item,))
-        elif kind is O.ResolveMx:
-            lab.defer(lambda: self._resolved(cmd.queue, _resolve_mx(lab.world.zones, cmd.domain)))
-        elif kind is O.ResolveHosts:
-            lab.defer(lambda: self._resolved(cmd.queue, self._resolve_hosts(cmd)))
-        elif kind is O.Connect:
-            lab.defer(lambda: self._connect(cmd))
-        elif kind is O.RequestWakeup:
+        # commands are plain records of their exact types: no isinstance walk, most frequent first;
+        # deferred work and timers are bound methods (partial), resolved when they run
+        kind = cmd.__class__
+        if kind is RequestWakeup:
             at = cmd.at
             if at not in self._wakes:
                 self._wakes.add(at)
-                lab.wake_at(at, lambda: self._wake(at))
+                self.lab.wake_at(at, partial(self._wake, at))
+        elif kind is Track:
+            self.lab.track(cmd)  # its event is built when someone reads it
+        elif kind is ResolveMx:
+            self.lab.defer(partial(self._resolve_mx, cmd))
+        elif kind is Persist:
+            self.spool[cmd.record.internal_id] = cmd.record
+        elif kind is Release:
+            self.spool.pop(cmd.internal_id, None)
+        elif kind is DeliverLocal:
+            lab = self.lab
+            for rcpt in cmd.recipients:
+                lab.mailboxes.deliver(rcpt, cmd.data)
+            self.transport.delivery_result(cmd.queue, O.Delivered(), lab.now, items=(cmd.item,))
+        elif kind is ResolveHosts:
+            self.lab.defer(partial(self._resolve_hosts_now, cmd))
+        elif kind is Connect:
+            self.lab.defer(partial(self._connect, cmd))
         # Checkpoint (progress of a spooled message) and EmitDsn (for observers) need nothing here.
+
+    def _resolve_mx(self, cmd: ResolveMx) -> None:
+        """The deferred answer to ``ResolveMx``, against the world's zones when it runs."""
+        lab = self.lab
+        self.transport.resolution_result(cmd.queue, _resolve_mx(lab._world.zones, cmd.domain), lab.now)
+        self.run()
+
+    def _resolve_hosts_now(self, cmd: ResolveHosts) -> None:
+        """The deferred answer to ``ResolveHosts``."""
+        self._resolved(cmd.queue, self._resolve_hosts(cmd))
 
     def _resolved(self, queue: str, result: MxResult) -> None:
         self.transport.resolution_result(queue, result, self.lab.now)
