@@ -100,25 +100,37 @@ class Switchboard:
 
     def reset(self) -> None:
         """The world changed: forget cached routes and listeners."""
-        world = self.lab.world
         self._routes: dict[tuple[str, str, int], Route] = {}
         # Exchange dials per (source, address, port): fixed while the world is (reset on every change).
         self._dials: dict[tuple[str, str, int], Dial | str] = {}
-        self._ports = {n: virtual_ports(world, n) for n in world.servers}
-        for node in self.lab.eop:
-            self._ports[node] = frozenset((25, 587))
-        # who listens, as (node, port) pairs: a value the network model remembers routes by (a
-        # callback it cannot), so every lab of one world shares the routes worked out
-        self._listening = frozenset((node, port) for node, ports in self._ports.items() for port in ports)
+        # the listeners, worked out from the world when a connection first needs them (a world
+        # changed twice, or a lab closed, before anyone dials never works them out)
+        self._ports: dict[str, tuple[int, ...] | frozenset[int]] | None = None
+        self._listening: frozenset[tuple[str, int]] = frozenset()
+
+    def _listeners(self) -> dict[str, tuple[int, ...] | frozenset[int]]:
+        ports = self._ports
+        if ports is None:
+            world = self.lab.world
+            ports = {n: virtual_ports(world, n) for n in world.servers}
+            for node in self.lab.eop:
+                ports[node] = frozenset((25, 587))
+            # who listens, as (node, port) pairs: a value the network model remembers routes by (a
+            # callback it cannot), so every lab of one world shares the routes worked out
+            self._listening = frozenset((node, port) for node, node_ports in ports.items() for port in node_ports)
+            self._ports = ports
+        return ports
 
     def listening(self, node: str, port: int) -> bool:
         """A lab service listens on ``port`` of ``node``."""
-        return port in self._ports.get(node, ())
+        return port in self._listeners().get(node, ())
 
     def route(self, src: str, ip: str, port: int) -> Route:
         key = (src, ip, port)
         route = self._routes.get(key)
         if route is None:
+            if self._ports is None:
+                self._listeners()
             route = self.lab.world.network.connect(src, ip, port, listening=self._listening)
             self._routes[key] = route
         return route

@@ -82,3 +82,53 @@ def test_the_server_view_of_a_handshake_is_shared_per_client_certificate(built):
     assert N._server_tls(cert) is N._server_tls(cert)
     assert N._server_tls(cert) == N._new_server_tls(cert) and N._server_tls(None) == N._new_server_tls(None)
     assert N._server_tls(None).peer_names == () and N._server_tls(cert).peer_cert is cert
+
+
+def _eager_ports(lab: MemoryLab) -> dict:
+    """Who listens, worked out afresh from the lab's world (what the switchboard answers from)."""
+    from lab.core.world_views import virtual_ports
+    ports = {n: virtual_ports(lab.world, n) for n in lab.world.servers}
+    ports.update({node: frozenset((25, 587)) for node in lab.eop})
+    return ports
+
+
+def test_who_listens_follows_every_world_change_dialled_or_not(built):
+    """The listeners are worked out when first needed after a change: a world changed twice
+    before anyone dials, and one changed after a dial, both answer as the world in force."""
+    import dataclasses
+
+    from lab.core.exchange.model import Binding
+
+    lab = _lab(built)
+    board = lab.switchboard
+    node = next(n for n in lab.transports if lab.world.server(n).receive_connectors)
+    nodes = [*lab.world.servers, *lab.eop, "nowhere"]
+
+    def answers():
+        return {(n, p): board.listening(n, p) for n in nodes for p in (25, 587, 2525, 2626, 2727, 443)}
+
+    def expected():
+        ports = _eager_ports(lab)
+        return {(n, p): p in ports.get(n, ()) for n in nodes for p in (25, 587, 2525, 2626, 2727, 443)}
+
+    def bind(port):
+        state = lab.world.server(node)
+        first = state.receive_connectors[0]
+        moved = dataclasses.replace(first, bindings=(*first.bindings, Binding("0.0.0.0", port)))
+        lab.world = lab.world.with_server(dataclasses.replace(state, receive_connectors=(moved, *state.receive_connectors[1:])))
+
+    assert answers() == expected()
+    ip = lab.world.network.node(node).addresses[0]
+    assert not board.route(node, ip, 2626).ok or (node, 2626) in board._listening  # nothing binds 2626 yet
+    bind(2626)
+    bind(2727)  # two changes, no dial between them
+    assert board.route(node, ip, 2727) == lab.world.network._walk(node, ip, 2727, board.listening)
+    assert (node, 2626) in board._listening and (node, 2727) in board._listening
+    assert answers() == expected() and board.listening(node, 2626) and board.listening(node, 2727)
+    lab.world = lab.world.with_server(_restored(built, lab, node))
+    assert answers() == expected() and not board.listening(node, 2626)
+    assert board.route(node, ip, 2626) == lab.world.network._walk(node, ip, 2626, board.listening)
+
+
+def _restored(built, lab, node):
+    return World.from_topology(*_topology_and_certs(built)).server(node)
