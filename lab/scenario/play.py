@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,29 +35,54 @@ from lab.topology.load import load_topology
 
 GRADE_SOCKET = "scenario.sock"
 
-_TOPOLOGIES: dict[Path, tuple[str, Topology]] = {}  # topology file -> (its text, the model loaded from it)
+_TOPOLOGIES: dict[Path, tuple[str, Topology, tuple | None]] = {}  # topology file -> (its text, the model
+# loaded from it, the file's status when that text was read, if it vouches for the text: see _status)
 _TOPOLOGIES_LOCK = threading.Lock()
+_SETTLED = 2.0  # seconds: a file last changed more recently than this is read again each time (racy-git rule)
+
+
+def _status(path: Path) -> tuple | None:
+    """What identifies the file's content without reading it: (device, inode, size, mtime, ctime)
+    in nanoseconds. Any write moves ctime (no tool can set it), a replaced file has a new inode.
+    None when there is no such file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _vouches(status: tuple | None, now: float) -> bool:
+    """A status read before the text vouches for it when the file had settled: a write after the
+    status was read then moves its ctime past the one recorded, whatever the timestamp granularity."""
+    return status is not None and now - max(status[3], status[4]) / 1e9 > _SETTLED
 
 
 def topology_of(scenario: Scenario) -> Topology:
     """The scenario's topology, loaded and validated once per file content in this process.
 
     A :class:`~lab.core.model.Topology` is frozen, so scenarios of the same world share it
-    (``run --all`` checks ``topology.yaml`` once, not once per scenario). The file is read
-    each time: an edited file is loaded (and checked) again.
+    (``run --all`` checks ``topology.yaml`` once, not once per scenario). The file is looked at
+    each time: its status (device, inode, size, times) when that status vouched for the text
+    last read, else its text; an edited file is loaded (and checked) again.
     """
     path = catalog.topology_for(scenario)
+    status = _status(path)
+    with _TOPOLOGIES_LOCK:
+        known = _TOPOLOGIES.get(path)
+    if known is not None and known[2] is not None and known[2] == status:
+        return known[1]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return load_topology(path)  # its own words for a missing or unreadable file
-    with _TOPOLOGIES_LOCK:
-        known = _TOPOLOGIES.get(path)
+    vouched = status if _vouches(status, time.time()) else None
     if known is not None and known[0] == text:
-        return known[1]
-    topology = load_topology(path, text)
+        topology = known[1]
+    else:
+        topology = load_topology(path, text)
     with _TOPOLOGIES_LOCK:
-        _TOPOLOGIES[path] = (text, topology)
+        _TOPOLOGIES[path] = (text, topology, vouched)
     return topology
 
 
