@@ -89,6 +89,23 @@ def _new_server_tls(client: CertFacts | None) -> TlsFacts:
     return TlsFacts(TLS_VERSION, TLS_CIPHER, _names(client), client)
 
 
+# Who listens, per servers mapping object (a World's, shared by the worlds a change leaves it to,
+# and by every lab of one world) and the EOP nodes: the ports are read from the servers' receive
+# connectors alone (virtual_ports), and the mapping and everything in it are immutable.
+_LISTENERS = Memo(64)
+
+
+def _listeners_of(world, eop: tuple[str, ...]) -> tuple[dict[str, tuple[int, ...] | frozenset[int]],
+                                                           frozenset[tuple[str, int]]]:
+    """The ports each node listens on (the table is shared: read it, never change it), and the
+    (node, port) pairs: a value the network model remembers routes by (a callback it cannot), so
+    every lab of one world shares the routes worked out."""
+    ports: dict[str, tuple[int, ...] | frozenset[int]] = {n: virtual_ports(world, n) for n in world.servers}
+    for node in eop:
+        ports[node] = frozenset((25, 587))
+    return ports, frozenset((node, port) for node, node_ports in ports.items() for port in node_ports)
+
+
 class Switchboard:
     """Routes and listeners of the in-memory lab (rebuilt caches on every world change)."""
 
@@ -112,12 +129,8 @@ class Switchboard:
         ports = self._ports
         if ports is None:
             world = self.lab.world
-            ports = {n: virtual_ports(world, n) for n in world.servers}
-            for node in self.lab.eop:
-                ports[node] = frozenset((25, 587))
-            # who listens, as (node, port) pairs: a value the network model remembers routes by (a
-            # callback it cannot), so every lab of one world shares the routes worked out
-            self._listening = frozenset((node, port) for node, node_ports in ports.items() for port in node_ports)
+            eop = tuple(self.lab.eop)
+            ports, self._listening = _LISTENERS.get((world.servers,), eop, _listeners_of, world, eop)
             self._ports = ports
         return ports
 

@@ -132,3 +132,22 @@ def test_who_listens_follows_every_world_change_dialled_or_not(built):
 
 def _restored(built, lab, node):
     return World.from_topology(*_topology_and_certs(built)).server(node)
+
+
+def test_labs_of_one_world_share_who_listens_and_a_changed_server_gets_its_own(built):
+    import dataclasses
+
+    from lab.core.exchange.model import Binding
+
+    first = _lab(built)
+    second = MemoryLab(first.world, first.trust, first.start)
+    assert first.switchboard._listeners() is second.switchboard._listeners() == _eager_ports(first)
+    node = next(n for n in first.transports if first.world.server(n).receive_connectors)
+    state = first.world.server(node)
+    conn = state.receive_connectors[0]
+    moved = dataclasses.replace(conn, bindings=(*conn.bindings, Binding("0.0.0.0", 2828)))
+    second.world = second.world.with_server(dataclasses.replace(state, receive_connectors=(moved, *state.receive_connectors[1:])))
+    assert second.switchboard.listening(node, 2828) and not first.switchboard.listening(node, 2828)
+    assert second.switchboard._listeners() == _eager_ports(second) != _eager_ports(first)
+    third = MemoryLab(first.world.evolve(), first.trust, first.start)  # a change that leaves the servers alone
+    assert third.switchboard._listeners() is first.switchboard._listeners()
