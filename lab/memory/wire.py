@@ -61,6 +61,13 @@ def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     return ServerReply(code, "\n".join([line[4:] for line in lines]), tuple(lines))
 
 
+@lru_cache(maxsize=4096)
+def _heard(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
+    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (both pure functions of
+    the lines, remembered together: a reply said again is read and recorded without new strings)."""
+    return parse_reply(lines), tuple([f"S: {line}" for line in lines])
+
+
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
     return _ehlo_keywords(reply.message.partition("\n")[2])
@@ -124,14 +131,15 @@ class Wire:
 
     def _take(self, output: Output) -> ServerReply:
         lines = tuple(output.lines)
+        heard = _heard(lines)
         if self.transcript is not None:
-            self.transcript.extend(f"S: {line}" for line in lines)
+            self.transcript.extend(heard[1])
         if output.close:
             self.closed = True
         self._pending = output if (output.start_tls or output.read_data) else None
         if not lines:
             raise Disconnected("the server closed the connection without a reply")
-        return parse_reply(lines)
+        return heard[0]
 
     def open(self) -> ServerReply:
         """Connect: the banner."""
@@ -151,14 +159,14 @@ class Wire:
         output = self.session.receive_line(line, self.now())
         # self._take(output), inline (every command comes this way)
         lines = tuple(output.lines)
+        reply, shown = _heard(lines)
         if transcript is not None:
-            transcript.extend(f"S: {said}" for said in lines)
+            transcript.extend(shown)
         if output.close:
             self.closed = True
         self._pending = output if (output.start_tls or output.read_data) else None
         if not lines:
             raise Disconnected("the server closed the connection without a reply")
-        reply = parse_reply(lines)
         code = reply.code
         if code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True

@@ -1,0 +1,55 @@
+"""A reply heard on an in-memory wire: its parse and its transcript lines, remembered together, are
+what reading and recording it afresh give."""
+from __future__ import annotations
+
+import pytest
+
+from lab.memory import wire
+from lab.core.exchange.session import Output
+
+
+LINES = [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
+         ("220-x", "220-", "220 y z"), ("2",), ("250-AUTH LOGIN",), ("421 4.7.0 bye",)]
+
+
+@pytest.mark.parametrize("lines", LINES)
+def test_heard_is_the_parse_and_the_s_lines(lines):
+    reply, shown = wire._heard(lines)
+    assert reply == wire.parse_reply.__wrapped__(lines)
+    assert shown == tuple(f"S: {line}" for line in lines) and isinstance(shown, tuple)
+    assert wire._heard(tuple(lines)) == (reply, shown)
+
+
+class _Session:
+    """Says the given outputs in turn."""
+
+    def __init__(self, *outputs):
+        self.outputs = list(outputs)
+
+    def connect(self, now):
+        return self.outputs.pop(0)
+
+    def receive_line(self, line, now):
+        return self.outputs.pop(0)
+
+
+def test_a_wire_records_every_reply_line_in_order_and_closes_on_a_close():
+    transcript: list[str] = []
+    w = wire.Wire(_Session(Output(("220 hi",)), Output(("250-x", "250 SIZE 5")), Output(("250 ok",)),
+                           Output(("221 bye",), close=True)), lambda: None, transcript)
+    assert w.open().code == 220
+    assert w.command("EHLO me").message == "x\nSIZE 5" and w.keywords == {"size"}
+    assert w.command("AUTH PLAIN secret", shown="AUTH PLAIN <credentials>").text == "250 ok"
+    w.quit()
+    assert transcript == ["S: 220 hi", "C: EHLO me", "S: 250-x", "S: 250 SIZE 5", "C: AUTH PLAIN <credentials>",
+                          "S: 250 ok", "C: QUIT", "S: 221 bye"]
+    assert w.closed
+
+
+def test_a_silent_close_is_a_disconnection_recorded_as_nothing():
+    transcript: list[str] = []
+    w = wire.Wire(_Session(Output(("220 hi",)), Output((), close=True)), lambda: None, transcript)
+    w.open()
+    with pytest.raises(wire.Disconnected):
+        w.command("NOOP")
+    assert transcript == ["S: 220 hi", "C: NOOP"] and w.closed
