@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from lab.core.errors import ConfigError, Place
@@ -168,6 +169,20 @@ def ps_names(cls: type) -> dict[str, str]:
     return {f.name: f.metadata["ps"] for f in fields(cls) if "ps" in f.metadata}
 
 
+@lru_cache(maxsize=None)
+def _fields_of(cls: type) -> tuple[dict[str, Field], tuple[Field, ...]]:
+    """A model class's fields by lower-case Exchange property name, and its fields without a default
+    (a pure function of the class, which never changes: worked out once per class)."""
+    return ({f.metadata["ps"].lower(): f for f in fields(cls) if "ps" in f.metadata},
+            tuple(f for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING))
+
+
+@lru_cache(maxsize=None)
+def _ps_fields_of(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(Exchange property name, field name)`` of a model class's fields that have one, in order."""
+    return tuple((f.metadata["ps"], f.name) for f in fields(cls) if "ps" in f.metadata)
+
+
 def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None = None) -> Any:
     """Validates ``mapping`` (Exchange property names) and builds ``cls``.
 
@@ -183,7 +198,7 @@ def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None
     if not isinstance(mapping, Mapping):
         raise ConfigError(f"expected a mapping of {cls.__name__} properties, got {type(mapping).__name__}",
                           Place(path=path))
-    by_lower = {f.metadata["ps"].lower(): f for f in fields(cls) if "ps" in f.metadata}
+    by_lower, required = _fields_of(cls)
     values: dict[str, Any] = dict(defaults or {})
     for key, raw in mapping.items():
         spec = by_lower.get(str(key).lower())
@@ -193,8 +208,8 @@ def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None
         parse = spec.metadata["parse"]
         place = Place(path=f"{path}.{spec.metadata['ps']}")
         values[spec.name] = parse(raw, place) if parse else raw
-    for spec in fields(cls):
-        if spec.name not in values and spec.default is MISSING and spec.default_factory is MISSING:
+    for spec in required:
+        if spec.name not in values:
             raise ConfigError(f"{cls.__name__} property {spec.metadata.get('ps', spec.name)!r} is required",
                               Place(path=path))
     return cls(**values)
@@ -213,7 +228,7 @@ def dump(value: Any) -> Any:
 
 def to_mapping(obj: Any) -> dict[str, Any]:
     """``{Exchange property name: value}`` of a model object."""
-    return {f.metadata["ps"]: dump(getattr(obj, f.name)) for f in fields(obj) if "ps" in f.metadata}
+    return {ps_name: dump(getattr(obj, name)) for ps_name, name in _ps_fields_of(type(obj))}
 
 
 # --- the organisation ------------------------------------------------------------------------
