@@ -31,7 +31,11 @@ class FormattedOutput:
 
 def expand_properties(record: Any, patterns: Sequence[str] | None) -> list[str]:
     """Property names of ``record`` matching ``patterns`` (wildcards; ``*`` = all), in order."""
-    names = [name for name, _ in properties(record)]
+    return _expand([name for name, _ in properties(record)], patterns)
+
+
+def _expand(names: list[str], patterns: Sequence[str] | None) -> list[str]:
+    """:func:`expand_properties` of a record whose property names are ``names``."""
     if not patterns:
         return names
     chosen: list[str] = []
@@ -61,8 +65,13 @@ def value_of(record: Any, name: str) -> Any:
 
 def _values(record: Any) -> dict[str, Any]:
     """Lower-case property name -> value, the first of a name winning (what :func:`value_of` finds)."""
+    return _table(properties(record))
+
+
+def _table(props: list[tuple[str, Any]]) -> dict[str, Any]:
+    """:func:`_values` of a record whose properties are ``props``."""
     table: dict[str, Any] = {}
-    for key, value in properties(record):
+    for key, value in props:
         table.setdefault(key.lower(), value)
     return table
 
@@ -76,11 +85,12 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
         if is_scalar(record):
             blocks.append(display(record))
             continue
-        names = expand_properties(record, patterns)
+        props = properties(record)  # (read once: names and values come from the same pairs)
+        names = _expand([name for name, _ in props], patterns)
         if not names:
             continue
         width = max(len(n) for n in names)
-        values = _values(record)
+        values = _table(props)
         lines: list[str] = []
         for name in names:
             text = display(values.get(name.lower())).split("\n")

@@ -33,14 +33,14 @@ class ExRecord:
 
     def __init__(self, props: Iterable[tuple[str, Any]], table: Sequence[str], type_name: str,
                  source: Any = None, server: str | None = None):
-        self._props = list(props)
+        self._props = tuple(props)  # (never changed: handed out as is, copied by whoever lists them)
         self._table = list(table)
         self.ps_type_name = type_name
         self.source = source
         self.server = server
 
-    def ps_properties(self) -> list[tuple[str, Any]]:
-        return list(self._props)
+    def ps_properties(self) -> tuple[tuple[str, Any], ...]:
+        return self._props
 
     def ps_default_table(self) -> list[str]:
         return list(self._table)
