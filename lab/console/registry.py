@@ -126,8 +126,8 @@ class Param:
         return args[0] if args else object
 
     @property
-    def is_list(self) -> bool:
-        return self.type is list or (self.type.__class__ is not type and typing.get_origin(self.type) is list)
+    def is_list(self) -> bool:  # (a class or a SWITCH string has no origin: get_origin only for the rest)
+        return self.type is list or (self.type.__class__ not in (type, str) and typing.get_origin(self.type) is list)
 
     @property
     def display_type(self) -> str:

@@ -5,6 +5,7 @@ bound to one :class:`~lab.console.host.ConsoleHost`.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from types import ModuleType
 from typing import Sequence
@@ -13,7 +14,9 @@ from lab.console.host import ConsoleHost
 from lab.console.registry import Cmdlet, Registry
 
 
+@functools.lru_cache(maxsize=1)
 def _modules() -> tuple[ModuleType, ...]:
+    """The cmdlet modules, in registration order (imported once: a module object never changes)."""
     from lab.console.cmdlets import exchange_certificates, exchange_connectors, exchange_misc, exchange_queues, online
     from lab.console.cmdlets import dns, lab_network, lab_tools, nslookup, send_mail, telnet
     return (exchange_connectors, exchange_misc, exchange_certificates, exchange_queues, online, dns,
