@@ -7,7 +7,7 @@ and only then assigns the new world.
 from __future__ import annotations
 
 import functools
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from lab.console import records as R
@@ -18,10 +18,11 @@ from lab.core.catalogue import cmdlets as M
 from lab.core.errors import ConfigError
 from lab.core.exchange.connectors import (
     EXTENDED_RIGHTS, PERMISSION_GROUP_RIGHTS, RULE_CUSTOM_NEEDS_BINDINGS, RULE_NOT_UNIQUE, USAGES, ExtendedRight,
-    ReceiveConnector, apply_receive_connector_overrides)
+    ReceiveConnector, apply_receive_connector_overrides, current_fields)
 from lab.core.exchange.model import build, parse_bool
 from lab.core.exchange.send_connector import PROPERTIES as SEND_PROPERTIES
 from lab.core.exchange.send_connector import SendConnector
+from lab.core.fastpath import evolve
 from lab.core.world import ServerState, World
 
 _RC_FIELDS = {f.metadata["ps"]: f for f in fields(ReceiveConnector) if "ps" in f.metadata}
@@ -90,7 +91,7 @@ def _replace_rc(world: World, state: ServerState, old: ReceiveConnector | None, 
         apply_receive_connector_overrides(conns, [], "ReceiveConnector")
     except ConfigError as e:
         raise _connector_error(e, errors, task) from None
-    return world.with_server(replace(state, receive_connectors=tuple(conns)))
+    return world.with_server(evolve(state, receive_connectors=tuple(conns)))
 
 
 # ConfigError.code of a receive-connector rule -> (the cmdlet's error text, exception type, category)
@@ -131,7 +132,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
 
     def set_rc(inv: Invocation) -> None:
         state, conn = one_rc(inv, "SetReceiveConnector")
-        current = {f.name: getattr(conn, f.name) for f in fields(conn)}
+        current = current_fields(conn)
         try:
             new = build(ReceiveConnector, _changes(inv, _RC_SETTABLE), conn.name, defaults=current).validated(conn.name)
         except ConfigError as e:
@@ -169,7 +170,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         new = conns[-1]
         if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
                                                        name=f"{state.server.name}\\{name}")):
-            changed(inv, host, host.world.with_server(replace(state, receive_connectors=conns)))
+            changed(inv, host, host.world.with_server(evolve(state, receive_connectors=conns)))
         return _rc_record(state, new)
 
     def remove_rc(inv: Invocation) -> None:
@@ -206,8 +207,8 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         known = {p.lower(): p for p, _ in PERMISSION_GROUP_RIGHTS.values()}
         user = known.get(user.lower(), user)
         grant = ExtendedRight(user=user, rights=tuple(rights))
-        new = replace(conn, extended_rights=conn.extended_rights + (grant,))
-        world = host.world.with_server(replace(state, receive_connectors=tuple(
+        new = evolve(conn, extended_rights=conn.extended_rights + (grant,))
+        world = host.world.with_server(evolve(state, receive_connectors=tuple(
             new if c is conn else c for c in state.receive_connectors)))
         identity = f"{state.server.name}\\{conn.name}"
         if inv.should_process(M.WHATIF_ADD_AD_PERMISSION.format(identity=identity)):
@@ -247,7 +248,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         conns = [c for c in state.send_connectors if c is not old]
         if new is not None:
             conns.insert(state.send_connectors.index(old) if old is not None else len(conns), new)
-        return host.world.with_org(replace(state, send_connectors=tuple(conns)))
+        return host.world.with_org(evolve(state, send_connectors=tuple(conns)))
 
     def set_sc(inv: Invocation) -> None:
         task = "SetSendConnector"

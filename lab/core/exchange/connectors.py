@@ -5,7 +5,8 @@ Sources: fidelity.md §3.2 (parameters and rules, P-NRC), §3.3 (default connect
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import functools
+from dataclasses import dataclass, fields
 from typing import Any, Mapping, Sequence
 
 from lab.core.catalogue import cmdlets as M
@@ -14,6 +15,7 @@ from lab.core.exchange.model import (
     Binding, ExchangeServer, IPRange, build, choice, enum, parse_bool, parse_domain, parse_int,
     parse_optional_text, parse_positive_int, parse_size, parse_text, ps, split_list, to_mapping,
 )
+from lab.core.fastpath import evolve
 
 AUTH_MECHANISMS = ("None", "Tls", "Integrated", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer",
                    "ExternalAuthoritative")
@@ -293,8 +295,15 @@ USAGE_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _current(conn: ReceiveConnector) -> dict[str, Any]:
-    return {f.name: getattr(conn, f.name) for f in fields(conn)}
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names of a dataclass's fields, in order (a class never changes)."""
+    return tuple(f.name for f in fields(cls))
+
+
+def current_fields(conn: ReceiveConnector) -> dict[str, Any]:
+    """Field name -> value of ``conn`` (what ``{f.name: getattr(conn, f.name) for f in fields(conn)}`` gives)."""
+    return {name: getattr(conn, name) for name in _field_names(type(conn))}
 
 
 def apply_receive_connector_overrides(defaults: Sequence[ReceiveConnector], overrides: Sequence[Mapping[str, Any]],
@@ -325,7 +334,7 @@ def apply_receive_connector_overrides(defaults: Sequence[ReceiveConnector], over
                 raise ConfigError("Usage can be given only when a connector is created (New-ReceiveConnector)",
                                   Place(path=f"{here}.Usage"))
             patched = build(ReceiveConnector, {**override, keys["name"]: result[index].name}, here,
-                            defaults=_current(result[index]))
+                            defaults=current_fields(result[index]))
             result[index] = patched.validated(here)
             continue
         result.append(_new_connector(override, keys, here, defaults))
@@ -366,4 +375,4 @@ def _check_bindings(connectors: Sequence[ReceiveConnector], path: str) -> None:
 
 def with_changes(conn: ReceiveConnector, **changes: Any) -> ReceiveConnector:
     """A copy of ``conn`` with fields changed and the cross-property rules re-checked."""
-    return replace(conn, **changes).validated(conn.name)
+    return evolve(conn, **changes).validated(conn.name)
