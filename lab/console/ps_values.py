@@ -90,6 +90,8 @@ def format_number(value: float) -> str:
 
 def to_string(value: Any) -> str:
     """PowerShell's string conversion (invariant culture, arrays joined with a space)."""
+    if value.__class__ is str:
+        return value  # (str() of a str is itself: most values are)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -107,6 +109,8 @@ def to_string(value: Any) -> str:
 
 def display(value: Any, limit: int = ENUMERATION_LIMIT) -> str:
     """A property value as Format-List / Format-Table show it (``{a, b}``, ``True``, blank)."""
+    if value.__class__ is str:
+        return value  # (what to_string gives a str)
     if isinstance(value, (list, tuple)):
         shown = [display(v, limit) for v in value[:limit]]
         more = "..." if len(value) > limit else ""
