@@ -53,15 +53,12 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         return fn
 
     add(registry, "Add-DnsServerResourceRecordA", adder("A", lambda i: str(i.params["IPv4Address"])),
-        [Param("ZoneName", mandatory=True), Param("Name", mandatory=True), Param("IPv4Address", mandatory=True)],
-        remote=False)
+        _ADD_A, remote=False)
     add(registry, "Add-DnsServerResourceRecordMX",
         adder("MX", lambda i: (int(i.params.get("Preference", 10)), str(i.params["MailExchange"]).rstrip("."))),
-        [Param("ZoneName", mandatory=True), Param("Name", mandatory=True), Param("MailExchange", mandatory=True),
-         Param("Preference", int)], remote=False)
+        _ADD_MX, remote=False)
     add(registry, "Add-DnsServerResourceRecordCName", adder("CNAME", lambda i: str(i.params["HostNameAlias"])),
-        [Param("ZoneName", mandatory=True), Param("Name", mandatory=True), Param("HostNameAlias", mandatory=True)],
-        remote=False)
+        _ADD_CNAME, remote=False)
 
     def remove(inv: Invocation) -> None:
         task = "Remove-DnsServerResourceRecord"
@@ -105,10 +102,16 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             out.append(R.generic(props, [p for p, _ in props], "Microsoft.DnsClient.Commands.DnsRecord", rec))
         return out
 
-    add(registry, "Remove-DnsServerResourceRecord", remove,
-        [Param("ZoneName", mandatory=True), Param("Name", mandatory=True), Param("RRType", mandatory=True),
-         Param("RecordData", ANY), Param("Force", SWITCH)], remote=False)
-    add(registry, "Get-DnsServerResourceRecord", get,
-        [Param("ZoneName", mandatory=True), Param("Name"), Param("RRType")], remote=False)
-    add(registry, "Resolve-DnsName", resolve, [Param("Name", mandatory=True, position=0), Param("Type"),
-                                                Param("Server")], remote=False)
+    add(registry, "Remove-DnsServerResourceRecord", remove, _REMOVE, remote=False)
+    add(registry, "Get-DnsServerResourceRecord", get, _GET, remote=False)
+    add(registry, "Resolve-DnsName", resolve, _RESOLVE, remote=False)
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_ZONE, _NAME = Param("ZoneName", mandatory=True), Param("Name", mandatory=True)
+_ADD_A = (_ZONE, _NAME, Param("IPv4Address", mandatory=True))
+_ADD_MX = (_ZONE, _NAME, Param("MailExchange", mandatory=True), Param("Preference", int))
+_ADD_CNAME = (_ZONE, _NAME, Param("HostNameAlias", mandatory=True))
+_REMOVE = (_ZONE, _NAME, Param("RRType", mandatory=True), Param("RecordData", ANY), Param("Force", SWITCH))
+_GET = (_ZONE, Param("Name"), Param("RRType"))
+_RESOLVE = (Param("Name", mandatory=True, position=0), Param("Type"), Param("Server"))

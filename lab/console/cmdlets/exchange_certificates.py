@@ -134,20 +134,24 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
                 c for c in s.certificates if c is not cert))))
 
-    thumb = Param("Thumbprint", ANY, position=0, pipeline=True, aliases=("Identity",))
-    must = Param("Thumbprint", ANY, position=0, pipeline=True, mandatory=True, aliases=("Identity",))
-    add(registry, "Get-ExchangeCertificate", get_cert, [thumb, Param("Server")])
-    add(registry, "New-ExchangeCertificate", new_cert,
-        [Param("GenerateRequest", SWITCH), Param("SubjectName"), Param("DomainName", list[str]),
-         Param("RequestFile"), Param("FriendlyName"), Param("PrivateKeyExportable", bool),
-         Param("KeySize", int), Param("Server")])
-    add(registry, "Import-ExchangeCertificate", import_cert,
-        [Param("FileData", ANY), Param("FileName"), Param("FriendlyName"), Param("Server"),
-         Param("PrivateKeyExportable", bool)])
-    add(registry, "Enable-ExchangeCertificate", enable_cert,
-        [must, Param("Services", list[str], enum=SERVICES, mandatory=True), Param("Force", SWITCH),
-         Param("Server")])
-    add(registry, "Remove-ExchangeCertificate", remove_cert, [must, Param("Server")])
+    add(registry, "Get-ExchangeCertificate", get_cert, _GET)
+    add(registry, "New-ExchangeCertificate", new_cert, _NEW)
+    add(registry, "Import-ExchangeCertificate", import_cert, _IMPORT)
+    add(registry, "Enable-ExchangeCertificate", enable_cert, _ENABLE)
+    add(registry, "Remove-ExchangeCertificate", remove_cert, _REMOVE)
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_THUMB = Param("Thumbprint", ANY, position=0, pipeline=True, aliases=("Identity",))
+_MUST = Param("Thumbprint", ANY, position=0, pipeline=True, mandatory=True, aliases=("Identity",))
+_SERVER = Param("Server")
+_GET = (_THUMB, _SERVER)
+_NEW = (Param("GenerateRequest", SWITCH), Param("SubjectName"), Param("DomainName", list[str]), Param("RequestFile"),
+        Param("FriendlyName"), Param("PrivateKeyExportable", bool), Param("KeySize", int), _SERVER)
+_IMPORT = (Param("FileData", ANY), Param("FileName"), Param("FriendlyName"), _SERVER,
+           Param("PrivateKeyExportable", bool))
+_ENABLE = (_MUST, Param("Services", list[str], enum=SERVICES, mandatory=True), Param("Force", SWITCH), _SERVER)
+_REMOVE = (_MUST, _SERVER)
 
 
 def _as_pem(data: object) -> bytes:

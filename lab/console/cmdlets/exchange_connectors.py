@@ -292,22 +292,30 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
             changed(inv, host, _with_sc(conn, None))
 
-    identity = Param("Identity", ANY, position=0, pipeline=True)
-    must = Param("Identity", ANY, position=0, pipeline=True, mandatory=True)
-    add(registry, "Get-ReceiveConnector", get_rc, [identity, Param("Server")])
-    add(registry, "Set-ReceiveConnector", set_rc, [must, *_rc_params(_RC_SETTABLE)])
-    add(registry, "New-ReceiveConnector", new_rc,
-        [Param("Name", mandatory=True, position=0), Param("Server"), Param("Usage", enum=USAGES),
-         *[Param(u, SWITCH) for u in USAGES], *_rc_params([n for n in _RC_SETTABLE if n != "Name"])])
-    add(registry, "Remove-ReceiveConnector", remove_rc, [must])
-    add(registry, "Add-ADPermission", add_ad_permission,
-        [must, Param("User", mandatory=True), Param("ExtendedRights", list[str]),
-         Param("AccessRights", list[str])])
-    add(registry, "Get-ADPermission", get_ad_permission, [must, Param("User")])
-    add(registry, "Get-SendConnector", get_sc, [identity])
-    add(registry, "Set-SendConnector", set_sc, [must, *_sc_params(_SC_SETTABLE)])
-    add(registry, "New-SendConnector", new_sc,
-        [Param("Name", mandatory=True, position=0), *[Param(u, SWITCH) for u in ("Custom", "Internal", "Internet",
-                                                                                 "Partner")],
-         *_sc_params([n for n in _SC_SETTABLE if n != "Usage"])])
-    add(registry, "Remove-SendConnector", remove_sc, [must])
+    add(registry, "Get-ReceiveConnector", get_rc, _GET_RC)
+    add(registry, "Set-ReceiveConnector", set_rc, _SET_RC)
+    add(registry, "New-ReceiveConnector", new_rc, _NEW_RC)
+    add(registry, "Remove-ReceiveConnector", remove_rc, _MUST_ONLY)
+    add(registry, "Add-ADPermission", add_ad_permission, _ADD_AD_PERMISSION)
+    add(registry, "Get-ADPermission", get_ad_permission, _GET_AD_PERMISSION)
+    add(registry, "Get-SendConnector", get_sc, _IDENTITY_ONLY)
+    add(registry, "Set-SendConnector", set_sc, _SET_SC)
+    add(registry, "New-SendConnector", new_sc, _NEW_SC)
+    add(registry, "Remove-SendConnector", remove_sc, _MUST_ONLY)
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_IDENTITY = Param("Identity", ANY, position=0, pipeline=True)
+_MUST = Param("Identity", ANY, position=0, pipeline=True, mandatory=True)
+_IDENTITY_ONLY, _MUST_ONLY = (_IDENTITY,), (_MUST,)
+_GET_RC = (_IDENTITY, Param("Server"))
+_SET_RC = (_MUST, *_rc_params(_RC_SETTABLE))
+_NEW_RC = (Param("Name", mandatory=True, position=0), Param("Server"), Param("Usage", enum=USAGES),
+           *[Param(u, SWITCH) for u in USAGES], *_rc_params([n for n in _RC_SETTABLE if n != "Name"]))
+_ADD_AD_PERMISSION = (_MUST, Param("User", mandatory=True), Param("ExtendedRights", list[str]),
+                      Param("AccessRights", list[str]))
+_GET_AD_PERMISSION = (_MUST, Param("User"))
+_SET_SC = (_MUST, *_sc_params(_SC_SETTABLE))
+_NEW_SC = (Param("Name", mandatory=True, position=0), *[Param(u, SWITCH) for u in ("Custom", "Internal", "Internet",
+                                                                                   "Partner")],
+           *_sc_params([n for n in _SC_SETTABLE if n != "Usage"]))

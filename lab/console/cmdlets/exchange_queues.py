@@ -150,18 +150,21 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             rows = rows[: int(size)]
         return rows
 
-    server = Param("Server", ANY)
-    add(registry, "Get-Queue", get_queue, [Param("Identity", ANY, position=0, pipeline=True), server,
-                                           Param("Filter"), Param("ResultSize")])
-    add(registry, "Get-Message", get_message, [Param("Identity", ANY, position=0, pipeline=True),
-                                               Param("Queue", ANY), server, Param("Filter"), Param("ResultSize"),
-                                               Param("IncludeRecipientInfo", "switch")])
-    add(registry, "Retry-Queue", retry_queue, [Param("Identity", ANY, position=0, pipeline=True), server,
-                                               Param("Filter"), Param("Resubmit", bool)])
-    add(registry, "Get-MessageTrackingLog", tracking, [
-        server, Param("Start", ANY), Param("End", ANY), Param("MessageId"), Param("Sender"),
-        Param("Recipients", list[str]), Param("EventId"), Param("MessageSubject"), Param("InternalMessageId"),
-        Param("Source"), Param("ResultSize")])
+    add(registry, "Get-Queue", get_queue, _GET_QUEUE)
+    add(registry, "Get-Message", get_message, _GET_MESSAGE)
+    add(registry, "Retry-Queue", retry_queue, _RETRY_QUEUE)
+    add(registry, "Get-MessageTrackingLog", tracking, _TRACKING)
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_SERVER = Param("Server", ANY)
+_GET_QUEUE = (Param("Identity", ANY, position=0, pipeline=True), _SERVER, Param("Filter"), Param("ResultSize"))
+_GET_MESSAGE = (Param("Identity", ANY, position=0, pipeline=True), Param("Queue", ANY), _SERVER, Param("Filter"),
+                Param("ResultSize"), Param("IncludeRecipientInfo", "switch"))
+_RETRY_QUEUE = (Param("Identity", ANY, position=0, pipeline=True), _SERVER, Param("Filter"), Param("Resubmit", bool))
+_TRACKING = (_SERVER, Param("Start", ANY), Param("End", ANY), Param("MessageId"), Param("Sender"),
+             Param("Recipients", list[str]), Param("EventId"), Param("MessageSubject"), Param("InternalMessageId"),
+             Param("Source"), Param("ResultSize"))
 
 
 def _queue_matches(row: R.ExRecord, text: str) -> bool:
