@@ -97,13 +97,16 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         changed(inv, host, host.world.evolve(network=network))
         return record(network.node(node.name), rule)
 
-    name = Param("Name", mandatory=True)
-    registry.register(_lab_cmdlet("Get-LabPublishingRule", get_rules, (Param("Firewall", position=0),)))
-    registry.register(_lab_cmdlet("Remove-LabPublishingRule", remove_rule,
-                                  (Param("Firewall", mandatory=True), name)))
-    registry.register(_lab_cmdlet("Add-LabPublishingRule", add_rule, (
-        Param("Firewall", mandatory=True), name, Param("External", mandatory=True),
-        Param("Internal", mandatory=True))))
+    registry.register(_lab_cmdlet("Get-LabPublishingRule", get_rules, _GET_RULES))
+    registry.register(_lab_cmdlet("Remove-LabPublishingRule", remove_rule, _REMOVE_RULE))
+    registry.register(_lab_cmdlet("Add-LabPublishingRule", add_rule, _ADD_RULE))
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_FIREWALL, _NAME = Param("Firewall", mandatory=True), Param("Name", mandatory=True)
+_GET_RULES = (Param("Firewall", position=0),)
+_REMOVE_RULE = (_FIREWALL, _NAME)
+_ADD_RULE = (_FIREWALL, _NAME, Param("External", mandatory=True), Param("Internal", mandatory=True))
 
 
 def _lab_cmdlet(name: str, fn, params, **options) -> Cmdlet:

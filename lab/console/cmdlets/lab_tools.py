@@ -104,9 +104,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             props.append(("Certificate", chain.decode("ascii")))
         return R.generic(props, ["Status", "CertificateAuthority", "DnsNames", "OutFile"], "Lab.CertificateIssued")
 
-    registry.register(_lab_cmdlet("Submit-LabCertificateRequest", submit, (
-        Param("RequestFile"), Param("Request"), Param("CertificateAuthority", mandatory=True, aliases=("CA",)),
-        Param("OutFile"))))
+    registry.register(_lab_cmdlet("Submit-LabCertificateRequest", submit, _SUBMIT))
 
     # -- the clock ----------------------------------------------------------------------------
     def clock_record() -> R.ExRecord:
@@ -130,8 +128,7 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         return clock_record()
 
     registry.register(_lab_cmdlet("Get-LabClock", lambda inv: clock_record(), ()))
-    registry.register(_lab_cmdlet("Set-LabClock", set_clock, (Param("Advance", position=0, mandatory=True),),
-                                  should_process=False))
+    registry.register(_lab_cmdlet("Set-LabClock", set_clock, _SET_CLOCK, should_process=False))
 
     # -- EOP's banned sending IPs -------------------------------------------------------------
     def eop_of(inv: Invocation) -> str:
@@ -168,9 +165,8 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         return [R.generic([("Eop", eop), ("IPAddress", ip)], ["Eop", "IPAddress"], "Lab.BannedIP")
                 for eop, ips in sorted(host.world.banned_ips.items()) for ip in sorted(ips)]
 
-    ban_params = (Param("IPAddress", position=0, mandatory=True), Param("Eop"))
-    registry.register(_lab_cmdlet("Add-LabBlockedIP", change_ban(True), ban_params))
-    registry.register(_lab_cmdlet("Remove-LabBlockedIP", change_ban(False), ban_params))
+    registry.register(_lab_cmdlet("Add-LabBlockedIP", change_ban(True), _BAN))
+    registry.register(_lab_cmdlet("Remove-LabBlockedIP", change_ban(False), _BAN))
     registry.register(_lab_cmdlet("Get-LabBlockedIP", get_bans, ()))
 
     # -- which host the console acts as ---------------------------------------------------------
@@ -202,9 +198,17 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             host.session.source_host = None if match == host.session.server else match
         return host_record(match)
 
-    registry.register(_lab_cmdlet("Get-LabHost", get_host, (Param("List", SWITCH),)))
-    registry.register(_lab_cmdlet("Set-LabHost", set_host, (Param("Name", ANY, position=0, mandatory=True),),
-                                  should_process=False))
+    registry.register(_lab_cmdlet("Get-LabHost", get_host, _GET_HOST))
+    registry.register(_lab_cmdlet("Set-LabHost", set_host, _SET_HOST, should_process=False))
+
+
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_SUBMIT = (Param("RequestFile"), Param("Request"), Param("CertificateAuthority", mandatory=True, aliases=("CA",)),
+           Param("OutFile"))
+_SET_CLOCK = (Param("Advance", position=0, mandatory=True),)
+_BAN = (Param("IPAddress", position=0, mandatory=True), Param("Eop"))
+_GET_HOST = (Param("List", SWITCH),)
+_SET_HOST = (Param("Name", ANY, position=0, mandatory=True),)
 
 
 def _lab_cmdlet(name: str, fn, params, **options):

@@ -34,6 +34,25 @@ def _property_params(cls: type) -> tuple[Param, ...]:
     return tuple(Param(n, ANY) for n in _names(cls))
 
 
+# The cmdlets' parameters, declared once (frozen: every console's registry shares them).
+_IDENTITY_ONLY = (Param("Identity", ANY, position=0, pipeline=True),)
+_MUST_ONLY = (Param("Identity", ANY, position=0, pipeline=True, mandatory=True),)
+_CONNECT = (Param("UserPrincipalName"), Param("ShowBanner", bool), Param("Organization"))
+_DISCONNECT = (Param("Confirm", bool),)
+_VALIDATE = (Param("Identity", ANY, position=0, mandatory=True), Param("Recipients", list[str], mandatory=True))
+_MESSAGE_TRACE = (Param("SenderAddress"), Param("RecipientAddress"), Param("StartDate", ANY), Param("EndDate", ANY))
+
+
+@functools.lru_cache(maxsize=16)
+def _set_params(cls: type) -> tuple[Param, ...]:
+    return (*_MUST_ONLY, *_property_params(cls))
+
+
+@functools.lru_cache(maxsize=16)
+def _new_params(cls: type) -> tuple[Param, ...]:
+    return (Param("Name", mandatory=True, position=0), *_property_params(cls))
+
+
 def _names(cls: type) -> list[str]:
     from dataclasses import fields
     return [f.metadata["ps"] for f in fields(cls) if "ps" in f.metadata and f.metadata["ps"] != "Name"]
@@ -118,13 +137,10 @@ def register(registry: Registry, host: ConsoleHost) -> None:
             if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=kind, name=conn.name)):
                 changed(inv, host, store([c for c in getattr(tenant(), attr) if c is not conn]))
 
-        props = _property_params(cls)
-        ident = Param("Identity", ANY, position=0, pipeline=True)
-        must = Param("Identity", ANY, position=0, pipeline=True, mandatory=True)
-        add(registry, f"Get-{kind}", get, [ident])
-        add(registry, f"Set-{kind}", set_, [must, *props])
-        add(registry, f"New-{kind}", new, [Param("Name", mandatory=True, position=0), *props])
-        add(registry, f"Remove-{kind}", remove, [must])
+        add(registry, f"Get-{kind}", get, _IDENTITY_ONLY)
+        add(registry, f"Set-{kind}", set_, _set_params(cls))
+        add(registry, f"New-{kind}", new, _new_params(cls))
+        add(registry, f"Remove-{kind}", remove, _MUST_ONLY)
         return find
 
     make("InboundConnector", InboundConnector, "inbound_connectors")
@@ -157,11 +173,8 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                                                      "Status"], "Microsoft.Exchange.Management.MessageTrace", row))
         return out
 
-    add(registry, "Connect-ExchangeOnline", connect,
-        [Param("UserPrincipalName"), Param("ShowBanner", bool), Param("Organization")], remote=False)
-    add(registry, "Disconnect-ExchangeOnline", disconnect, [Param("Confirm", bool)], remote=False,
+    add(registry, "Connect-ExchangeOnline", connect, _CONNECT, remote=False)
+    add(registry, "Disconnect-ExchangeOnline", disconnect, _DISCONNECT, remote=False,
         should_process=False)
-    add(registry, "Validate-OutboundConnector", validate,
-        [Param("Identity", ANY, position=0, mandatory=True), Param("Recipients", list[str], mandatory=True)])
-    add(registry, "Get-MessageTrace", message_trace,
-        [Param("SenderAddress"), Param("RecipientAddress"), Param("StartDate", ANY), Param("EndDate", ANY)])
+    add(registry, "Validate-OutboundConnector", validate, _VALIDATE)
+    add(registry, "Get-MessageTrace", message_trace, _MESSAGE_TRACE)
