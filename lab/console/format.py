@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Sequence
 
 from lab.console.ps_values import display, is_scalar, like, properties, to_string
@@ -29,9 +30,13 @@ class FormattedOutput:
         return self.text
 
 
+_NAME, _VALUE = itemgetter(0), itemgetter(1)  # of a (name, value) property pair
+_WILDCARDS = frozenset("*?[")
+
+
 def expand_properties(record: Any, patterns: Sequence[str] | None) -> list[str]:
     """Property names of ``record`` matching ``patterns`` (wildcards; ``*`` = all), in order."""
-    return _expand([name for name, _ in properties(record)], patterns)
+    return _expand(list(map(_NAME, properties(record))), patterns)
 
 
 def _expand(names: list[str], patterns: Sequence[str] | None) -> list[str]:
@@ -41,13 +46,11 @@ def _expand(names: list[str], patterns: Sequence[str] | None) -> list[str]:
     chosen: list[str] = []
     first: dict[str, str] | None = None  # lower-case name -> the first property of that name
     for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
+        if not _WILDCARDS.isdisjoint(pattern):
             chosen += [n for n in names if like(n, pattern) and n not in chosen]
         else:
-            if first is None:
-                first = {}
-                for n in names:
-                    first.setdefault(n.lower(), n)
+            if first is None:  # (built from the last name back: the first of a name is written last)
+                first = dict(zip(map(str.lower, reversed(names)), reversed(names)))
             exact = first.get(pattern.lower(), pattern)
             if exact not in chosen:
                 chosen.append(exact)
@@ -70,10 +73,8 @@ def _values(record: Any) -> dict[str, Any]:
 
 def _table(props: list[tuple[str, Any]]) -> dict[str, Any]:
     """:func:`_values` of a record whose properties are ``props``."""
-    table: dict[str, Any] = {}
-    for key, value in props:
-        table.setdefault(key.lower(), value)
-    return table
+    backwards = props[::-1]  # (the first pair of a name is written last, so it is the one kept)
+    return dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
 
 
 def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:
@@ -86,7 +87,7 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
             blocks.append(display(record))
             continue
         props = properties(record)  # (read once: names and values come from the same pairs)
-        names = _expand([name for name, _ in props], patterns)
+        names = _expand(list(map(_NAME, props)), patterns)
         if not names:
             continue
         width = max(len(n) for n in names)
