@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
+from operator import itemgetter
 from typing import Any, Sequence
 
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendOutcome
@@ -101,8 +102,9 @@ def read_mail(raw: bytes) -> Mail:
     headers = plain_headers(raw)
     if headers is None:
         return _read_with_email(raw)
-    subject = next((v for k, v in headers if k.lower() == "subject"), None)
-    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    names = list(map(str.lower, map(itemgetter(0), headers)))  # (the first field of a name: what get() finds)
+    subject = headers[names.index("subject")][1] if "subject" in names else None
+    content_type = headers[names.index("content-type")][1] if "content-type" in names else None
     return Mail(raw, subject, _content_type(content_type) == "multipart/report", headers)
 
 
