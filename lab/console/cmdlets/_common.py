@@ -21,11 +21,12 @@ from lab.core.world import World
 T = TypeVar("T")
 _NS = uuid.UUID("2f8c7d1e-5a8b-4c1e-9d62-6c6162636d64")
 TASKS = "Microsoft.Exchange.Management.SystemConfigurationTasks"
+_WILDCARDS = frozenset("*?[")
 
 
 def wildcard(text: str) -> bool:
     """True when ``text`` holds a PowerShell wildcard character."""
-    return any(ch in text for ch in "*?[")
+    return not _WILDCARDS.isdisjoint(text)  # (a character of text, or an item of a list, among them)
 
 
 def matching(items: Iterable[T], pattern: str, *keys: Callable[[T], str]) -> list[T]:
@@ -37,6 +38,9 @@ def matching(items: Iterable[T], pattern: str, *keys: Callable[[T], str]) -> lis
                 out.append(item)
         return out
     wanted = pattern.lower()
+    if len(keys) == 1:  # (one key: the same test without a generator per item)
+        key = keys[0]
+        return [item for item in items if key(item).lower() == wanted]
     for item in items:
         if any(k(item).lower() == wanted for k in keys):
             out.append(item)
