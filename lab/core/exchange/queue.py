@@ -88,6 +88,11 @@ class Transport:
         self._occupied: set[int] = set()  # numbers of the queues that hold an item (busy ones too)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
         self._message_due = math.inf  # <= when any held message's delay DSN or expiry falls due (a lower bound)
+        # The delay DSN and expiry times of the messages held, sorted (what _next_deadline reads of
+        # them); None when to be worked out again: set so by every change of _messages or of the
+        # messages in _held (admission, a message's last item gone or its first one queued, a
+        # delay DSN sent, a release).
+        self._marks: list[float] | None = []
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
         self._decision_steps = Memo()
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
@@ -254,6 +259,7 @@ class Transport:
 
     def _admit(self, record: QueuedMessage, now: float, how: str) -> None:
         self._messages[record.internal_id] = record
+        self._marks = None
         self._message_due = min(self._message_due, self._due_of(record))
         pending = record.pending
         log = self._traces[record.internal_id] = _TraceLog(record.message_id)
@@ -284,7 +290,10 @@ class Transport:
             item = ItemState(self._next_item, record.internal_id, q.number, pairs)
             self._next_item += 1
             self._items[item.id] = item
-            self._held[record.internal_id] = self._held.get(record.internal_id, 0) + 1
+            held = self._held.get(record.internal_id, 0)
+            if not held:
+                self._marks = None
+            self._held[record.internal_id] = held + 1
             q.items.append(item.id)
             self._occupied.add(q.number)
             q.idle_since = None
@@ -474,6 +483,7 @@ class Transport:
             self._held[item.internal_id] = left
         else:
             del self._held[item.internal_id]
+            self._marks = None
 
     def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
         record = self._messages.get(internal_id)
@@ -482,6 +492,7 @@ class Transport:
                 self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
             return
         self._messages.pop(internal_id)
+        self._marks = None
         self._traces.pop(internal_id, None)
         self._out.append(O.Release(internal_id))
 
@@ -565,6 +576,7 @@ class Transport:
             elif (waiting and s.delay_dsn_enabled and not record.delay_dsn_sent
                   and now >= record.received_at + s.delay_notification_timeout):
                 self._messages[record.internal_id] = evolve(record, delay_dsn_sent=True)
+                self._marks = None
                 rcpts = [D.DsnRecipient(o, C.S400_4_4_7_MESSAGE_DELAYED) for i in waiting for o, _ in i.recipients]
                 self._trace(record.internal_id, [Step("transport.delay", "delay DSN to the sender",
                                                       C.S400_4_4_7_MESSAGE_DELAYED.line(), now)])
@@ -669,18 +681,27 @@ class Transport:
                     t = q.idle_since + idle
                     if t > now and (best is None or t < best):
                         best = t
+        marks = self._marks
+        if marks is None:
+            marks = self._marks = self._message_marks()
+        for t in marks:  # (the first one after now)
+            if t > now:
+                return t if best is None or t < best else best
+        return best
+
+    def _message_marks(self) -> list[float]:
+        """The delay DSN and expiry times of the messages held (:meth:`_deadlines`'), sorted."""
+        s = self.settings
         held = self._held
         expiry, delay, delay_on = s.message_expiration_timeout, s.delay_notification_timeout, s.delay_dsn_enabled
+        marks = []
         for record in self._messages.values():
             if record.internal_id in held:
-                t = record.received_at + expiry
-                if t > now and (best is None or t < best):
-                    best = t
+                marks.append(record.received_at + expiry)
                 if delay_on and not record.delay_dsn_sent:
-                    t = record.received_at + delay
-                    if t > now and (best is None or t < best):
-                        best = t
-        return best
+                    marks.append(record.received_at + delay)
+        marks.sort()
+        return marks
 
     def _schedule(self, now: float) -> None:
         # A wakeup already requested for later than now stays unless something falls due before it.
