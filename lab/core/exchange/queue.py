@@ -73,6 +73,9 @@ class Transport:
         self._next_item = 1
         self._next_queue = 1
         self._requested: float | None = None
+        # The times asked for (RequestWakeup) that no wakeup has passed yet: the driver holds a timer
+        # for each (it calls wakeup at or after that time), so asking for one again adds nothing.
+        self._standing: set[float] = set()
         # The lab time of the last settle, while nothing happened since (every event ends with one): a
         # settle again at that instant would do nothing (its passes found nothing more to do then).
         # Before the first one (no event yet) a settle at any instant does nothing either: there is
@@ -180,6 +183,9 @@ class Transport:
         requested = self._requested
         if requested is not None and requested <= now:
             self._requested = None
+        standing = self._standing
+        if standing:  # (the times up to now may have fired; only later ones surely stand)
+            self._standing = {t for t in standing if t > now}
         self._settle(now)
 
     def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
@@ -711,7 +717,10 @@ class Transport:
             return
         if self._requested is None or at < self._requested or self._requested <= now:
             self._requested = at
-            self._out.append(O.RequestWakeup(at))
+            standing = self._standing
+            if at not in standing:  # (else the driver still holds a timer for it)
+                standing.add(at)
+                self._out.append(O.RequestWakeup(at))
 
     # --- internals: trace and tracking --------------------------------------------------------------------
     def _trace(self, internal_id: int, steps: Iterable[Step]) -> None:
