@@ -74,7 +74,7 @@ class MemoryTransport:
 
     def run(self) -> None:
         """Execute the transport's commands until none are left (network work is deferred)."""
-        if self._running:
+        if self._running or not self.transport._out:  # (nothing emitted: pop_commands would give nothing)
             return
         self._running = True
         try:

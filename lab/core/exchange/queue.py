@@ -221,8 +221,10 @@ class Transport:
         current = self.connectors
         if len(connectors) != len(current) or any(a is not b for a, b in zip(connectors, current.values())):
             self.connectors = {c.name: c for c in connectors}
-        waiting = [i for q in self._queues.values() if q.hop.delivery_type != R.TO_MAILBOX
-                   for i in q.items if i not in q.busy]
+        # (the queues holding an item, in the order of _queues: by number, Unreachable (0) first)
+        queues = self._queues
+        waiting = [i for n in sorted(self._occupied) for q in (queues[n],) if q.hop.delivery_type != R.TO_MAILBOX
+                   for i in q.items if i not in q.busy] if self._occupied else []
         if not waiting and (self._settled_at == now or self._untouched):
             # Nothing to route again, and the transport was left settled at this very instant (no
             # event since), or has had no event yet: a settle now would find nothing due and request
