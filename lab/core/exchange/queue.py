@@ -98,6 +98,9 @@ class Transport:
         self._marks: list[float] | None = []
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
         self._decision_steps = Memo()
+        # each queue's ResolveMx (a frozen record of its identity and next-hop domain, both fixed for
+        # the queue's life): the same command object for every attempt
+        self._resolve_mx: dict[int, O.ResolveMx] = {}
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
@@ -390,7 +393,10 @@ class Transport:
             self._reroute(list(q.items), now)
             return
         if conn.dns_routing_enabled:
-            self._out.append(O.ResolveMx(identity, q.hop.next_hop_domain))
+            cmd = self._resolve_mx.get(q.number)
+            if cmd is None:
+                cmd = self._resolve_mx[q.number] = O.ResolveMx(identity, q.hop.next_hop_domain)
+            self._out.append(cmd)
         else:
             self._out.append(O.ResolveHosts(identity, conn.smart_hosts))
 
@@ -410,7 +416,7 @@ class Transport:
                     self._defer_part(q, item, later, deferred[later[0][1]], now)
                 self._drop_item(q, item_id)
             elif isinstance(outcome, O.Permanent):
-                self._trace(item.internal_id, [Step("transport.delivery", outcome.detail, outcome.reply.line(), now)])
+                self._trace(item.internal_id, (Step("transport.delivery", outcome.detail, outcome.reply.line(), now),))
                 if outcome.remote:  # the next hop refused it in session: the queue shows what it answered
                     q.refused_error = O.failover(outcome.reply).last_error.line()
                 self._bounce(item.internal_id, [(o, outcome.reply, outcome.remote) for o, _ in item.recipients], now)
@@ -418,8 +424,8 @@ class Transport:
             else:
                 q.attempt_failed = True
                 item.last_error, item.retry_count = outcome.last_error.line(), item.retry_count + 1
-                self._trace(item.internal_id, [Step("transport.delivery", outcome.detail or "transient failure",
-                                                    item.last_error, now)])
+                self._trace(item.internal_id, (Step("transport.delivery", outcome.detail or "transient failure",
+                                                    item.last_error, now),))
                 self._track("DEFER", self._messages[item.internal_id], [o for o, _ in item.recipients], now,
                             status=item.last_error, connector=q.hop.connector or "")
                 q.last_error = item.last_error
@@ -436,8 +442,8 @@ class Transport:
         q.items.append(part.id)
         self._occupied.add(q.number)
         q.attempt_failed, q.last_error = True, last_error
-        self._trace(item.internal_id, [Step("transport.delivery", f"deferred {', '.join(o for o, _ in pairs)}",
-                                            last_error, now)])
+        self._trace(item.internal_id, (Step("transport.delivery", f"deferred {', '.join(o for o, _ in pairs)}",
+                                            last_error, now),))
 
     def _end_attempt(self, q: QueueState, now: float) -> None:
         if q.status == SUSPENDED:
@@ -472,8 +478,8 @@ class Transport:
         record = self._messages[item.internal_id]
         local = q.hop.delivery_type == R.TO_MAILBOX
         where = f"mailbox database {q.hop.next_hop_domain}" if local else f"{outcome.endpoint} ({outcome.reply})"
-        self._trace(item.internal_id, [Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}",
-                                            outcome.reply or None, now)])
+        self._trace(item.internal_id, (Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}",
+                                            outcome.reply or None, now),))
         self._track("DELIVER" if local else "SEND", record, recipients, now,
                     source="STOREDRIVER" if local else "SMTP", status=outcome.reply or str(C.S250_2_0_0_OK),
                     connector=q.hop.connector or "")
@@ -509,14 +515,14 @@ class Transport:
         record = self._messages[internal_id]
         recipients = [o for o, _, _ in failures]
         status = tuple(r.line() for _, r, _ in failures)
-        self._trace(internal_id, [Step("transport.ndr", f"NDR for {', '.join(recipients)}", status[0], now)])
+        self._trace(internal_id, (Step("transport.ndr", f"NDR for {', '.join(recipients)}", status[0], now),))
         self._track("FAIL", record, recipients, now, status=status)
         self._mark_done(internal_id, recipients)
         self._generate_dsn(D.FAILED, record, [D.DsnRecipient(o, r, remote) for o, r, remote in failures], now)
 
     def _generate_dsn(self, kind: str, record: QueuedMessage, recipients: list[D.DsnRecipient], now: float) -> None:
         if not record.mail_from or record.source == "DSN":
-            self._trace(record.internal_id, [Step("transport.dsn", f"no {kind} DSN: null reverse path", None, now)])
+            self._trace(record.internal_id, (Step("transport.dsn", f"no {kind} DSN: null reverse path", None, now),))
             return
         dsn_id = self._take_internal_id()
         message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/dsn/{dsn_id}')}@{self.fqdn}>"
@@ -586,8 +592,8 @@ class Transport:
                 self._messages[record.internal_id] = evolve(record, delay_dsn_sent=True)
                 self._marks = None
                 rcpts = [D.DsnRecipient(o, C.S400_4_4_7_MESSAGE_DELAYED) for i in waiting for o, _ in i.recipients]
-                self._trace(record.internal_id, [Step("transport.delay", "delay DSN to the sender",
-                                                      C.S400_4_4_7_MESSAGE_DELAYED.line(), now)])
+                self._trace(record.internal_id, (Step("transport.delay", "delay DSN to the sender",
+                                                      C.S400_4_4_7_MESSAGE_DELAYED.line(), now),))
                 self._generate_dsn(D.DELAYED, record, rcpts, now)
                 self._finish_if_done(record.internal_id)
                 fired = True
@@ -649,6 +655,7 @@ class Transport:
         del self._by_hop[q.hop.key]
         del self._named[self.identity(q)]
         self._retrying.discard(q.number)
+        self._resolve_mx.pop(q.number, None)
 
     def _deadlines(self, before: float = math.inf) -> Iterable[float]:
         """The times something falls due (retries, idle queues, delay DSNs, expiry); those at or
@@ -725,17 +732,22 @@ class Transport:
                 self._out.append(O.RequestWakeup(at))
 
     # --- internals: trace and tracking --------------------------------------------------------------------
-    def _trace(self, internal_id: int, steps: Iterable[Step]) -> None:
-        log = self._traces.get(internal_id)
-        if log is None:
-            return
-        steps = tuple(steps)
+    def _trace(self, internal_id: int, steps: Sequence[Step]) -> None:
         if steps:  # (Trace.extend with no steps is the same trace)
-            log.chunks.append((self.name, steps))
+            log = self._traces.get(internal_id)
+            if log is not None:
+                log.chunks.append((self.name, steps if steps.__class__ is tuple else tuple(steps)))
 
     def _step_all(self, q: QueueState, rule: str, detail: str, now: float) -> None:
-        for item_id in q.busy:
-            self._trace(self._items[item_id].internal_id, [Step(rule, detail, None, now)])
+        # one (frozen) step and one chunk, added to the trace of every busy item's message
+        busy = q.busy
+        if busy:
+            chunk = (self.name, (Step(rule, detail, None, now),))
+            traces, items = self._traces, self._items
+            for item_id in busy:
+                log = traces.get(items[item_id].internal_id)
+                if log is not None:
+                    log.chunks.append(chunk)
 
     def _track(self, event_id: str, record: QueuedMessage, recipients: Sequence[str], now: float,
                source: str = "SMTP", status: str | tuple[str, ...] = (), connector: str = "",
