@@ -118,10 +118,9 @@ class MemoryLab:
             if old.servers.get(node) is not state or old.orgs.get(state.org) is not world.orgs[state.org]:
                 # the server or its organization changed: its directory and connectors read again
                 transport.directory = directory_for(world, node)
-                connectors = send_connectors_for(world, node)
+                transport.set_connectors(send_connectors_for(world, node), self.now)
             else:  # (both read from these two immutable objects only: the same as before)
-                connectors = tuple(transport.connectors.values())
-            transport.set_connectors(connectors, self.now)  # (waiting items are routed again either way)
+                transport.reroute_waiting(self.now)  # (waiting items are routed again either way)
             service.run()
         if (world.topology is not old.topology or world.tenants is not old.tenants
                 or world.banned_ips is not old.banned_ips):  # (what eop_world reads)

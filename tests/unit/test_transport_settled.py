@@ -1,5 +1,6 @@
 """The transport's shortcuts around a settle (a transport left settled at an instant, or never
-touched, does not settle again there when a connector change gives it nothing to route; a DNS
+touched, does not settle again there when a connector change (or a world change that left the
+connectors alone: reroute_waiting) gives it nothing to route; a DNS
 failure that only puts its queue in Retry until later schedules without a pass) and its
 index of occupied queues must not change a single command: a Transport is driven side by side with
 one that always takes the general path (the methods below are that code, verbatim), and both must
@@ -161,6 +162,11 @@ class Twins:
     def set_connectors(self) -> None:
         if self.rng.random() < 0.3:
             self.connectors = self.rng.choice(CONNECTOR_SETS)
+        if self.rng.random() < 0.3:  # a world change that left the connectors alone (MemoryLab.world)
+            new, old = self.pair
+            new.reroute_waiting(self.now)
+            old.set_connectors(tuple(old.connectors.values()), self.now)
+            return
         connectors = list(self.connectors) if self.rng.random() < 0.5 else self.connectors
         for t in self.pair:
             t.set_connectors(connectors, self.now)

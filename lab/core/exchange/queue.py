@@ -224,6 +224,11 @@ class Transport:
         current = self.connectors
         if len(connectors) != len(current) or any(a is not b for a, b in zip(connectors, current.values())):
             self.connectors = {c.name: c for c in connectors}
+        self.reroute_waiting(now)
+
+    def reroute_waiting(self, now: float) -> None:
+        """:meth:`set_connectors` with the connectors in force (a world change that left this
+        server's connectors and directory alone): the waiting items are routed again."""
         # (the queues holding an item, in the order of _queues: by number, Unreachable (0) first)
         queues = self._queues
         waiting = [i for n in sorted(self._occupied) for q in (queues[n],) if q.hop.delivery_type != R.TO_MAILBOX
