@@ -225,6 +225,8 @@ def test_settle_shortcuts_emit_what_the_general_path_emits(seed):
     settings = TransportSettings(queue_max_idle_time=[180, 0, 3600][seed % 3], delay_dsn_enabled=seed % 4 != 0,
                                  transient_failure_retry_interval=[300, 0][seed % 5 == 0])
     twins = Twins(random.Random(seed), settings)
+    if seed % 2:  # the times passed by a wakeup forgotten as soon as two are kept
+        twins.pair[0]._standing_max = 2
     for _ in range(80):
         twins.step()
 

@@ -54,6 +54,8 @@ class Transport:
             into generated Message-IDs so that they never repeat across restarts.
     """
 
+    _standing_max = 64  # how many times asked for may be kept before those passed are forgotten
+
     def __init__(self, server: Any, org: Any, connectors: Sequence[SendConnector],
                  settings: TransportSettings = TransportSettings(), boot: str = ""):
         self.name = str(getattr(server, "name")).upper()
@@ -73,9 +75,11 @@ class Transport:
         self._next_item = 1
         self._next_queue = 1
         self._requested: float | None = None
-        # The times asked for (RequestWakeup) that no wakeup has passed yet: the driver holds a timer
-        # for each (it calls wakeup at or after that time), so asking for one again adds nothing.
+        # The times asked for (RequestWakeup): those after every wakeup's time so far (_woken) stand,
+        # as the driver holds a timer for each (it calls wakeup at or after that time), so asking for
+        # one again adds nothing. (A time up to _woken is not known to stand: asked for again.)
         self._standing: set[float] = set()
+        self._woken = -math.inf
         # The lab time of the last settle, while nothing happened since (every event ends with one): a
         # settle again at that instant would do nothing (its passes found nothing more to do then).
         # Before the first one (no event yet) a settle at any instant does nothing either: there is
@@ -156,8 +160,12 @@ class Transport:
                 # The transport was left settled at this instant, and all this event changed is this
                 # queue, now in Retry until later with its items waiting (a transient failure): a pass
                 # would find it not due, every other queue as the last settle left it, and no message
-                # due (only the wakeup it asks for is new).
-                self._schedule(now)
+                # due (only the wakeup it asks for is new). The settle left the wakeup requested at or
+                # before every deadline after now (or none requested after now when there was none):
+                # the next one is this retry when it comes first.
+                requested, at = self._requested, q.next_retry
+                if requested is None or requested <= now or at < requested:
+                    self._request(at)
                 return
             self._settle(now)
             return
@@ -186,9 +194,8 @@ class Transport:
         requested = self._requested
         if requested is not None and requested <= now:
             self._requested = None
-        standing = self._standing
-        if standing:  # (the times up to now may have fired; only later ones surely stand)
-            self._standing = {t for t in standing if t > now}
+        if now > self._woken:  # (the times up to now may have fired; only later ones surely stand)
+            self._woken = now
         self._settle(now)
 
     def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
@@ -730,11 +737,18 @@ class Transport:
         if at is None:
             return
         if self._requested is None or at < self._requested or self._requested <= now:
-            self._requested = at
-            standing = self._standing
-            if at not in standing:  # (else the driver still holds a timer for it)
-                standing.add(at)
-                self._out.append(O.RequestWakeup(at))
+            self._request(at)
+
+    def _request(self, at: float) -> None:
+        """The next wakeup is ``at``: asked for unless the driver holds one for it."""
+        self._requested = at
+        standing = self._standing
+        if at not in standing or at <= self._woken:  # (else the driver still holds a timer for it)
+            if len(standing) >= self._standing_max:  # (the times passed by a wakeup left out)
+                woken = self._woken
+                standing = self._standing = {t for t in standing if t > woken}
+            standing.add(at)
+            self._out.append(O.RequestWakeup(at))
 
     # --- internals: trace and tracking --------------------------------------------------------------------
     def _trace(self, internal_id: int, steps: Sequence[Step]) -> None:
