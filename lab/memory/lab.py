@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import operator
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
@@ -103,13 +104,7 @@ class MemoryLab:
         self.switchboard = None  # type: ignore[assignment]
 
     # -- the world -------------------------------------------------------------------------------
-    @property
-    def world(self) -> World:
-        """The configuration in force; assigning a new World applies it at once (like ``Lab.world``)."""
-        return self._world
-
-    @world.setter
-    def world(self, world: World) -> None:
+    def _set_world(self, world: World) -> None:
         old, self._world = self._world, world
         self.switchboard.reset()
         for node, service in self.transports.items():
@@ -127,6 +122,10 @@ class MemoryLab:
             for node, service in self.eop.items():
                 service.world = eop_world(world, node)
         self.run()
+
+    # (read by every connection and console command: the getter is a C attrgetter, no Python frame)
+    world = property(operator.attrgetter("_world"), _set_world,
+                     doc="The configuration in force; assigning a new World applies it at once (like ``Lab.world``).")
 
     # -- time and work ---------------------------------------------------------------------------
     def now_datetime(self) -> datetime:
