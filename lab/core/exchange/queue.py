@@ -18,6 +18,7 @@ The transport never reads a clock: every event carries ``now`` (lab seconds).
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import uuid
@@ -622,13 +623,24 @@ class Transport:
         sweep = now >= self._idle_low + max_idle
         retrying = self._retrying
         if not sweep and not self._occupied and not retrying:
-            return False  # no queue holds an item or waits for a retry: _active_queues would find none
+            return False  # no queue holds an item or waits for a retry: the pass would find none
         fired = False
         limit = self._next_queue
         unreachable = self._unreachable
-        pending = self._active_queues(limit, sweep)
-        while pending:
-            q = pending.pop(0)
+        queues = self._queues
+        # the numbers of the queues that may have work (every queue's in a sweep), ascending: _queues'
+        # keys are, as numbers grow with creation and Unreachable (0) is made first; those from
+        # limit on (made by this pass) are left to the next
+        numbers = list(queues) if sweep else sorted(self._occupied | retrying)
+        i, end = 0, len(numbers)
+        while i < end:
+            n = numbers[i]
+            i += 1
+            if n >= limit:
+                break
+            q = queues.get(n)
+            if q is None:
+                continue
             status = q.status
             if status == RETRY:
                 due = q.next_retry
@@ -641,7 +653,8 @@ class Transport:
                 made = self._next_item
                 self._start(q, now)
                 if self._next_item != made:  # (only new items can put work in a queue the pass has not seen)
-                    pending = [p for p in self._active_queues(limit, sweep) if p.number > q.number]
+                    numbers = list(queues) if sweep else sorted(self._occupied | retrying)
+                    i, end = bisect.bisect_right(numbers, n), len(numbers)
                     fired = True
                 elif not q.busy:  # (its items went elsewhere: a bounce, a DSN)
                     fired = True
@@ -654,13 +667,6 @@ class Transport:
             self._idle_low = min((q.idle_since for q in self._queues.values()
                                   if q.idle_since is not None and q is not self._unreachable), default=math.inf)
         return fired
-
-    def _active_queues(self, limit: int, every: bool) -> list[QueueState]:
-        """The queues numbered below ``limit`` that may have work (``every``: all of them), in order."""
-        queues = self._queues
-        if every:
-            return [q for q in queues.values() if q.number < limit]
-        return [queues[n] for n in sorted(self._occupied | self._retrying) if n < limit and n in queues]
 
     def _delete_queue(self, q: QueueState) -> None:
         del self._queues[q.number]
