@@ -27,6 +27,7 @@ _NAME_VALUED = ("CNAME", "PTR", "NS")
 _LABEL = re.compile(r"^(?:[a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_])$")
 DNS_UDP_MIN = 512
 DNS_UDP_MAX = 4096  # the largest UDP reply this server sends, whatever a client advertises
+_ANSWER_MEMO = 4096  # questions remembered per zone set
 
 
 def normalise_name(name: str, place: Place | None = None, what: str = "name", root_ok: bool = False) -> str:
@@ -356,6 +357,21 @@ class ZoneSet:
         the rcode and the SOA in AUTHORITY belong to the last name of the chain (RFC 6604). A
         CNAME loop ends the chain with NOERROR. ``qtype`` ANY returns every record of the name.
         """
+        # remembered per question in this set: a pure function of the set (which never changes)
+        # and the question's text; an Answer is frozen, so one serves every asker
+        answers = self._answers
+        found = answers.get((qname, qtype))
+        if found is None:
+            if len(answers) >= _ANSWER_MEMO:
+                answers.clear()
+            found = answers[(qname, qtype)] = self._answer(qname, qtype)
+        return found
+
+    @cached_property
+    def _answers(self) -> dict[tuple[str, str], Answer]:
+        return {}
+
+    def _answer(self, qname: str, qtype: str) -> Answer:
         name, qtype = _qname(qname), qtype.upper()
         zone = self.zone_for(name)
         if zone is None:

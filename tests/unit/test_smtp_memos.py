@@ -1,0 +1,108 @@
+"""Memos of the mail path held to the general code they stand for (round 2 of the SMTP/DNS/network work).
+
+- ``ZoneSet.answer`` remembers each question per set: held to ``ZoneSet._answer`` (the uncached
+  answer) for every name and type of a set of nested zones, and a new set (an edit) answers anew.
+- ``lab.core.network._in_any`` remembers texts: held to the parsing scan for addresses in and out
+  of public and private CIDRs, and the odd inputs (not text, unhashable items) still answer.
+- ``Node.addresses`` / ``Node.networks`` are worked out once per node: equal to the interfaces' walk.
+- network validation remembers clean network lists: a model with a bad network built after a
+  good one with the same nodes still reports it, every time.
+"""
+from __future__ import annotations
+
+import pytest
+
+from lab.core import network as net_mod
+from lab.core.dns import Record, Zone, ZoneSet
+from lab.core.errors import ConfigError
+from lab.core.network import Interface, NatRule, Network, NetworkModel, Node
+
+
+def _zones() -> ZoneSet:
+    return ZoneSet((
+        Zone("example", (Record("example", "A", "127.0.0.1"), Record("www.example", "CNAME", "example"),
+                         Record("loop1.example", "CNAME", "loop2.example"),
+                         Record("loop2.example", "CNAME", "loop1.example"))),
+        Zone("b.example", (Record("b.example", "MX", (10, "mx.b.example")), Record("mx.b.example", "A", "127.0.0.3"),
+                           Record("mx.b.example", "TXT", "t"), Record("x.y.b.example", "A", "127.0.0.4"))),
+        Zone("other.test", (Record("other.test", "MX", (0, ".")),)),
+    ))
+
+
+QUESTIONS = [(name, qtype) for name in ("example", "EXAMPLE.", "www.example", " www.example ", "loop1.example",
+                                         "b.example", "mx.b.example", "y.b.example", "nothing.b.example",
+                                         "other.test", "outside.zone", "")
+             for qtype in ("A", "a", "MX", "CNAME", "TXT", "SOA", "ANY", "NS")]
+
+
+def test_zone_answers_are_the_uncached_answers() -> None:
+    zones = _zones()
+    for _ in range(2):  # the first time fills the memo, the second reads it
+        for name, qtype in QUESTIONS:
+            assert zones.answer(name, qtype) == zones._answer(name, qtype), (name, qtype)
+
+
+def test_an_edited_zone_set_answers_anew() -> None:
+    zones = _zones()
+    assert zones.answer("new.example", "A").rcode == "NXDOMAIN"
+    edited = zones.with_record(Record("new.example", "A", "127.0.0.9"))
+    assert [r.value for r in edited.answer("new.example", "A").answer] == ["127.0.0.9"]
+    assert zones.answer("new.example", "A").rcode == "NXDOMAIN"  # the old set is unchanged
+
+
+def test_zone_answer_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.core import dns
+    monkeypatch.setattr(dns, "_ANSWER_MEMO", 3)
+    zones = _zones()
+    for name, qtype in QUESTIONS:
+        assert zones.answer(name, qtype) == zones._answer(name, qtype)
+        assert len(zones._answers) <= 3
+
+
+ADDRESSES = ["192.168.8.10", "192.168.9.1", "100.100.100.254", "10.1.2.3", "::1", "fe80::1", "bogus", "",
+             " 192.168.8.10 ", "172.16.0.1"]
+CIDRS = [("192.168.8.0/24",), ("100.100.100.0/24", "192.168.8.0/24"), ("10.0.0.0/8", "not-a-cidr"),
+         ("::/0",), (), ("0.0.0.0/0",)]
+
+
+@pytest.mark.parametrize("cidrs", CIDRS)
+def test_in_any_is_the_scan(cidrs: tuple[str, ...]) -> None:
+    for ip in ADDRESSES:
+        for _ in range(2):
+            assert net_mod._in_any(ip, cidrs) == net_mod._in_any_parsed(ip, cidrs), (ip, cidrs)
+
+
+def test_in_any_takes_odd_inputs() -> None:
+    assert net_mod._in_any("192.168.8.1", (["unhashable"], "192.168.8.0/24")) is True  # type: ignore[arg-type]
+    assert net_mod._in_any("192.168.8.1", ["192.168.8.0/24"]) is True  # type: ignore[arg-type]
+    import ipaddress
+    assert net_mod._in_any(ipaddress.ip_address("192.168.8.1"), ("192.168.8.0/24",)) is True  # type: ignore[arg-type]
+
+
+def test_node_addresses_and_networks_follow_its_interfaces() -> None:
+    node = Node("n", "server", (Interface("lan", ("192.168.8.10", "192.168.8.11")), Interface("wan", "100.1.1.1")))
+    assert node.addresses == ("192.168.8.10", "192.168.8.11", "100.1.1.1")
+    assert node.networks == ("lan", "wan")
+    from dataclasses import replace
+    other = replace(node, interfaces=(Interface("dmz", "172.16.0.1"),))
+    assert other.addresses == ("172.16.0.1",) and other.networks == ("dmz",)
+    assert node.addresses == ("192.168.8.10", "192.168.8.11", "100.1.1.1")
+    assert node == Node("n", "server", node.interfaces)  # the remembered values take no part in equality
+
+
+def _model(networks: tuple[Network, ...]) -> NetworkModel:
+    nodes = (Node("fw", "firewall", (Interface("inet", "100.100.100.254"), Interface("lan", "192.168.8.1"))),
+             Node("mail", "server", (Interface("lan", "192.168.8.10"),)))
+    return NetworkModel(networks, nodes)
+
+
+def test_clean_networks_remembered_bad_ones_always_reported() -> None:
+    good = (Network("inet", "public", ("100.100.100.0/24",)), Network("lan", "private", ("192.168.8.0/24",)))
+    model = _model(good)
+    again = model.with_nat_rule("fw", NatRule("publish", "smtp", "100.100.100.254", 25, "192.168.8.10"))
+    assert again.networks is model.networks
+    bad = (Network("inet", "public", ("100.100.100.0/24", "10.0.0.0/16")), Network("lan", "private", ("192.168.8.0/24",)))
+    for _ in range(2):
+        with pytest.raises(ConfigError) as caught:
+            _model(bad)
+        assert "overlaps the private range" in str(caught.value)
