@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Callable, Collection, Mapping, Union
 
@@ -83,6 +83,20 @@ def _port_ok(port: object) -> bool:
 
 
 def _in_any(ip: str, cidrs: tuple[str, ...]) -> bool:
+    if type(ip) is str and type(cidrs) is tuple:  # the usual texts: remembered (a pure function of them)
+        try:
+            return _in_any_text(ip, cidrs)
+        except TypeError:  # an unhashable item among the CIDRs: parsed as it is below
+            pass
+    return _in_any_parsed(ip, cidrs)
+
+
+@lru_cache(maxsize=_PARSE_CACHE)
+def _in_any_text(ip: str, cidrs: tuple[str, ...]) -> bool:
+    return _in_any_parsed(ip, cidrs)
+
+
+def _in_any_parsed(ip: object, cidrs: tuple[str, ...]) -> bool:
     addr = _ip(ip)
     if addr is None:
         return False
@@ -203,12 +217,13 @@ class Node:
         for attr in ("interfaces", "nat", "firewall"):
             object.__setattr__(self, attr, _tuple(getattr(self, attr)))
 
-    @property
+    # (worked out once per node: a node and its interfaces never change; edits make new nodes)
+    @cached_property
     def addresses(self) -> tuple[str, ...]:
         """Every address of the node, in interface order."""
         return tuple(a for i in self.interfaces for a in i.addresses)
 
-    @property
+    @cached_property
     def networks(self) -> tuple[str, ...]:
         """The names of the networks the node is attached to."""
         return tuple(i.network for i in self.interfaces)
