@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.core.errors import ConfigError, Place
+from lab.core.memo import Memo
 from lab.core.network import (
     FIREWALL_ACTIONS, GATEWAY_KINDS, NAT_TYPES, NETWORK_KINDS, PRIVATE_RANGES, _ip, _net, _port_ok,
 )
@@ -34,13 +35,32 @@ def problems(model: NetworkModel) -> tuple[list[ConfigError], dict[str, str]]:
     err = _Report()
     _check_networks(model, err)
     owners = _check_nodes(model, err)
+    by_name = {n.name: n for n in model.nodes}
     for node in model.nodes:
-        _check_nat(model, node, owners, err)
+        if node.nat:  # (a node without NAT rules has nothing to check)
+            _check_nat(model, node, owners, err, by_name)
     gateways = _gateways(model, err)
     return err.errors, gateways
 
 
 def _check_networks(model: NetworkModel, err: _Report) -> None:
+    # A model's networks are frozen records in a tuple that an edit of the nodes (NAT, firewall)
+    # passes on as it is: whether they are clean is remembered per tuple, and only a tuple with a
+    # problem is checked again to report it.
+    if not _CLEAN_NETWORKS.get((model.networks,), None, _networks_clean, model):
+        _check_network_list(model, err)
+
+
+def _networks_clean(model: NetworkModel) -> bool:
+    probe = _Report()
+    _check_network_list(model, probe)
+    return not probe.errors
+
+
+_CLEAN_NETWORKS = Memo(256)
+
+
+def _check_network_list(model: NetworkModel, err: _Report) -> None:
     seen: set[str] = set()
     public: list[tuple[str, object]] = []
     for net in model.networks:
@@ -122,9 +142,9 @@ def _check_nodes(model: NetworkModel, err: _Report) -> dict[str, tuple[str, str]
     return owners
 
 
-def _check_nat(model: NetworkModel, node: Node, owners: dict[str, tuple[str, str]], err: _Report) -> None:
+def _check_nat(model: NetworkModel, node: Node, owners: dict[str, tuple[str, str]], err: _Report,
+               by_name: dict[str, Node]) -> None:
     p = f"{model.root}.nodes.{node.name}"
-    by_name = {n.name: n for n in model.nodes}
     names: set[str] = set()
     published: set[tuple[str | None, int | None]] = set()
     for k, rule in enumerate(node.nat):
