@@ -371,6 +371,12 @@ class ZoneSet:
     def _answers(self) -> dict[tuple[str, str], Answer]:
         return {}
 
+    @cached_property
+    def resolutions(self) -> dict[tuple, MxResult]:
+        """Where :func:`resolve_mx` / :func:`resolve_host` remember their results against this set
+        (pure functions of the set, which never changes, and the question)."""
+        return {}
+
     def _answer(self, qname: str, qtype: str) -> Answer:
         name, qtype = _qname(qname), qtype.upper()
         zone = self.zone_for(name)

@@ -321,9 +321,30 @@ def drive(resolution: _Resolution, zones: _Answers) -> MxResult:
 
 def resolve_mx(zones: _Answers, domain: str, local_hosts: Iterable[str] = ()) -> MxResult:
     """Resolve where mail for ``domain`` goes, against a ``ZoneSet`` (the in-memory driver)."""
-    return drive(MxResolution(domain, local_hosts), zones)
+    memo = getattr(zones, "resolutions", None)
+    if memo is None:
+        return drive(MxResolution(domain, local_hosts), zones)
+    local = tuple(local_hosts)
+    return _remembered(memo, ("MX", domain, local), MxResolution, zones, domain, local)
 
 
 def resolve_host(zones: _Answers, name: str) -> MxResult:
     """Resolve a host name (smart host) to its addresses, against a ``ZoneSet``."""
-    return drive(HostResolution(name), zones)
+    memo = getattr(zones, "resolutions", None)
+    if memo is None:
+        return drive(HostResolution(name), zones)
+    return _remembered(memo, ("A", name), HostResolution, zones, name)
+
+
+RESOLUTION_MEMO = 4096  # resolutions remembered per zone set
+
+
+def _remembered(memo: dict, key: tuple, kind: type, zones: _Answers, *args: object) -> MxResult:
+    """A resolution against an immutable zone set that offers a ``resolutions`` dict (``ZoneSet``):
+    a pure function of the set and the question's texts, so remembered there (an MxResult is frozen)."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= RESOLUTION_MEMO:
+            memo.clear()
+        found = memo[key] = drive(kind(*args), zones)
+    return found
