@@ -106,3 +106,43 @@ def test_clean_networks_remembered_bad_ones_always_reported() -> None:
         with pytest.raises(ConfigError) as caught:
             _model(bad)
         assert "overlaps the private range" in str(caught.value)
+
+
+def test_resolutions_against_a_zone_set_are_the_driven_ones() -> None:
+    from lab.core.dns_resolution import HostResolution, MxResolution, drive, resolve_host, resolve_mx
+    zones = _zones()
+    for _ in range(2):
+        for domain in ("b.example", "example", "other.test", "www.example", "loop1.example", "nothing.example",
+                       "outside.zone", "B.Example."):
+            for local in ((), ("mx.b.example",), ["MX.B.EXAMPLE"]):
+                assert resolve_mx(zones, domain, local) == drive(MxResolution(domain, local), zones), (domain, local)
+            assert resolve_host(zones, domain) == drive(HostResolution(domain), zones), domain
+    edited = zones.with_record(Record("mx2.b.example", "A", "127.0.0.8")).with_record(
+        Record("b.example", "MX", (5, "mx2.b.example")))
+    assert resolve_mx(edited, "b.example").targets[0].host == "mx2.b.example"
+    assert resolve_mx(zones, "b.example").targets[0].host == "mx.b.example"
+
+
+def test_resolution_against_a_changing_answerer_is_not_remembered() -> None:
+    from lab.core.dns_resolution import resolve_host
+
+    class Answerer:  # a mutable stand-in: no ``resolutions``, so every resolution asks again
+        def __init__(self) -> None:
+            self.zones = _zones()
+
+        def answer(self, qname: str, qtype: str):
+            return self.zones.answer(qname, qtype)
+
+    answerer = Answerer()
+    assert resolve_host(answerer, "new.example").error == "NonExistentDomain"
+    answerer.zones = answerer.zones.with_record(Record("new.example", "A", "127.0.0.9"))
+    assert resolve_host(answerer, "new.example").addresses == ("127.0.0.9",)
+
+
+def test_plain_outputs_are_the_outputs_of_their_lines() -> None:
+    from lab.core.exchange.session import Output, _plain
+    for lines in (("220 ready",), ("250-a", "250 b"), ("500 5.3.3 Unrecognized command",)):
+        assert _plain(lines) == Output(lines)
+        assert _plain(lines) is _plain(tuple(lines))  # one frozen object per lines
+        assert not (_plain(lines).close or _plain(lines).start_tls or _plain(lines).read_data)
+        assert _plain(lines).message is None and _plain(lines).decision is None

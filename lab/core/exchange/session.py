@@ -298,7 +298,7 @@ class ReceiveSession:
         self.state = "command"
         lines = (self.policy.banner(self.ctx),)
         self._said.append(lines)  # self._send(lines), inline
-        return Output(lines)
+        return _plain(lines)
 
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
@@ -380,7 +380,7 @@ class ReceiveSession:
         self.ctx.helo = arg
         lines = self.policy.hello(self.ctx, extended)
         self._said.append(lines)  # self._send(lines), inline (every session says hello once or twice)
-        return Output(lines)
+        return _plain(lines) if type(lines) is tuple else Output(lines)
 
     def _cmd_STARTTLS(self, arg: str) -> Output:
         if self.ctx.helo is None and self.ctx.tls is None:
@@ -565,7 +565,7 @@ class ReceiveSession:
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
         self._said.append(lines)
-        return Output(lines, **kwargs)
+        return Output(lines, **kwargs) if kwargs else _plain(lines)
 
     def _say(self, output: Output) -> Output:
         """Send one of the fixed replies below (an Output is frozen: one object serves every session)."""
@@ -585,6 +585,13 @@ class ReceiveSession:
     def _tick(self, now: datetime | None) -> None:
         if now is not None and now != self.ctx.now:  # most events arrive at the same lab time
             self.ctx.now = now
+
+
+@lru_cache(maxsize=4096)
+def _plain(lines: tuple[str, ...]) -> Output:
+    """``Output(lines)``: send these lines and nothing else (remembered per lines: an Output is
+    frozen, and banners, EHLO lists and errors are said again word for word)."""
+    return Output(lines)
 
 
 def _fixed(reply: Reply, **kwargs: object) -> Output:
