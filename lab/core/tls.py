@@ -279,7 +279,7 @@ def chain_verdict(chain: ChainFacts, now: datetime, mode: str | None,
 # --- X.500 names ----------------------------------------------------------------------
 
 def _quote(value: str) -> str:
-    if value != value.strip() or any(ch in _NEEDS_QUOTES for ch in value):
+    if value != value.strip() or not _NEEDS_QUOTES.isdisjoint(value):  # (any character of value in the set)
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -351,7 +351,10 @@ def x500_key(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((k, " ".join(v.split()).casefold()) for k, v in parse_x500(text))
 
 
+@lru_cache(maxsize=4096)
 def _normalise(text: str) -> str:
+    """The .NET form of an X.500 name text (remembered per text: a pure function of it; errors are
+    not remembered)."""
     return ", ".join(f"{k}={_quote(v)}" for k, v in parse_x500(text))
 
 

@@ -146,3 +146,18 @@ def test_plain_outputs_are_the_outputs_of_their_lines() -> None:
         assert _plain(lines) is _plain(tuple(lines))  # one frozen object per lines
         assert not (_plain(lines).close or _plain(lines).start_tls or _plain(lines).read_data)
         assert _plain(lines).message is None and _plain(lines).decision is None
+
+
+def test_x500_quoting_and_normalising_are_the_character_scan() -> None:
+    from lab.core import tls
+    for value in ("Contoso", "a,b", "x+y", 'say "hi"', " padded", "tab\t", "semi;colon", "hash#", "lt<", "gt>",
+                  "eq=", "new\nline", "", "plain text with spaces"):
+        scan = value != value.strip() or any(ch in tls._NEEDS_QUOTES for ch in value)
+        assert tls._quote(value) == ('"' + value.replace('"', '""') + '"' if scan else value), value
+    for text in ("CN=mail.contoso.com, O=Contoso,C=US", "cn = a ,st=Wash", 'CN="a, b"'):
+        for _ in range(2):
+            assert tls._normalise(text) == ", ".join(f"{k}={tls._quote(v)}" for k, v in tls.parse_x500(text))
+    for bad in ("nokey", 'CN="open'):
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                tls._normalise(bad)
