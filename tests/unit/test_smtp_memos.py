@@ -161,3 +161,46 @@ def test_x500_quoting_and_normalising_are_the_character_scan() -> None:
         for _ in range(2):
             with pytest.raises(ValueError):
                 tls._normalise(bad)
+
+
+def _full_zone(zone: Zone) -> Zone:
+    return Zone(zone.origin, zone.records, zone.soa, zone.place)  # through __post_init__
+
+
+def test_zone_edits_are_what_the_validating_constructors_build() -> None:
+    from dataclasses import fields
+    zones = _zones()
+    edits = [
+        lambda z: z.with_record(Record("new.example", "A", "127.0.0.9")),
+        lambda z: z.with_record(Record("deep.x.y.b.example", "TXT", "hello")),
+        lambda z: z.with_record(Record("b.example", "MX", (5, "mx2.b.example"))),
+        lambda z: z.without_record("mx.b.example", "TXT"),
+        lambda z: z.without_record("new.example", "A", "127.0.0.9"),
+        lambda z: z.with_record(Record("alias.other.test", "CNAME", "example")),
+        lambda z: z.without_record("www.example", "CNAME"),
+    ]
+    for edit in edits:
+        edited = edit(zones)
+        rebuilt = ZoneSet(tuple(_full_zone(z) for z in edited.zones))
+        assert edited == rebuilt
+        for mine, theirs in zip(edited.zones, rebuilt.zones):
+            for f in fields(Zone):
+                assert getattr(mine, f.name) == getattr(theirs, f.name), f.name
+        assert [z.soa.serial for z in edited.zones] != [z.soa.serial for z in zones.zones]
+        for name, qtype in QUESTIONS:
+            assert edited.answer(name, qtype) == rebuilt.answer(name, qtype)
+        zones = edited
+
+
+def test_zone_edit_errors_are_the_constructors() -> None:
+    from lab.core.dns import Soa
+    zones = _zones()
+    with pytest.raises(ConfigError, match="already exists"):
+        zones.with_record(Record("mx.b.example", "A", "127.0.0.3"))
+    with pytest.raises(ConfigError, match="CNAME"):
+        zones.with_record(Record("www.example", "A", "127.0.0.7"))
+    full = Zone("late.test", (), Soa("ns1.late.test", "hostmaster.late.test", 2**32 - 1))
+    with pytest.raises(ConfigError, match="SOA serial"):
+        full.with_record(Record("a.late.test", "A", "127.0.0.1"))
+    with pytest.raises(ConfigError, match="more specific zone"):  # an edit that breaks ownership
+        ZoneSet((Zone("example", (Record("a.b.example", "A", "127.0.0.1"),)),)).with_zone(Zone("b.example"))
