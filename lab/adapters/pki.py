@@ -434,7 +434,7 @@ def build_chain(leaf: x509.Certificate, intermediates: Iterable[x509.Certificate
     if leaf_der in _ROOT_DERS.get((store.roots,), None, _ders, store.roots):
         return (leaf,)
     pool = tuple(intermediates)
-    roots = _reachable_roots(leaf, pool, store.roots)
+    roots = _REACHABLE.get((*pool, *store.roots), leaf_der, _reachable_roots, leaf, pool, store.roots)
     if not roots:  # no root of the store can end a path: every attempt below would fail
         return None
     path = _PATHS.get((*pool, *roots), (leaf_der, len(pool)), _build_path, leaf, pool, roots)
@@ -446,6 +446,9 @@ def build_chain(leaf: x509.Certificate, intermediates: Iterable[x509.Certificate
 #: reach (an organisation's own root, for a publicly issued certificate) share one build.
 _PATHS = Memo(256)
 _ROOT_DERS = Memo(64)  # a store's roots (a tuple of immutable certificates) -> their DER encodings
+# the roots a leaf (its DER stands for it, whatever object was parsed from it) can reach through a
+# pool: a pure function of the three (certificates are immutable; the entry holds pool and roots)
+_REACHABLE = Memo(256)
 
 
 def _ders(certs: tuple[x509.Certificate, ...]) -> frozenset[bytes]:
@@ -462,15 +465,34 @@ def _reachable_roots(leaf: x509.Certificate, pool: tuple[x509.Certificate, ...],
     out; a root left out is never a candidate, and its validity start, which only adds a time
     to try, cannot be the first time a path holds (that is the latest start on the path itself).
     """
-    names = {leaf.issuer}
+    names = {_name_keys(leaf)[1]}
+    links = [_name_keys(cert) for cert in pool]
     grown = True
     while grown:
         grown = False
-        for cert in pool:
-            if cert.subject in names and cert.issuer not in names:
-                names.add(cert.issuer)
+        for subject, issuer in links:
+            if subject in names and issuer not in names:
+                names.add(issuer)
                 grown = True
-    return tuple(r for r in roots if r.subject in names)
+    return tuple(r for r in roots if _name_keys(r)[0] in names)
+
+
+def _name_keys(cert: x509.Certificate) -> tuple[tuple[frozenset, ...], tuple[frozenset, ...]]:
+    """The certificate's subject and issuer as keys that are equal exactly when the names are
+    (``Name`` compares its RDNs in order, an RDN its set of attributes, an attribute its OID and
+    value): worked out once per certificate object (immutable; the entry holds it)."""
+    return _NAME_KEYS.get((cert,), None, _read_name_keys, cert)
+
+
+def _name_key(name: x509.Name) -> tuple[frozenset, ...]:
+    return tuple(frozenset([(a.oid, a.value) for a in rdn]) for rdn in name.rdns)
+
+
+def _read_name_keys(cert: x509.Certificate) -> tuple[tuple[frozenset, ...], tuple[frozenset, ...]]:
+    return _name_key(cert.subject), _name_key(cert.issuer)
+
+
+_NAME_KEYS = Memo(1024)
 
 
 def _build_path(leaf: x509.Certificate, pool: tuple[x509.Certificate, ...],

@@ -204,3 +204,42 @@ def test_zone_edit_errors_are_the_constructors() -> None:
         full.with_record(Record("a.late.test", "A", "127.0.0.1"))
     with pytest.raises(ConfigError, match="more specific zone"):  # an edit that breaks ownership
         ZoneSet((Zone("example", (Record("a.b.example", "A", "127.0.0.1"),)),)).with_zone(Zone("b.example"))
+
+
+def _old_reachable_roots(leaf, pool, roots):
+    names = {leaf.issuer}
+    grown = True
+    while grown:
+        grown = False
+        for cert in pool:
+            if cert.subject in names and cert.issuer not in names:
+                names.add(cert.issuer)
+                grown = True
+    return tuple(r for r in roots if r.subject in names)
+
+
+def test_certificate_name_keys_compare_as_the_names() -> None:
+    from itertools import combinations
+
+    from lab.adapters import pki
+    root = pki.CertificateAuthority.create_root("Root A")
+    twin = pki.CertificateAuthority.create_root("Root A twin", common_name="Root A")  # same name, other key
+    other = pki.CertificateAuthority.create_root("Root B", subject_extra=(("O", "Contoso"), ("C", "US")))
+    inter = root.create_intermediate("Issuing A")
+    inter_b = other.create_intermediate("Issuing B", subject_extra=(("O", "Contoso"),))
+    leaves = [inter.issue("mail.contoso.com", ["mail.contoso.com"]).cert,
+              inter_b.issue("mx.fabrikam.com", subject_extra=(("O", "Fabrikam"),)).cert,
+              root.issue("direct.contoso.com").cert, pki.self_signed("self.contoso.com").cert]
+    certs = [root.cert, twin.cert, other.cert, inter.cert, inter_b.cert, *leaves]
+    for a in certs:
+        for b in certs:
+            assert (pki._name_keys(a)[0] == pki._name_keys(b)[1]) == (a.subject == b.issuer)
+            assert (pki._name_keys(a)[0] == pki._name_keys(b)[0]) == (a.subject == b.subject)
+    pool_all = (inter.cert, inter_b.cert)
+    roots_all = (root.cert, twin.cert, other.cert)
+    for leaf in leaves:
+        for n in range(3):
+            for pool in combinations(pool_all, n):
+                for m in range(4):
+                    for roots in combinations(roots_all, m):
+                        assert pki._reachable_roots(leaf, pool, roots) == _old_reachable_roots(leaf, pool, roots)
