@@ -243,3 +243,92 @@ def test_certificate_name_keys_compare_as_the_names() -> None:
                 for m in range(4):
                     for roots in combinations(roots_all, m):
                         assert pki._reachable_roots(leaf, pool, roots) == _old_reachable_roots(leaf, pool, roots)
+
+
+def _mail_arguments_plain(arg: str):
+    from lab.core.catalogue import exchange as cat
+    from lab.core.exchange.session import _ADDRESS_RE, _MAIL_PARAMS, _params, _path
+    parsed = _path(arg, "FROM")
+    if parsed is None:
+        return cat.S501_5_5_4_INVALID_ARGUMENTS
+    path, options = parsed
+    address = path[1:-1] if path.startswith("<") else path
+    if address and not _ADDRESS_RE.match(address):
+        return cat.S501_5_1_7_INVALID_ADDRESS
+    params = _params(options, _MAIL_PARAMS) if options else {}
+    if params is None:
+        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
+    return address, params, tuple(options.split())
+
+
+def _rcpt_arguments_plain(arg: str):
+    from lab.core.catalogue import exchange as cat
+    from lab.core.exchange.session import _ADDRESS_RE, _RCPT_PARAMS, _params, _path
+    parsed = _path(arg, "TO")
+    if parsed is None:
+        return cat.S501_5_5_4_INVALID_ARGUMENTS
+    path, options = parsed
+    address = path[1:-1] if path.startswith("<") else path
+    if not _ADDRESS_RE.match(address):
+        return cat.S501_5_1_7_INVALID_ADDRESS
+    params = _params(options, _RCPT_PARAMS) if options else {}
+    if params is None:
+        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
+    return address, params
+
+
+MAIL_ARGS = ["FROM:<a@b.com>", "FROM:<a@b.com> SIZE=100", "FROM: <a@b.com> size=1 BODY=8BITMIME", "FROM:<>",
+             "FROM:a@b.com", "FROM:<a@b.com> FOO=1", "FROM:<bad address>", "FROM <a@b.com>", "TO:<a@b.com>",
+             "from:<x@y> ret=HDRS envid=1", "FROM:<a@b.com", "FROM:<a@b.com> SIZE=1 SIZE=2", ""]
+RCPT_ARGS = ["TO:<a@b.com>", "TO:<a@b.com> NOTIFY=FAILURE,DELAY", "TO:<>", "to: <c@d> orcpt=rfc822;c@d",
+             "TO:<a@b.com> SIZE=1", "TO:c@d", "TO <c@d>", "FROM:<a@b>", "TO:<a b@c>", ""]
+
+
+def test_mail_and_rcpt_arguments_are_the_plain_parse() -> None:
+    from lab.core.exchange.session import _mail_arguments, _rcpt_arguments
+    for _ in range(2):
+        for arg in MAIL_ARGS:
+            mine, plain = _mail_arguments(arg), _mail_arguments_plain(arg)
+            if isinstance(plain, tuple):
+                assert (mine[0], dict(mine[1]), mine[2]) == plain, arg
+            else:
+                assert mine is plain, arg
+        for arg in RCPT_ARGS:
+            mine, plain = _rcpt_arguments(arg), _rcpt_arguments_plain(arg)
+            if isinstance(plain, tuple):
+                assert (mine[0], dict(mine[1])) == plain, arg
+            else:
+                assert mine is plain, arg
+
+
+def test_each_command_gets_its_own_parameters() -> None:
+    from datetime import datetime
+
+    from lab.core.exchange.receive import Decision
+    from lab.core.exchange.session import ReceiveSession
+
+    seen: list[dict] = []
+
+    class Policy:
+        max_protocol_errors = 5
+
+        def banner(self, ctx):
+            return "220 ready"
+
+        def hello(self, ctx, extended):
+            return ("250 hi",)
+
+        def mail_from(self, ctx, sender, params):
+            seen.append(dict(params))
+            params["SIZE"] = "changed"  # a policy that writes into them harms no later command
+            return Decision(True, __import__("lab.core.catalogue", fromlist=["exchange"]).exchange.S250_2_1_0_SENDER_OK, "r")
+
+    for _ in range(2):
+        session = ReceiveSession(Policy(), None, client_ip="1.1.1.1", local_ip="2.2.2.2", local_port=25,
+                                 now=datetime(2026, 1, 1), new_guid=lambda: "g")
+        session.connect()
+        session.receive_line("EHLO x")
+        session.receive_line("MAIL FROM:<a@b.com> SIZE=10")
+    assert seen == [{"SIZE": "10"}, {"SIZE": "10"}]
+    from lab.core.exchange.session import _mail_arguments
+    assert dict(_mail_arguments("FROM:<a@b.com> SIZE=10")[1]) == {"SIZE": "10"}

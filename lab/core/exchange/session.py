@@ -232,6 +232,39 @@ def _params(text: str, allowed: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+# MAIL and RCPT arguments read once per text (pure functions of it: a client sends the same
+# addresses and SIZE again and again): the error reply, or the address, the parameters as
+# (KEY, value) pairs (each command gets its own dict of them) and, for MAIL, the option words.
+@lru_cache(maxsize=4096)
+def _mail_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    parsed = _path(arg, "FROM")
+    if parsed is None:
+        return cat.S501_5_5_4_INVALID_ARGUMENTS
+    path, options = parsed
+    address = path[1:-1] if path.startswith("<") else path
+    if address and not _ADDRESS_RE.match(address):
+        return cat.S501_5_1_7_INVALID_ADDRESS
+    params = _params(options, _MAIL_PARAMS) if options else {}
+    if params is None:
+        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
+    return address, tuple(params.items()), tuple(options.split())
+
+
+@lru_cache(maxsize=4096)
+def _rcpt_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...]]:
+    parsed = _path(arg, "TO")
+    if parsed is None:
+        return cat.S501_5_5_4_INVALID_ARGUMENTS
+    path, options = parsed
+    address = path[1:-1] if path.startswith("<") else path
+    if not _ADDRESS_RE.match(address):
+        return cat.S501_5_1_7_INVALID_ADDRESS
+    params = _params(options, _RCPT_PARAMS) if options else {}
+    if params is None:
+        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
+    return address, tuple(params.items())
+
+
 def _handlers(cls: type) -> dict[str, Callable[..., "Output"]]:
     """A session class's command handlers by upper-case verb (``_cmd_EHLO`` answers ``EHLO``; a verb
     of other characters could never be typed)."""
@@ -451,21 +484,15 @@ class ReceiveSession:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
         if ctx.mail_from is not None:
             return self._error(cat.S503_5_5_2_SENDER_ALREADY_SPECIFIED)
-        parsed = _path(arg, "FROM")
-        if parsed is None:
-            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
-        path, options = parsed
-        address = path[1:-1] if path.startswith("<") else path
-        if address and not _ADDRESS_RE.match(address):
-            return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
-        params = _params(options, _MAIL_PARAMS) if options else {}
-        if params is None:
-            return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
-        decision = self.policy.mail_from(ctx, address, params)
+        parsed = _mail_arguments(arg)
+        if parsed.__class__ is Reply:
+            return self._error(parsed)
+        address, params, options = parsed
+        decision = self.policy.mail_from(ctx, address, dict(params))
         self._decisions.append(decision)
         if decision.accepted:
             ctx.mail_from = address
-            self._mail_options = tuple(options.split())
+            self._mail_options = options
         return self._decided(decision)
 
     def _cmd_RCPT(self, arg: str) -> Output:
@@ -474,17 +501,11 @@ class ReceiveSession:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
         if ctx.mail_from is None:
             return self._error(cat.S503_5_5_2_NEED_MAIL_COMMAND)
-        parsed = _path(arg, "TO")
-        if parsed is None:
-            return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
-        path, options = parsed
-        address = path[1:-1] if path.startswith("<") else path
-        if not _ADDRESS_RE.match(address):
-            return self._error(cat.S501_5_1_7_INVALID_ADDRESS)
-        params = _params(options, _RCPT_PARAMS) if options else {}
-        if params is None:
-            return self._error(cat.S501_5_5_4_UNRECOGNIZED_PARAMETER)
-        decision = self.policy.rcpt_to(ctx, address, params)
+        parsed = _rcpt_arguments(arg)
+        if parsed.__class__ is Reply:
+            return self._error(parsed)
+        address, params = parsed
+        decision = self.policy.rcpt_to(ctx, address, dict(params))
         self._decisions.append(decision)
         if decision.accepted:
             ctx.recipients = (*ctx.recipients, address)
