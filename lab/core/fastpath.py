@@ -40,7 +40,9 @@ def _copyable(cls: type) -> frozenset[str] | None:
 def evolve(obj: T, **changes: Any) -> T:
     """``dataclasses.replace(obj, **changes)`` (see the module docstring)."""
     cls = type(obj)
-    names = _copyable(cls)
+    names = _COPYABLE.get(cls, False)  # _copyable(cls), inline
+    if names is False:
+        names = _copyable(cls)
     if names is None or not names.issuperset(changes) or len(obj.__dict__) != len(names):
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
     new = object.__new__(cls)
@@ -52,7 +54,9 @@ def evolve(obj: T, **changes: Any) -> T:
 
 def make(cls: type[T], **fields: Any) -> T:
     """``cls(**fields)`` for a frozen record given every one of its fields (see :func:`evolve`)."""
-    names = _copyable(cls)
+    names = _COPYABLE.get(cls, False)  # _copyable(cls), inline
+    if names is False:
+        names = _copyable(cls)
     if names is None or len(fields) != len(names) or not names.issuperset(fields):
         return cls(**fields)
     new = object.__new__(cls)

@@ -332,3 +332,20 @@ def test_each_command_gets_its_own_parameters() -> None:
     assert seen == [{"SIZE": "10"}, {"SIZE": "10"}]
     from lab.core.exchange.session import _mail_arguments
     assert dict(_mail_arguments("FROM:<a@b.com> SIZE=10")[1]) == {"SIZE": "10"}
+
+
+def test_memo_keys_of_different_record_counts_never_meet() -> None:
+    from lab.core.memo import Memo
+    memo = Memo()
+    a, b, c = object(), object(), object()
+    calls: list[str] = []
+
+    def build(tag: str) -> str:
+        calls.append(tag)
+        return tag
+    assert memo.get((a,), (id(b), 1), build, "one") == "one"
+    assert memo.get((a, b), 1, build, "two") == "two"  # (id a, id b, 1) is not (id a, (id b, 1))
+    assert memo.get((a, b, c), None, build, "three") == "three"
+    assert memo.get((), (id(a), id(b), None), build, "none") == "none"
+    assert memo.get((a,), (id(b), 1), build, "again") == "one" and memo.get((a, b, c), None, build, "x") == "three"
+    assert calls == ["one", "two", "three", "none"]
