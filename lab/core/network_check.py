@@ -91,6 +91,8 @@ def _check_network_list(model: NetworkModel, err: _Report) -> None:
 
 def _check_nodes(model: NetworkModel, err: _Report) -> dict[str, tuple[str, str]]:
     nets = {n.name: n for n in model.networks}
+    # whether each network's CIDRs all parse, once per network rather than once per address on it
+    parsed = {name: all(_net(c) for c in net.cidrs) for name, net in nets.items()}
     owners: dict[str, tuple[str, str]] = {}
     names: set[str] = set()
     for node in model.nodes:
@@ -116,7 +118,7 @@ def _check_nodes(model: NetworkModel, err: _Report) -> dict[str, tuple[str, str]
                 if _ip(addr) is None:
                     err(ap, f"{addr!r} is not a valid IP address")
                     continue
-                if net is not None and all(_net(c) for c in net.cidrs) and not net.contains(addr):
+                if net is not None and parsed[iface.network] and not net.contains(addr):
                     err(ap, f"{addr} is outside network {net.name} ({', '.join(net.cidrs)})")
                 if addr in owners:
                     other, opath = owners[addr]
