@@ -349,3 +349,47 @@ def test_memo_keys_of_different_record_counts_never_meet() -> None:
     assert memo.get((), (id(a), id(b), None), build, "none") == "none"
     assert memo.get((a,), (id(b), 1), build, "again") == "one" and memo.get((a, b, c), None, build, "x") == "three"
     assert calls == ["one", "two", "three", "none"]
+
+
+def _old_rename_prefix(content: bytes, old: str, new: str) -> bytes:
+    head, sep, body = content.partition(b"\r\n\r\n")
+    if not sep:
+        return content
+    lines = head.split(b"\r\n")
+    renamed = {line.split(b":", 1)[0][len(old):].lower() for line in lines
+               if line.lower().startswith(old.lower().encode())}
+    if not renamed:
+        return content
+    out: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                out.append(line)
+            continue
+        name = line.split(b":", 1)[0]
+        lowered = name.lower()
+        dropping = lowered.startswith(new.lower().encode()) and lowered[len(new):] in renamed
+        if dropping:
+            continue
+        if lowered.startswith(old.lower().encode()):
+            line = new.encode() + name[len(old):] + line[len(name):]
+        out.append(line)
+    return b"\r\n".join(out) + sep + body
+
+
+def test_prefix_renames_are_the_line_walk() -> None:
+    from lab.core.exchange import headers as H
+    messages = [
+        b"From: a@b\r\nX-MS-Exchange-CrossPremises-AuthAs: Internal\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n"
+        b" folded\r\nSubject: s\r\n\r\nbody X-MS-Exchange-CrossPremises-AuthAs: x\r\n",
+        b"From: a@b\r\nSubject: nothing to do\r\n\r\nX-MS-Exchange-CrossPremises-AuthAs: in the body\r\n",
+        b"Subject: x-ms-exchange-crosspremises-authas inside a value\r\n\r\nbody",
+        b"x-ms-exchange-organization-AuthSource: ex01\r\nX-MS-Exchange-CrossPremises-AuthSource: eop\r\n\r\n",
+        b"no header block at all",
+        b"X-MS-Exchange-Organization-SCL: 1\r\n\tcontinued\r\nTo: c@d\r\n\r\n",
+    ]
+    for content in messages:
+        for old, new in ((H.CROSS_PREMISES_PREFIX.lower(), "X-MS-Exchange-Organization-"),
+                         (H.ORG_HEADER_PREFIX, H.CROSS_PREMISES_PREFIX)):
+            assert H._rename_prefix(content, old, new) == _old_rename_prefix(content, old, new), (content, old)

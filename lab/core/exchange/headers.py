@@ -171,9 +171,11 @@ def _rename_prefix(content: bytes, old: str, new: str) -> bytes:
     head, sep, body = content.partition(b"\r\n\r\n")
     if not sep:
         return content
+    old_key, new_key, new_name = old.lower().encode(), new.lower().encode(), new.encode()
+    if old_key not in head.lower():  # no line starts with it: nothing is renamed (as below)
+        return content
     lines = head.split(b"\r\n")
-    renamed = {line.split(b":", 1)[0][len(old):].lower() for line in lines
-               if line.lower().startswith(old.lower().encode())}
+    renamed = {line.split(b":", 1)[0][len(old):].lower() for line in lines if line.lower().startswith(old_key)}
     if not renamed:
         return content
     out: list[bytes] = []
@@ -185,11 +187,11 @@ def _rename_prefix(content: bytes, old: str, new: str) -> bytes:
             continue
         name = line.split(b":", 1)[0]
         lowered = name.lower()
-        dropping = lowered.startswith(new.lower().encode()) and lowered[len(new):] in renamed
+        dropping = lowered.startswith(new_key) and lowered[len(new):] in renamed
         if dropping:
             continue
-        if lowered.startswith(old.lower().encode()):
-            line = new.encode() + name[len(old):] + line[len(name):]
+        if lowered.startswith(old_key):
+            line = new_name + name[len(old):] + line[len(name):]
         out.append(line)
     return b"\r\n".join(out) + sep + body
 
