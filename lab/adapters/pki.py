@@ -431,7 +431,7 @@ def build_chain(leaf: x509.Certificate, intermediates: Iterable[x509.Certificate
     if not store.roots:
         return None
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
-    if leaf_der in _ROOT_DERS.get((store.roots,), None, _ders, store.roots):
+    if leaf_der in _ROOT_DERS.get1(store.roots, None, _ders, store.roots):
         return (leaf,)
     pool = tuple(intermediates)
     roots = _REACHABLE.get((*pool, *store.roots), leaf_der, _reachable_roots, leaf, pool, store.roots)
@@ -481,7 +481,7 @@ def _name_keys(cert: x509.Certificate) -> tuple[tuple[frozenset, ...], tuple[fro
     """The certificate's subject and issuer as keys that are equal exactly when the names are
     (``Name`` compares its RDNs in order, an RDN its set of attributes, an attribute its OID and
     value): worked out once per certificate object (immutable; the entry holds it)."""
-    return _NAME_KEYS.get((cert,), None, _read_name_keys, cert)
+    return _NAME_KEYS.get1(cert, None, _read_name_keys, cert)
 
 
 def _name_key(name: x509.Name) -> tuple[frozenset, ...]:

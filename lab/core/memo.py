@@ -42,6 +42,29 @@ class Memo:
         self._table[key] = (records, value)
         return value
 
+    def get1(self, record: object, values: Hashable, build: Callable[..., T], *args: Any) -> T:
+        """:meth:`get` for one record (``get((record,), values, ...)``, the same entry)."""
+        hit = self._table.get((id(record), values))
+        if hit is not None:  # the entry holds the record: an id here is still its own
+            return hit[1]
+        value = build(*args)
+        if len(self._table) >= self.limit:
+            self._table.clear()
+        self._table[(id(record), values)] = ((record,), value)
+        return value
+
+    def get2(self, first: object, second: object, values: Hashable, build: Callable[..., T], *args: Any) -> T:
+        """:meth:`get` for two records (``get((first, second), values, ...)``, the same entry)."""
+        key = (id(first), id(second), values)
+        hit = self._table.get(key)
+        if hit is not None:  # the entry holds the records: an id here is still theirs
+            return hit[1]
+        value = build(*args)
+        if len(self._table) >= self.limit:
+            self._table.clear()
+        self._table[key] = ((first, second), value)
+        return value
+
     def clear(self) -> None:
         """Forget every answer."""
         self._table.clear()

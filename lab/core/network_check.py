@@ -47,7 +47,7 @@ def _check_networks(model: NetworkModel, err: _Report) -> None:
     # A model's networks are frozen records in a tuple that an edit of the nodes (NAT, firewall)
     # passes on as it is: whether they are clean is remembered per tuple, and only a tuple with a
     # problem is checked again to report it.
-    if not _CLEAN_NETWORKS.get((model.networks,), None, _networks_clean, model):
+    if not _CLEAN_NETWORKS.get1(model.networks, None, _networks_clean, model):
         _check_network_list(model, err)
 
 

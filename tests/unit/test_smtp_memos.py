@@ -393,3 +393,30 @@ def test_prefix_renames_are_the_line_walk() -> None:
         for old, new in ((H.CROSS_PREMISES_PREFIX.lower(), "X-MS-Exchange-Organization-"),
                          (H.ORG_HEADER_PREFIX, H.CROSS_PREMISES_PREFIX)):
             assert H._rename_prefix(content, old, new) == _old_rename_prefix(content, old, new), (content, old)
+
+
+def test_memo_get1_is_get_of_one_record() -> None:
+    from lab.core.memo import Memo
+    memo = Memo(limit=3)
+    a, b = object(), object()
+    calls: list[str] = []
+
+    def build(tag: str) -> str:
+        calls.append(tag)
+        return tag
+    assert memo.get1(a, 1, build, "a1") == "a1"
+    assert memo.get((a,), 1, build, "x") == "a1"  # the same entry either way
+    assert memo.get((b,), 2, build, "b2") == "b2" and memo.get1(b, 2, build, "y") == "b2"
+    assert memo.get1(a, 2, build, "a2") == "a2" and memo.get1(b, 1, build, "b1") == "b1"  # past the limit: cleared
+    assert len(memo) == 1 and calls == ["a1", "b2", "a2", "b1"]
+    assert memo.get1(a, 1, build, "a1 again") == "a1 again"
+
+
+def test_memo_get2_is_get_of_two_records() -> None:
+    from lab.core.memo import Memo
+    memo = Memo()
+    a, b = object(), object()
+    assert memo.get2(a, b, 1, lambda: "ab") == "ab"
+    assert memo.get((a, b), 1, lambda: "x") == "ab" and memo.get2(b, a, 1, lambda: "ba") == "ba"
+    assert memo.get((a,), (id(b), 1), lambda: "one") == "one"  # one record and a value are another entry
+    assert len(memo) == 3

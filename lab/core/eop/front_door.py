@@ -64,7 +64,7 @@ class EopPolicy:
 
     def _opened_session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session as opened for ``ctx``'s connection (before HELO, AUTH, MAIL)."""
-        return self._opened.get((ctx.tls, ctx.now), ctx.client_ip, self._open, ctx)
+        return self._opened.get2(ctx.tls, ctx.now, ctx.client_ip, self._open, ctx)
 
     def session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""

@@ -30,7 +30,7 @@ _LOGONS = Memo(256)
 
 
 def _user_by_logon(org: Organization, logon: str) -> tuple[Mailbox, Principal] | None:
-    return _LOGONS.get((org,), None, _logon_index, org).get(logon.split("\\")[-1].lower())
+    return _LOGONS.get1(org, None, _logon_index, org).get(logon.split("\\")[-1].lower())
 
 
 def _logon_index(org: Organization) -> dict[str, tuple[Mailbox, Principal]]:
@@ -48,7 +48,7 @@ _SERVER_FQDNS = Memo(256)
 
 
 def _server_fqdns(org: Organization) -> frozenset[str]:
-    return _SERVER_FQDNS.get((org,), None, lambda: frozenset(s.fqdn.lower() for s in org.servers))
+    return _SERVER_FQDNS.get1(org, None, lambda: frozenset(s.fqdn.lower() for s in org.servers))
 
 
 @lru_cache(maxsize=4096)

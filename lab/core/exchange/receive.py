@@ -178,7 +178,7 @@ _RIGHTS, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD, _EHLO_TAILS = (Memo() for
 
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
     """Rights of ``principal`` on ``connector``: permission groups plus ExtendedRights."""
-    return _RIGHTS.get((connector, principal), None, _rights_for, connector, principal)
+    return _RIGHTS.get2(connector, principal, None, _rights_for, connector, principal)
 
 
 def _rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
@@ -213,7 +213,7 @@ def _domain(address: str) -> str:
 def _accepted_domain_for(org: Organization, domain: str) -> AcceptedDomain | None:
     """``org.accepted_domain_for(domain)``, remembered per (organization object, domain): an
     Organization is a frozen record of immutable fields (an edit makes a new one)."""
-    return _ACCEPTED.get((org,), domain, org.accepted_domain_for, domain)
+    return _ACCEPTED.get1(org, domain, org.accepted_domain_for, domain)
 
 
 def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tls_active: bool,
@@ -383,7 +383,7 @@ def ehlo_tail(connector: ReceiveConnector, server: ExchangeServer, tls_active: b
     """The EHLO reply's lines after the hello line (``250-SIZE ...`` ... ``250 XRDST``): the same for
     every client, so a policy keeps them (:class:`lab.core.exchange.policy.ExchangePolicy`), and they
     are remembered per (connector, server) object."""
-    return _EHLO_TAILS.get((connector, server), (tls_active, cert_available), _ehlo_tail, connector, server,
+    return _EHLO_TAILS.get2(connector, server, (tls_active, cert_available), _ehlo_tail, connector, server,
                            tls_active, cert_available)
 
 
@@ -411,7 +411,7 @@ def reply_lines(reply: Reply) -> tuple[str, ...]:
 
     Remembered per reply object (a frozen record of immutable fields, held by the entry so that its
     id stays its own): the session sends the catalogue's constants over and over."""
-    return _REPLY_LINES.get((reply,), None, _reply_lines, reply)
+    return _REPLY_LINES.get1(reply, None, _reply_lines, reply)
 
 
 def once_reply_lines(reply: Reply) -> tuple[str, ...]:
@@ -446,7 +446,7 @@ def cloud_services_mail(connector: ReceiveConnector, tls: TlsFacts | None, now: 
     """
     rule = _CLOUD_RULE
     if not connector.tls_domain_capabilities:  # most connectors: one decision per connector object
-        return _NO_CLOUD.get((connector,), None, _no_cloud, connector)
+        return _NO_CLOUD.get1(connector, None, _no_cloud, connector)
     domains = [c.rpartition(":")[0] for c in connector.tls_domain_capabilities
                if c.rpartition(":")[2].lower() == ACCEPT_CLOUD_SERVICES_MAIL.lower()]
     if not domains:
