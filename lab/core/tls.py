@@ -168,6 +168,7 @@ def _under(host: str, base: str) -> bool:
     return bool(label) and "." not in label and "*" not in label
 
 
+@lru_cache(maxsize=4096)  # a pure function of the two texts (a session asks about the same few names)
 def host_matches(cert_name: str, wanted: str) -> bool:
     """One certificate name against one wanted name (either may be ``*.domain``).
 

@@ -420,3 +420,14 @@ def test_memo_get2_is_get_of_two_records() -> None:
     assert memo.get((a, b), 1, lambda: "x") == "ab" and memo.get2(b, a, 1, lambda: "ba") == "ba"
     assert memo.get((a,), (id(b), 1), lambda: "one") == "one"  # one record and a value are another entry
     assert len(memo) == 3
+
+
+def test_host_matches_remembered_is_the_rule() -> None:
+    from lab.core.tls import host_matches
+    rule = host_matches.__wrapped__
+    names = ["mail.contoso.com", "MAIL.contoso.com.", "*.contoso.com", "contoso.com", "a.b.contoso.com", "",
+             " mail.contoso.com ", "*.b.contoso.com", "mail*.contoso.com", "x.fabrikam.com"]
+    for _ in range(2):
+        for have in names:
+            for want in names:
+                assert host_matches(have, want) is rule(have, want), (have, want)
