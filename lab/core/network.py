@@ -449,10 +449,34 @@ class NetworkModel:
         nodes = tuple(node if n.name == node.name else n for n in self.nodes)
         return NetworkModel(self.networks, nodes, self.root)
 
+    def _with_nat(self, node: Node) -> NetworkModel:
+        """:meth:`_with_node` for a node whose NAT rules alone changed.
+
+        Validation reads a node's NAT rules only in its own NAT check, which reads the others'
+        names, networks and addresses (all unchanged): every other check finds what it found when
+        this model was built (nothing), so only the edited node's NAT rules are checked; with a
+        problem the full build runs and reports everything as before. Addresses, networks and
+        gateways stay this model's. (tests/unit/test_smtp_memos.py holds it to the full build.)
+        """
+        nodes = tuple(node if n.name == node.name else n for n in self.nodes)
+        old = self._nodes.get(node.name)
+        if (type(self) is not NetworkModel or old is None or old.interfaces != node.interfaces
+                or old.firewall != node.firewall or old.gateway != node.gateway or old.kind != node.kind
+                or old.firewall_default != node.firewall_default):
+            return NetworkModel(self.networks, nodes, self.root)
+        from lab.core.network_check import nat_problems  # noqa: PLC0415
+        if nat_problems(self, nodes, node):
+            return NetworkModel(self.networks, nodes, self.root)  # (raises what the full check finds)
+        model = object.__new__(NetworkModel)
+        model.__dict__.update(networks=self.networks, nodes=nodes, root=self.root, _nets=self._nets,
+                              _nodes=MappingProxyType({n.name: n for n in nodes}), _owner=self._owner,
+                              _gateways=self._gateways, _routes={})
+        return model
+
     def with_nat_rule(self, node: str, rule: NatRule) -> NetworkModel:
         """A new model with ``rule`` appended to ``node``'s NAT rules (validated)."""
         n = self.node(node)
-        return self._with_node(replace(n, nat=n.nat + (rule,)))
+        return self._with_nat(replace(n, nat=n.nat + (rule,)))
 
     def without_nat_rule(self, node: str, name: str) -> NetworkModel:
         """A new model without ``node``'s NAT rule called ``name``; ConfigError if none."""
@@ -461,7 +485,7 @@ class NetworkModel:
             raise ConfigError(f"{node} has no NAT rule named {name!r}",
                               Place(path=f"{self.root}.nodes.{node}.nat"),
                               allowed=[r.name for r in n.nat if r.name])
-        return self._with_node(replace(n, nat=tuple(r for r in n.nat if r.name != name)))
+        return self._with_nat(replace(n, nat=tuple(r for r in n.nat if r.name != name)))
 
     def with_firewall_rule(self, node: str, rule: FirewallRule, position: int | None = None) -> NetworkModel:
         """A new model with ``rule`` inserted at ``position`` (default: last) in ``node``'s firewall."""

@@ -144,6 +144,16 @@ def _check_nodes(model: NetworkModel, err: _Report) -> dict[str, tuple[str, str]
     return owners
 
 
+def nat_problems(model: NetworkModel, nodes: tuple[Node, ...], node: Node) -> list[ConfigError]:
+    """The problems :func:`problems` would find in ``node``'s NAT rules in a model of ``nodes``
+    whose addresses are ``model``'s (a valid model: each address has one owner)."""
+    err = _Report()
+    if node.nat:
+        owners = {addr: (name, "") for addr, name in model._owner.items()}
+        _check_nat(model, node, owners, err, {n.name: n for n in nodes})
+    return err.errors
+
+
 def _check_nat(model: NetworkModel, node: Node, owners: dict[str, tuple[str, str]], err: _Report,
                by_name: dict[str, Node]) -> None:
     p = f"{model.root}.nodes.{node.name}"

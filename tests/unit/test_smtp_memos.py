@@ -431,3 +431,54 @@ def test_host_matches_remembered_is_the_rule() -> None:
         for have in names:
             for want in names:
                 assert host_matches(have, want) is rule(have, want), (have, want)
+
+
+def _article_model() -> NetworkModel:
+    from tests.unit.test_network import world
+    return NetworkModel.from_dict(world())
+
+
+def _same_model(mine: NetworkModel, full: NetworkModel) -> None:
+    from dataclasses import fields
+    assert mine == full
+    for f in fields(NetworkModel):
+        if f.name != "_routes":
+            assert dict(getattr(mine, f.name)) == dict(getattr(full, f.name)) if f.name.startswith("_") else \
+                getattr(mine, f.name) == getattr(full, f.name), f.name
+    for src in ("client", "spammer", "mail-xutonglin", "dc-xutonglin", "erp"):
+        for ip in ("100.100.100.254", "100.100.100.26", "192.168.8.10", "100.100.100.10"):
+            for port in (25, 53, 587):
+                assert mine.connect(src, ip, port) == full.connect(src, ip, port)
+
+
+NAT_EDITS = [
+    ("tmg", NatRule("publish", "DNS", "100.100.100.254", 53, "192.168.8.20", 53)),
+    ("tmg", NatRule("publish", "all of dc", "100.100.100.254", None, "192.168.8.21")),
+    ("office26-fw", NatRule("publish", "erp", "100.100.100.26", 587, "192.168.0.3", 25)),
+    ("tmg", NatRule("publish", "twice", "100.100.100.254", 25, "192.168.8.20")),  # 25 is published already
+    ("tmg", NatRule("publish", "nobody", "100.100.100.254", 2525, "192.168.8.99")),  # no host there
+    ("tmg", NatRule("publish", "itself", "100.100.100.254", 2526, "192.168.8.1")),
+    ("tmg", NatRule("publish", "not mine", "100.100.100.26", 2527, "192.168.8.10")),
+    ("tmg", NatRule("publish", "other lan", "100.100.100.254", 2528, "192.168.0.3")),
+    ("tmg", NatRule("masquerade", "m2", "100.100.100.254", from_network="internet")),
+    ("tmg", NatRule("bogus", "b")),
+]
+
+
+@pytest.mark.parametrize("node,rule", NAT_EDITS)
+def test_nat_edits_are_the_full_build(node: str, rule: NatRule) -> None:
+    from dataclasses import replace
+    model = _article_model()
+    n = model.node(node)
+    nodes = tuple(replace(n, nat=n.nat + (rule,)) if x.name == node else x for x in model.nodes)
+    try:
+        full = NetworkModel(model.networks, nodes, model.root)
+    except ConfigError as exc:
+        with pytest.raises(type(exc)) as caught:
+            model.with_nat_rule(node, rule)
+        assert str(caught.value) == str(exc)
+        return
+    mine = model.with_nat_rule(node, rule)
+    _same_model(mine, full)
+    back = mine.without_nat_rule(node, rule.name)
+    _same_model(back, NetworkModel(model.networks, model.nodes, model.root))
