@@ -91,8 +91,8 @@ class _Ended(Exception):
         self.reply, self.failure, self.detail = reply, failure, detail
 
 
-def _expect(reply: ServerReply, *codes: int) -> ServerReply:
-    if reply.code not in codes:
+def _expect(reply: ServerReply, code: int) -> ServerReply:
+    if reply.code != code:
         raise _Ended(reply)
     return reply
 
