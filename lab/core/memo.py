@@ -36,22 +36,14 @@ class Memo:
         hit = self._table.get(key)
         if hit is not None:  # the entry holds the records: an id here is still theirs
             return hit[1]
-        value = build(*args)
-        if len(self._table) >= self.limit:
-            self._table.clear()
-        self._table[key] = (records, value)
-        return value
+        return self._miss(key, records, build(*args))
 
     def get1(self, record: object, values: Hashable, build: Callable[..., T], *args: Any) -> T:
         """:meth:`get` for one record (``get((record,), values, ...)``, the same entry)."""
         hit = self._table.get((id(record), values))
         if hit is not None:  # the entry holds the record: an id here is still its own
             return hit[1]
-        value = build(*args)
-        if len(self._table) >= self.limit:
-            self._table.clear()
-        self._table[(id(record), values)] = ((record,), value)
-        return value
+        return self._miss((id(record), values), (record,), build(*args))
 
     def get2(self, first: object, second: object, values: Hashable, build: Callable[..., T], *args: Any) -> T:
         """:meth:`get` for two records (``get((first, second), values, ...)``, the same entry)."""
@@ -59,10 +51,14 @@ class Memo:
         hit = self._table.get(key)
         if hit is not None:  # the entry holds the records: an id here is still theirs
             return hit[1]
-        value = build(*args)
+        return self._miss(key, (first, second), build(*args))
+
+    def _miss(self, key: tuple, records: tuple, value: T) -> T:
+        """Keep ``value`` under ``key`` with the records it was built from (the table emptied first
+        when it is full); hand it back."""
         if len(self._table) >= self.limit:
             self._table.clear()
-        self._table[key] = ((first, second), value)
+        self._table[key] = (records, value)
         return value
 
     def clear(self) -> None:

@@ -13,7 +13,6 @@ from email import message_from_bytes
 from pathlib import Path
 
 import aiosmtplib
-import pytest
 
 from lab.core.world import World
 from lab.memory import MemoryLab, trust_from_pki

@@ -31,7 +31,7 @@ async def _anonymous(lab, host: str, rcpt: str, subject: str) -> tuple[int, str]
     try:
         await smtp.ehlo()
         await smtp.mail("erp@office26.com")
-        reply = await smtp.rcpt(rcpt)
+        await smtp.rcpt(rcpt)
         data = await smtp.data(message("erp@office26.com", rcpt, subject))
         return data.code, data.message
     except aiosmtplib.SMTPResponseException as refused:
