@@ -24,28 +24,35 @@ if TYPE_CHECKING:
 
 
 # Resolutions per (zone set, question): a ZoneSet is immutable (a DNS edit makes a new one) and
-# resolution against it is pure, so the answers of the world's current set are remembered.
-_ANSWERS: dict[tuple, MxResult] = {}
+# resolution against it is pure, so the answers of the world's current set are remembered (MX
+# answers per domain, host answers per host name; both dropped together when the set changes).
+_MX_ANSWERS: dict[str, MxResult] = {}
+_HOST_ANSWERS: dict[str, MxResult] = {}
 _ANSWERS_OF: list[object] = [None]  # the ZoneSet the answers came from (held: its id is never reused)
 
 
-def _answer(zones: Any, key: tuple, resolve: Any, name: str) -> MxResult:
-    """``resolve(zones, name)``, remembered under ``key`` for the current zone set."""
-    if _ANSWERS_OF[0] is not zones or len(_ANSWERS) > 4096:
-        _ANSWERS.clear()
+def _answers(zones: Any) -> None:
+    """Forget the answers unless they came from ``zones`` (and are not too many)."""
+    if _ANSWERS_OF[0] is not zones or len(_MX_ANSWERS) + len(_HOST_ANSWERS) > 4096:
+        _MX_ANSWERS.clear()
+        _HOST_ANSWERS.clear()
         _ANSWERS_OF[0] = zones
-    found = _ANSWERS.get(key)
-    if found is None:
-        found = _ANSWERS[key] = resolve(zones, name)
-    return found
 
 
 def _resolve_mx(zones: Any, domain: str) -> MxResult:
-    return _answer(zones, ("mx", domain), resolve_mx, domain)
+    _answers(zones)
+    found = _MX_ANSWERS.get(domain)
+    if found is None:
+        found = _MX_ANSWERS[domain] = resolve_mx(zones, domain)
+    return found
 
 
 def _resolve_host(zones: Any, host: str) -> MxResult:
-    return _answer(zones, ("host", host), resolve_host, host)
+    _answers(zones)
+    found = _HOST_ANSWERS.get(host)
+    if found is None:
+        found = _HOST_ANSWERS[host] = resolve_host(zones, host)
+    return found
 
 
 class MemoryTransport:
@@ -74,13 +81,15 @@ class MemoryTransport:
 
     def run(self) -> None:
         """Execute the transport's commands until none are left (network work is deferred)."""
-        if self._running or not self.transport._out:  # (nothing emitted: pop_commands would give nothing)
+        transport = self.transport
+        if self._running or not transport._out:  # (nothing emitted: pop_commands would give nothing)
             return
         self._running = True
         try:
-            while commands := self.transport.pop_commands():
-                for cmd in commands:
-                    self._execute(cmd)
+            execute = self._execute
+            while transport._out:  # (no last pop_commands to find nothing left)
+                for cmd in transport.pop_commands():
+                    execute(cmd)
         finally:
             self._running = False
 
@@ -88,15 +97,21 @@ class MemoryTransport:
         # commands are plain records of their exact types: no isinstance walk, most frequent first;
         # deferred work and timers are bound methods (partial), resolved when they run
         kind = cmd.__class__
-        if kind is RequestWakeup:
+        if kind is Track:  # lab.track(cmd), inline: its event is built when someone reads it
+            lab = self.lab
+            lab._tracks.append(cmd)
+            found = lab._tracking.get(cmd.message_id)
+            if found is None:
+                lab._tracking[cmd.message_id] = [cmd]
+            else:
+                found.append(cmd)
+        elif kind is RequestWakeup:
             at = cmd.at
             if at not in self._wakes:
                 self._wakes.add(at)
                 self.lab.wake_at(at, partial(self._wake, at))
-        elif kind is Track:
-            self.lab.track(cmd)  # its event is built when someone reads it
         elif kind is ResolveMx:
-            self.lab.defer(partial(self._resolve_mx, cmd))
+            self.lab._work.append(partial(self._resolve_mx, cmd))  # lab.defer, inline
         elif kind is Persist:
             self.spool[cmd.record.internal_id] = cmd.record
         elif kind is Release:
@@ -115,7 +130,11 @@ class MemoryTransport:
     def _resolve_mx(self, cmd: ResolveMx) -> None:
         """The deferred answer to ``ResolveMx``, against the world's zones when it runs."""
         lab = self.lab
-        self.transport.resolution_result(cmd.queue, _resolve_mx(lab._world.zones, cmd.domain), lab.now)
+        zones = lab._world.zones
+        answer = _MX_ANSWERS.get(cmd.domain) if _ANSWERS_OF[0] is zones else None
+        if answer is None:
+            answer = _resolve_mx(zones, cmd.domain)
+        self.transport.resolution_result(cmd.queue, answer, lab.now)
         self.run()
 
     def _resolve_hosts_now(self, cmd: ResolveHosts) -> None:
