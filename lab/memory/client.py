@@ -56,7 +56,7 @@ class ExchangeClient:
         state = lab.world.server(self.node)
         cert: CertFacts | None = None
         if cmd.tls.certificate_name and not cmd.tls.ignore_starttls:
-            installed = state.client_certificate(cmd.tls.certificate_name, lab.now_datetime())
+            installed = state.client_certificate(cmd.tls.certificate_name, lab._now_dt)
             cert = installed.facts if installed is not None else None
         failure = rules.client_certificate_failure(cmd.tls, cert is not None)
         if failure is not None:
@@ -123,7 +123,7 @@ class ExchangeClient:
         wire.start_tls(dial.server_tls(cert))
         lab = self.lab
         trusted = server_cert is not None and lab.trust.is_trusted(server_cert, org_store(lab.world.server(self.node).org))
-        failure = rules.peer_failure(cmd.tls, server_cert, trusted, lab.now_datetime(), target)
+        failure = rules.peer_failure(cmd.tls, server_cert, trusted, lab._now_dt, target)
         return _Failed(failure, tls=True) if failure is not None else None
 
     def _send_all(self, wire: Wire, cmd: O.Connect, target: O.Endpoint) -> list[ItemOutcome]:

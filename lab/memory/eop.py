@@ -55,7 +55,7 @@ class MemoryEop(EopStateHolder):
     # --- the sink ---------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:
         """Take an accepted message: mailboxes at once, other hops into the queue, then run what is due."""
-        result, deliveries = self.state.accept(message, self.lab.now_datetime())
+        result, deliveries = self.state.accept(message, self.lab._now_dt)
         self._deliver_local(deliveries)
         self.lab.defer(self.run_due)
         return result
@@ -67,9 +67,9 @@ class MemoryEop(EopStateHolder):
     # --- the queue --------------------------------------------------------------------------------
     def run_due(self) -> None:
         """Attempt every due item once; ask the lab to come back at the next attempt."""
-        for entry in self.state.due(self.lab.now_datetime()):
+        for entry in self.state.due(self.lab._now_dt):
             outcome = self.deliver(entry.hop, entry.item.mail_from, entry.item.recipients, entry.data)
-            self._deliver_local(self.state.attempted(entry, outcome, self.lab.now_datetime()))
+            self._deliver_local(self.state.attempted(entry, outcome, self.lab._now_dt))
         due = self.state.next_attempt()
         if due is not None:
             self.lab.eop_wakeup(self.node, due)
@@ -78,7 +78,7 @@ class MemoryEop(EopStateHolder):
         """Validate-OutboundConnector: probe the connector's first smart host (or MX) with a test message."""
         rcpts = tuple(recipients)
         hop = OB.validation_hop(connector, rcpts)
-        now = self.lab.now_datetime()
+        now = self.lab._now_dt
         zones = self.lab.world.zones
         mx = () if hop.hosts else [t.host for t in resolve_mx(zones, hop.domain).targets]
         name, resolvable = OB.validation_target(hop, mx)
@@ -123,7 +123,7 @@ class MemoryEop(EopStateHolder):
             banner = wire.open()
             if banner.code != 220:
                 return OB.connect_failed(name, ip, R.REFUSED)
-            suffix = OB.attempt_suffix(self.world, name, ip, self.lab.now_datetime())
+            suffix = OB.attempt_suffix(self.world, name, ip, self.lab._now_dt)
             return self._converse(wire, dial, server_cert, hop, name, ip, mail_from, recipients, data, suffix)
         except Disconnected:
             return OB.connect_failed(name, ip, R.CLOSED)
@@ -144,7 +144,7 @@ class MemoryEop(EopStateHolder):
                 wire.command(f"EHLO {self.world.node.frontend_host}")
             else:
                 tls_error = SOCKET_ERROR
-        probe, outcome = OB.after_tls(probe, hop, cert, trusted, tls_error, self.lab.now_datetime(), suffix)
+        probe, outcome = OB.after_tls(probe, hop, cert, trusted, tls_error, self.lab._now_dt, suffix)
         if outcome is not None:
             return probe, outcome
         reply = wire.command(f"MAIL FROM:<{mail_from}>")

@@ -15,6 +15,7 @@ import itertools
 import math
 import operator
 from collections import deque
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -65,8 +66,9 @@ class MemoryLab:
     def __init__(self, world: World, trust: Trust, start: datetime, settings: TransportSettings | None = None):
         self.trust = trust
         self.start = start
-        self.now = 0.0
-        self._now_at, self._now_dt = 0.0, start
+        self._now, self._now_dt = 0.0, start
+        # now_datetime without a Python frame: what the wires and raw conversations call per line
+        self.clock_now: Callable[[], datetime] = partial(getattr, self, "_now_dt")
         self.settings = settings or TransportSettings(epoch=start)
         self.mailboxes = Mailboxes()
         # Tracking: the transports' Track commands in order, each event built when first read
@@ -102,6 +104,7 @@ class MemoryLab:
         self._eop_ticks = set()
         self.switchboard.reset()  # (its remembered dials hold the lab in closures)
         self.switchboard = None  # type: ignore[assignment]
+        self.clock_now = itertools.repeat(self._now_dt).__next__  # (the partial holds the lab)
 
     # -- the world -------------------------------------------------------------------------------
     def _set_world(self, world: World) -> None:
@@ -128,10 +131,16 @@ class MemoryLab:
                      doc="The configuration in force; assigning a new World applies it at once (like ``Lab.world``).")
 
     # -- time and work ---------------------------------------------------------------------------
+    def _set_now(self, seconds: float) -> None:
+        if seconds != self._now:
+            self._now, self._now_dt = seconds, self.start + timedelta(seconds=seconds)
+
+    # Lab seconds since ``start`` (read everywhere: a C attrgetter, no Python frame); setting it
+    # moves :meth:`now_datetime` with it.
+    now = property(operator.attrgetter("_now"), _set_now, doc="Lab time in seconds since ``start``.")
+
     def now_datetime(self) -> datetime:
         """Lab time as an aware datetime (the same object while lab time stands still)."""
-        if self._now_at != self.now:
-            self._now_at, self._now_dt = self.now, self.start + timedelta(seconds=self.now)
         return self._now_dt
 
     def defer(self, work: Callable[[], None]) -> None:

@@ -69,7 +69,7 @@ class Dial:
         if made is None:
             return None
         session, cert = made
-        return Wire(session, lab.now_datetime, transcript), cert
+        return Wire(session, lab.clock_now, transcript), cert
 
 
 def _names(facts: CertFacts | None) -> tuple[str, ...]:
@@ -177,7 +177,7 @@ class Switchboard:
         def open_session():
             if peer_ip is None:
                 return None
-            world, now = lab.world, lab.now_datetime()
+            world, now = lab.world, lab._now_dt
             if chosen[0] is not world or chosen[1] is not now:
                 state = world.server(node)
                 selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
@@ -220,8 +220,8 @@ class Switchboard:
                 return None
             policy = EopPolicy(service.world, endpoint, next(seq))
             session = ReceiveSession(policy, service, client_ip=peer_ip, local_ip=ip, local_port=port,
-                                     now=lab.now_datetime(),
-                                     new_guid=lambda: P.ticks_id(lab.now_datetime(), next(seq)).lower())
+                                     now=lab._now_dt,
+                                     new_guid=lambda: P.ticks_id(lab._now_dt, next(seq)).lower())
             return session, service.certificate(endpoint)
 
         def server_tls(client: CertFacts | None) -> TlsFacts:
