@@ -11,6 +11,7 @@ and a certificate imported at run time joins the lab's trust table, judged again
 """
 from __future__ import annotations
 
+import operator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -77,17 +78,16 @@ class MemoryHost:
         self._files = WorldHost(lab.world, self.session, lab.start, files_dir=files_dir)  # file store only
 
     # -- the world and the clock ----------------------------------------------------------------------
-    @property
-    def world(self) -> World:
-        return self.lab.world
-
-    @world.setter
-    def world(self, new: World) -> None:
+    def _set_world(self, new: World) -> None:
         if new is not self.lab.world:
             self.lab.world = new
 
+    # (read by most console commands: the getter is a C attrgetter of lab.world, no Python frame)
+    world = property(operator.attrgetter("lab.world"), _set_world,
+                     doc="The lab's world; assigning a new World applies it to the lab at once.")
+
     def clock_now(self) -> datetime:
-        return self.lab.now_datetime()
+        return self.lab._now_dt
 
     def advance_clock(self, seconds: float) -> datetime:
         if seconds < 0:

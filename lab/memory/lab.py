@@ -171,17 +171,17 @@ class MemoryLab:
 
     def advance(self, seconds: float) -> None:
         """Move lab time forward, firing due wakeups in order (each one's work drained before the next)."""
-        target = self.now + seconds
+        target = self._now + seconds
         self.run()
-        pending = self._work
-        while self._timers and self._timers[0][0] <= target:
-            at, _, work = heapq.heappop(self._timers)
-            if at > self.now:
-                self.now = at
+        pending, timers, start = self._work, self._timers, self.start
+        while timers and timers[0][0] <= target:
+            at, _, work = heapq.heappop(timers)
+            if at > self._now:  # self.now = at, inline
+                self._now, self._now_dt = at, start + timedelta(seconds=at)
             work()
             if pending:
                 self.run()
-        self.now = max(self.now, target)
+        self.now = max(self._now, target)
 
     def track(self, event: TrackingEvent | Track) -> None:
         """A message tracking event (or a transport's ``Track`` command: its event is built when read)."""

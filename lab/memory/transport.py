@@ -10,6 +10,7 @@ to the lab's timer heap. None of it takes lab time.
 from __future__ import annotations
 
 from functools import partial
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
@@ -109,7 +110,8 @@ class MemoryTransport:
             at = cmd.at
             if at not in self._wakes:
                 self._wakes.add(at)
-                self.lab.wake_at(at, partial(self._wake, at))
+                lab = self.lab  # lab.wake_at, inline
+                heappush(lab._timers, (at, next(lab._seq), partial(self._wake, at)))
         elif kind is ResolveMx:
             self.lab._work.append(partial(self._resolve_mx, cmd))  # lab.defer, inline
         elif kind is Persist:
