@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
 from lab.core.exchange.outcomes import Track
-from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
 from lab.core.tls import CertFacts
 from lab.core.world import World
@@ -82,11 +81,8 @@ class MemoryLab:
         self._eop_ticks: set[tuple[str, float]] = set()
         self._world = world
         self.transports: dict[str, MemoryTransport] = {}
-        for node in world.servers:
-            state = world.server(node)
-            transport = Transport(state.server, directory_for(world, node), send_connectors_for(world, node),
-                                  self.settings, boot=f"memory/{node}")
-            self.transports[node] = MemoryTransport(self, node, transport)
+        for node in world.servers:  # (each server's transport is built when first needed)
+            self.transports[node] = MemoryTransport(self, node)
         self.eop = {h.name: MemoryEop(self, h.name, eop_world(world, h.name))
                     for h in world.topology.hosts_of_kind("eop")}
         self.switchboard = Switchboard(self)
@@ -111,6 +107,8 @@ class MemoryLab:
         old, self._world = self._world, world
         self.switchboard.reset()
         for node, service in self.transports.items():
+            if "transport" not in service.__dict__:  # (not built: it will be from the world then in force)
+                continue
             transport = service.transport
             state = world.servers[node]
             if old.servers.get(node) is not state or old.orgs.get(state.org) is not world.orgs[state.org]:

@@ -18,6 +18,7 @@ from lab.core.exchange import outcomes as O
 from lab.core.exchange.outcomes import Connect, DeliverLocal, Persist, Release, RequestWakeup, ResolveHosts, ResolveMx, Track
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import QueuedMessage, SubmitResult
+from lab.core.world_views import directory_for, send_connectors_for
 from lab.memory.client import ExchangeClient
 
 if TYPE_CHECKING:
@@ -56,6 +57,25 @@ def _resolve_host(zones: Any, host: str) -> MxResult:
     return found
 
 
+class _Built:
+    """``MemoryTransport.transport`` when none was given: the server's transport, built from the
+    lab's world when first read (then an instance attribute, read as any other).
+
+    A transport no event has reached holds nothing a world change acts on: the change gives it the
+    new world's directory and send connectors (and has nothing waiting to route again), which is
+    what one built from that world starts with; so a server nobody sends to or looks at costs nothing."""
+
+    def __get__(self, service: "MemoryTransport | None", owner: type | None = None) -> Any:
+        if service is None:
+            return self
+        lab, node = service.lab, service.node
+        world = lab._world
+        transport = Transport(world.server(node).server, directory_for(world, node), send_connectors_for(world, node),
+                              lab.settings, boot=f"memory/{node}")
+        service.__dict__["transport"] = transport
+        return transport
+
+
 class MemoryTransport:
     """Runs the transport of ``node`` inside a :class:`MemoryLab`.
 
@@ -64,8 +84,10 @@ class MemoryTransport:
         spool: what the live driver would hold on disk, by internal id.
     """
 
-    def __init__(self, lab: "MemoryLab", node: str, transport: Transport):
-        self.lab, self.node, self.transport = lab, node, transport
+    def __init__(self, lab: "MemoryLab", node: str, transport: Transport | None = None):
+        self.lab, self.node = lab, node
+        if transport is not None:
+            self.transport = transport  # (else built when first read: see _Built)
         self.client = ExchangeClient(lab, node)
         self.spool: dict[int, QueuedMessage] = {}
         self._running = False
@@ -73,6 +95,13 @@ class MemoryTransport:
         # it already asked for (each attempt of a queue re-requests the message's next deadline);
         # a second wakeup at the same lab time would find it settled there and do nothing.
         self._wakes: set[float] = set()
+
+    transport = _Built()
+
+    @property
+    def built(self) -> bool:
+        """The transport exists (a server no event or look has reached yet has none)."""
+        return "transport" in self.__dict__
 
     def submit(self, msg: Any) -> SubmitResult:
         """``MessageSink.submit``: queue the message (spooled when this returns)."""
