@@ -436,12 +436,21 @@ class Transport:
                 self._drop_item(q, item_id)
             else:
                 q.attempt_failed = True
-                item.last_error, item.retry_count = outcome.last_error.line(), item.retry_count + 1
-                self._trace(item.internal_id, (Step("transport.delivery", outcome.detail or "transient failure",
-                                                    item.last_error, now),))
-                self._track("DEFER", self._messages[item.internal_id], [o for o, _ in item.recipients], now,
-                            status=item.last_error, connector=q.hop.connector or "")
-                q.last_error = item.last_error
+                last_error = item.last_error = outcome.last_error.line()
+                item.retry_count += 1
+                # self._trace(...) and self._track("DEFER", ...), inline (a retry of every queue
+                # that fails for now comes here): the step, then the event with the trace as it is then
+                internal_id = item.internal_id
+                log = self._traces.get(internal_id)
+                if log is not None:
+                    log.chunks.append((self.name, (Step("transport.delivery", outcome.detail or "transient failure",
+                                                        last_error, now),)))
+                record = self._messages[internal_id]
+                self._out.append(O.Track.later(record.message_id, _tracking_event, now, "DEFER", "SMTP", self.name,
+                                               record, tuple([o for o, _ in item.recipients]), (last_error,),
+                                               q.hop.connector or "", "", log,
+                                               len(log.chunks) if log is not None else 0))
+                q.last_error = last_error
         if not q.busy:
             self._end_attempt(q, now)
 
