@@ -141,7 +141,9 @@ class Transport:
 
     def resolution_result(self, queue: str, result: Any, now: float) -> None:
         """The answer to ``ResolveMx``/``ResolveHosts``: an ``MxResult`` (``error``, ``targets``)."""
-        q = self._queue(queue)
+        q = self._named.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
+        if q is None:
+            q = self._queue(queue)
         if q is None or not q.busy or q.hop.connector is None:
             return
         conn = self.connectors.get(q.hop.connector)
@@ -182,7 +184,9 @@ class Transport:
 
     def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
         """The outcome of ``Connect`` (per envelope, or for the whole attempt) or ``DeliverLocal``."""
-        q = self._queue(queue)
+        q = self._named.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
+        if q is None:
+            q = self._queue(queue)
         if q is None:
             return
         ids = [i for i in (q.busy if items is None else items) if i in q.busy]
@@ -392,8 +396,8 @@ class Transport:
     def _start(self, q: QueueState, now: float) -> None:
         q.busy = set(q.items)
         q.status, q.attempt_failed = ACTIVE, False
-        identity = self.identity(q)
         if q.hop.delivery_type == R.TO_MAILBOX:
+            identity = self.identity(q)
             for item_id in sorted(q.busy):
                 item = self._items[item_id]
                 self._out.append(O.DeliverLocal(identity, item_id, tuple(e for _, e in item.recipients),
@@ -406,12 +410,12 @@ class Transport:
             self._reroute(list(q.items), now)
             return
         if conn.dns_routing_enabled:
-            cmd = self._resolve_mx.get(q.number)
+            cmd = self._resolve_mx.get(q.number)  # (the queue's identity is in it)
             if cmd is None:
-                cmd = self._resolve_mx[q.number] = O.ResolveMx(identity, q.hop.next_hop_domain)
+                cmd = self._resolve_mx[q.number] = O.ResolveMx(self.identity(q), q.hop.next_hop_domain)
             self._out.append(cmd)
         else:
-            self._out.append(O.ResolveHosts(identity, conn.smart_hosts))
+            self._out.append(O.ResolveHosts(self.identity(q), conn.smart_hosts))
 
     def _apply(self, q: QueueState, outcome: O.Outcome, ids: list[int], now: float) -> None:
         for item_id in ids:
