@@ -22,6 +22,8 @@ from lab.core.exchange.send_connector import SendConnector
 from lab.core.catalogue import exchange_queue as C
 from lab.core.trace import Step
 
+from transport_twins import TwinDrive
+
 ORG = NS(accepted_domains=[{"DomainName": "contoso.com", "DomainType": "Authoritative", "Default": True}],
          mailboxes=[{"PrimarySmtpAddress": "alice@contoso.com"}, {"PrimarySmtpAddress": "bob@contoso.com"}])
 INTERNET = SendConnector.from_mapping({"Name": "Internet", "AddressSpaces": "*"})
@@ -122,7 +124,7 @@ class Scanning(Transport):
         self._out.append(O.Release(internal_id))
 
 
-class Twins:
+class Twins(TwinDrive):
     """The same events into both transports; every command answered the same way in both."""
 
     def __init__(self, rng: random.Random, settings: TransportSettings):
@@ -149,21 +151,6 @@ class Twins:
             for now in (self.now, self.now - 1, self.now + 600):
                 assert new._next_deadline(now, before) == min((t for t in Transport._deadlines(new, before) if t > now),
                                                               default=None)
-
-    def drain(self) -> None:
-        while True:
-            new, old = (t.pop_commands() for t in self.pair)
-            for commands, held in zip((new, old), self.wakeups):
-                held.update(c.at for c in commands if isinstance(c, O.RequestWakeup))
-            # the wakeups asked for may differ only by times the driver already holds
-            assert self.wakeups[0] == self.wakeups[1]
-            new, old = ([c for c in commands if not isinstance(c, O.RequestWakeup)] for commands in (new, old))
-            assert repr(new) == repr(old)
-            if not new:
-                break
-            for a, b in zip(new, old):
-                self.answer(a, b)
-        self.check()
 
     def answer(self, a: O.Command, b: O.Command) -> None:
         if isinstance(a, (O.ResolveMx, O.ResolveHosts)):

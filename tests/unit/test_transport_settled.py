@@ -21,6 +21,8 @@ from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import TransportSettings
 from lab.core.exchange.send_connector import SendConnector
 
+from transport_twins import TwinDrive
+
 ORG = NS(accepted_domains=[{"DomainName": "contoso.com", "DomainType": "Authoritative", "Default": True}],
          mailboxes=[{"PrimarySmtpAddress": "alice@contoso.com"}, {"PrimarySmtpAddress": "bob@contoso.com"}])
 INTERNET = SendConnector.from_mapping({"Name": "Internet", "AddressSpaces": "*"})
@@ -77,7 +79,7 @@ class General(Transport):
         super().resolution_result(queue, result, now)
 
 
-class Twins:
+class Twins(TwinDrive):
     """The same events into both transports; every command answered the same way in both."""
 
     def __init__(self, rng: random.Random, settings: TransportSettings):
@@ -105,21 +107,6 @@ class Twins:
             assert repr(new.trace(internal_id)) == repr(old.trace(internal_id))
         for t in self.pair:  # the index of occupied queues is the queues of the items held
             assert t._occupied == {i.queue for i in t._items.values()}
-
-    def drain(self) -> None:
-        while True:
-            new, old = (t.pop_commands() for t in self.pair)
-            for commands, held in zip((new, old), self.wakeups):
-                held.update(c.at for c in commands if isinstance(c, O.RequestWakeup))
-            # the wakeups asked for may differ only by times the driver already holds
-            assert self.wakeups[0] == self.wakeups[1]
-            new, old = ([c for c in commands if not isinstance(c, O.RequestWakeup)] for commands in (new, old))
-            assert repr(new) == repr(old)
-            if not new:
-                break
-            for a, b in zip(new, old):
-                self.answer(a, b)
-        self.check()
 
     def answer(self, a: O.Command, b: O.Command) -> None:
         if isinstance(a, (O.ResolveMx, O.ResolveHosts)):
