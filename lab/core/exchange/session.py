@@ -232,37 +232,36 @@ def _params(text: str, allowed: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+def _arguments(arg: str, keyword: str, allowed: tuple[str, ...],
+               null_path: bool) -> Reply | tuple[str, tuple[tuple[str, str], ...], str]:
+    """``FROM:<path> params`` / ``TO:<path> params``: the error reply, or the address, the
+    parameters as (KEY, value) pairs and the option text (``null_path``: ``<>`` is an address)."""
+    parsed = _path(arg, keyword)
+    if parsed is None:
+        return cat.S501_5_5_4_INVALID_ARGUMENTS
+    path, options = parsed
+    address = path[1:-1] if path.startswith("<") else path
+    if (address or not null_path) and not _ADDRESS_RE.match(address):
+        return cat.S501_5_1_7_INVALID_ADDRESS
+    params = _params(options, allowed) if options else {}
+    if params is None:
+        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
+    return address, tuple(params.items()), options
+
+
 # MAIL and RCPT arguments read once per text (pure functions of it: a client sends the same
 # addresses and SIZE again and again): the error reply, or the address, the parameters as
 # (KEY, value) pairs (each command gets its own dict of them) and, for MAIL, the option words.
 @lru_cache(maxsize=4096)
 def _mail_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
-    parsed = _path(arg, "FROM")
-    if parsed is None:
-        return cat.S501_5_5_4_INVALID_ARGUMENTS
-    path, options = parsed
-    address = path[1:-1] if path.startswith("<") else path
-    if address and not _ADDRESS_RE.match(address):
-        return cat.S501_5_1_7_INVALID_ADDRESS
-    params = _params(options, _MAIL_PARAMS) if options else {}
-    if params is None:
-        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
-    return address, tuple(params.items()), tuple(options.split())
+    read = _arguments(arg, "FROM", _MAIL_PARAMS, null_path=True)
+    return read if isinstance(read, Reply) else (read[0], read[1], tuple(read[2].split()))
 
 
 @lru_cache(maxsize=4096)
 def _rcpt_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...]]:
-    parsed = _path(arg, "TO")
-    if parsed is None:
-        return cat.S501_5_5_4_INVALID_ARGUMENTS
-    path, options = parsed
-    address = path[1:-1] if path.startswith("<") else path
-    if not _ADDRESS_RE.match(address):
-        return cat.S501_5_1_7_INVALID_ADDRESS
-    params = _params(options, _RCPT_PARAMS) if options else {}
-    if params is None:
-        return cat.S501_5_5_4_UNRECOGNIZED_PARAMETER
-    return address, tuple(params.items())
+    read = _arguments(arg, "TO", _RCPT_PARAMS, null_path=False)
+    return read if isinstance(read, Reply) else read[:2]
 
 
 def _handlers(cls: type) -> dict[str, Callable[..., "Output"]]:
