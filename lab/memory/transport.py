@@ -127,14 +127,8 @@ class MemoryTransport:
         # commands are plain records of their exact types: no isinstance walk, most frequent first;
         # deferred work and timers are bound methods (partial), resolved when they run
         kind = cmd.__class__
-        if kind is Track:  # lab.track(cmd), inline: its event is built when someone reads it
-            lab = self.lab
-            lab._tracks.append(cmd)
-            found = lab._tracking.get(cmd.message_id)
-            if found is None:
-                lab._tracking[cmd.message_id] = [cmd]
-            else:
-                found.append(cmd)
+        if kind is Track:  # its event is built when someone reads it
+            self.lab.track(cmd)
         elif kind is RequestWakeup:
             at = cmd.at
             if at not in self._wakes:
