@@ -29,7 +29,8 @@ from lab.console.parser import ParseError, parse
 from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, to_string, truthy,
                                    type_name)
 from lab.console.ps_static import commands, static_value
-from lab.console.registry import Arg, BindingError, Cmdlet, CmdletError, Invocation, Registry, bind, convert
+from lab.console.binding import Arg, bind, convert
+from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry
 from lab.core.catalogue import console as msg
 
 __all__ = ["HostCallbacks", "RunResult", "Shell", "ScriptBlockValue"]
@@ -294,7 +295,7 @@ class Shell:
         if piped is None or command.collect_input:
             return self._call(command, node, Invocation(command.name, params, common, input=piped or []))
         output: list[Any] = []
-        target = next((p for p in command.params if p.pipeline and p.name not in params), None)
+        target = next((p for p in command.signature.pipeline if p.name not in params), None)
         for record in piped:
             if target is None:
                 error = BindingError(msg.INPUT_OBJECT_NOT_BOUND, "InputObjectNotBound", node.span)

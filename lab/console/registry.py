@@ -33,12 +33,10 @@ Contract for cmdlet authors (the console is transactional per line):
 """
 from __future__ import annotations
 
-import functools
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from lab.console.ps_values import to_string, type_name
 from lab.core.catalogue import Message
 from lab.core.catalogue import console as msg
 from lab.core.fastpath import frozen_init
@@ -92,6 +90,23 @@ class BindingError(Exception):
         super().__init__(self.text)
 
 
+class _once:  # noqa: N801 (a decorator, as functools.cached_property)
+    """``functools.cached_property`` without its lock (3.11 takes one on every first read): the value is
+    computed from the instance once and kept in its ``__dict__``. For pure functions of frozen fields
+    only: two threads computing it at once store equal values."""
+
+    def __init__(self, fn: Callable[[Any], Any]):
+        self._fn = fn
+        self._name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self._name] = self._fn(obj)
+        return value
+
+
 @frozen_init
 @dataclass(frozen=True)
 class Param:
@@ -125,9 +140,17 @@ class Param:
         args = typing.get_args(self.type)
         return args[0] if args else object
 
-    @property
+    @_once
     def is_list(self) -> bool:  # (a class or a SWITCH string has no origin: get_origin only for the rest)
         return self.type is list or (self.type.__class__ not in (type, str) and typing.get_origin(self.type) is list)
+
+    @_once
+    def element(self) -> Param:
+        """What one item of a list parameter converts as: its element type, the same name, enumeration and
+        conversion, the .NET type name without ``[]``."""
+        name = self.type_name
+        return Param(self.name, self.element_type, enum=self.enum, convert=self.convert,
+                     type_name=name[:-2] if name and name.endswith("[]") else name)
 
     @property
     def display_type(self) -> str:
@@ -210,57 +233,81 @@ class Cmdlet:
 
     def exact_param(self, lowered: str) -> Param | None:
         """The first parameter (of :attr:`all_params`) whose name or an alias is ``lowered`` (lower
-        case), else None: in the own parameters' index, then in the shared one of those that follow them."""
-        own = self._own_index.get(lowered)
-        if own is not None:
-            return self.params[own]
-        shared = _SHARED_INDEX[len(self.all_params) - len(self.params)].get(lowered)
-        return None if shared is None else _SHARED[shared]
-
-    @functools.cached_property
-    def _own_index(self) -> dict[str, int]:
-        return _name_index(tuple((p.name, p.aliases) for p in self.params))
+        case), else None."""
+        return self.signature.exact.get(lowered)
 
     def qualified_error_id(self, error_id: str) -> str:
         """``error_id,<implementing type or name>`` as PowerShell's FullyQualifiedErrorId."""
         return error_id if "," in error_id else f"{error_id},{self.implementing_type or self.name}"
 
-    @functools.cached_property
-    def shape(self) -> tuple[tuple[Param, ...], tuple[Param, ...], tuple[Param, ...]]:
-        """Own parameters that collect leftovers, the positional ones by position (declaration order
-        among equals), the mandatory ones: what :func:`bind` walks on every call, read once."""
-        params = tuple(self.params)
-        return (tuple(p for p in params if p.remaining),
-                tuple(sorted((p for p in params if p.position is not None), key=lambda p: p.position)),
-                tuple(p for p in params if p.mandatory))
-
-    @functools.cached_property
-    def all_params(self) -> tuple[Param, ...]:
-        """Own parameters, then the common ones (and WhatIf/Confirm for changing verbs)."""
-        extra = COMMON_PARAMETERS
+    @_once
+    def signature(self) -> Signature:
+        """What binding reads of this command's declaration (shared by every command declaring these
+        parameters, with or without WhatIf/Confirm)."""
         supports = self.should_process
         if supports is None:
             supports = self.name.split("-")[0].lower() in _SHOULD_PROCESS_VERBS
-        if supports:
-            extra = extra + SHOULD_PROCESS_PARAMETERS
-        return tuple(self.params) + extra
+        return signature_of(self.params, bool(supports))
+
+    @property
+    def shape(self) -> tuple[tuple[Param, ...], tuple[Param, ...], tuple[Param, ...]]:
+        """Own parameters that collect leftovers, the positional ones by position (declaration order
+        among equals), the mandatory ones."""
+        sig = self.signature
+        return sig.remaining, sig.by_position, sig.mandatory
+
+    @property
+    def all_params(self) -> tuple[Param, ...]:
+        """Own parameters, then the common ones (and WhatIf/Confirm for changing verbs)."""
+        return self.signature.all_params
 
 
-@functools.lru_cache(maxsize=1024)
-def _name_index(names: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, int]:
-    """Lower-case name or alias -> the position of the first ``(name, aliases)`` it names. A pure function
-    of strings: each console's registry builds its own commands, but the same declarations give the same
-    tuple, so the index is built once per declaration (the dict is shared: read, never changed)."""
-    index: dict[str, int] = {}
-    for position, (name, aliases) in enumerate(names):
-        index.setdefault(name.lower(), position)
-        for alias in aliases:
-            index.setdefault(alias.lower(), position)
-    return index
+class Signature:
+    """What :func:`~lab.console.binding.bind` reads of a declaration, worked out once: every parameter
+    (own, then the common ones, then WhatIf/Confirm when supported), the own ones that collect
+    leftovers, the positional ones by position (declaration order among equals), the mandatory ones,
+    the ones bound from the pipeline, and each lower-case name or alias -> the first parameter it names."""
+
+    __slots__ = ("params", "all_params", "remaining", "by_position", "mandatory", "pipeline", "exact")
+
+    def __init__(self, params: tuple[Param, ...], supports: bool):
+        params = tuple(params)
+        self.params = params
+        self.all_params = params + (_SHARED if supports else COMMON_PARAMETERS)
+        self.remaining = tuple(p for p in params if p.remaining)
+        self.by_position = tuple(sorted((p for p in params if p.position is not None), key=lambda p: p.position))
+        self.mandatory = tuple(p for p in params if p.mandatory)
+        self.pipeline = tuple(p for p in params if p.pipeline)
+        exact: dict[str, Param] = {}
+        for p in self.all_params:
+            exact.setdefault(p.name.lower(), p)
+            for alias in p.aliases:
+                exact.setdefault(alias.lower(), p)
+        self.exact = exact
 
 
-_SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters (by count:)
-_SHARED_INDEX = {len(s): _name_index(tuple((p.name, p.aliases) for p in s)) for s in (COMMON_PARAMETERS, _SHARED)}
+#: (id of a params tuple, supports WhatIf) -> (that tuple, its Signature): the tuple kept alive with its
+#: entry, so the id names it as long as the entry lives (a tuple of frozen Params never changes)
+_SIGNATURES: dict[tuple[int, bool], tuple[tuple[Param, ...], Signature]] = {}
+
+
+def signature_of(params: tuple[Param, ...], supports: bool) -> Signature:
+    """The :class:`Signature` of ``params`` (and the shared parameters ``supports`` adds): one per
+    declaration, shared by the commands every console's registry builds from it."""
+    if type(params) is not tuple:
+        return Signature(params, supports)  # (not an immutable declaration: nothing kept)
+    key = (id(params), supports)
+    entry = _SIGNATURES.get(key)
+    if entry is not None and entry[0] is params:
+        return entry[1]
+    found = Signature(params, supports)
+    if len(_SIGNATURES) >= 2048:
+        _SIGNATURES.clear()
+    _SIGNATURES[key] = (params, found)
+    return found
+
+
+_SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters
 
 
 def cmdlet(name: str, params: Iterable[Param] = (), **options: Any) -> Callable[[Callable[[Invocation], Any]], Cmdlet]:
@@ -312,188 +359,15 @@ class Registry:
         return {a: self._commands[t].name for a, t in self._aliases.items() if t in self._commands}
 
 
-# --- binding ------------------------------------------------------------------------------
-@frozen_init
-@dataclass(frozen=True)
-class Arg:
-    """One evaluated command-line element: positional when ``name`` is None."""
-
-    value: Any
-    span: Span | None = None
-    name: str | None = None
-    has_value: bool = True
-    name_span: Span | None = None
 
 
-def resolve_parameter(command: Cmdlet, name: str, span: Span | None) -> Param:
-    """The parameter ``-name`` designates: exact name or alias, else a unique prefix."""
-    lowered = name.lower()
-    candidates = command.all_params
-    exact = command.exact_param(lowered)
-    if exact is not None:
-        return exact
-    matches = [p for p in candidates if p.name.lower().startswith(lowered)
-               or any(a.lower().startswith(lowered) for a in p.aliases)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise BindingError(msg.AMBIGUOUS_PARAMETER, "AmbiguousParameter", span, name=name,
-                           matches="".join(f" -{p.name}" for p in matches))
-    raise BindingError(msg.NAMED_PARAMETER_NOT_FOUND, "NamedParameterNotFound", span, name=name)
+_BINDING = frozenset({"Arg", "bind", "convert", "resolve_parameter", "_check_not_empty", "_convert_scalar",
+                      "_transformation", "to_string"})
 
 
-def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_input: bool = False
-         ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Bind evaluated arguments to ``command``'s parameters like PowerShell.
-
-    Args:
-        partial: the argument list may be incomplete (a splat not yet known): skip the
-            positional-overflow and mandatory checks.
-        expects_input: records will be piped in, so pipeline parameters may stay unbound.
-
-    Returns:
-        ``(params, common)``: own parameters and common parameters, by declared name.
-
-    Raises:
-        BindingError: PowerShell's parameter binding error.
-    """
-    bound: dict[str, Any] = {}
-    positional: list[Arg] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg.name is None:
-            positional.append(arg)
-            continue
-        param = resolve_parameter(command, arg.name, arg.name_span)
-        if param.name in bound:
-            raise BindingError(msg.PARAMETER_ALREADY_BOUND, "ParameterAlreadyBound", arg.name_span, name=param.name)
-        if param.is_switch and not arg.has_value:
-            bound[param.name] = True
-        elif arg.has_value:
-            bound[param.name] = convert(param, arg.value, arg.span)
-        else:
-            if i >= len(args) or args[i].name is not None:
-                raise BindingError(msg.MISSING_ARGUMENT_FOR_PARAMETER, "MissingArgument", arg.name_span,
-                                   name=param.name, type_name=param.display_type)
-            bound[param.name] = convert(param, args[i].value, args[i].span)
-            i += 1
-    remaining, by_position, mandatory = command.shape
-    rest = next((p for p in remaining if p.name not in bound), None)
-    slots = [p for p in by_position if p.name not in bound and p is not rest]
-    leftovers: list[Any] = []
-    for arg in positional:
-        if slots:
-            param = slots.pop(0)
-            bound[param.name] = convert(param, arg.value, arg.span)
-        elif rest is not None:
-            leftovers.append(arg.value)
-        elif not partial:
-            shown = "System.Object[]" if isinstance(arg.value, list) else to_string(arg.value)
-            raise BindingError(msg.POSITIONAL_PARAMETER_NOT_FOUND, "PositionalParameterNotFound", None,
-                               argument=shown)
-    if rest is not None and leftovers:
-        bound[rest.name] = convert(rest, leftovers if len(leftovers) > 1 or rest.is_list else leftovers[0], None)
-    if not partial:
-        missing = [p.name for p in mandatory if p.name not in bound and not (expects_input and p.pipeline)]
-        if missing:
-            raise BindingError(msg.MISSING_MANDATORY_PARAMETER, "MissingMandatoryParameter", None,
-                               names="".join(" " + n for n in missing))
-    for p in mandatory:
-        if p.name in bound and bound[p.name] is not UNKNOWN:
-            _check_not_empty(p, bound[p.name])
-    if _COMMON_NAMES.isdisjoint(bound):  # (no common parameter given: the split below keeps every one)
-        return bound, {}
-    common = {k: v for k, v in bound.items() if k in _COMMON_NAMES}
-    return {k: v for k, v in bound.items() if k not in _COMMON_NAMES}, common
-
-
-def _element_type_name(name: str | None) -> str | None:
-    return name[:-2] if name and name.endswith("[]") else name
-
-
-def _check_not_empty(param: Param, value: Any) -> None:
-    if value is None:
-        raise BindingError(msg.NULL_NOT_ALLOWED, "ParameterArgumentValidationErrorNullNotAllowed", None,
-                           category="InvalidData", reason="ParameterBindingValidationException", name=param.name)
-    if value == "" and param.type is str:
-        raise BindingError(msg.EMPTY_STRING_NOT_ALLOWED, "ParameterArgumentValidationErrorEmptyStringNotAllowed",
-                           None, category="InvalidData", reason="ParameterBindingValidationException",
-                           name=param.name)
-
-
-def _transformation(param: Param, span: Span | None, detail: str) -> BindingError:
-    return BindingError(msg.ARGUMENT_TRANSFORMATION_ERROR, "ParameterArgumentTransformationError", span,
-                        category="InvalidData", reason="ParameterBindingArgumentTransformationException",
-                        name=param.name, detail=detail)
-
-
-def convert(param: Param, value: Any, span: Span | None) -> Any:
-    """Convert ``value`` to ``param``'s type, raising PowerShell's transformation error."""
-    if value is UNKNOWN:
-        return UNKNOWN
-    if param.is_list:
-        items = list(value) if isinstance(value, (list, tuple)) else [value]
-        element = Param(param.name, param.element_type, enum=param.enum, convert=param.convert,
-                        type_name=_element_type_name(param.type_name))
-        return [convert(element, item, span) for item in items]
-    if isinstance(value, (list, tuple)) and param.type is not object:
-        if len(value) == 1:
-            value = value[0]
-        else:
-            raise _transformation(param, span, msg.CANNOT_CONVERT_VALUE.format(
-                value="System.Object[]", value_type="System.Object[]", type_name=param.display_type))
-    if param.convert is not None and value is not None:
-        try:
-            return param.convert(value)
-        except ValueError as error:
-            raise _transformation(param, span, msg.CANNOT_CONVERT_STRING.format(
-                value=to_string(value), type_name=param.display_type, error=str(error))) from None
-    if param.enum:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(param.enum):
-            return param.enum[value]  # enumerations declared in value order (ActionPreference 0 = SilentlyContinue)
-        text = to_string(value).strip()
-        for name in param.enum:
-            if name.lower() == text.lower():
-                return name
-        reason = msg.ENUM_NO_MATCH.format(value=text, names=", ".join(param.enum))
-        raise _transformation(param, span, msg.CANNOT_CONVERT_STRING.format(
-            value=text, type_name=param.display_type, error=reason))
-    return _convert_scalar(param, value, span)
-
-
-def _convert_scalar(param: Param, value: Any, span: Span | None) -> Any:
-    kind = param.type
-    if kind in (bool, SWITCH):
-        if value is None:
-            return False
-        if isinstance(value, (bool, int, float)):
-            return bool(value)
-        raise _transformation(param, span, msg.BOOLEAN_ONLY.format(value_type=type_name(value),
-                                                                   type_name=param.display_type))
-    if value is None or kind is object:
-        return value
-    if kind is str:
-        return to_string(value)
-    if kind in (int, float):
-        if isinstance(value, (bool, int, float)):
-            number = float(value) if kind is float else round(value)
-            return int(number) if kind is int else number
-        if isinstance(value, str):
-            try:
-                return int(value.strip(), 0) if kind is int else float(value.strip())
-            except ValueError:
-                try:
-                    return round(float(value.strip())) if kind is int else float(value)
-                except ValueError:
-                    raise _transformation(param, span, msg.CANNOT_CONVERT_STRING.format(
-                        value=value, type_name=param.display_type, error=msg.INPUT_STRING_FORMAT.text)) from None
-    if kind is dict and isinstance(value, dict):
-        return value
-    if isinstance(value, kind) if isinstance(kind, type) else False:
-        return value
-    raise _transformation(param, span, msg.CANNOT_CONVERT_VALUE.format(
-        value=to_string(value), value_type=type_name(value), type_name=param.display_type))
+def __getattr__(name: str) -> Any:
+    """The binder's names, importable from here as before they moved to :mod:`lab.console.binding`."""
+    if name in _BINDING:
+        from lab.console import binding
+        return getattr(binding, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

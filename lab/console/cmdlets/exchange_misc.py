@@ -81,11 +81,16 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                 raise errors.not_found(text, "GetMailbox", None if host.session.tenant else org().name)
         return [R.mailbox(b, s) for b, s in boxes]
 
-    identity = Param("Identity", ANY, position=0, pipeline=True)
-    add(registry, "Get-AcceptedDomain", get_ad, [identity])
-    add(registry, "New-AcceptedDomain", new_ad, [Param("Name", mandatory=True, position=0),
-                                                 Param("DomainName", mandatory=True),
-                                                 Param("DomainType", enum=DOMAIN_TYPES)])
-    add(registry, "Remove-AcceptedDomain", remove_ad, [Param("Identity", ANY, position=0, pipeline=True,
-                                                             mandatory=True)])
-    add(registry, "Get-Mailbox", get_mailbox, [identity, Param("ResultSize")])
+    add(registry, "Get-AcceptedDomain", get_ad, _GET_AD)
+    add(registry, "New-AcceptedDomain", new_ad, _NEW_AD)
+    add(registry, "Remove-AcceptedDomain", remove_ad, _REMOVE_AD)
+    add(registry, "Get-Mailbox", get_mailbox, _GET_MAILBOX)
+
+
+# Parameters declared once (frozen, shared by every console's registry).
+_IDENTITY = Param("Identity", ANY, position=0, pipeline=True)
+_GET_AD = (_IDENTITY,)
+_NEW_AD = (Param("Name", mandatory=True, position=0), Param("DomainName", mandatory=True),
+           Param("DomainType", enum=DOMAIN_TYPES))
+_REMOVE_AD = (Param("Identity", ANY, position=0, pipeline=True, mandatory=True),)
+_GET_MAILBOX = (_IDENTITY, Param("ResultSize"))

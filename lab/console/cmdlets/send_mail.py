@@ -93,18 +93,20 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if problem is not None:
             raise problem
 
-    addresses = list[str]
-    registry.register(Cmdlet("Send-MailMessage", send, (
-        Param("To", addresses, position=0, mandatory=True), Param("Subject", position=1, mandatory=True,
-                                                                    aliases=("sub",)),
-        Param("Body", position=2), Param("SmtpServer", position=3, aliases=("ComputerName",)),
-        Param("From", mandatory=True), Param("Cc", addresses), Param("Bcc", addresses), Param("Port", int),
-        Param("UseSsl", SWITCH), Param("Credential", ANY), Param("BodyAsHtml", SWITCH, aliases=("BAH",)),
-        Param("DeliveryNotificationOption", list[str], aliases=("DNO",), enum=NOTIFY,
-              type_name="System.Net.Mail.DeliveryNotificationOptions"),
-        Param("Priority", enum=("Normal", "Low", "High"), type_name="System.Net.Mail.MailPriority"),
-        Param("Encoding", ANY, aliases=("BE",)), Param("Attachments", list[str], aliases=("PsPath",)),
-        Param("ClientCertificate", help="lab: the name of a PKI certificate the client presents (TLS)"),
-    ), should_process=False, implementing_type=M.SEND_MAIL_IMPLEMENTING_TYPE,
-        module="Microsoft.PowerShell.Utility", synopsis="Sends an email message."))
+    registry.register(Cmdlet("Send-MailMessage", send, _PARAMS, should_process=False,
+                             implementing_type=M.SEND_MAIL_IMPLEMENTING_TYPE,
+                             module="Microsoft.PowerShell.Utility", synopsis="Sends an email message."))
 
+
+# Send-MailMessage's parameters, declared once (frozen, shared by every console's registry).
+_PARAMS = (
+    Param("To", list[str], position=0, mandatory=True), Param("Subject", position=1, mandatory=True, aliases=("sub",)),
+    Param("Body", position=2), Param("SmtpServer", position=3, aliases=("ComputerName",)),
+    Param("From", mandatory=True), Param("Cc", list[str]), Param("Bcc", list[str]), Param("Port", int),
+    Param("UseSsl", SWITCH), Param("Credential", ANY), Param("BodyAsHtml", SWITCH, aliases=("BAH",)),
+    Param("DeliveryNotificationOption", list[str], aliases=("DNO",), enum=NOTIFY,
+          type_name="System.Net.Mail.DeliveryNotificationOptions"),
+    Param("Priority", enum=("Normal", "Low", "High"), type_name="System.Net.Mail.MailPriority"),
+    Param("Encoding", ANY, aliases=("BE",)), Param("Attachments", list[str], aliases=("PsPath",)),
+    Param("ClientCertificate", help="lab: the name of a PKI certificate the client presents (TLS)"),
+)
