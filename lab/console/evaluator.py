@@ -28,7 +28,7 @@ from lab.console.format import FormattedOutput, render_default
 from lab.console.parser import ParseError, parse
 from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, to_string, truthy,
                                    type_name)
-from lab.console.ps_static import commands, static_value
+from lab.console.ps_static import commands, static_arguments
 from lab.console.binding import Arg, bind, convert
 from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry
 from lab.core.catalogue import console as msg
@@ -195,7 +195,7 @@ class Shell:
             assert command is not None
             if command.native:
                 continue
-            args, partial = self._arguments(node, static=True)
+            args, partial, literal = static_arguments(node)
             try:
                 bound = bind(command, args, partial=partial, expects_input=piped)
             except BindingError as error:
@@ -205,15 +205,12 @@ class Shell:
             # when the command runs gives these same values (and runs nothing), and binding is a
             # pure function of the command and its arguments, so the command runs with this
             # binding (once).
-            literal = not partial and all(_literal(e.argument if isinstance(e, ast.CommandParameter) else e)
-                                          for e in node.elements)
             prebound[id(node)] = (node, command, bound if literal else None)
 
-    def _arguments(self, node: ast.Command, static: bool) -> tuple[list[Arg], bool]:
+    def _arguments(self, node: ast.Command) -> list[Arg]:
         """Evaluate a command's elements into binder arguments (splats expanded)."""
-        value = static_value if static else self._eval
+        value = self._eval
         args: list[Arg] = []
-        partial = False
         for element in node.elements:
             if isinstance(element, ast.CommandParameter):
                 has_value = element.argument is not None
@@ -222,13 +219,10 @@ class Shell:
                 name_span = (element.span[0], element.span[0] + len(element.text.rstrip(":")))
                 args.append(Arg(argument, span, element.name, has_value, name_span))
             elif isinstance(element, ast.Splat):
-                if static:
-                    partial = True
-                    continue
                 args.extend(self._splat(element))
             else:
                 args.append(Arg(value(element), element.span))
-        return args, partial
+        return args
 
     def _splat(self, element: ast.Splat) -> list[Arg]:
         splatted = self.variables.get(element.name.lower())
@@ -287,7 +281,7 @@ class Shell:
         if prebound is not None:
             params, common = prebound
         else:
-            args, _ = self._arguments(node, static=False)
+            args = self._arguments(node)
             try:
                 params, common = bind(command, args, expects_input=piped is not None)
             except BindingError as error:
@@ -441,18 +435,6 @@ class Shell:
             return re.sub(to_string(pattern), re.sub(r"\$(\d)", r"\\\1", to_string(replacement)),
                           to_string(left), flags=flags)
         return compare(op, left, right)
-
-
-def _literal(node: Any) -> bool:
-    """A literal whose value ``static_value`` and the evaluator agree on, with nothing to run
-    (None: a parameter without an argument)."""
-    if node is None or isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
-        return True
-    if isinstance(node, ast.ExpandableString):
-        return all(isinstance(p, str) for p in node.parts)
-    if isinstance(node, ast.ArrayLiteral):
-        return all(_literal(i) and i is not None for i in node.items)
-    return False
 
 
 def _enumerate(value: Any) -> list[Any]:

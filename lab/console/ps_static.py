@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from lab.console import ps_ast as ast
+from lab.console.binding import Arg
 from lab.console.registry import UNKNOWN
 from lab.core.memo import Memo
 
@@ -57,3 +58,53 @@ def static_value(node: Any) -> Any:
         items = [static_value(i) for i in node.items]
         return UNKNOWN if any(i is UNKNOWN for i in items) else items
     return UNKNOWN
+
+
+def is_literal(node: Any) -> bool:
+    """A literal whose value :func:`static_value` and the evaluator agree on, with nothing to run
+    (None: a parameter without an argument)."""
+    if node is None or isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
+        return True
+    if isinstance(node, ast.ExpandableString):
+        return all(isinstance(p, str) for p in node.parts)
+    if isinstance(node, ast.ArrayLiteral):
+        return all(is_literal(i) and i is not None for i in node.items)
+    return False
+
+
+def _known(node: Any) -> tuple[Any, bool]:
+    """``(static_value(node), is_literal(node))`` of an argument (never None), in one look."""
+    if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
+        return node.value, True
+    if isinstance(node, ast.ExpandableString) and all(isinstance(p, str) for p in node.parts):
+        return "".join(node.parts), True  # type: ignore[arg-type]
+    if isinstance(node, ast.ArrayLiteral):
+        return static_value(node), is_literal(node)
+    return static_value(node), False
+
+
+def static_arguments(node: ast.Command) -> tuple[list[Arg], bool, bool]:
+    """A command's binder arguments as known before the line runs (:data:`UNKNOWN` where not), whether
+    a splat makes them partial, and whether every argument is a literal (not partial, and each
+    argument :func:`is_literal`: running the line evaluates them to these same values, running nothing)."""
+    args: list[Arg] = []
+    partial = False
+    literal = True
+    for element in node.elements:
+        if isinstance(element, ast.CommandParameter):
+            argument = element.argument
+            start = element.span[0]
+            name_span = (start, start + len(element.text.rstrip(":")))
+            if argument is None:
+                args.append(Arg(None, None, element.name, False, name_span))
+            else:
+                value, known = _known(argument)
+                literal = literal and known
+                args.append(Arg(value, argument.span, element.name, True, name_span))
+        elif isinstance(element, ast.Splat):
+            partial = True
+        else:
+            value, known = _known(element)
+            literal = literal and known
+            args.append(Arg(value, element.span))
+    return args, partial, literal and not partial
