@@ -21,6 +21,7 @@ from lab.core.catalogue import cmdlets as M
 from lab.core.errors import LabRuntimeError
 
 READERS = ("telnet", "telnet.exe")  # console programs that read the user's following lines
+_READER_MARK = "telnet"  # in every reader's name (run_script's test for a script with no reader)
 
 
 def _lan_address(host: ConsoleHost, name: str) -> str | None:
@@ -131,6 +132,9 @@ def run_script(console: Any, text: str | Iterable[str]) -> list[Any]:
     PowerShell. Returns each block's RunResult.
     """
     lines = text.splitlines() if isinstance(text, str) else list(text)
+    whole = "\n".join(lines)
+    if _READER_MARK not in whole.lower():  # (a reader's first word, lowered, is in the lowered text: none here)
+        return [console.run(whole)] if whole.strip() else []  # (the one block below; blank: nothing runs)
     results, block, i = [], [], 0
     while i < len(lines):
         line = lines[i]
