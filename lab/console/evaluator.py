@@ -328,7 +328,8 @@ class Shell:
         except PSRuntimeError as error:
             self._flush_messages(inv)
             self._fail_runtime(error, node.span)
-        self._flush_messages(inv)
+        if inv.messages:  # (nothing written: nothing to flush)
+            self._flush_messages(inv)
         self._out.changed = self._out.changed or inv.changed
         return output
 
