@@ -309,6 +309,35 @@ def signature_of(params: tuple[Param, ...], supports: bool) -> Signature:
 
 _SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters
 
+#: a declaration's key -> (its params tuple, the command built for it with no function): see declared()
+_PROTOTYPES: dict[tuple[Any, ...], tuple[tuple[Param, ...], Cmdlet]] = {}
+
+
+def declared(fn: Callable[[Invocation], Any], key: tuple[Any, ...], params: tuple[Param, ...],
+             build: Callable[..., Cmdlet], *args: Any) -> Cmdlet:
+    """``build(*args)`` with ``fn`` as its function, for a cmdlet module declaring a command the same way
+    for every console's registry (only the function, a closure over the console's host, differs).
+
+    ``key`` and the identity of the ``params`` tuple (kept alive with the entry) must determine every
+    field but the function that ``build(*args)`` gives: the command is built once, with no function,
+    and each declaration gets a copy of its fields (and of its worked-out :attr:`Cmdlet.signature`)."""
+    if type(params) is not tuple:  # (not an immutable declaration: built as it is, nothing kept)
+        made = build(*args)
+        made.__dict__["fn"] = fn
+        return made
+    entry = _PROTOTYPES.get(key)
+    if entry is None or entry[0] is not params:
+        made = build(*args)
+        made.signature  # noqa: B018 (worked out once, for every copy)
+        if len(_PROTOTYPES) >= 2048:
+            _PROTOTYPES.clear()
+        entry = _PROTOTYPES[key] = (params, made)
+    command = object.__new__(Cmdlet)
+    fields = command.__dict__
+    fields.update(entry[1].__dict__)
+    fields["fn"] = fn
+    return command
+
 
 def cmdlet(name: str, params: Iterable[Param] = (), **options: Any) -> Callable[[Callable[[Invocation], Any]], Cmdlet]:
     """Decorator turning a function into a :class:`Cmdlet` (register it with :meth:`Registry.register`)."""

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 from lab.console.host import ConsoleHost
 from lab.console.ps_values import like, to_string
 from lab.console.records import ExRecord
-from lab.console.registry import Cmdlet, CmdletError, Param, Registry
+from lab.console.registry import Cmdlet, CmdletError, Param, Registry, declared
 from lab.core.catalogue import cmdlets as M
 from lab.core.errors import ConfigError
 from lab.core.world import World
@@ -116,10 +116,17 @@ def task_name(cmdlet: str) -> str:
 def add(registry: Registry, name: str, fn: Callable[..., Any], params: Sequence[Param], *, remote: bool = True,
         **options: Any) -> Cmdlet:
     """Register an Exchange cmdlet (remote by default, its task type as implementing type)."""
+    if options or type(params) is not tuple:
+        return registry.register(_exchange_cmdlet(name, fn, params, remote, **options))
+    # (name, remote and the params tuple are all the declaration: declared copies its first build)
+    return registry.register(declared(fn, ("add", name, remote), params, _exchange_cmdlet, name, None, params, remote))
+
+
+def _exchange_cmdlet(name: str, fn: Callable[..., Any] | None, params: Sequence[Param], remote: bool,
+                     **options: Any) -> Cmdlet:
     implementing = f"{TASKS}.{task_name(name)}" if remote else ""
-    return registry.register(Cmdlet(name, fn, tuple(params), remote=remote, implementing_type=implementing,
-                                    module="Microsoft.Exchange.Management.PowerShell" if remote else "",
-                                    **options))
+    return Cmdlet(name, fn, tuple(params), remote=remote, implementing_type=implementing,  # type: ignore[arg-type]
+                  module="Microsoft.Exchange.Management.PowerShell" if remote else "", **options)
 
 
 def changed(inv: Any, host: ConsoleHost, world: World) -> None:

@@ -17,7 +17,7 @@ import ipaddress
 from lab.console import records as R
 from lab.console.cmdlets._common import changed
 from lab.console.host import ConsoleHost
-from lab.console.registry import Cmdlet, CmdletError, Invocation, Param, Registry
+from lab.console.registry import Cmdlet, CmdletError, Invocation, Param, Registry, declared
 from lab.core.catalogue import lab as L
 from lab.core.errors import ConfigError
 from lab.core.network import NatRule, Node
@@ -110,4 +110,9 @@ _ADD_RULE = (_FIREWALL, _NAME, Param("External", mandatory=True), Param("Interna
 
 
 def _lab_cmdlet(name: str, fn, params, **options) -> Cmdlet:
-    return Cmdlet(name, fn, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)
+    # (the name, the options and the params tuple are all the declaration: declared copies its first build)
+    return declared(fn, ("lab", name, *options.items()), params, _lab_declaration, name, params, options)
+
+
+def _lab_declaration(name: str, params, options) -> Cmdlet:
+    return Cmdlet(name, None, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from datetime import timedelta
 from lab.console import records as R
 from lab.console.cmdlets._common import changed
 from lab.console.host import ConsoleHost, source_node
-from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Registry
+from lab.console.registry import ANY, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry, declared
 from lab.core.catalogue import cmdlets as M
 
 _SPAN = re.compile(r"^(?:(\d+)\.)?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
@@ -211,6 +211,10 @@ _GET_HOST = (Param("List", SWITCH),)
 _SET_HOST = (Param("Name", ANY, position=0, mandatory=True),)
 
 
-def _lab_cmdlet(name: str, fn, params, **options):
-    from lab.console.registry import Cmdlet
-    return Cmdlet(name, fn, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)
+def _lab_cmdlet(name: str, fn, params, **options) -> Cmdlet:
+    # (the name, the options and the params tuple are all the declaration: declared copies its first build)
+    return declared(fn, ("lab", name, *options.items()), params, _lab_declaration, name, params, options)
+
+
+def _lab_declaration(name: str, params, options) -> Cmdlet:
+    return Cmdlet(name, None, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import ipaddress
 from typing import Any
 
 from lab.console.host import ConsoleHost
-from lab.console.registry import Cmdlet, Invocation, Registry
+from lab.console.registry import Cmdlet, Invocation, Registry, declared
 from lab.core.catalogue import cmdlets as M
 from lab.core.dns import Answer, ptr_name
 
@@ -140,5 +140,9 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         header = [M.NSLOOKUP_SERVER.format(name=shown), M.NSLOOKUP_ADDRESS.format(address=reply.server_address), ""]
         return header + answer_lines(name.rstrip("."), qtype, shown, reply.answer)
 
-    registry.register(Cmdlet("nslookup", nslookup, native=True, aliases=("nslookup.exe",), command_type="Application",
-                             synopsis="Windows nslookup against the lab DNS"))
+    registry.register(declared(nslookup, ("nslookup",), (), _declaration))
+
+
+def _declaration() -> Cmdlet:
+    return Cmdlet("nslookup", None, native=True, aliases=("nslookup.exe",),  # type: ignore[arg-type]
+                  command_type="Application", synopsis="Windows nslookup against the lab DNS")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from lab.console.host import (FAILURE_CONNECT, FAILURE_NO_STARTTLS, FAILURE_RESOLVE, FAILURE_TLS, ConsoleHost,
                               SendRequest, SendResult)
 from lab.console.ps_builtins import PSCredential
-from lab.console.registry import ANY, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry
+from lab.console.registry import ANY, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry, declared
 from lab.core.catalogue import cmdlets as M
 from lab.core.catalogue import console as C
 from lab.core.errors import LabRuntimeError
@@ -93,9 +93,13 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         if problem is not None:
             raise problem
 
-    registry.register(Cmdlet("Send-MailMessage", send, _PARAMS, should_process=False,
-                             implementing_type=M.SEND_MAIL_IMPLEMENTING_TYPE,
-                             module="Microsoft.PowerShell.Utility", synopsis="Sends an email message."))
+    registry.register(declared(send, ("Send-MailMessage",), _PARAMS, _declaration))
+
+
+def _declaration() -> Cmdlet:
+    return Cmdlet("Send-MailMessage", None, _PARAMS, should_process=False,  # type: ignore[arg-type]
+                  implementing_type=M.SEND_MAIL_IMPLEMENTING_TYPE, module="Microsoft.PowerShell.Utility",
+                  synopsis="Sends an email message.")
 
 
 # Send-MailMessage's parameters, declared once (frozen, shared by every console's registry).

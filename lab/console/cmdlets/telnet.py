@@ -16,7 +16,7 @@ import ipaddress
 from typing import Any, Iterable
 
 from lab.console.host import ConsoleHost, SmtpConversation, source_node
-from lab.console.registry import Cmdlet, CmdletError, Invocation, Registry
+from lab.console.registry import Cmdlet, CmdletError, Invocation, Registry, declared
 from lab.core.catalogue import cmdlets as M
 from lab.core.errors import LabRuntimeError
 
@@ -119,8 +119,12 @@ def register(registry: Registry, host: ConsoleHost) -> None:
                               "NeedsRunningLab", "InvalidOperationException") from None
         return converse(host, session)
 
-    registry.register(Cmdlet("telnet", telnet, native=True, aliases=("telnet.exe",), command_type="Application",
-                             synopsis="Windows telnet client (raw SMTP tests)"))
+    registry.register(declared(telnet, ("telnet",), (), _declaration))
+
+
+def _declaration() -> Cmdlet:
+    return Cmdlet("telnet", None, native=True, aliases=("telnet.exe",),  # type: ignore[arg-type]
+                  command_type="Application", synopsis="Windows telnet client (raw SMTP tests)")
 
 
 def run_script(console: Any, text: str | Iterable[str]) -> list[Any]:
