@@ -9,6 +9,7 @@ list of ``SMTP:*;1`` strings, ``36 MB (37,748,736 bytes)`` from :func:`byte_size
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from lab.core.exchange.connectors import ReceiveConnector
@@ -18,6 +19,7 @@ from lab.core.exchange.send_connector import SendConnector
 from lab.core.world import InstalledCertificate
 
 _UNITS = (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024), ("B", 1))
+_NAME, _VALUE = itemgetter(0), itemgetter(1)  # of a (name, value) property pair
 
 
 class ExRecord:
@@ -34,6 +36,7 @@ class ExRecord:
     def __init__(self, props: Iterable[tuple[str, Any]], table: Sequence[str], type_name: str,
                  source: Any = None, server: str | None = None):
         self._props = tuple(props)  # (never changed: handed out as is, copied by whoever lists them)
+        self._index: dict[str, Any] | None = None  # lower-case name -> value of the first of that name (get)
         self._table = list(table)
         self.ps_type_name = type_name
         self.source = source
@@ -47,8 +50,11 @@ class ExRecord:
 
     def get(self, name: str) -> Any:
         """A property's value (case-insensitive), None when absent."""
-        lowered = name.lower()
-        return next((v for k, v in self._props if k.lower() == lowered), None)
+        index = self._index
+        if index is None:  # (read backwards: the first pair of a name is written last, so it is the one kept)
+            backwards = self._props[::-1]
+            index = self._index = dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
+        return index.get(name.lower())
 
     @property
     def identity(self) -> str:
@@ -211,7 +217,7 @@ def queue(view: QueueView, settings: TransportSettings) -> ExRecord:
              "RetryCount", "LastRetryTime", "NextRetryTime", "FirstRetryTime", "DeferredMessageCount",
              "LockedMessageCount", "RiskLevel", "OutboundIPPool", "NextHopCategory", "Velocity", "QueueIdentity",
              "Identity")
-    props = [(k, m[k]) for k in order]
+    props = list(zip(order, map(m.__getitem__, order)))  # ((k, m[k]) for each k of order)
     props.insert(13, ("MessageCountsPerPriority", [0, 0, 0, 0]))
     props.insert(len(props) - 1, ("PriorityDescriptions", ["High", "Normal", "Low", "None"]))
     return ExRecord(props, ["Identity", "DeliveryType", "Status", "MessageCount", "Velocity", "RiskLevel",
