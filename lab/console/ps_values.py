@@ -188,6 +188,12 @@ def get_member(obj: Any, name: str) -> Any:
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:
     """A compiled regex for a PowerShell wildcard (``*``, ``?``, ``[a-z]``), case-insensitive."""
+    if "`" not in pattern and "[" not in pattern:
+        # Each character on its own, as the walk below: re.escape escapes each character alone, so
+        # its ``\*`` and ``\?`` are exactly the pattern's ``*`` and ``?`` (an escaped backslash is
+        # ``\\``, which these never start inside: they are read left to right).
+        text = re.escape(pattern).replace("\\*", ".*").replace("\\?", ".")
+        return re.compile(text + r"\Z", re.IGNORECASE | re.DOTALL)
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
