@@ -90,13 +90,14 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
         names = _expand(list(map(_NAME, props)), patterns)
         if not names:
             continue
-        width = max(len(n) for n in names)
+        width = max(map(len, names))
         values = _table(props)
         lines: list[str] = []
         for name in names:
             text = display(values.get(name.lower())).split("\n")
             lines.append(f"{name.ljust(width)} : {text[0]}".rstrip())
-            lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
+            if len(text) > 1:  # (a one-line value has no more lines)
+                lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
         blocks.append("\n".join(lines))
     if not blocks:
         return ""
