@@ -76,8 +76,10 @@ def _known(node: Any) -> tuple[Any, bool]:
     """``(static_value(node), is_literal(node))`` of an argument (never None), in one look."""
     if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
         return node.value, True
-    if isinstance(node, ast.ExpandableString) and all(isinstance(p, str) for p in node.parts):
-        return "".join(node.parts), True  # type: ignore[arg-type]
+    if isinstance(node, ast.ExpandableString):
+        if all(isinstance(p, str) for p in node.parts):
+            return "".join(node.parts), True  # type: ignore[arg-type]
+        return UNKNOWN, False  # (an expansion to run: static_value knows nothing of it)
     if isinstance(node, ast.ArrayLiteral):
         return static_value(node), is_literal(node)
     return static_value(node), False
