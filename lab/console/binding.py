@@ -144,6 +144,9 @@ def _transformation(param: Param, span: Span | None, detail: str) -> BindingErro
 
 def convert(param: Param, value: Any, span: Span | None) -> Any:
     """Convert ``value`` to ``param``'s type, raising PowerShell's transformation error."""
+    plain = param.plain
+    if plain is not None and (plain is object or value.__class__ is str):
+        return value  # (what the steps below give: an object parameter takes it as it is, a text one its str)
     if value is UNKNOWN:
         return UNKNOWN
     if param.is_list:

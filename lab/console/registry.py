@@ -145,6 +145,14 @@ class Param:
         return self.type is list or (self.type.__class__ not in (type, str) and typing.get_origin(self.type) is list)
 
     @_once
+    def plain(self) -> Any:
+        """``str`` or ``object`` for a parameter of that type with no enumeration and no conversion of its
+        own (a str converts to a text one as it is, anything to an ``object`` one), else None."""
+        if self.enum or self.convert is not None or (self.type is not str and self.type is not object):
+            return None
+        return self.type
+
+    @_once
     def element(self) -> Param:
         """What one item of a list parameter converts as: its element type, the same name, enumeration and
         conversion, the .NET type name without ``[]``."""

@@ -10,6 +10,7 @@ import typing
 
 from lab.console import registry as REG
 from lab.console.binding import _convert_scalar, convert
+from lab.console.ps_values import to_string
 from lab.console.registry import ANY, SWITCH, UNKNOWN, BindingError, Cmdlet, Param, signature_of
 
 WORDS = ["Identity", "Name", "Port", "Force", "Confirm", "ErrorAction", "ea", "wi", "WhatIf", "Server", "vb",
@@ -88,8 +89,21 @@ def old_convert(param: Param, value: typing.Any, span: typing.Any) -> typing.Any
         if len(value) != 1:
             return convert(param, value, span)  # (the same error: not what changed)
         value = value[0]
-    if param.convert is not None or param.enum:
-        return convert(param, value, span)  # (unchanged paths)
+    if param.convert is not None and value is not None:
+        try:
+            return param.convert(value)
+        except ValueError:
+            return convert(param, value, span)  # (the same error: not what changed)
+    if param.enum:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(param.enum):
+            return param.enum[value]
+        text = to_string(value).strip()
+        for name in param.enum:
+            if name.lower() == text.lower():
+                return name
+        return convert(param, value, span)  # (the same error: not what changed)
     return _convert_scalar(param, value, span)
 
 
@@ -110,7 +124,8 @@ def test_convert_as_before() -> None:
     values = ["x", "", " 25 ", "abc", Text("sub"), 7, 2.5, None, True, ["a", "b"], ["one"], [], ("t",), {"k": 1},
               UNKNOWN, [1, None]]
     params = [Param("P", t, type_name=n) for t in TYPES for n in (None, "System.String[]")]
-    params += [Param("L", list[str], enum=("Never", "OnFailure")), Param("C", list[int], convert=int)]
+    params += [Param("L", list[str], enum=("Never", "OnFailure")), Param("C", list[int], convert=int),
+               Param("E", str, enum=("x", "Ready")), Param("O", ANY, convert=str), Param("N", ANY, enum=("a", "x"))]
     for param in params:
         for value in values:
             assert outcome(convert, param, value) == outcome(old_convert, param, value), (param, value)
