@@ -80,8 +80,15 @@ def _known(node: Any) -> tuple[Any, bool]:
         if all(isinstance(p, str) for p in node.parts):
             return "".join(node.parts), True  # type: ignore[arg-type]
         return UNKNOWN, False  # (an expansion to run: static_value knows nothing of it)
-    if isinstance(node, ast.ArrayLiteral):
-        return static_value(node), is_literal(node)
+    if isinstance(node, ast.ArrayLiteral):  # (static_value's and is_literal's walks over the items, as one)
+        values: list[Any] = []
+        literal, unknown = True, False
+        for item in node.items:
+            value, known = _known(item) if item is not None else (UNKNOWN, False)
+            values.append(value)
+            literal = literal and known
+            unknown = unknown or value is UNKNOWN
+        return (UNKNOWN if unknown else values), literal
     return static_value(node), False
 
 

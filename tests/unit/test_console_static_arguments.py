@@ -61,3 +61,26 @@ def test_static_arguments_as_the_two_passes() -> None:
             assert new == old(node), line
             seen[new[2]] += 1
     assert seen[True] and seen[False]  # (both answers met)
+
+
+def test_known_as_static_value_and_is_literal() -> None:
+    import random
+
+    from lab.console.ps_static import _known, is_literal
+
+    span = (0, 1)
+    leaves = [ast.StringLiteral("a", span), ast.NumberLiteral(2, span), ast.ExpandableString(("x", "y"), span),
+              ast.ExpandableString(("x", ast.Variable("p", span)), span), ast.Variable("true", span),
+              ast.Variable("NULL", span), ast.Variable("p", span), ast.SubExpression((), span), None]
+    rng = random.Random(8)
+
+    def tree(depth: int):
+        if depth == 0 or rng.random() < 0.5:
+            return rng.choice(leaves)
+        return ast.ArrayLiteral(tuple(tree(depth - 1) for _ in range(rng.randint(0, 3))), span)
+
+    for _ in range(2000):
+        node = tree(3)
+        if node is None:
+            continue
+        assert _known(node) == (static_value(node), is_literal(node)), node
