@@ -78,3 +78,18 @@ def test_queue_pairs_as_the_comprehension() -> None:
     props.insert(13, ("MessageCountsPerPriority", [0, 0, 0, 0]))
     props.insert(len(props) - 1, ("PriorityDescriptions", ["High", "Normal", "Low", "None"]))
     assert list(R.queue(View(), None).ps_properties()) == props
+
+
+def test_connector_changes_as_the_comprehension() -> None:
+    from types import SimpleNamespace
+
+    from lab.console.cmdlets.exchange_connectors import _changes
+
+    rng = random.Random(2)
+    words = ["Port", "Bindings", "Fqdn", "Name", "TlsDomain", "x"]
+    for _ in range(300):
+        params = {w: rng.randint(0, 9) for w in rng.sample(words, rng.randint(0, 5))}
+        names = [rng.choice(words) for _ in range(rng.randint(0, 7))]
+        got = _changes(SimpleNamespace(params=params), names)
+        want = {n: params[n] for n in names if n in params}
+        assert got == want and list(got) == list(want)

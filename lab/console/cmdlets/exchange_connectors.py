@@ -110,7 +110,8 @@ def _connector_error(error: ConfigError, errors: Errors, task: str) -> CmdletErr
 
 
 def _changes(inv: Invocation, names: list[str]) -> dict[str, Any]:
-    return {n: inv.params[n] for n in names if n in inv.params}
+    params = inv.params
+    return {n: params[n] for n in filter(params.__contains__, names)}  # (names given, in their order)
 
 
 def register(registry: Registry, host: ConsoleHost) -> None:
