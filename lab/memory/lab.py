@@ -79,6 +79,7 @@ class MemoryLab:
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._eop_ticks: set[tuple[str, float]] = set()
+        self._until = -math.inf  # while advance runs: its target (the last lab time it fires timers for)
         self._world = world
         self.transports: dict[str, MemoryTransport] = {}
         for node in world.servers:  # (each server's transport is built when first needed)
@@ -172,13 +173,17 @@ class MemoryLab:
         target = self._now + seconds
         self.run()
         pending, timers, start = self._work, self._timers, self.start
-        while timers and timers[0][0] <= target:
-            at, _, work = heapq.heappop(timers)
-            if at > self._now:  # self.now = at, inline
-                self._now, self._now_dt = at, start + timedelta(seconds=at)
-            work()
-            if pending:
-                self.run()
+        self._until = target
+        try:
+            while timers and timers[0][0] <= target:
+                at, _, work = heapq.heappop(timers)
+                if at > self._now:  # self.now = at, inline
+                    self._now, self._now_dt = at, start + timedelta(seconds=at)
+                work()
+                if pending:
+                    self.run()
+        finally:
+            self._until = -math.inf
         self.now = max(self._now, target)
 
     def track(self, event: TrackingEvent | Track) -> None:

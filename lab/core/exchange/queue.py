@@ -203,6 +203,151 @@ class Transport:
             self._woken = now
         self._settle(now)
 
+    def failing_retries(self, now: float, answer: Any, until: float, before: float) -> list[float] | None:
+        """A driver's fast-forward: :meth:`wakeup` at ``now``, answered by ``answer(domain)`` (the
+        driver's ``ResolveMx`` answer, the same one for every attempt), and so on for every retry
+        that follows, while only this one queue's retry would happen: at each retry time after
+        ``now`` that is before ``before`` (the driver's next other timer) and not after ``until``
+        (where the driver stops), as if the driver had held a timer for each (it never fires them:
+        every ``RequestWakeup`` but the last one's is left out, the ``Track`` commands stay in order).
+
+        Returns the lab times of the retries done (``now`` first), each leaving exactly what
+        :meth:`wakeup`, then :meth:`resolution_result` with that answer, leave; or None, having
+        changed nothing, unless that wakeup would only start this one queue's attempt and the
+        answer would fail it for now (then the driver takes the event-by-event path)."""
+        if (self._out or (self._requested is not None and self._requested > now) or now >= self._message_due
+                or self._woken > now or self.__class__ is not Transport):  # (a subclass may time otherwise)
+            return None
+        s = self.settings
+        max_idle = s.queue_max_idle_time
+        idle_end = self._idle_low + max_idle
+        if now >= idle_end:  # (a sweep: every queue looked at)
+            return None
+        # the pass _fire_due_queues would make: it must only start one queue whose retry is due
+        queues, unreachable, limit = self._queues, self._unreachable, self._next_queue
+        target: QueueState | None = None
+        drop = []
+        for n in sorted(self._occupied | self._retrying):
+            if n >= limit:
+                return None
+            q = queues.get(n)
+            if q is None:
+                continue
+            if q.busy:
+                return None
+            if q.status == RETRY:
+                due = q.next_retry
+                if due is not None and now >= due:
+                    if target is not None:
+                        return None
+                    target = q
+            else:
+                drop.append(n)
+                if q.status == READY and q.items and q is not unreachable:
+                    return None
+            if (not q.items and q is not unreachable and q.idle_since is not None
+                    and now >= q.idle_since + max_idle):
+                return None
+        q = target
+        if q is None or not q.items or q is unreachable or q.hop.delivery_type == R.TO_MAILBOX \
+                or q.hop.connector is None or q.refused_error:
+            return None
+        conn = self.connectors.get(q.hop.connector)
+        if conn is None or not conn.enabled or not conn.dns_routing_enabled:
+            return None
+        cmd = self._resolve_mx.get(q.number)
+        identity = cmd.queue if cmd is not None else self.identity(q)
+        if self._named.get(identity) is not q:
+            return None
+        items, messages, traces = self._items, self._messages, self._traces
+        order = list(set(q.items))  # (the order of the attempt's busy set: set(q.items))
+        if any(i not in items or items[i].internal_id not in messages for i in order):
+            return None
+        domain = q.hop.next_hop_domain
+        error = getattr(answer(domain), "error", None)
+        if not error:
+            return None
+        outcome = _dns_failure(error, conn.dns_routing_enabled, conn.downgrades_dns_failures, domain)
+        if outcome.__class__ is not O.Transient:
+            return None
+        # what the wakeup's _schedule requests once the queue is busy (the same at every retry:
+        # nothing it reads changes, and every retry falls before it): it must be a time already held
+        q.status = ACTIVE
+        other = self._next_deadline(now, math.inf)
+        q.status = RETRY
+        standing = self._standing
+        if other is not None and other not in standing:
+            return None
+        # the retries: each one's next retry is the next one when nothing else comes first
+        message_due = self._message_due
+        failures = q.failures
+        times, nexts = [now], []
+        while True:
+            t = times[-1]
+            n = t + s.retry_delay(failures + len(times))
+            if not n > t:  # (resolution_result would settle again: left to the event-by-event path)
+                times.pop()
+                break
+            nexts.append(n)
+            if ((other is None or n < other) and n not in standing and n < before and n <= until
+                    and n < message_due and n < idle_end):
+                times.append(n)
+                continue
+            break
+        if not times:
+            return None
+
+        # -- from here on, every change the event-by-event path makes, in its order
+        retrying = self._retrying
+        for n in drop:
+            retrying.discard(n)
+        if cmd is None:
+            self._resolve_mx[q.number] = O.ResolveMx(identity, domain)
+        name, out, later = self.name, self._out, O.Track.later
+        detail, why = outcome.detail, outcome.detail or "transient failure"
+        last_error = outcome.last_error.line()
+        connector = q.hop.connector or ""
+        per = []
+        for item_id in order:
+            item = items[item_id]
+            per.append((item, traces.get(item.internal_id), messages[item.internal_id],
+                        tuple([o for o, _ in item.recipients])))
+        last = len(times) - 1
+        for i, t in enumerate(times):
+            chunk = (name, (Step("fidelity §6", detail, None, t),))  # _step_all
+            for _, log, _, _ in per:
+                if log is not None:
+                    log.chunks.append(chunk)
+            for item, log, record, recipients in per:  # _apply
+                item.last_error = last_error
+                item.retry_count += 1
+                if log is not None:
+                    log.chunks.append((name, (Step("transport.delivery", why, last_error, t),)))
+                out.append(later(record.message_id, _tracking_event, t, "DEFER", "SMTP", name, record, recipients,
+                                 (last_error,), connector, "", log, len(log.chunks) if log is not None else 0))
+            if i < last:  # the next retry requested (a time not held: asked for; the driver's timer is this loop)
+                self._requested = n = nexts[i]
+                if len(standing) >= self._standing_max:
+                    standing = self._standing = {x for x in standing if x > t}
+                standing.add(n)
+        now = times[-1]
+        q.busy, q.status, q.attempt_failed = set(), RETRY, True
+        q.failures = failures + len(times)
+        if q.first_retry is None:
+            q.first_retry = times[0]
+        q.last_retry, q.next_retry, q.last_error = now, nexts[last], last_error
+        retrying.discard(q.number)
+        retrying.add(q.number)
+        if now > self._woken:
+            self._woken = now
+        self._untouched = False
+        self._settled_at = now
+        self._requested = other  # (the last wakeup's _schedule; then resolution_result's own request)
+        requested, at = self._requested, q.next_retry
+        if requested is None or requested <= now or at < requested:
+            self._request(at)
+        return times
+
     def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
         """Retry-Queue: try a Retry queue now (with ``resubmit``, route its messages again)."""
         q = self._queue_or_raise(identity)
