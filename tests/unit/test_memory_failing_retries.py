@@ -113,10 +113,20 @@ def play(built, settings: dict, seed: int, steps: int) -> list[list]:
             apply_zones()
         elif roll < 0.9:
             lab.world = lab.world.evolve(zones=lab.world.zones)  # (a world change that leaves DNS alone)
-        else:
+        elif roll < 0.95:
             retrying = [q.identity for q in lab.queues("contoso-ex") if q.status == "Retry"]
             if retrying:
                 lab.retry_queue("contoso-ex", rng.choice(retrying))
+        else:  # Suspend-Queue, or Resume-Queue of a suspended one
+            service = lab.transports["contoso-ex"]
+            views = [q for q in lab.queues("contoso-ex") if q.delivery_type != "Undefined"]
+            suspended = [q.identity for q in views if q.status == "Suspended"]
+            if suspended:
+                service.transport.resume_queue(rng.choice(suspended), lab.now)
+            elif views:
+                service.transport.suspend_queue(rng.choice(views).identity, lab.now)
+            service.run()
+            lab.run()
         seen.append(look(lab, read))
     return seen
 
