@@ -196,6 +196,17 @@ class MemoryLab:
         else:
             found.append(track)
 
+    def track_all(self, tracks: list[Track]) -> None:
+        """:meth:`track` for each of ``tracks`` (a transport's ``Track`` commands), in order."""
+        self._tracks.extend(tracks)
+        tracking = self._tracking
+        for track in tracks:
+            found = tracking.get(track.message_id)
+            if found is None:
+                tracking[track.message_id] = [track]
+            else:
+                found.append(track)
+
     @property
     def events(self) -> list[TrackingEvent]:
         """Every tracking event so far, in order (the same list object, grown as events happen)."""

@@ -214,7 +214,12 @@ class MemoryTransport:
                 for _ in range(len(times) - 1):
                     next(seq)
                 lab.now = times[-1]
-                self.run()
+                # its commands: the retries' Track commands in order, then the last one's RequestWakeup if any
+                out = transport.pop_commands()
+                wakeup = out.pop() if out and out[-1].__class__ is not Track else None
+                lab.track_all(out)
+                if wakeup is not None:
+                    self._execute(wakeup)
                 return
         transport.wakeup(lab._now)
         self.run()

@@ -214,7 +214,8 @@ class Transport:
         Returns the lab times of the retries done (``now`` first), each leaving exactly what
         :meth:`wakeup`, then :meth:`resolution_result` with that answer, leave; or None, having
         changed nothing, unless that wakeup would only start this one queue's attempt and the
-        answer would fail it for now (then the driver takes the event-by-event path)."""
+        answer would fail it for now (then the driver takes the event-by-event path). The commands
+        emitted are the retries' ``Track`` commands, in order, then at most one ``RequestWakeup``."""
         if (self._out or (self._requested is not None and self._requested > now) or now >= self._message_due
                 or self._woken > now or self.__class__ is not Transport):  # (a subclass may time otherwise)
             return None
@@ -303,33 +304,40 @@ class Transport:
             retrying.discard(n)
         if cmd is None:
             self._resolve_mx[q.number] = O.ResolveMx(identity, domain)
-        name, out, later = self.name, self._out, O.Track.later
+        name, track, later = self.name, self._out.append, O.Track.later
         detail, why = outcome.detail, outcome.detail or "transient failure"
         last_error = outcome.last_error.line()
-        connector = q.hop.connector or ""
-        per = []
+        statuses, connector = (last_error,), q.hop.connector or ""
+        # each busy item's message log (or None), and what its DEFER event is built from
+        logs, per = [], []
         for item_id in order:
             item = items[item_id]
-            per.append((item, traces.get(item.internal_id), messages[item.internal_id],
-                        tuple([o for o, _ in item.recipients])))
-        last = len(times) - 1
-        for i, t in enumerate(times):
-            chunk = (name, (Step("fidelity §6", detail, None, t),))  # _step_all
-            for _, log, _, _ in per:
-                if log is not None:
-                    log.chunks.append(chunk)
-            for item, log, record, recipients in per:  # _apply
-                item.last_error = last_error
-                item.retry_count += 1
-                if log is not None:
-                    log.chunks.append((name, (Step("transport.delivery", why, last_error, t),)))
-                out.append(later(record.message_id, _tracking_event, t, "DEFER", "SMTP", name, record, recipients,
-                                 (last_error,), connector, "", log, len(log.chunks) if log is not None else 0))
-            if i < last:  # the next retry requested (a time not held: asked for; the driver's timer is this loop)
-                self._requested = n = nexts[i]
-                if len(standing) >= self._standing_max:
-                    standing = self._standing = {x for x in standing if x > t}
-                standing.add(n)
+            log = traces.get(item.internal_id)
+            record = messages[item.internal_id]
+            logs.append(log)
+            per.append((log.chunks if log is not None else None, record.message_id, record,
+                        tuple([o for o, _ in item.recipients]), log))
+        shared = [log.chunks.append for log in logs if log is not None]
+        for t in times:
+            chunk = (name, (Step("fidelity §6", detail, None, t),))  # _step_all: one chunk for every busy item
+            for append in shared:
+                append(chunk)
+            for chunks, message_id, record, recipients, log in per:  # _apply, item by item
+                if chunks is not None:
+                    chunks.append((name, (Step("transport.delivery", why, last_error, t),)))
+                track(later(message_id, _tracking_event, t, "DEFER", "SMTP", name, record, recipients, statuses,
+                            connector, "", log, len(chunks) if chunks is not None else 0))
+        k = len(times)
+        for item_id in order:  # (nothing reads them between the retries)
+            item = items[item_id]
+            item.last_error = last_error
+            item.retry_count += k
+        for i in range(k - 1):  # each retry but the last requested the next (a time not held: asked for)
+            t, n = times[i], nexts[i]
+            if len(standing) >= self._standing_max:
+                standing = self._standing = {x for x in standing if x > t}
+            standing.add(n)
+        last = k - 1
         now = times[-1]
         q.busy, q.status, q.attempt_failed = set(), RETRY, True
         q.failures = failures + len(times)
