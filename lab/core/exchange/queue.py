@@ -280,19 +280,21 @@ class Transport:
         if other is not None and other not in standing:
             return None
         # the retries: each one's next retry is the next one when nothing else comes first
-        message_due = self._message_due
+        # (a next retry is one of them when before the driver's next timer, every other deadline,
+        # the first message due, the first idle sweep; not after until; and not a time held already)
+        bound = min(before, math.inf if other is None else other, self._message_due, idle_end)
         failures = q.failures
         times, nexts = [now], []
+        t = now
         while True:
-            t = times[-1]
             n = t + s.retry_delay(failures + len(times))
             if not n > t:  # (resolution_result would settle again: left to the event-by-event path)
                 times.pop()
                 break
             nexts.append(n)
-            if ((other is None or n < other) and n not in standing and n < before and n <= until
-                    and n < message_due and n < idle_end):
+            if n < bound and n <= until and n not in standing:
                 times.append(n)
+                t = n
                 continue
             break
         if not times:
