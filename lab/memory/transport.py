@@ -200,7 +200,8 @@ class MemoryTransport:
         self._wakes.discard(at)
         lab = self.lab
         transport = self.transport
-        if FAST_RETRIES and lab._until >= at and not transport.__dict__.keys() & _WATCHED:
+        if (FAST_RETRIES and lab._until >= at and not lab._work and not self._running
+                and not transport.__dict__.keys() & _WATCHED):
             # Fired by MemoryLab.advance: while nothing else is due (no other timer before the next
             # one's time, none past the advance's target), a queue retrying the same failed
             # resolution needs no round trip per retry (Transport.failing_retries does them all).
@@ -208,7 +209,7 @@ class MemoryTransport:
             # instance counts each wakeup and ResolveMx, which the fast-forward leaves out.)
             timers = lab._timers
             times = transport.failing_retries(lab._now, self._mx_answer, lab._until,
-                                                   timers[0][0] if timers else math.inf)
+                                              timers[0][0] if timers else math.inf)
             if times is not None:
                 seq = lab._seq  # (the timer each retry but the last asked for, pushed and fired in turn)
                 for _ in range(len(times) - 1):
