@@ -62,7 +62,6 @@ def _resolve_host(zones: Any, host: str) -> MxResult:
 #: failing resolution and nothing else happens (:meth:`MemoryTransport._wake`); off: every retry
 #: goes event by event (the differential test compares both).
 FAST_RETRIES = True
-_WATCHED = frozenset(("wakeup", "pop_commands", "resolution_result", "failing_retries"))
 
 
 class _Built:
@@ -200,13 +199,10 @@ class MemoryTransport:
         self._wakes.discard(at)
         lab = self.lab
         transport = self.transport
-        if (FAST_RETRIES and lab._until >= at and not lab._work and not self._running
-                and not transport.__dict__.keys() & _WATCHED):
+        if FAST_RETRIES and lab._until >= at and not lab._work and not self._running:
             # Fired by MemoryLab.advance: while nothing else is due (no other timer before the next
             # one's time, none past the advance's target), a queue retrying the same failed
             # resolution needs no round trip per retry (Transport.failing_retries does them all).
-            # (Not when the transport's events or commands are watched: a test wrapping them on the
-            # instance counts each wakeup and ResolveMx, which the fast-forward leaves out.)
             timers = lab._timers
             times = transport.failing_retries(lab._now, self._mx_answer, lab._until,
                                               timers[0][0] if timers else math.inf)
