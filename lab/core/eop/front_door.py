@@ -78,7 +78,9 @@ class EopPolicy:
 
     def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
         """EHLO: fidelity §1.3's lists; HELO: the hello line alone."""
-        lines = P.ehlo_reply(self.world, self._opened_session(ctx))
+        # (written from the connection's facts alone: the session is attributed when MAIL asks, and
+        # one greeted before STARTTLS never needs it)
+        lines = P.connection_ehlo_reply(self.world, self.endpoint, ctx.client_ip, ctx.tls is not None)
         return lines if extended else (lines[0].replace("250-", "250 ", 1),)
 
     def starttls_offered(self, ctx: SessionContext) -> bool:

@@ -169,8 +169,12 @@ def banner(world: EopWorld, endpoint: str, now: datetime) -> Reply:
 def ehlo_lines(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
     """The EHLO keywords after the hello line: STARTTLS before TLS; after TLS nothing (MX) or
     ``AUTH LOGIN XOAUTH2`` in its place (smtp.office365.com)."""
-    tls_line = (cat.EHLO_AUTH_LOGIN_XOAUTH2.text if session.endpoint == SUBMISSION else None) \
-        if session.conn.tls else cat.EHLO_STARTTLS.text
+    return _ehlo_keywords(session.endpoint, session.conn.tls)
+
+
+def _ehlo_keywords(endpoint: str, tls: bool) -> tuple[str, ...]:
+    tls_line = (cat.EHLO_AUTH_LOGIN_XOAUTH2.text if endpoint == SUBMISSION else None) \
+        if tls else cat.EHLO_STARTTLS.text
     keys = [cat.EHLO_SIZE.text, cat.EHLO_PIPELINING.text, cat.EHLO_DSN.text, cat.EHLO_ENHANCEDSTATUSCODES.text,
             tls_line, cat.EHLO_8BITMIME.text, cat.EHLO_BINARYMIME.text, cat.EHLO_CHUNKING.text, cat.EHLO_SMTPUTF8.text]
     return tuple(k for k in keys if k)
@@ -182,20 +186,29 @@ def ehlo(world: EopWorld, session: FrontDoorSession, helo: str) -> tuple[tuple[s
 
 
 def ehlo_reply(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
-    """:func:`ehlo`'s reply alone (it depends on the endpoint and the connection, not on the session's state).
+    """:func:`ehlo`'s reply alone (it depends on the endpoint and the connection, not on the session's state):
+    :func:`connection_ehlo_reply` of the session's endpoint, client address and TLS."""
+    conn = session.conn
+    return connection_ehlo_reply(world, session.endpoint, conn.source_ip, conn.tls)
+
+
+def connection_ehlo_reply(world: EopWorld, endpoint: str, source_ip: str, tls: bool) -> tuple[str, ...]:
+    """The EHLO reply at ``endpoint`` to a client at ``source_ip`` (``tls``: after STARTTLS): what
+    :func:`ehlo_reply` answers for any session of such a connection, without opening one (a front
+    door asks before it needs the connection attributed).
 
     Remembered per EOP node object and (endpoint, client address, TLS): what the reply is written
     from (the node is a frozen record), the same for every connection from one host."""
-    conn = session.conn
-    return _EHLO_REPLIES.get((world.node,), (session.endpoint, conn.source_ip, conn.tls), _ehlo_reply, world, session)
+    return _EHLO_REPLIES.get((world.node,), (endpoint, source_ip, tls), _ehlo_reply, world.node, endpoint,
+                             source_ip, tls)
 
 
 _EHLO_REPLIES = Memo()
 
 
-def _ehlo_reply(world: EopWorld, session: FrontDoorSession) -> tuple[str, ...]:
-    hello = cat.S250_HELLO.format(fqdn=banner_host(world.node, session.endpoint), ip=session.conn.source_ip)
-    texts = (hello.text, *ehlo_lines(world, session))
+def _ehlo_reply(node: EopNode, endpoint: str, source_ip: str, tls: bool) -> tuple[str, ...]:
+    hello = cat.S250_HELLO.format(fqdn=banner_host(node, endpoint), ip=source_ip)
+    texts = (hello.text, *_ehlo_keywords(endpoint, tls))
     return tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
 
 
