@@ -113,10 +113,19 @@ class Switchboard:
         self.lab = lab
         self._guids = itertools.count(1)
         self._eop_seq: dict[str, itertools.count] = {}
+        self._ports = None
+        self._network = None  # the network model the routes and listeners were worked out from
+        self._kept: tuple | None = None  # (network, listening pairs, routes) of an earlier world
         self.reset()
 
     def reset(self) -> None:
         """The world changed: forget cached routes and listeners."""
+        # The routes worked out for the world that was in force are kept aside: a route is the
+        # network model's answer for (network, listening pairs), so when the next world has the same
+        # network object and listens on the same pairs (a change elsewhere: connectors' settings,
+        # DNS, organization), :meth:`_listeners` takes them up again.
+        if self._ports is not None:
+            self._kept = (self._network, self._listening, self._routes)
         self._routes: dict[tuple[str, str, int], Route] = {}
         # Exchange dials per (source, address, port): fixed while the world is (reset on every change).
         self._dials: dict[tuple[str, str, int], Dial | str] = {}
@@ -131,7 +140,10 @@ class Switchboard:
             world = self.lab.world
             eop = tuple(self.lab.eop)
             ports, self._listening = _LISTENERS.get((world.servers,), eop, _listeners_of, world, eop)
-            self._ports = ports
+            self._ports, self._network = ports, world.network
+            kept, self._kept = self._kept, None
+            if kept is not None and kept[0] is world.network and kept[1] == self._listening and not self._routes:
+                self._routes = kept[2]
         return ports
 
     def listening(self, node: str, port: int) -> bool:
@@ -143,7 +155,10 @@ class Switchboard:
         route = self._routes.get(key)
         if route is None:
             if self._ports is None:
-                self._listeners()
+                self._listeners()  # (it may take up the routes of an earlier world)
+                route = self._routes.get(key)
+                if route is not None:
+                    return route
             route = self.lab.world.network.connect(src, ip, port, listening=self._listening)
             self._routes[key] = route
         return route
