@@ -49,10 +49,15 @@ def addresses_of(lab: "MemoryLab", server: str) -> tuple[str, ...]:
 
 def _addresses_of(zones: object, server: str) -> tuple[str, ...]:
     text = server.strip().strip("[]")
-    try:
-        return (str(ipaddress.IPv4Address(text)),)
-    except ValueError:
-        return tuple(resolve_host(zones, text.rstrip(".")).addresses)
+    if not text.strip(_IPV4_CHARACTERS):  # (IPv4Address refuses any other character: a host name is looked up)
+        try:
+            return (str(ipaddress.IPv4Address(text)),)
+        except ValueError:
+            pass
+    return tuple(resolve_host(zones, text.rstrip(".")).addresses)
+
+
+_IPV4_CHARACTERS = "0123456789."
 
 
 def _address(lab: "MemoryLab", server: str) -> str | None:
