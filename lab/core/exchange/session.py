@@ -359,13 +359,14 @@ class ReceiveSession:
 
     def tls_established(self, tls: TlsFacts, now: datetime | None = None) -> Output:
         """The STARTTLS handshake completed: forget HELO, AUTH and the transaction (RFC 3207)."""
-        self._tick(now)
         ctx = self.ctx
+        if now is not None and now is not ctx.now and now != ctx.now:  # self._tick(now), inline
+            ctx.now = now
         ctx.tls = tls
         ctx.principal = self.policy.principal_from_tls(ctx, tls)
         ctx.helo, ctx.mail_from, ctx.recipients = None, None, ()
         self.state = "command"
-        return Output()
+        return _silent
 
     def tls_failed(self) -> Output:
         """The handshake failed: the connection is gone."""
@@ -563,7 +564,9 @@ class ReceiveSession:
         self._reset_transaction()
         if isinstance(result, Reply):
             return self._send(reply_lines(result), close=result.code == 421, message=None)
-        return self._send(once_reply_lines(self.policy.queued_reply(result)), message=message, decision=decision)
+        lines = once_reply_lines(self.policy.queued_reply(result))
+        self._said.append(lines)  # self._send(lines, message=message, decision=decision), inline
+        return Output(lines, False, False, None, False, message, decision)
 
     def _decided(self, decision: Decision) -> Output:
         assert decision.reply is not None
@@ -632,5 +635,6 @@ _OK = _fixed(cat.S250_2_0_0_OK)
 _HELP = _fixed(cat.S214_HELP)
 _CLOSING = _fixed(cat.S221_2_0_0_CLOSING, close=True)
 _TOO_MANY_ERRORS = _fixed(cat.S421_4_7_0_TOO_MANY_ERRORS, close=True)
+_silent = Output()  # nothing to send or do (after a handshake; not a fixed reply)
 _BLANK_CONTEXT = SessionContext("", "", 0, datetime.min)  # every field is given when a session starts
 ReceiveSession._handlers = _handlers(ReceiveSession)
