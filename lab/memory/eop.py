@@ -10,7 +10,6 @@ sender. Ids are counted as the live service counts them, so the 250 replies read
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from lab.core.dns_resolution import resolve_host, resolve_mx
@@ -21,6 +20,7 @@ from lab.core.eop.service import EopState, EopStateHolder, MailboxDelivery
 from lab.core.eop.model import OutboundConnector
 from lab.core.eop.validation import Probe, ValidationReport
 from lab.core.exchange.session import AcceptedMessage, SubmitResult
+from lab.core.fastpath import evolve
 from lab.core.tls import SOCKET_ERROR, CertFacts
 from lab.memory.trust import INTERNET_STORE
 from lab.memory.wire import Disconnected, Wire, ehlo_keywords
@@ -87,7 +87,7 @@ class MemoryEop(EopStateHolder):
         if addresses and connector.enabled:
             sender, body = OB.validation_message(self.world, rcpts)
             probe, _ = self.session(hop, name, addresses[0], sender, rcpts, body)
-            probe = replace(probe, addresses=addresses)
+            probe = evolve(probe, addresses=addresses)
         return OB.validation_report(self.world, connector, rcpts, probe, now)
 
     # --- one delivery attempt ------------------------------------------------------------------------

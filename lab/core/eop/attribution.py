@@ -23,6 +23,7 @@ from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
 from lab.core.eop.model import InboundConnector, Tenant, ip_in
 from lab.core.exchange.routing import Decision
+from lab.core.fastpath import frozen_init
 from lab.core.tls import DOMAIN_VALIDATION, CertFacts, tls_verdict
 
 BY_CERTIFICATE = "certificate"
@@ -32,6 +33,7 @@ AUTH_AS_INTERNAL = "Internal"
 AUTH_AS_ANONYMOUS = "Anonymous"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ConnectionFacts:
     """What EOP knows about a connection.
@@ -49,6 +51,7 @@ class ConnectionFacts:
     client_cert_trusted: bool = False
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Attribution:
     """A connection attributed to one inbound connector of one tenant."""

@@ -16,7 +16,6 @@ message and hop.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Sequence
 
@@ -26,6 +25,7 @@ from lab.core.eop import routing as R
 from lab.core.eop.model import OutboundConnector
 from lab.core.eop.validation import Probe, ValidationReport, judge
 from lab.core.exchange.outcomes import Delivered, Permanent, Transient
+from lab.core.fastpath import evolve
 from lab.core.tls import CertFacts
 
 Outcome = Delivered | Transient | Permanent
@@ -70,7 +70,7 @@ def after_ehlo(name: str, ip: str, code: int, message: str, starttls_offered: bo
 def after_tls(probe: Probe, hop: R.NextHop, cert: CertFacts | None, trusted: bool, tls_error: str | None,
               now: datetime, suffix: str) -> tuple[Probe, Outcome | None]:
     """The TLS step (STARTTLS done or not): the next hop judged under the hop's TlsSettings at lab time."""
-    probe = replace(probe, cert=cert, trusted=trusted, tls_error=tls_error)
+    probe = evolve(probe, cert=cert, trusted=trusted, tls_error=tls_error)
     verdict = R.outbound_tls(hop, probe.host, probe.starttls_offered, cert, trusted, now, suffix, tls_error)
     if verdict.result is not None:
         return probe, verdict.result
@@ -81,7 +81,7 @@ def after_tls(probe: Probe, hop: R.NextHop, cert: CertFacts | None, trusted: boo
 
 def after_rcpts(probe: Probe, replies: Sequence[tuple[str, int, str]]) -> tuple[Probe, Outcome | None]:
     """Every RCPT's ``(recipient, code, text)``: the probe, and the first refusal when none was accepted."""
-    probe = replace(probe, send_replies=tuple((r, f"{code} {text}") for r, code, text in replies))
+    probe = evolve(probe, send_replies=tuple((r, f"{code} {text}") for r, code, text in replies))
     if replies and not any(code in (250, 251) for _, code, _ in replies):
         _, code, text = replies[0]
         return probe, remote(code, text)

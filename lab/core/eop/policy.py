@@ -26,7 +26,7 @@ from lab.core.eop.attribution import (Attribution, ConnectionFacts, attribute, p
                                       relay_decision, tls_requirement)
 from lab.core.eop.model import EopNode, Tenant, ip_in
 from lab.core.exchange.headers import exchange_date
-from lab.core.fastpath import evolve
+from lab.core.fastpath import evolve, frozen_init
 from lab.core.memo import Memo
 from lab.core.tls import CertFacts
 
@@ -90,6 +90,7 @@ def ticks_id(now: datetime, seq: int = 0) -> str:
     return f"{ticks:016X}"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class FrontDoorSession:
     """One SMTP session at an EOP endpoint (frozen; every command returns a new one)."""
@@ -111,6 +112,7 @@ class FrontDoorSession:
         return self.user is not None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Turn:
     """The answer to one command: the reply, the new session and why."""

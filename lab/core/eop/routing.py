@@ -20,6 +20,7 @@ from lab.core.catalogue import eop as cat
 from lab.core.eop.model import OutboundConnector, Tenant, domain_matches
 from lab.core.exchange.outcomes import Transient
 from lab.core.exchange.routing import Decision
+from lab.core.fastpath import frozen_init
 from lab.core.tls import DOMAIN_VALIDATION, ENCRYPTION_ONLY, UNTRUSTED_ROOT, CertFacts, tls_verdict
 
 RULE = "eop.routing (fidelity §4.2)"
@@ -34,6 +35,7 @@ DNS_FAILED = "DnsFailed"
 CLOSED = "Closed"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class NextHop:
     """Where one recipient goes.

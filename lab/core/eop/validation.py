@@ -17,6 +17,7 @@ from datetime import datetime
 
 from lab.core.catalogue import eop as cat
 from lab.core.eop.model import OutboundConnector
+from lab.core.fastpath import frozen_init
 from lab.core.eop.routing import NextHop, VIA_CONNECTOR, attempt_suffix, connection_failure, outbound_tls
 from lab.core.tls import CertFacts
 
@@ -28,6 +29,7 @@ SEND = "Send test email"
 STEPS = (RESOLVE, CONNECT, EHLO, TLS, SEND)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Probe:
     """What the driver observed against one smart host (None = the step was not reached).
@@ -61,6 +63,7 @@ class Probe:
     send_replies: tuple[tuple[str, str], ...] | None = None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class StepResult:
     """One step's result: ``Success``, ``Failed`` (with the exact text) or ``Skipped``."""

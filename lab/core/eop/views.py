@@ -11,13 +11,14 @@ Times are aware datetimes (EOP's queue keeps UTC epoch seconds).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from lab.core.catalogue import eop as cat
 from lab.core.eop import queue as Q
 from lab.core.eop import routing as R
+from lab.core.fastpath import evolve, frozen_init
 
 READY = "Ready"
 RETRY = "Retry"
@@ -126,6 +127,7 @@ def message_views(host: str, entries: Iterable[QueuedEntry]) -> tuple[EopMessage
     return tuple(out)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class TraceRow:
     """One recipient of one message EOP accepted (Get-MessageTrace)."""
@@ -153,8 +155,8 @@ class TraceRow:
 def after_attempt(row: TraceRow, result: Q.AttemptResult, to_ip: str | None) -> TraceRow:
     """A recipient's trace row after a delivery attempt of its queue item."""
     if result.status == Q.DELIVERED:
-        return replace(row, status=cat.TRACE_DELIVERED.text, to_ip=to_ip, detail=None)
+        return evolve(row, status=cat.TRACE_DELIVERED.text, to_ip=to_ip, detail=None)
     if result.status == Q.FAILED:
-        return replace(row, status=cat.TRACE_FAILED.text, detail=result.ndr.line() if result.ndr else row.detail)
+        return evolve(row, status=cat.TRACE_FAILED.text, detail=result.ndr.line() if result.ndr else row.detail)
     last = result.item.last_error
-    return replace(row, status=cat.TRACE_PENDING.text, detail=last.line() if last else row.detail)
+    return evolve(row, status=cat.TRACE_PENDING.text, detail=last.line() if last else row.detail)
