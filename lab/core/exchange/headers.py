@@ -13,7 +13,6 @@ from functools import lru_cache
 
 from lab.core.catalogue import exchange as cat
 from lab.core.fastpath import frozen_init
-from lab.core.memo import Memo
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -108,28 +107,24 @@ def received_header(*, helo: str, client_ip: str, fqdn: str, server_ip: str, bui
         frontend: True for a Front End Transport connector (adds ``via Frontend Transport``).
         now: the arrival time.
     """
-    key = (helo, client_ip, fqdn, server_ip, build, version, tls and (tls.version, tls.cipher), frontend,
-           exchange_date(now))
-    return _RECEIVED.get((), key, _received_header, helo, client_ip, fqdn, server_ip, build, version, tls, frontend,
-                         now)
+    return _received_header(helo, client_ip, fqdn, server_ip, build, version,
+                            None if tls is None else (tls.version, tls.cipher), frontend, exchange_date(now))
 
 
 # Received headers by everything they are written from (a pure function of these strings; a lab
 # instant and a pair of hosts repeat for every message between them)
-_RECEIVED = Memo()
-
-
+@lru_cache(maxsize=4096)
 def _received_header(helo: str, client_ip: str, fqdn: str, server_ip: str, build: str, version: int,
-                     tls: TlsFacts | None, frontend: bool, now: datetime) -> str:
+                     tls: tuple[str, str] | None, frontend: bool, date: str) -> str:
+    """:func:`received_header` of the TLS version and cipher (None: no TLS) and the date text."""
     if tls is None:
         tls_text = ""
     elif version <= 2013:
         tls_text = cat.HDR_RECEIVED_TLS_2013.text
     else:
-        tls_text = cat.HDR_RECEIVED_TLS.format(version=tls_version_name(tls.version), cipher=iana_cipher(tls.cipher))
+        tls_text = cat.HDR_RECEIVED_TLS.format(version=tls_version_name(tls[0]), cipher=iana_cipher(tls[1]))
     body = cat.HDR_RECEIVED.format(helo=helo, client_ip=client_ip, fqdn=fqdn, server_ip=server_ip, tls=tls_text,
-                                   build=build, via=cat.HDR_VIA_FRONTEND.text if frontend else "",
-                                   date=exchange_date(now))
+                                   build=build, via=cat.HDR_VIA_FRONTEND.text if frontend else "", date=date)
     return fold(f"Received: {body}")
 
 
