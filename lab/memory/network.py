@@ -39,7 +39,7 @@ _STARTTLS = Memo()
 
 
 def _starttls_certificate(state, connector, now):
-    return _STARTTLS.get((state, connector), now, state.starttls_certificate, connector, now)
+    return _STARTTLS.get2(state, connector, now, state.starttls_certificate, connector, now)
 
 
 # The receive policy per (connector, server, organization) object and certificate availability: a
@@ -82,7 +82,7 @@ _SERVER_TLS = Memo()
 
 
 def _server_tls(client: CertFacts | None) -> TlsFacts:
-    return _SERVER_TLS.get((client,), None, _new_server_tls, client)
+    return _SERVER_TLS.get1(client, None, _new_server_tls, client)
 
 
 def _new_server_tls(client: CertFacts | None) -> TlsFacts:
