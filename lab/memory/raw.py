@@ -86,7 +86,7 @@ class RawConversation:
     def _act(self, output: Output) -> None:
         self._lines.extend(output.lines)
         if self.transcript is not None:
-            self.transcript.extend(f"S: {line}" for line in output.lines)
+            self.transcript.extend([f"S: {line}" for line in output.lines])
         if output.close:
             self.closed = True
         elif output.read_data:

@@ -63,6 +63,8 @@ def peer_failure(policy: O.TlsPolicy, facts: CertFacts | None, trusted: bool, no
 def sent_outcome(target: O.Endpoint, final: str, refused: Sequence[tuple[str, int, str]]) -> O.Outcome:
     """A message the remote took with ``final`` (``250 <text>``) while refusing ``refused``
     (``(recipient, code, text)`` at RCPT): 5xx ones bounce, 4xx ones stay queued."""
+    if not refused:  # every recipient taken (most messages): nothing bounces, nothing stays
+        return O.Delivered(final.strip(), str(target), (), ())
     remote = f"{target.host} ({target.ip})"
     outcomes = tuple((r, O.remote_reply(code, text, "rcpt", remote)) for r, code, text in refused)
     hard: tuple[tuple[str, Reply], ...] = tuple((r, o.reply) for r, o in outcomes if isinstance(o, O.Permanent))

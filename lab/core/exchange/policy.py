@@ -142,9 +142,11 @@ class ExchangePolicy:
     def principal_from_tls(self, ctx: SessionContext, tls: TlsFacts) -> Principal:
         """An organisation server when its certificate names a server FQDN (ExchangeServer auth)."""
         fqdns = self._server_fqdns
-        named = next((n for n in tls.peer_names if n.lower() in fqdns), None)
-        if named is not None and "ExchangeServer" in self.connector.auth_mechanism:
-            return _server_principal(named)
+        for named in tls.peer_names:  # the first name that is a server FQDN
+            if named.lower() in fqdns:
+                if "ExchangeServer" in self.connector.auth_mechanism:
+                    return _server_principal(named)
+                break
         return ctx.principal
 
     def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:

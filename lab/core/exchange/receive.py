@@ -403,7 +403,9 @@ def ehlo_reply(fqdn: str, client_ip: str, tail: tuple[str, ...]) -> tuple[str, .
 
 def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
     """``code-text`` for every line but the last, ``code text`` for the last."""
-    return tuple(f"{code}{'-' if i < len(texts) - 1 else ' '}{t}" for i, t in enumerate(texts))
+    if not texts:
+        return ()
+    return (*[f"{code}-{t}" for t in texts[:-1]], f"{code} {texts[-1]}")
 
 
 def reply_lines(reply: Reply) -> tuple[str, ...]:
