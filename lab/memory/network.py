@@ -103,7 +103,7 @@ def _listeners_of(world, eop: tuple[str, ...]) -> tuple[dict[str, tuple[int, ...
     ports: dict[str, tuple[int, ...] | frozenset[int]] = {n: virtual_ports(world, n) for n in world.servers}
     for node in eop:
         ports[node] = frozenset((25, 587))
-    return ports, frozenset((node, port) for node, node_ports in ports.items() for port in node_ports)
+    return ports, frozenset({(node, port) for node, node_ports in ports.items() for port in node_ports})
 
 
 class Switchboard:

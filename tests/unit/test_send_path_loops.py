@@ -61,3 +61,16 @@ def test_a_delivery_outcome_with_and_without_refusals(refused):
                                         for r, c, t in refused if c >= 500),
                                   tuple((r, rules.refused_outcome(TARGET, c, t, "rcpt").last_error)
                                         for r, c, t in refused if c < 500))
+
+
+def test_a_tenants_domains_hold_its_initial_domain_once():
+    from lab.core.eop.model import AcceptedDomain
+    from tests.unit.test_eop_core import tenant
+    t = tenant()  # ixmsoft.com and ixmsoft.mail.onmicrosoft.com; initial: ixmsoft.onmicrosoft.com
+    assert t.domains == (*t.accepted_domains, AcceptedDomain("ixmsoft.onmicrosoft.com", "Authoritative",
+                                                             "ixmsoft.onmicrosoft.com"))
+    listed = dataclasses.replace(t, accepted_domains=(*t.accepted_domains, AcceptedDomain(
+        "ixmsoft.onmicrosoft.com", "Authoritative", "ixmsoft.onmicrosoft.com")))
+    assert listed.domains is listed.accepted_domains
+    first = dataclasses.replace(t, accepted_domains=(listed.accepted_domains[-1], *t.accepted_domains))
+    assert first.domains is first.accepted_domains

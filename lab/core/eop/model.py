@@ -349,8 +349,10 @@ class Tenant:
     @property
     def domains(self) -> tuple[AcceptedDomain, ...]:
         """Accepted domains, the initial ``.onmicrosoft.com`` domain included."""
-        if any(d.domain_name == self.initial_domain for d in self.accepted_domains):
-            return self.accepted_domains
+        initial = self.initial_domain
+        for d in self.accepted_domains:
+            if d.domain_name == initial:
+                return self.accepted_domains
         return (*self.accepted_domains, AcceptedDomain(self.initial_domain, "Authoritative", self.initial_domain))
 
     def accepted_domain_for(self, domain: str) -> AcceptedDomain | None:

@@ -179,7 +179,7 @@ def _ehlo_keywords(endpoint: str, tls: bool) -> tuple[str, ...]:
         if tls else cat.EHLO_STARTTLS.text
     keys = [cat.EHLO_SIZE.text, cat.EHLO_PIPELINING.text, cat.EHLO_DSN.text, cat.EHLO_ENHANCEDSTATUSCODES.text,
             tls_line, cat.EHLO_8BITMIME.text, cat.EHLO_BINARYMIME.text, cat.EHLO_CHUNKING.text, cat.EHLO_SMTPUTF8.text]
-    return tuple(k for k in keys if k)
+    return tuple([k for k in keys if k])
 
 
 def ehlo(world: EopWorld, session: FrontDoorSession, helo: str) -> tuple[tuple[str, ...], FrontDoorSession]:
@@ -211,7 +211,7 @@ _EHLO_REPLIES = Memo()
 def _ehlo_reply(node: EopNode, endpoint: str, source_ip: str, tls: bool) -> tuple[str, ...]:
     hello = cat.S250_HELLO.format(fqdn=banner_host(node, endpoint), ip=source_ip)
     texts = (hello.text, *_ehlo_keywords(endpoint, tls))
-    return tuple(f"250-{t}" for t in texts[:-1]) + (f"250 {texts[-1]}",)
+    return (*[f"250-{t}" for t in texts[:-1]], f"250 {texts[-1]}")
 
 
 def starttls_done(world: EopWorld, session: FrontDoorSession, client_cert: CertFacts | None, trusted: bool,
