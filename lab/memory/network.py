@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Callable
 
 from lab.core.eop import policy as P
@@ -72,6 +73,17 @@ class Dial:
         return Wire(session, lab.clock_now, transcript), cert
 
 
+def _policy(state, connector, org, cert_available: bool) -> ExchangePolicy:
+    """The receive policy of ``connector`` on the server of ``state`` in ``org`` (shared: see _POLICIES)."""
+    return _POLICIES.get((connector, state.server, org), cert_available, ExchangePolicy, connector, state.server,
+                         org, cert_available)
+
+
+def _guid(guids: "itertools.count[int]") -> str:
+    """The next Message-ID GUID of a switchboard's counter."""
+    return uuid5_text(_NS, str(next(guids)))
+
+
 def _names(facts: CertFacts | None) -> tuple[str, ...]:
     return tuple(n for n in (*facts.san_dns, facts.subject_cn) if n) if facts else ()
 
@@ -112,22 +124,25 @@ class Switchboard:
     def __init__(self, lab: "MemoryLab"):
         self.lab = lab
         self._guids = itertools.count(1)
+        self._new_guid = partial(_guid, self._guids)  # (holds the counter, not the switchboard)
         self._eop_seq: dict[str, itertools.count] = {}
         self._ports = None
         self._network = None  # the network model the routes and listeners were worked out from
-        self._kept: tuple | None = None  # (network, listening pairs, routes) of an earlier world
+        self._kept: tuple | None = None  # (network, listening pairs, routes, dials) of an earlier world
         self.reset()
 
     def reset(self) -> None:
         """The world changed: forget cached routes and listeners."""
-        # The routes worked out for the world that was in force are kept aside: a route is the
-        # network model's answer for (network, listening pairs), so when the next world has the same
-        # network object and listens on the same pairs (a change elsewhere: connectors' settings,
-        # DNS, organization), :meth:`_listeners` takes them up again.
+        # The routes and Exchange dials worked out for the world that was in force are kept aside: a
+        # route is the network model's answer for (network, listening pairs), and a dial is made from
+        # its route and the network's addresses (what it opens follows the world in force), so when
+        # the next world has the same network object and listens on the same pairs (a change
+        # elsewhere: connectors' settings, DNS, organization), :meth:`_listeners` takes them up again.
+        # (A dial holds the lab, not the switchboard: a closed lab's switchboard, dropped, frees them.)
         if self._ports is not None:
-            self._kept = (self._network, self._listening, self._routes)
+            self._kept = (self._network, self._listening, self._routes, self._dials)
         self._routes: dict[tuple[str, str, int], Route] = {}
-        # Exchange dials per (source, address, port): fixed while the world is (reset on every change).
+        # Exchange dials per (source, address, port)
         self._dials: dict[tuple[str, str, int], Dial | str] = {}
         # the listeners, worked out from the world when a connection first needs them (a world
         # changed twice, or a lab closed, before anyone dials never works them out)
@@ -143,7 +158,7 @@ class Switchboard:
             self._ports, self._network = ports, world.network
             kept, self._kept = self._kept, None
             if kept is not None and kept[0] is world.network and kept[1] == self._listening and not self._routes:
-                self._routes = kept[2]
+                self._routes, self._dials = kept[2], kept[3]
         return ports
 
     def listening(self, node: str, port: int) -> bool:
@@ -174,7 +189,7 @@ class Switchboard:
         if node in self.lab.transports:
             key = (src, ip, port)
             dial = self._dials.get(key)
-            if dial is None:
+            if dial is None:  # (the route asked for first took up the dials of an earlier world, if any)
                 dial = self._dials[key] = self._exchange_dial(route, src, node, dest_ip, dest_port)
             return dial
         return "Refused"
@@ -185,9 +200,12 @@ class Switchboard:
         if ip not in lab.world.network.node(node).addresses:
             return "Refused"
         peer_ip = route.seen_source_ip
-        # What a connection gets (connector selection, STARTTLS certificate, policy) is fixed while
-        # the world is and lab time stands still: worked out once per (world, lab instant) object.
-        chosen: list = [None, None, None, None, None]  # world, instant, selection, certificate, policy
+        new_guid = self._new_guid
+        # What a connection gets (connector selection, STARTTLS certificate, policy) is worked out
+        # from the server's state and its organization (frozen records) at one lab instant: fixed
+        # while these objects are, whatever else a new world changed.
+        chosen: list = [None, None, None, None, None, None, None]  # world, instant, selection, certificate,
+        #                                                              policy, server state, organization
 
         def open_session():
             if peer_ip is None:
@@ -195,29 +213,30 @@ class Switchboard:
             world, now = lab.world, lab._now_dt
             if chosen[0] is not world or chosen[1] is not now:
                 state = world.server(node)
-                selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
-                cert = policy = None
-                if selection.accepted:
-                    installed = _starttls_certificate(state, selection.value, now)
-                    cert = installed.facts if installed is not None else None
-                    policy = self._policy(node, state, selection.value, world, cert is not None)
-                chosen[:] = [world, now, selection, cert, policy]
-            selection, cert, policy = chosen[2:]
+                org = world.org_of(node).organization
+                if chosen[5] is not state or chosen[6] is not org or chosen[1] is not now:
+                    selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
+                    cert = policy = None
+                    if selection.accepted:
+                        installed = _starttls_certificate(state, selection.value, now)
+                        cert = installed.facts if installed is not None else None
+                        policy = _policy(state, selection.value, org, cert is not None)
+                    chosen[2:] = [selection, cert, policy, state, org]
+                chosen[:2] = [world, now]
+            selection, cert, policy = chosen[2:5]
             if not selection.accepted:
                 return None
             session = ReceiveSession(policy, lab.transports[node], client_ip=peer_ip, local_ip=ip, local_port=port,
-                                     now=now, new_guid=self._guid, peer_name=src, selection=selection)
+                                     now=now, new_guid=new_guid, peer_name=src, selection=selection)
             return session, cert
 
         return Dial(route, open_session, _server_tls)
 
     def _policy(self, node: str, state, connector, world, cert_available: bool) -> ExchangePolicy:
-        org = world.org_of(node).organization
-        return _POLICIES.get((connector, state.server, org), cert_available, ExchangePolicy, connector, state.server,
-                             org, cert_available)
+        return _policy(state, connector, world.org_of(node).organization, cert_available)
 
     def _guid(self) -> str:
-        return uuid5_text(_NS, str(next(self._guids)))
+        return self._new_guid()
 
     # -- EOP: start_eop's make_session -------------------------------------------------------------
     def _eop_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:

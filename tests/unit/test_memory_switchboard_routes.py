@@ -76,3 +76,57 @@ def test_routes_kept_twice_over_and_after_a_world_changed_without_a_dial(built):
     _bind(lab, node, 2525)
     lab.world = lab.world.evolve()  # the change of listeners, then one that keeps them
     _all_fresh(lab, keys)
+
+
+def _exchange_dial(lab: MemoryLab):
+    node = next(n for n in lab.transports if lab.world.server(n).receive_connectors)
+    ip = lab.world.network.node(node).addresses[0]
+    source = next(n.name for n in lab.world.network.nodes if n.name != node and lab.switchboard.route(n.name, ip, 25).ok)
+    return node, ip, source
+
+
+def test_a_dial_is_taken_up_and_opens_what_the_world_in_force_says(built):
+    lab = _lab(built)
+    node, ip, source = _exchange_dial(lab)
+    dial = lab.switchboard.dial(source, ip, 25)
+    first, _ = dial.open_session()
+    lab.world = lab.world.evolve()  # nothing the dial depends on changed
+    assert lab.switchboard.dial(source, ip, 25) is dial
+    same, _ = dial.open_session()
+    assert same.policy is first.policy and same is not first
+    state = lab.world.server(node)
+    chosen = first.policy.connector
+    renamed = dataclasses.replace(chosen, banner="220 a kept dial sees the new world")
+    lab.world = lab.world.with_server(dataclasses.replace(state, receive_connectors=tuple(
+        renamed if c is chosen else c for c in state.receive_connectors)))
+    again = lab.switchboard.dial(source, ip, 25)
+    changed, _ = again.open_session()
+    assert changed.policy.connector is renamed and changed.connect().lines == ("220 a kept dial sees the new world",)
+    org = lab.world.org_of(node)
+    lab.world = lab.world.with_org(dataclasses.replace(org, organization=dataclasses.replace(org.organization)))
+    moved, _ = lab.switchboard.dial(source, ip, 25).open_session()
+    assert moved.policy.org is lab.world.org_of(node).organization and moved.policy is not changed.policy
+    lab.advance(60)
+    later, _ = lab.switchboard.dial(source, ip, 25).open_session()
+    assert later.ctx.now == lab.now_datetime() != first.ctx.now
+
+
+def test_a_closed_lab_with_kept_dials_is_freed_without_the_cycle_collector(built):
+    import gc
+    import weakref
+
+    lab = _lab(built)
+    node, ip, source = _exchange_dial(lab)
+    lab.switchboard.dial(source, ip, 25).open_session()
+    lab.world = lab.world.evolve()
+    lab.switchboard.dial(source, ip, 25).open_session()
+    lab.close()
+    gone = weakref.ref(lab)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del lab
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
