@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
@@ -66,11 +67,19 @@ def internal_host(node: EopNode, endpoint: str) -> str:
     ``AM5EUR02FT025.mail.protection.outlook.com`` -> ``AM5EUR02FT025.eop-EUR02.prod.protection.outlook.com``;
     smtp.office365.com's ``AM6PR02CA0041.outlook.office365.com`` -> ``AM6PR02CA0041.eurprd02.prod.outlook.com``.
     """
+    return _internal_host(node.submission_host, SUBMISSION) if endpoint == SUBMISSION else \
+        _internal_host(node.frontend_host, MX)
+
+
+@lru_cache(maxsize=256)
+def _internal_host(host: str, endpoint: str) -> str:
+    """:func:`internal_host` of the endpoint's host name (remembered per name: a pure function of the
+    text, asked at every MAIL, RCPT and end of DATA)."""
     if endpoint == SUBMISSION:
-        return f"{node.submission_host.split('.')[0]}.{SUBMISSION_INTERNAL_SUFFIX}"
-    label = node.frontend_host.split(".")[0]
+        return f"{host.split('.')[0]}.{SUBMISSION_INTERNAL_SUFFIX}"
+    label = host.split(".")[0]
     match = _REGION.match(label)
-    return cat.HDR_EOP_INTERNAL_HOST.format(label=label, region=match.group(1)) if match else node.frontend_host
+    return cat.HDR_EOP_INTERNAL_HOST.format(label=label, region=match.group(1)) if match else host
 
 
 def banner_host(node: EopNode, endpoint: str) -> str:
