@@ -326,9 +326,11 @@ class ReceiveSession:
     # --- events ---------------------------------------------------------------------------
     def connect(self, now: datetime | None = None) -> Output:
         """The connection was accepted: send the banner."""
-        self._tick(now)
+        ctx = self.ctx
+        if now is not None and now is not ctx.now and now != ctx.now:  # self._tick(now), inline
+            ctx.now = now
         self.state = "command"
-        lines = (self.policy.banner(self.ctx),)
+        lines = (self.policy.banner(ctx),)
         self._said.append(lines)  # self._send(lines), inline
         return _plain(lines)
 
@@ -376,7 +378,8 @@ class ReceiveSession:
     def data_received(self, data: bytes, octets: int | None = None, now: datetime | None = None) -> Output:
         """The DATA body (dot-unstuffed, without the final dot line); ``octets`` is its full size
         when the driver stopped storing an oversized body."""
-        self._tick(now)
+        if now is not None and now is not self.ctx.now and now != self.ctx.now:  # self._tick(now), inline
+            self.ctx.now = now
         self.state = "command"
         return self._finish(data, len(data) if octets is None else octets)
 
