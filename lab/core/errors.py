@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.core.fastpath import frozen_init
+
 
 class LabError(Exception):
     """Base of every error the lab raises on purpose."""
@@ -16,6 +18,7 @@ class LabError(Exception):
     exit_code = 1
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Place:
     """Where an input error is: a file and line, or a cmdlet and parameter, or an SMTP command."""

@@ -16,10 +16,12 @@ from email.parser import BytesHeaderParser
 from operator import itemgetter
 from typing import Any, Sequence
 
+from lab.core.fastpath import frozen_init
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendOutcome
 from lab.scenario.model import Expectation
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Check:
     """The result of one expectation."""
