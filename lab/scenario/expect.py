@@ -43,9 +43,14 @@ class StepContext:
     message_ids: list[str] = field(default_factory=list)
 
 
-def _text(msg: Message) -> str:
-    """Every header and decoded text part of a message (a DSN's report parts included)."""
-    parts = [str(k) + ": " + str(v) for k, v in msg.items()]
+def _text(msg: Message, headers: Sequence[tuple[str, str]] | None = None) -> str:
+    """Every header and decoded text part of a message (a DSN's report parts included).
+
+    ``headers``: ``msg``'s header fields as ``(str(name), str(value))`` when the caller has them
+    already (:attr:`Mail.headers`), instead of reading ``msg.items()`` again."""
+    if headers is None:
+        headers = [(str(k), str(v)) for k, v in msg.items()]
+    parts = [k + ": " + v for k, v in headers]
     for part in msg.walk():
         if part.is_multipart():
             continue
@@ -84,7 +89,7 @@ class Mail:
     @functools.cached_property
     def text(self) -> str:
         """:func:`_text` of the message (its body parsed only when a check reads it)."""
-        return _text(email.message_from_bytes(self.raw))
+        return _text(email.message_from_bytes(self.raw), self.headers)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header ``name`` (any case), as ``Message.get_all``."""
