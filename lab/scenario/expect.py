@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import functools
-import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -122,8 +121,7 @@ def _read_with_email(raw: bytes) -> Mail:
                 tuple((str(k), str(v)) for k, v in msg.items()))
 
 
-_PLAIN_HEADER_BLOCK = re.compile(rb"[\t\n\r\x20-\x7e]*\Z")  # printable ASCII, tabs and line ends only
-_FIELD = re.compile(r"[\041-\071\073-\176]+:")  # a field name (no colon, no space) and its colon
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # printable ASCII, tabs and line ends
 
 
 def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
@@ -135,31 +133,38 @@ def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
     eol = b"\r\n" if first > 0 and raw[first - 1:first] == b"\r" else b"\n"
     end = raw.find(eol + eol)
     block = raw if end == -1 else raw[:end + len(eol)]
-    if not _PLAIN_HEADER_BLOCK.match(block):
-        return None
-    if eol == b"\n" and b"\r" in block:
-        return None
-    if eol == b"\r\n" and not block.count(b"\r") == block.count(b"\n") == block.count(b"\r\n"):
-        return None  # mixed line ends: the parser's own line handling
-    sep = eol.decode("ascii")
-    lines = block.decode("ascii").split(sep)
-    fields: list[tuple[str, str]] = []
-    name, value = "", ""
-    for line in lines[:-1] if block.endswith(eol) else lines:
-        if line[:1] in (" ", "\t"):
-            if not name:
-                return None  # a first line that continues nothing: the parser's defect handling
-            value += sep + line
-            continue
-        if line.startswith("From ") or not _FIELD.match(line):
-            return None  # an envelope line, or a line that ends the headers early
-        if name:
-            fields.append((name, value.rstrip("\r\n")))
-        name, _, value = line.partition(":")
-        value = value.lstrip(" \t")
-    if name:
-        fields.append((name, value.rstrip("\r\n")))
-    return tuple(fields)
+    if block.translate(None, _PLAIN_BYTES):
+        return None  # a byte that is not printable ASCII, a tab or a line end
+    if eol == b"\n":
+        if b"\r" in block:
+            return None
+        sep = "\n"
+    else:
+        ends = block.replace(b"\r\n", b"")
+        if b"\r" in ends or b"\n" in ends:
+            return None  # mixed line ends: the parser's own line handling
+        sep = "\r\n"
+    text = block.decode("ascii")
+    # a line that starts with a blank continues the field before it (kept with its line end): the line
+    # end before it marked with a NUL (no such byte in the block), each field is then one line of the text
+    folded = sep + " " in text or sep + "\t" in text
+    if folded:
+        text = text.replace(sep + " ", "\0 ").replace(sep + "\t", "\0\t")
+    lines = text.split(sep)
+    if block.endswith(eol):
+        lines.pop()  # the line end of the last line, not a line
+    parts = [line.partition(":") for line in lines]
+    names = [name for name, colon, _ in parts if colon and name]
+    if len(names) != len(parts):
+        return None  # a line with no field name and colon (an empty one, an early end of the headers)
+    joined = "".join(names)
+    if " " in joined or "\t" in joined:
+        return None  # a name with a blank: a first line that continues nothing, an envelope From line,
+        # a line that is no field (a fold's NUL is always followed by a blank: it never ends a name)
+    # no line end in a value but its continuations' (the parser's rstrip("\r\n") leaves it as it is)
+    if folded:
+        return tuple([(name, value.lstrip(" \t").replace("\0", sep)) for name, _, value in parts])
+    return tuple([(name, value.lstrip(" \t")) for name, _, value in parts])
 
 
 def _content_type(value: str | None) -> str:

@@ -39,3 +39,67 @@ def test_mail_text_is_text_of_the_parsed_message(raw: bytes) -> None:
 
     from lab.scenario.expect import _text, read_mail
     assert read_mail.__wrapped__(raw).text == _text(email.message_from_bytes(raw))
+
+
+# -- plain_headers: the email parser's header fields, or None (the parser reads those)
+_NAMES = ["Subject", "Received", "From", "To", "Content-Type", "X", "Message-ID", "a-b_c.d~!", "From ", "Bad Name",
+          "", "X\x0bY", "\u00e9", "From", ">From", "x\x7f", "X\tY", "X\x00Y"]
+_VALUES = ["will expire", "", " ", "  spaced  ", "\t", "a: b: c", "multipart/report; boundary=\"b\"", "tab\there",
+           "\u00e9", "x\ry", "x\ny", "\x0cff", "From x", ": colon first", "\r", "=?utf-8?q?x?="]
+_ODD_LINES = ["From someone", " continued", "\tcontinued", "no colon here", ":x", "", " ", "x\r", "\r"]
+
+
+def _random_raw(rng) -> bytes:
+    plain = rng.random() < 0.6  # most messages plain: the direct reading is what they exercise
+    names, values = (_NAMES[:8], _VALUES[:9]) if plain else (_NAMES, _VALUES)
+    lines = []
+    for _ in range(rng.randint(0, 6)):
+        lines.append(f"{rng.choice(names)}:{rng.choice(['', ' ', '  ', chr(9), ' ' + chr(9)])}{rng.choice(values)}")
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            lines.append(rng.choice([" ", "\t", "  ", " \t"]) + rng.choice(values))
+    if not plain and rng.random() < 0.5:
+        lines.insert(rng.randint(0, len(lines)), rng.choice(_ODD_LINES))
+    end = rng.choice(["\n", "\r\n"])
+    if not plain and rng.random() < 0.3:
+        end = rng.choice(["\n", "\r\n", "\r"])  # some lines ending otherwise than the rest
+        text = "".join(line + (end if rng.random() < 0.7 else rng.choice(["\n", "\r\n"])) for line in lines)
+    else:
+        text = end.join(lines) + rng.choice([end, end, ""])
+    text += rng.choice([end, end, "", end + end]) + rng.choice(["", "body" + end, end + "after a blank", "From b"])
+    if rng.random() < 0.05:
+        text = rng.choice([end, " ", ""]) + text
+    return text.encode("utf-8", "surrogateescape")
+
+
+def test_plain_headers_read_the_fields_the_email_parser_reads() -> None:
+    import random
+
+    from lab.scenario.expect import _read_with_email, plain_headers, read_mail
+
+    rng = random.Random(20261206)
+    read_plain = 0
+    for _ in range(4000):
+        raw = _random_raw(rng)
+        got, want = read_mail.__wrapped__(raw), _read_with_email(raw)
+        assert (got.subject, got.report, got.headers) == (want.subject, want.report, want.headers), raw
+        fields = plain_headers(raw)
+        if fields is not None:
+            read_plain += 1
+            assert fields == want.headers and all(type(n) is str and type(v) is str for n, v in fields), raw
+    assert read_plain > 600  # the direct reading was exercised, not only the parser
+
+
+@pytest.mark.parametrize("raw, fields", [
+    (b"Subject: x\r\n folded\r\n\tagain\r\nTo:  y\r\n\r\nbody\r\n", (("Subject", "x\r\n folded\r\n\tagain"),
+                                                                     ("To", "y"))),
+    (b"A:\n  \nB: 1", (("A", "\n  "), ("B", "1"))),  # a value that is only its continuation; no line end last
+    (b"A: 1\n", (("A", "1"),)),
+    (b"", None), (b"\n", None), (b"\r\n\r\nA: 1", None), (b" A: 1\n", None), (b"From x\nA: 1\n", None),
+    (b"A: 1\nno colon\n\n", None), (b":x\nA: 1\n", None), (b"A\tB: 1\n", None), (b"A: 1\r\nB: 2\n\n", None),
+    (b"A: 1\nB: \r\n", None),
+])
+def test_plain_headers_of_chosen_blocks(raw: bytes, fields) -> None:
+    from lab.scenario.expect import _read_with_email, plain_headers
+    assert plain_headers(raw) == fields
+    if fields is not None:
+        assert _read_with_email(raw).headers == fields
