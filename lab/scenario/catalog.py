@@ -10,6 +10,7 @@ from lab.scenario.load import discover, load_scenario
 from lab.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TOPOLOGY = ROOT / "topology.yaml"  # one (immutable) Path: its text and hash are worked out once
 
 
 def scenario_dir(directory: str | Path | None) -> Path:
@@ -61,4 +62,4 @@ def topology_for(scenario: Scenario) -> Path:
     """The topology file of a scenario: its own ``topology:`` (relative to the file), else the default world."""
     if scenario.topology:
         return (Path(scenario.file).parent / scenario.topology).resolve()
-    return ROOT / "topology.yaml"
+    return DEFAULT_TOPOLOGY

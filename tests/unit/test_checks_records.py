@@ -103,3 +103,16 @@ def test_plain_headers_of_chosen_blocks(raw: bytes, fields) -> None:
     assert plain_headers(raw) == fields
     if fields is not None:
         assert _read_with_email(raw).headers == fields
+
+
+def test_the_default_topology_file_is_the_lab_s_own() -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from lab.scenario import catalog
+    scenario = catalog.load_all(catalog.ROOT / "scenarios")[0]
+    plain = replace(scenario, topology=None)
+    assert catalog.topology_for(plain) == Path(catalog.ROOT, "topology.yaml") == catalog.ROOT / "topology.yaml"
+    assert catalog.topology_for(plain) is catalog.topology_for(plain)  # the one Path, hashed once
+    own = replace(scenario, topology="../topology.yaml")
+    assert catalog.topology_for(own) == (Path(scenario.file).parent / "../topology.yaml").resolve()
