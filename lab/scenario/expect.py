@@ -69,6 +69,7 @@ def is_report(msg: Message) -> bool:
     return msg.get_content_type() == "multipart/report"
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Mail:
     """What the checks read of one delivered message (strings only: nothing to change in place).

@@ -6,11 +6,11 @@ import pytest
 
 from lab.core.errors import Place
 from lab.core.fastpath import FROZEN_INIT
-from lab.scenario.expect import Check
+from lab.scenario.expect import Check, Mail
 from tests.unit.test_fastpath import test_frozen_init_builds_what_the_dataclass_init_builds as same_as_dataclass
 
 
-@pytest.mark.parametrize("cls", [Check, Place])
+@pytest.mark.parametrize("cls", [Check, Mail, Place])
 def test_the_record_has_the_cheaper_init_and_builds_the_same_instances(cls) -> None:
     assert cls in FROZEN_INIT and cls.__init__ is not cls.__dataclass_init__
     same_as_dataclass(cls)
