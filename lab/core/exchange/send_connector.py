@@ -22,6 +22,7 @@ from lab.core.catalogue import exchange_queue as C
 from lab.core.catalogue import lab as L
 from lab.core.errors import ConfigError, Place
 from lab.core.exchange.model import choice, parse_bool, parse_int, parse_size, split_list
+from lab.core.fastpath import uuid5_text
 from lab.core.tls import DOMAIN_VALIDATION, TLS_MODES, parse_tls_certificate_name
 
 ERROR_POLICIES = ("Default", "DowngradeDnsFailures", "DowngradeCustomFailures", "UpgradeCustomFailures")
@@ -122,7 +123,7 @@ class SendConnector:
     @property
     def guid(self) -> str:
         """A stable GUID for ``NextHopConnector`` (derived from the name)."""
-        return str(uuid.uuid5(_LAB_NAMESPACE, self.name.lower()))
+        return uuid5_text(_LAB_NAMESPACE, self.name.lower())  # (str(uuid.uuid5(...)), tests/unit/test_fastpath.py)
 
     @property
     def delivery_type(self) -> str:
