@@ -255,9 +255,8 @@ def register(registry: Registry, host: ConsoleHost) -> None:
         task = "SetSendConnector"
         text = identity_text(inv.params["Identity"])
         conn = errors.one(find_sc(text), text, task, org_state().name)
-        mapping = {**conn.to_mapping(), **_changes(inv, _SC_SETTABLE)}
-        try:
-            new = SendConnector.from_mapping(mapping, conn.name)
+        try:  # (SendConnector.from_mapping({**conn.to_mapping(), **changes}, conn.name))
+            new = conn.with_changes(_changes(inv, _SC_SETTABLE), conn.name)
         except ConfigError as e:
             raise errors.invalid(e, task) from None
         if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):

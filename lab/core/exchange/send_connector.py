@@ -165,6 +165,34 @@ class SendConnector:
         connector.check(path)
         return connector
 
+    def with_changes(self, changes: Mapping[str, Any], path: str = "SendConnector") -> "SendConnector":
+        """``from_mapping({**self.to_mapping(), **changes}, path)`` (Set-SendConnector), raising what it raises.
+
+        A property the changes leave alone is taken as it is when converting its mapping form gives
+        it back unchanged and cannot fail (:func:`_fixed`); every other one is converted as
+        ``from_mapping`` converts it, in the same order, so the first bad value is the same one.
+        Changes under any name but an Exchange property's own spelling go to ``from_mapping``.
+        (tests/unit/test_send_connector_changes.py holds the two to the same answers.)
+        """
+        if not PROPERTIES.keys() >= changes.keys():
+            return SendConnector.from_mapping({**self.to_mapping(), **changes}, path)
+        values: dict[str, Any] = {}
+        for prop, attr in PROPERTIES.items():
+            if prop in changes:
+                values[attr] = _convert(prop, changes[prop], Place(path=f"{path}.{prop}"))
+                continue
+            value = getattr(self, attr)
+            if not _fixed(prop, value):
+                if attr == "address_spaces":
+                    value = [str(a) for a in value]
+                elif isinstance(value, tuple):
+                    value = list(value)
+                value = _convert(prop, value, Place(path=f"{path}.{prop}"))
+            values[attr] = value
+        connector = SendConnector(**values)
+        connector.check(path)
+        return connector
+
     def check(self, path: str = "SendConnector") -> None:
         """Apply the cross-field rules of P-NSC and fidelity §2.1.
 
@@ -202,6 +230,46 @@ class SendConnector:
 def required_name(attr: str) -> str:
     """The Exchange property name of an attribute."""
     return next(k for k, v in PROPERTIES.items() if v == attr)
+
+
+_BOOLS = ("DNSRoutingEnabled", "RequireTLS", "IgnoreSTARTTLS", "CloudServicesMailEnabled", "Enabled")
+_CHOICES = {"TlsAuthLevel": TLS_MODES, "ErrorPolicies": ERROR_POLICIES, "Usage": USAGES}
+# (choice answers the first name equal to the value ignoring case: a name of these is its own answer)
+assert all(len({n.lower() for n in names}) == len(names) for names in _CHOICES.values())
+
+
+def _canonical_name(text: object) -> bool:
+    """Is ``text`` what _convert makes of itself (a host, Fqdn or TlsDomain): non-empty, stripped,
+    lower-case without a trailing dot (a ``[literal]`` host as it is)?"""
+    return (type(text) is str and text != "" and text == text.strip()
+            and (text[0] == "[" or text == text.lower().rstrip(".")))
+
+
+def _fixed(prop: str, value: Any) -> bool:
+    """True when ``_convert(prop, <value's to_mapping form>)`` surely returns ``value`` (an equal value)
+    without raising: the value is in the form _convert gives. False says nothing (convert it then)."""
+    if prop in _BOOLS:
+        return type(value) is bool
+    if prop == "Port":
+        return type(value) is int and 1 <= value <= 65535
+    if prop == "MaxMessageSize":
+        return type(value) is int and value > 0
+    if prop in _CHOICES:
+        return (value is None and prop == "TlsAuthLevel") or (type(value) is str and value in _CHOICES[prop])
+    if prop in ("Fqdn", "TlsDomain"):
+        return value is None or (_canonical_name(value) and value[0] != "[")
+    if prop in ("SmartHosts", "SourceTransportServers"):
+        return type(value) is tuple and all(_canonical_name(h) for h in value)
+    if prop == "Name":
+        return type(value) is str and value != "" and value == value.strip()
+    if prop == "AddressSpaces":
+        return type(value) is tuple and value != () and all(
+            type(a) is AddressSpace and a.type == "SMTP" and type(a.cost) is int and 1 <= a.cost <= 100
+            and type(a.domain) is str
+            and (a.domain == "*" or (_DOMAIN.match(a.domain) is not None and a.domain[-1] != "\n"
+                                     and not a.domain.rpartition(".")[2].isdigit()))
+            for a in value)
+    return value is None  # TlsCertificateName: a name is parsed again
 
 
 def _convert(prop: str, value: Any, place: Place) -> Any:
