@@ -85,13 +85,23 @@ def _replace_rc(world: World, state: ServerState, old: ReceiveConnector | None, 
                 errors: Errors, task: str) -> World:
     conns = [c for c in state.receive_connectors if c is not old]
     if new is not None:
-        index = state.receive_connectors.index(old) if old is not None else len(conns)
+        index = _index(state.receive_connectors, old) if old is not None else len(conns)
         conns.insert(index, new)
     try:
         apply_receive_connector_overrides(conns, [], "ReceiveConnector")
     except ConfigError as e:
         raise _connector_error(e, errors, task) from None
     return world.with_server(evolve(state, receive_connectors=tuple(conns)))
+
+
+def _index(conns: tuple[ReceiveConnector, ...], old: ReceiveConnector) -> int:
+    """``conns.index(old)`` without comparing every field of the connectors before it: one equal to
+    ``old`` has its name (a connector of another name is not equal), so only those are compared."""
+    name = old.name
+    for i, c in enumerate(conns):
+        if c is old or (c.name == name and c == old):
+            return i
+    return conns.index(old)  # (raises what it raises)
 
 
 # ConfigError.code of a receive-connector rule -> (the cmdlet's error text, exception type, category)

@@ -301,9 +301,21 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
+@functools.lru_cache(maxsize=None)
+def _field_set(cls: type) -> frozenset[str]:
+    return frozenset(_field_names(cls))
+
+
 def current_fields(conn: ReceiveConnector) -> dict[str, Any]:
-    """Field name -> value of ``conn`` (what ``{f.name: getattr(conn, f.name) for f in fields(conn)}`` gives)."""
-    return {name: getattr(conn, name) for name in _field_names(type(conn))}
+    """Field name -> value of ``conn`` (what ``{f.name: getattr(conn, f.name) for f in fields(conn)}`` gives).
+
+    A frozen record whose ``__dict__`` holds its fields and nothing else is copied in one step (the
+    same pairs; a dict compares equal whatever its order)."""
+    cls = type(conn)
+    held = getattr(conn, "__dict__", None)
+    if held is not None and type(held) is dict and held.keys() == _field_set(cls) and "__getattribute__" not in cls.__dict__:
+        return dict(held)
+    return {name: getattr(conn, name) for name in _field_names(cls)}
 
 
 def apply_receive_connector_overrides(defaults: Sequence[ReceiveConnector], overrides: Sequence[Mapping[str, Any]],
