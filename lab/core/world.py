@@ -158,7 +158,8 @@ class World:
         return state
 
     def org_of(self, node: str) -> OrgState:
-        return self.orgs[self.server(node).org]
+        state = self.servers.get(node)  # (self.server(node), its lookup inline)
+        return self.orgs[(state if state is not None else self.server(node)).org]
 
     def with_server(self, state: ServerState) -> "World":
         return self.evolve(servers={**self.servers, state.node: state})

@@ -19,7 +19,9 @@ from lab.core.world import World
 
 def send_connectors_for(world: World, node: str) -> tuple[SendConnector, ...]:
     """The organization's send connectors this server is a source server of (all, when none is named)."""
-    state = world.server(node)
+    state = world.servers.get(node)  # (world.server(node), its lookup inline)
+    if state is None:
+        state = world.server(node)
     return tuple(c for c in world.orgs[state.org].send_connectors
                  if not c.source_transport_servers or node in c.source_transport_servers
                  or state.server.name in c.source_transport_servers)
@@ -47,7 +49,8 @@ def virtual_ports(world: World, node: str) -> tuple[int, ...]:
 
     Read from the server's receive connectors tuple alone (immutable): remembered per tuple.
     """
-    connectors = world.server(node).receive_connectors
+    state = world.servers.get(node)  # (world.server(node), its lookup inline)
+    connectors = (state if state is not None else world.server(node)).receive_connectors
     return _PORTS.get((connectors,), None, lambda: tuple(sorted({b.port for c in connectors for b in c.bindings})))
 
 
