@@ -177,12 +177,12 @@ class SendConnector:
         if not PROPERTIES.keys() >= changes.keys():
             return SendConnector.from_mapping({**self.to_mapping(), **changes}, path)
         values: dict[str, Any] = {}
-        for prop, attr in PROPERTIES.items():
+        for prop, attr, check in _PLAN:  # (_fixed inline)
             if prop in changes:
                 values[attr] = _convert(prop, changes[prop], Place(path=f"{path}.{prop}"))
                 continue
             value = getattr(self, attr)
-            if not _fixed(prop, value):
+            if not (type(value) is bool if check is bool else check(value)):
                 if attr == "address_spaces":
                     value = [str(a) for a in value]
                 elif isinstance(value, tuple):
@@ -248,28 +248,36 @@ def _canonical_name(text: object) -> bool:
 def _fixed(prop: str, value: Any) -> bool:
     """True when ``_convert(prop, <value's to_mapping form>)`` surely returns ``value`` (an equal value)
     without raising: the value is in the form _convert gives. False says nothing (convert it then)."""
-    if prop in _BOOLS:
-        return type(value) is bool
-    if prop == "Port":
-        return type(value) is int and 1 <= value <= 65535
-    if prop == "MaxMessageSize":
-        return type(value) is int and value > 0
-    if prop in _CHOICES:
-        return (value is None and prop == "TlsAuthLevel") or (type(value) is str and value in _CHOICES[prop])
-    if prop in ("Fqdn", "TlsDomain"):
-        return value is None or (_canonical_name(value) and value[0] != "[")
-    if prop in ("SmartHosts", "SourceTransportServers"):
-        return type(value) is tuple and all(_canonical_name(h) for h in value)
-    if prop == "Name":
-        return type(value) is str and value != "" and value == value.strip()
-    if prop == "AddressSpaces":
-        return type(value) is tuple and value != () and all(
-            type(a) is AddressSpace and a.type == "SMTP" and type(a.cost) is int and 1 <= a.cost <= 100
-            and type(a.domain) is str
-            and (a.domain == "*" or (_DOMAIN.match(a.domain) is not None and a.domain[-1] != "\n"
-                                     and not a.domain.rpartition(".")[2].isdigit()))
-            for a in value)
-    return value is None  # TlsCertificateName: a name is parsed again
+    check = _FIXED[prop]
+    return type(value) is bool if check is bool else check(value)
+
+
+def _space_fixed(a: Any) -> bool:
+    domain = a.domain
+    return (type(a) is AddressSpace and a.type == "SMTP" and type(a.cost) is int and 1 <= a.cost <= 100
+            and type(domain) is str
+            and (domain == "*" or (_DOMAIN.match(domain) is not None and domain[-1] != "\n"
+                                   and not domain.rpartition(".")[2].isdigit())))
+
+
+# property -> the test of _fixed (``bool``: the value is a bool)
+_FIXED: dict[str, Any] = {
+    **dict.fromkeys(_BOOLS, bool),
+    "Port": lambda v: type(v) is int and 1 <= v <= 65535,
+    "MaxMessageSize": lambda v: type(v) is int and v > 0,
+    "TlsAuthLevel": lambda v: v is None or (type(v) is str and v in TLS_MODES),
+    "ErrorPolicies": lambda v: type(v) is str and v in ERROR_POLICIES,
+    "Usage": lambda v: type(v) is str and v in USAGES,
+    "Fqdn": lambda v: v is None or (_canonical_name(v) and v[0] != "["),
+    "TlsDomain": lambda v: v is None or (_canonical_name(v) and v[0] != "["),
+    "SmartHosts": lambda v: type(v) is tuple and (v == () or all(map(_canonical_name, v))),
+    "SourceTransportServers": lambda v: type(v) is tuple and (v == () or all(map(_canonical_name, v))),
+    "Name": lambda v: type(v) is str and v != "" and v == v.strip(),
+    "AddressSpaces": lambda v: type(v) is tuple and v != () and all(map(_space_fixed, v)),
+    "TlsCertificateName": lambda v: v is None,  # (a name is parsed again)
+}
+assert _FIXED.keys() == PROPERTIES.keys()
+_PLAN = tuple((prop, attr, _FIXED[prop]) for prop, attr in PROPERTIES.items())
 
 
 def _convert(prop: str, value: Any, place: Place) -> Any:
