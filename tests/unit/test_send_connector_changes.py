@@ -127,3 +127,22 @@ def test_fixed_values_convert_to_themselves() -> None:
 def test_guid_is_uuid5_of_the_lower_case_name() -> None:
     conn = SendConnector.from_mapping({"Name": "To Internet", "AddressSpaces": "*"})
     assert conn.guid == str(uuid.uuid5(uuid.UUID("6b1c5f0e-1d2a-4c59-9a43-6c616273656e"), "to internet"))
+
+
+def test_downgrades_dns_failures_follows_the_error_policy() -> None:
+    import dataclasses
+    import pickle
+
+    from lab.core.fastpath import evolve
+
+    for policy in ("Default", "downgradednsfailures", "DowngradeCustomFailures", "UpgradeCustomFailures"):
+        conn = SendConnector.from_mapping({"Name": "c", "AddressSpaces": "*", "ErrorPolicies": policy})
+        want = conn.error_policies == "DowngradeDnsFailures"
+        changed = conn.with_changes({"ErrorPolicies": "DowngradeDnsFailures"}, "c")
+        for c, w in ((conn, want), (changed, True), (pickle.loads(pickle.dumps(conn)), want),
+                     (dataclasses.replace(changed, error_policies="Default"), False),
+                     (evolve(changed, error_policies="Default"), False),
+                     (SendConnector("d", (AddressSpace("*"),), error_policies="DowngradeDnsFailures"), True)):
+            assert c.downgrades_dns_failures is w
+        assert conn == dataclasses.replace(conn) and hash(conn) == hash(dataclasses.replace(conn))
+        assert "downgrades_dns_failures" not in repr(conn)

@@ -130,10 +130,12 @@ class SendConnector:
         """``DnsConnectorDelivery`` or ``SmartHostConnectorDelivery`` (fidelity §2.2)."""
         return "DnsConnectorDelivery" if self.dns_routing_enabled else "SmartHostConnectorDelivery"
 
-    @property
-    def downgrades_dns_failures(self) -> bool:
-        """True with ErrorPolicies DowngradeDnsFailures (DNS errors become transient)."""
-        return self.error_policies == "DowngradeDnsFailures"
+    def __post_init__(self) -> None:
+        # downgrades_dns_failures: True with ErrorPolicies DowngradeDnsFailures (DNS errors become
+        # transient). A plain attribute of the frozen connector, worked out once when it is made (not a
+        # field: equality, hash, repr and the properties stay the fields'): the transport queue reads it
+        # for every delivery attempt. (tests/unit/test_send_connector_changes.py holds it to the policy.)
+        object.__setattr__(self, "downgrades_dns_failures", self.error_policies == "DowngradeDnsFailures")
 
     def serves(self, server: str) -> bool:
         """Is ``server`` one of SourceTransportServers (an empty list means every server)?"""
