@@ -215,6 +215,10 @@ def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None
     return cls(**values)
 
 
+# values dump gives back as they are, known by their exact type (no to_mapping, not a frozenset or tuple)
+_PLAIN = frozenset((str, int, bool, float, type(None)))
+
+
 def dump(value: Any) -> Any:
     """Turns a field value into its Exchange-style mapping form."""
     if hasattr(value, "to_mapping"):
@@ -222,13 +226,18 @@ def dump(value: Any) -> Any:
     if isinstance(value, frozenset):
         return sorted(value)
     if isinstance(value, tuple):
-        return [dump(v) for v in value]
+        return [v if type(v) in _PLAIN else dump(v) for v in value]  # (dump(v) for each)
     return value
 
 
 def to_mapping(obj: Any) -> dict[str, Any]:
-    """``{Exchange property name: value}`` of a model object."""
-    return {ps_name: dump(getattr(obj, name)) for ps_name, name in _ps_fields_of(type(obj))}
+    """``{Exchange property name: value}`` of a model object (``dump`` of each field; a plain value,
+    which dump gives back as it is, without the call)."""
+    out: dict[str, Any] = {}
+    for ps_name, name in _ps_fields_of(type(obj)):
+        value = getattr(obj, name)
+        out[ps_name] = value if type(value) in _PLAIN else dump(value)
+    return out
 
 
 # --- the organisation ------------------------------------------------------------------------
