@@ -349,7 +349,7 @@ class ZoneSet:
         return zone
 
     def _swap(self, old: Zone, new: Zone) -> "ZoneSet":
-        zones = tuple(new if z is old else z for z in self.zones)
+        zones = tuple([new if z is old else z for z in self.zones])
         if type(self) is not ZoneSet or new.origin != old.origin or self._by_origin.get(old.origin) is not old:
             return ZoneSet(zones)
         # The same origins, so every other zone still owns its records (__post_init__ found so when

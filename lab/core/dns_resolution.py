@@ -89,7 +89,7 @@ class MxResult:
     @property
     def addresses(self) -> tuple[str, ...]:
         """Every address of every target, in the order to try them."""
-        return tuple(a for t in self.targets for a in t.addresses)
+        return tuple([a for t in self.targets for a in t.addresses])
 
 
 def _rdata(rec: _RecordLike) -> str:
@@ -146,7 +146,7 @@ class _Resolution:
         self._pending = None
         records, rcode = tuple(records), rcode.upper()
         if rcode == "NOERROR":
-            shown = "NOERROR " + (", ".join(_rdata(r) for r in records) or f"(no {asked[1]} records)")
+            shown = "NOERROR " + (", ".join([_rdata(r) for r in records]) or f"(no {asked[1]} records)")
         else:
             shown = "no reply (timeout)" if rcode == "TIMEOUT" else rcode
         self._steps.append(f"{asked[1]} {display(asked[0])} -> {shown}")
@@ -185,7 +185,7 @@ class _Resolution:
         if not hits and final != name:
             self._ask(final, "A")
             return None
-        addresses = tuple(dict.fromkeys(str(r.value) for r in hits))
+        addresses = tuple(dict.fromkeys([str(r.value) for r in hits]))
         if not addresses:
             return (), NO_RECORDS, f"{final} has no A record"
         return addresses, None, ""

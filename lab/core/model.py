@@ -160,7 +160,7 @@ class Topology:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def hosts_of_kind(self, kind: str) -> tuple[Host, ...]:
-        return tuple(h for h in self.hosts.values() if h.kind == kind)
+        return tuple([h for h in self.hosts.values() if h.kind == kind])
 
     def exchange_servers(self, org: str | None = None) -> tuple[Host, ...]:
         return tuple(h for h in self.hosts_of_kind("exchange") if org is None or h.org == org)

@@ -446,7 +446,7 @@ class NetworkModel:
 
     # -- mutations (return new models) ---------------------------------------------------
     def _with_node(self, node: Node) -> NetworkModel:
-        nodes = tuple(node if n.name == node.name else n for n in self.nodes)
+        nodes = tuple([node if n.name == node.name else n for n in self.nodes])
         return NetworkModel(self.networks, nodes, self.root)
 
     def _with_nat(self, node: Node) -> NetworkModel:
@@ -458,7 +458,7 @@ class NetworkModel:
         problem the full build runs and reports everything as before. Addresses, networks and
         gateways stay this model's. (tests/unit/test_smtp_memos.py holds it to the full build.)
         """
-        nodes = tuple(node if n.name == node.name else n for n in self.nodes)
+        nodes = tuple([node if n.name == node.name else n for n in self.nodes])
         old = self._nodes.get(node.name)
         if (type(self) is not NetworkModel or old is None or old.interfaces != node.interfaces
                 or old.firewall != node.firewall or old.gateway != node.gateway or old.kind != node.kind

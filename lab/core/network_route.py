@@ -77,7 +77,7 @@ def _addresses_on(model: NetworkModel, network: str) -> frozenset[str]:
 
 
 def _all_addresses_on(model: NetworkModel, network: str) -> frozenset[str]:
-    return frozenset(a for n in model.nodes for i in n.interfaces if i.network == network for a in i.addresses)
+    return frozenset([a for n in model.nodes for i in n.interfaces if i.network == network for a in i.addresses])
 
 
 _ADDRESSES_ON = Memo(256)

@@ -55,7 +55,7 @@ class ServerState:
     certificates: tuple[InstalledCertificate, ...] = ()
 
     def certificate_facts(self) -> tuple[CertFacts, ...]:
-        return tuple(c.facts for c in self.certificates if c.facts is not None and c.status == "Valid")
+        return tuple([c.facts for c in self.certificates if c.facts is not None and c.status == "Valid"])
 
     def installed(self, facts: CertFacts | None) -> InstalledCertificate | None:
         """The installed certificate with these facts (by thumbprint)."""

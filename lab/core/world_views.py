@@ -22,9 +22,9 @@ def send_connectors_for(world: World, node: str) -> tuple[SendConnector, ...]:
     state = world.servers.get(node)  # (world.server(node), its lookup inline)
     if state is None:
         state = world.server(node)
-    return tuple(c for c in world.orgs[state.org].send_connectors
-                 if not c.source_transport_servers or node in c.source_transport_servers
-                 or state.server.name in c.source_transport_servers)
+    return tuple([c for c in world.orgs[state.org].send_connectors
+                  if not c.source_transport_servers or node in c.source_transport_servers
+                  or state.server.name in c.source_transport_servers])
 
 
 # Views per their immutable inputs (lab.core.memo); a few worlds' worth.
@@ -62,6 +62,6 @@ def eop_world(world: World, node: str) -> EopWorld:
     """
     host = world.topology.hosts[node]
     banned = world.banned_ips.get(node, frozenset())
-    tenants = tuple(t for t in world.tenants.values() if t.eop == node)
+    tenants = tuple([t for t in world.tenants.values() if t.eop == node])
     return _EOP_WORLDS.get((host, *tenants), banned,
                            lambda: EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants))

@@ -375,7 +375,7 @@ def _check_bindings(connectors: Sequence[ReceiveConnector], path: str) -> None:
     for conn in connectors:
         if not conn.enabled:
             continue
-        ranges = frozenset(f"{r.version}:{r.first}-{r.last}" for r in conn.remote_ip_ranges)
+        ranges = frozenset([f"{r.version}:{r.first}-{r.last}" for r in conn.remote_ip_ranges])
         for binding in conn.bindings:
             key = (conn.server.lower(), str(binding), ranges)
             if key in seen:
