@@ -262,6 +262,8 @@ _UNCACHED = object()
 
 def _listening_key(listening: Listening) -> object:
     """A hashable stand-in for ``listening`` (routes depend on it), or _UNCACHED for a callback."""
+    if type(listening) is frozenset:  # (frozenset(listening) is listening itself)
+        return listening
     if listening is None:
         return None
     if callable(listening):
