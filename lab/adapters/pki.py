@@ -162,6 +162,19 @@ def write_public(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+def cert_der(cert: x509.Certificate) -> bytes:
+    """The certificate in DER, encoded once per certificate object.
+
+    ``public_bytes`` encodes the parsed certificate anew at every call (it costs as much as
+    parsing it); a certificate object never changes, so its DER is remembered with it (the
+    entry holds the object: its id stays its own while the entry lives).
+    """
+    return _DERS.get1(cert, None, cert.public_bytes, serialization.Encoding.DER)
+
+
+_DERS = Memo(1024)
+
+
 def facts_from_cert(cert: x509.Certificate) -> CertFacts:
     """The :class:`CertFacts` of a certificate (names in Exchange's X.500 form)."""
     try:
@@ -191,7 +204,7 @@ def facts_from_cert(cert: x509.Certificate) -> CertFacts:
         subject=_x500(cert.subject), issuer=_x500(cert.issuer),
         subject_cn=str(cns[0].value) if cns else None, san_dns=tuple(s.lower() for s in sans),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        thumbprint=hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper(),
+        thumbprint=hashlib.sha1(cert_der(cert)).hexdigest().upper(),
         serial=format(cert.serial_number, "X"), self_signed=self_signed, is_ca=is_ca, key_algorithm=algorithm)
 
 
@@ -222,7 +235,7 @@ class IssuedCertificate:
     @property
     def der(self) -> bytes:
         """The certificate in DER."""
-        return self.cert.public_bytes(serialization.Encoding.DER)
+        return cert_der(self.cert)
 
     def cert_pem(self) -> bytes:
         """The certificate alone in PEM."""
@@ -430,7 +443,7 @@ def build_chain(leaf: x509.Certificate, intermediates: Iterable[x509.Certificate
     """
     if not store.roots:
         return None
-    leaf_der = leaf.public_bytes(serialization.Encoding.DER)
+    leaf_der = cert_der(leaf)
     if leaf_der in _ROOT_DERS.get1(store.roots, None, _ders, store.roots):
         return (leaf,)
     pool = tuple(intermediates)
@@ -452,7 +465,7 @@ _REACHABLE = Memo(256)
 
 
 def _ders(certs: tuple[x509.Certificate, ...]) -> frozenset[bytes]:
-    return frozenset(c.public_bytes(serialization.Encoding.DER) for c in certs)
+    return frozenset(map(cert_der, certs))
 
 
 def _reachable_roots(leaf: x509.Certificate, pool: tuple[x509.Certificate, ...],

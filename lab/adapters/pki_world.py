@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from lab.adapters.pki import (KEY_TYPES, CertificateAuthority, IssuedCertificate, TrustStore, build_chain,
-                              chain_facts, self_signed)
+                              cert_der, chain_facts, self_signed)
 from lab.core.errors import ConfigError, Place
 from lab.core.tls import ChainFacts
 
@@ -324,7 +323,7 @@ class Pki:
 
     def chain_facts(self, leaf: x509.Certificate | bytes, store: str) -> ChainFacts:
         """A presented certificate (DER or parsed) judged against the named store."""
-        der = leaf if isinstance(leaf, bytes) else leaf.public_bytes(serialization.Encoding.DER)
+        der = leaf if isinstance(leaf, bytes) else cert_der(leaf)
         key = ("chain", der, store)
         facts = self._judged.get(key)
         if facts is None:
@@ -334,7 +333,7 @@ class Pki:
 
     def verify(self, leaf: x509.Certificate | bytes, store: str) -> bool:
         """Whether a presented certificate chains to a root of the named store (time aside)."""
-        der = leaf if isinstance(leaf, bytes) else leaf.public_bytes(serialization.Encoding.DER)
+        der = leaf if isinstance(leaf, bytes) else cert_der(leaf)
         key = ("verify", der, store)
         trusted = self._judged.get(key)
         if trusted is None:

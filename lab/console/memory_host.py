@@ -201,7 +201,7 @@ class MemoryHost:
     def complete_request(self, server: str, pem: bytes) -> tuple[str, CertFacts]:
         """Join the CA's answer to the pending key; the certificate joins the lab's trust table."""
         ref, issued = self._requests.complete(server, pem)
-        stores = [s for s in (self.pki.stores if self.pki is not None else ()) if self.pki.verify(issued.der, s)]
+        stores = [s for s in (self.pki.stores if self.pki is not None else ()) if self.pki.verify(issued.cert, s)]
         self.lab.trust = self.lab.trust.learn(ref, issued.facts, stores)
         return ref, issued.facts
 
