@@ -116,7 +116,8 @@ def _key_usage(ca: bool, rsa_key: bool) -> x509.KeyUsage:
 
 
 def _build(subject: x509.Name, issuer: x509.Name, public_key, signing_key, window: tuple[datetime, datetime],
-           *, ca: bool, sans: Sequence[str] = (), server: bool = True, client: bool = True) -> x509.Certificate:
+           *, ca: bool, sans: Sequence[str] = (), server: bool = True, client: bool = True,
+           authority_key_id: x509.AuthorityKeyIdentifier | None = None) -> x509.Certificate:
     b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
          .serial_number(x509.random_serial_number()).not_valid_before(window[0]).not_valid_after(window[1]))
     b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
@@ -128,7 +129,9 @@ def _build(subject: x509.Name, issuer: x509.Name, public_key, signing_key, windo
     if sans:
         b = b.add_extension(_san(sans), critical=False)
     b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False)
+    if authority_key_id is None:
+        authority_key_id = x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key())
+    b = b.add_extension(authority_key_id, critical=False)
     return b.sign(signing_key, hashes.SHA256())
 
 
@@ -297,8 +300,8 @@ class CertificateAuthority:
         """A CA signed by this one (10 years unless ``not_after`` is given)."""
         key = new_key(key_type)
         window = _window(not_before or self.cert.not_valid_before_utc, not_after, INTERMEDIATE_DAYS)
-        cert = _build(x500_name(common_name or name, subject_extra), self.cert.subject, key.public_key(),
-                      self.key, window, ca=True)
+        cert = _build(x500_name(common_name or name, subject_extra), self._subject, key.public_key(),
+                      self.key, window, ca=True, authority_key_id=self._authority_key_id)
         return CertificateAuthority(name, cert, key, self.chain_with_self)
 
     @property
@@ -343,8 +346,9 @@ class CertificateAuthority:
             The certificate, its key and the chain up to (not including) the root.
         """
         key = new_key(key_type)
-        cert = _build(x500_name(common_name, subject_extra), self.cert.subject, key.public_key(), self.key,
-                      _window(not_before, not_after, LEAF_DAYS), ca=False, sans=sans, server=server, client=client)
+        cert = _build(x500_name(common_name, subject_extra), self._subject, key.public_key(), self.key,
+                      _window(not_before, not_after, LEAF_DAYS), ca=False, sans=sans, server=server, client=client,
+                      authority_key_id=self._authority_key_id)
         return IssuedCertificate(cert, key, self.chain_with_self)
 
     def sign_csr(self, csr_pem: bytes, *, not_before: datetime | None = None, not_after: datetime | None = None,
@@ -368,9 +372,23 @@ class CertificateAuthority:
                     [str(v) for v in sans.get_values_for_type(x509.IPAddress)]
         except x509.ExtensionNotFound:
             names = []
-        cert = _build(csr.subject, self.cert.subject, csr.public_key(), self.key,
-                      _window(not_before, not_after, LEAF_DAYS), ca=False, sans=names, server=server, client=client)
-        return _pem([cert, *self.chain_with_self])
+        cert = _build(csr.subject, self._subject, csr.public_key(), self.key,
+                      _window(not_before, not_after, LEAF_DAYS), ca=False, sans=names, server=server, client=client,
+                      authority_key_id=self._authority_key_id)
+        return _pem([cert]) + self._chain_pem
+
+    # What every certificate this CA issues carries of it, worked out once (a CA never changes):
+    @cached_property
+    def _subject(self) -> x509.Name:
+        return self.cert.subject
+
+    @cached_property
+    def _authority_key_id(self) -> x509.AuthorityKeyIdentifier:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key())
+
+    @cached_property
+    def _chain_pem(self) -> bytes:
+        return _pem(self.chain_with_self)
 
 
 def self_signed(common_name: str, sans: Sequence[str] = (), *, not_before: datetime | None = None,
