@@ -360,12 +360,14 @@ class CertificateAuthority:
         Raises:
             ConfigError: the request is not a PEM CSR or its signature is wrong.
         """
-        try:
-            csr = x509.load_pem_x509_csr(csr_pem)
-        except ValueError as exc:
-            raise ConfigError(f"not a certificate request: {exc}", Place(path="csr")) from exc
-        if not csr.is_signature_valid:
-            raise ConfigError("the certificate request's signature is not valid", Place(path="csr"))
+        csr = _MADE_REQUESTS.get(csr_pem)  # one generate_request signed here: its signature is its key's
+        if csr is None:
+            try:
+                csr = x509.load_pem_x509_csr(csr_pem)
+            except ValueError as exc:
+                raise ConfigError(f"not a certificate request: {exc}", Place(path="csr")) from exc
+            if not csr.is_signature_valid:
+                raise ConfigError("the certificate request's signature is not valid", Place(path="csr"))
         try:
             sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             names = [str(v) for v in sans.get_values_for_type(x509.DNSName)] + \
@@ -413,7 +415,21 @@ def generate_request(common_name: str, sans: Sequence[str] = (), key_type: str =
     builder = x509.CertificateSigningRequestBuilder().subject_name(x500_name(common_name, subject_extra))
     if sans:
         builder = builder.add_extension(_san(sans), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM), key
+    csr = builder.sign(key, hashes.SHA256())
+    pem = csr.public_bytes(serialization.Encoding.PEM)
+    if len(_MADE_REQUESTS) >= _MADE_REQUESTS_MAX:
+        _MADE_REQUESTS.clear()
+    _MADE_REQUESTS[pem] = csr
+    return pem, key
+
+
+#: The requests generate_request made in this process, by their exact PEM bytes: the signed
+#: request itself. Its signature was made here by the library with the request's own key, so a
+#: CA handed these very bytes reads the request from here instead of parsing it again and checking
+#: that signature anew (a request's validity is a function of its bytes alone; any other bytes,
+#: a tampered copy included, are parsed and checked). Emptied when full.
+_MADE_REQUESTS: dict[bytes, x509.CertificateSigningRequest] = {}
+_MADE_REQUESTS_MAX = 64
 
 
 def import_certificate(pem: bytes, key) -> IssuedCertificate:
