@@ -88,12 +88,12 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
                                    name=key, type_name=param.display_type)
             bound[key] = convert(param, args[i].value, args[i].span)
             i += 1
-    rest = None
-    for p in signature.remaining:
-        if p.name not in bound:
-            rest = p
-            break
-    if positional:
+    if positional:  # (the remaining-arguments parameter matters only to positional arguments)
+        rest = None
+        for p in signature.remaining:
+            if p.name not in bound:
+                rest = p
+                break
         slots = [p for p in signature.by_position if p.name not in bound and p is not rest]
         leftovers: list[Any] = []
         for arg in positional:
