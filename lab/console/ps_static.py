@@ -72,6 +72,10 @@ def is_literal(node: Any) -> bool:
     return False
 
 
+#: the argument classes whose value _known reads as it is, a literal (exact classes: a subclass goes to _known)
+_PLAIN = frozenset((ast.StringLiteral, ast.NumberLiteral))
+
+
 def _known(node: Any) -> tuple[Any, bool]:
     """``(static_value(node), is_literal(node))`` of an argument (never None), in one look."""
     if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
@@ -106,12 +110,16 @@ def static_arguments(node: ast.Command) -> tuple[list[Arg], bool, bool]:
             name_span = (start, start + len(element.text.rstrip(":")))
             if argument is None:
                 args.append(Arg(None, None, element.name, False, name_span))
+            elif argument.__class__ in _PLAIN:  # (_known's first case, inline)
+                args.append(Arg(argument.value, argument.span, element.name, True, name_span))
             else:
                 value, known = _known(argument)
                 literal = literal and known
                 args.append(Arg(value, argument.span, element.name, True, name_span))
         elif isinstance(element, ast.Splat):
             partial = True
+        elif element.__class__ in _PLAIN:  # (_known's first case, inline)
+            args.append(Arg(element.value, element.span))
         else:
             value, known = _known(element)
             literal = literal and known
