@@ -94,10 +94,14 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
         values = _table(props)
         lines: list[str] = []
         for name in names:
-            text = display(values.get(name.lower())).split("\n")
+            value = values.get(name.lower())
+            shown = value if value.__class__ is str else display(value)  # (display gives a str itself)
+            if "\n" not in shown:  # (one line: what the split below gives, with no more lines)
+                lines.append(f"{name.ljust(width)} : {shown}".rstrip())
+                continue
+            text = shown.split("\n")
             lines.append(f"{name.ljust(width)} : {text[0]}".rstrip())
-            if len(text) > 1:  # (a one-line value has no more lines)
-                lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
+            lines += [(" " * (width + 3) + more).rstrip() for more in text[1:]]
         blocks.append("\n".join(lines))
     if not blocks:
         return ""
