@@ -131,11 +131,12 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
     columns = expand_properties(rows_source[0], patterns) if patterns else table_columns(rows_source[0])
     rows = [[table.get(c.lower()) for c in columns] for table in map(_values, rows_source)]
     cells = [[display(v).replace("\r", "").replace("\n", " ") for v in row] for row in rows]
-    numeric = [
-        all(_is_number(row[i]) for row in rows if row[i] is not None) and any(row[i] is not None for row in rows)
-        for i in range(len(columns))
-    ]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    # (a column at a time: every row has one value per column, and there is at least one row)
+    numeric = []
+    for column in zip(*rows):
+        present = [v for v in column if v is not None]
+        numeric.append(bool(present) and all(map(_is_number, present)))
+    widths = [max(len(c), *map(len, texts)) for c, texts in zip(columns, zip(*cells))]
 
     def line(values: Sequence[str]) -> str:
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
