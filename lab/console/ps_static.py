@@ -81,13 +81,19 @@ def _known(node: Any) -> tuple[Any, bool]:
     if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
         return node.value, True
     if isinstance(node, ast.ExpandableString):
-        if all(isinstance(p, str) for p in node.parts):
-            return "".join(node.parts), True  # type: ignore[arg-type]
+        parts = node.parts
+        if len(parts) == 1 and parts[0].__class__ is str:
+            return parts[0], True  # (the join below of one str part: that str)
+        if all(isinstance(p, str) for p in parts):
+            return "".join(parts), True  # type: ignore[arg-type]
         return UNKNOWN, False  # (an expansion to run: static_value knows nothing of it)
     if isinstance(node, ast.ArrayLiteral):  # (static_value's and is_literal's walks over the items, as one)
         values: list[Any] = []
         literal, unknown = True, False
         for item in node.items:
+            if item.__class__ in _PLAIN:  # (the first case above, inline)
+                values.append(item.value)
+                continue
             value, known = _known(item) if item is not None else (UNKNOWN, False)
             values.append(value)
             literal = literal and known
