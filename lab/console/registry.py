@@ -317,6 +317,8 @@ def signature_of(params: tuple[Param, ...], supports: bool) -> Signature:
 
 _SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters
 
+_new = object.__new__
+
 #: a declaration's key -> (its params tuple, the command built for it with no function): see declared()
 _PROTOTYPES: dict[tuple[Any, ...], tuple[tuple[Param, ...], Cmdlet]] = {}
 
@@ -329,21 +331,22 @@ def declared(fn: Callable[[Invocation], Any], key: tuple[Any, ...], params: tupl
     ``key`` and the identity of the ``params`` tuple (kept alive with the entry) must determine every
     field but the function that ``build(*args)`` gives: the command is built once, with no function,
     and each declaration gets a copy of its fields (and of its worked-out :attr:`Cmdlet.signature`)."""
+    entry = _PROTOTYPES.get(key)
+    if entry is not None and entry[0] is params:  # (the same declaration again, the usual case: see below)
+        command = _new(Cmdlet)
+        command.__dict__.update(entry[1].__dict__, fn=fn)  # (its "fn" replaced in place: the same fields)
+        return command
     if type(params) is not tuple:  # (not an immutable declaration: built as it is, nothing kept)
         made = build(*args)
         made.__dict__["fn"] = fn
         return made
-    entry = _PROTOTYPES.get(key)
-    if entry is None or entry[0] is not params:
-        made = build(*args)
-        made.signature  # noqa: B018 (worked out once, for every copy)
-        if len(_PROTOTYPES) >= 2048:
-            _PROTOTYPES.clear()
-        entry = _PROTOTYPES[key] = (params, made)
-    command = object.__new__(Cmdlet)
-    fields = command.__dict__
-    fields.update(entry[1].__dict__)
-    fields["fn"] = fn
+    made = build(*args)  # (a declaration not seen yet, or a new params tuple under its key)
+    made.signature  # noqa: B018 (worked out once, for every copy)
+    if len(_PROTOTYPES) >= 2048:
+        _PROTOTYPES.clear()
+    _PROTOTYPES[key] = (params, made)
+    command = _new(Cmdlet)
+    command.__dict__.update(made.__dict__, fn=fn)
     return command
 
 
