@@ -112,10 +112,11 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
     mandatory = signature.mandatory
     if mandatory:
         if not partial:
-            missing = [p.name for p in mandatory if p.name not in bound and not (expects_input and p.pipeline)]
-            if missing:
-                raise BindingError(msg.MISSING_MANDATORY_PARAMETER, "MissingMandatoryParameter", None,
-                                   names="".join(" " + n for n in missing))
+            for p in mandatory:  # (the list below only when one is missing: an empty list raises nothing)
+                if p.name not in bound and not (expects_input and p.pipeline):
+                    missing = [q.name for q in mandatory if q.name not in bound and not (expects_input and q.pipeline)]
+                    raise BindingError(msg.MISSING_MANDATORY_PARAMETER, "MissingMandatoryParameter", None,
+                                       names="".join(" " + n for n in missing))
         for p in mandatory:
             value = bound.get(p.name, UNKNOWN)  # (unbound, or not known yet: nothing to check)
             if value is not UNKNOWN:
