@@ -79,7 +79,10 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
         if key in bound:
             raise BindingError(msg.PARAMETER_ALREADY_BOUND, "ParameterAlreadyBound", arg.name_span, name=key)
         if arg.has_value:
-            bound[key] = convert(param, arg.value, arg.span)
+            value = arg.value
+            plain = param.plain  # (convert's first answer, inline: the value as it is)
+            bound[key] = (value if plain is not None and (plain is object or value.__class__ is str)
+                          else convert(param, value, arg.span))
         elif param.type == SWITCH:  # (param.is_switch)
             bound[key] = True
         else:
@@ -99,7 +102,10 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
         for arg in positional:
             if slots:
                 param = slots.pop(0)
-                bound[param.name] = convert(param, arg.value, arg.span)
+                value = arg.value
+                plain = param.plain  # (convert's first answer, inline: the value as it is)
+                bound[param.name] = (value if plain is not None and (plain is object or value.__class__ is str)
+                                     else convert(param, value, arg.span))
             elif rest is not None:
                 leftovers.append(arg.value)
             elif not partial:
