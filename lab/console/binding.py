@@ -125,7 +125,7 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
                                        names="".join(" " + n for n in missing))
         for p in mandatory:
             value = bound.get(p.name, UNKNOWN)  # (unbound, or not known yet: nothing to check)
-            if value is not UNKNOWN:
+            if value is not UNKNOWN and (value is None or value == ""):  # (what _check_not_empty may refuse)
                 _check_not_empty(p, value)
     if _COMMON_NAMES.isdisjoint(bound):  # (no common parameter given: the split below keeps every one)
         return bound, {}
