@@ -63,6 +63,8 @@ class MemoryDriver:
             self.lab.close()  # freed at once, not left to the cyclic collector
         self.lab, self.consoles = None, {}
 
+    # (the hot methods read ``self.lab or self._lab()``: a MemoryLab is always true, so the call is
+    # made, and raises, only when the lab is not started)
     def _lab(self) -> MemoryLab:
         if self.lab is None:
             raise LabRuntimeError("the in-memory lab is not started")
@@ -70,11 +72,11 @@ class MemoryDriver:
 
     @property
     def world(self) -> World:
-        return self._lab().world
+        return (self.lab or self._lab()).world
 
     # -- console ---------------------------------------------------------------------------------
     def console(self, shell: str) -> LabConsole:
-        lab = self._lab()
+        lab = self.lab or self._lab()
         if shell not in self.consoles:
             if shell not in lab.world.servers:
                 raise LabRuntimeError(f"{shell} is not an Exchange server of this lab "
@@ -84,15 +86,15 @@ class MemoryDriver:
 
     def run(self, script: str, shell: str) -> ConsoleResult:
         results = run_script(self.console(shell), script)
-        self._lab().run()
+        (self.lab or self._lab()).run()
         return merge(results)
 
     # -- mail -----------------------------------------------------------------------------------
     def _source(self, source: str | None) -> str:
-        return source or self._lab().world.topology.settings.outside_host
+        return source or (self.lab or self._lab()).world.topology.settings.outside_host
 
     def send(self, spec: SendSpec) -> SendOutcome:
-        lab = self._lab()
+        lab = self.lab or self._lab()
         source = self._source(spec.source)
         view = SimpleNamespace(clock=SimpleNamespace(now_datetime=lab.now_datetime))  # what build_message reads
         data, message_id = build_message(view, spec)  # type: ignore[arg-type]
@@ -129,17 +131,17 @@ class MemoryDriver:
         return tuple(transcript)
 
     def advance(self, seconds: float) -> None:
-        self._lab().advance(seconds)
+        (self.lab or self._lab()).advance(seconds)
 
     # -- observing ----------------------------------------------------------------------------------
     def mailbox(self, address: str) -> list[bytes]:
-        return self._lab().mailbox(address)
+        return (self.lab or self._lab()).mailbox(address)
 
     def queues(self, server: str) -> Sequence[QueueView]:
-        return self._lab().queues(server)
+        return (self.lab or self._lab()).queues(server)
 
     def messages(self, server: str) -> Sequence[MessageView]:
-        return self._lab().messages(server)
+        return (self.lab or self._lab()).messages(server)
 
     def eop_queue(self) -> Sequence[EopItem]:
         return [EopItem(i.mail_from, tuple(i.recipients), i.attempts,
