@@ -124,23 +124,34 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
     wire = opened[0]
     last: ServerReply | None = None
     refused: list[tuple[str, str]] = []
+    # (each step checks its reply code inline, as _expect does: a reply not the one expected ends the send)
     try:
-        last = _expect(wire.open(), 220)
-        last = _expect(wire.command(f"EHLO {helo}"), 250)
+        last = wire.open()
+        if last.code != 220:
+            raise _Ended(last)
+        last = wire.command(f"EHLO {helo}")
+        if last.code != 250:
+            raise _Ended(last)
         if tls:
             if "starttls" not in wire.keywords:
                 raise _Ended(None, NOT_OFFERED)
-            last = _expect(wire.command("STARTTLS"), 220)
+            last = wire.command("STARTTLS")
+            if last.code != 220:
+                raise _Ended(last)
             wire.start_tls(dial.server_tls(client_certificate))
             problem = judge_server(opened[1]) if judge_server is not None else ""
             if problem:
                 raise _Ended(None, TLS_FAILED, problem)
-            last = _expect(wire.command(f"EHLO {helo}"), 250)
+            last = wire.command(f"EHLO {helo}")
+            if last.code != 250:
+                raise _Ended(last)
         if auth:
             last = _login(wire, last, *auth)
         body = normalise_body(data)
         size = f" size={len(body)}" if "size" in wire.keywords else ""
-        last = _expect(wire.command(f"MAIL FROM:<{mail_from}>{size}"), 250)
+        last = wire.command(f"MAIL FROM:<{mail_from}>{size}")
+        if last.code != 250:
+            raise _Ended(last)
         for rcpt in rcpt_tos:
             reply = wire.command(f"RCPT TO:<{rcpt}>{rcpt_params}")
             if reply.code not in (250, 251):
@@ -148,8 +159,12 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
                 last = last if len(refused) > 1 else reply
         if len(refused) == len(rcpt_tos):
             raise _Ended(last)
-        last = _expect(wire.command("DATA"), 354)
-        last = _expect(wire.body(body, normalised=True), 250)
+        last = wire.command("DATA")
+        if last.code != 354:
+            raise _Ended(last)
+        last = wire.body(body, normalised=True)
+        if last.code != 250:
+            raise _Ended(last)
         wire.quit()
         return SendResult(tuple(transcript), True, last.text, _message_id(last), refused=tuple(refused))
     except _Ended as ended:
