@@ -110,6 +110,12 @@ def normalise_body(data: bytes) -> bytes:
 
 _NO_KEYWORDS: frozenset[str] = frozenset()
 
+#: Every text whose upper case is ``"EHLO "`` (each letter in either case: no other character's
+#: upper case is E, H, L or O or a text that starts with them), so ``line[:5] in _EHLO_HEADS``
+#: is ``line[:5].upper() == "EHLO "`` without making the upper-case copy.
+_EHLO_HEADS: frozenset[str] = frozenset(
+    e + h + l + o + " " for e in "eE" for h in "hH" for l in "lL" for o in "oO")  # noqa: E741
+
 
 class Wire:
     """The client side of one in-memory connection.
@@ -127,6 +133,8 @@ class Wire:
         self.closed = False
         self.tls: TlsFacts | None = None
         self.keywords: frozenset[str] = _NO_KEYWORDS  # of the last EHLO reply
+        # the server's last output (None after a handshake): its start_tls / read_data say whether
+        # the server now negotiates TLS / reads a body (kept as it is: body and start_tls read the flag)
         self._pending: Output | None = None
 
     def _take(self, output: Output) -> ServerReply:
@@ -136,7 +144,7 @@ class Wire:
             self.transcript.extend(heard[1])
         if output.close:
             self.closed = True
-        self._pending = output if (output.start_tls or output.read_data) else None
+        self._pending = output
         if not lines:
             raise Disconnected("the server closed the connection without a reply")
         return heard[0]
@@ -164,13 +172,13 @@ class Wire:
             transcript.extend(shown)
         if output.close:
             self.closed = True
-        self._pending = output if (output.start_tls or output.read_data) else None
+        self._pending = output
         if not lines:
             raise Disconnected("the server closed the connection without a reply")
         code = reply.code
         if code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
-        elif code == 250 and line[:5].upper() == "EHLO ":
+        elif code == 250 and line[:5] in _EHLO_HEADS:  # (line[:5].upper() == "EHLO ")
             self.keywords = ehlo_keywords(reply)
         return reply
 

@@ -53,3 +53,37 @@ def test_a_silent_close_is_a_disconnection_recorded_as_nothing():
     with pytest.raises(wire.Disconnected):
         w.command("NOOP")
     assert transcript == ["S: 220 hi", "C: NOOP"] and w.closed
+
+
+def test_body_and_start_tls_only_after_the_server_asks_for_them():
+    # the wire keeps the server's last output: a body goes only after one that reads data, a
+    # handshake only after one that starts TLS (an ordinary reply in between asks for neither)
+    class _Tls(_Session):
+        def tls_established(self, tls, now):
+            return Output()
+
+        def data_received(self, body, size, now):
+            return self.outputs.pop(0)
+
+    w = wire.Wire(_Tls(Output(("220 hi",)), Output(("250 ok",)), Output(("220 go",), start_tls=True),
+                       Output(("250 ok",)), Output(("354 go",), read_data=True), Output(("250 queued",))),
+                  lambda: None, [])
+    w.open()
+    w.command("NOOP")
+    with pytest.raises(wire.Disconnected, match="not reading"):
+        w.body(b"x")
+    with pytest.raises(wire.Disconnected, match="not negotiating"):
+        w.start_tls(wire.TlsFacts(wire.TLS_VERSION, wire.TLS_CIPHER, (), None))
+    w.command("STARTTLS")
+    with pytest.raises(wire.Disconnected, match="not reading"):
+        w.body(b"x")
+    w.start_tls(wire.TlsFacts(wire.TLS_VERSION, wire.TLS_CIPHER, (), None))
+    with pytest.raises(wire.Disconnected, match="not negotiating"):
+        w.start_tls(wire.TlsFacts(wire.TLS_VERSION, wire.TLS_CIPHER, (), None))
+    w.command("EHLO me")
+    with pytest.raises(wire.Disconnected, match="not reading"):
+        w.body(b"x")
+    w.command("DATA")
+    with pytest.raises(wire.Disconnected, match="not negotiating"):
+        w.start_tls(wire.TlsFacts(wire.TLS_VERSION, wire.TLS_CIPHER, (), None))
+    assert w.body(b"x").text == "250 queued"
