@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from functools import partial
 from heapq import heappush
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Iterator
 
 from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
 from lab.core.exchange import outcomes as O
@@ -81,6 +82,13 @@ class _Built:
                               lab.settings, boot=f"memory/{node}")
         service.__dict__["transport"] = transport
         return transport
+
+
+def _skip(numbers: "Iterator[int]", n: int) -> None:
+    """Take ``n`` numbers of ``numbers`` (a timer sequence), at once: ``islice`` skips ``n - 1`` and
+    ``next`` takes the last (none when ``n`` < 1)."""
+    if n > 0:
+        next(islice(numbers, n - 1, None))
 
 
 class MemoryTransport:
@@ -213,9 +221,8 @@ class MemoryTransport:
             times = transport.failing_retries(lab._now, self._mx_answer, lab._until,
                                               timers[0][0] if timers else math.inf)
             if times is not None:
-                seq = lab._seq  # (the timer each retry but the last asked for, pushed and fired in turn)
-                for _ in range(len(times) - 1):
-                    next(seq)
+                # (the timer each retry but the last asked for, pushed and fired in turn, took a number)
+                _skip(lab._seq, len(times) - 1)
                 lab.now = times[-1]
                 # its commands: the retries' Track commands in order, then the last one's RequestWakeup if any
                 out = transport.pop_commands()
