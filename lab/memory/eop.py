@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 Outcome = OB.Outcome
 
+#: The certificate each endpoint presents when the node has it.
+_PREFERRED = {P.MX: "eop-mx", P.SUBMISSION: "eop-submission"}
+
 
 class MemoryEop(EopStateHolder):
     """The EOP node ``node`` of a :class:`MemoryLab`: the core's :class:`EopState` and the in-memory I/O.
@@ -47,10 +50,14 @@ class MemoryEop(EopStateHolder):
     def certificate(self, endpoint: str) -> CertFacts | None:
         """The certificate an endpoint presents (``eop-mx`` / ``eop-submission``, else the node's first)."""
         known = self.lab.trust.certificates
-        names = [c for c in self.world.node.certificates if c in known]
-        preferred = {P.MX: "eop-mx", P.SUBMISSION: "eop-submission"}[endpoint]
-        name = preferred if preferred in names else (names[0] if names else None)
-        return known[name] if name else None
+        names = self.world.node.certificates
+        preferred = _PREFERRED[endpoint]
+        if preferred in known and preferred in names:
+            return known[preferred]
+        for name in names:  # else the first the lab knows (none when its name is empty, as ever)
+            if name in known:
+                return known[name] if name else None
+        return None
 
     # --- the sink ---------------------------------------------------------------------------
     def submit(self, message: AcceptedMessage) -> SubmitResult:
