@@ -179,7 +179,7 @@ class Wire:
         if code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
         elif code == 250 and line[:5] in _EHLO_HEADS:  # (line[:5].upper() == "EHLO ")
-            self.keywords = ehlo_keywords(reply)
+            self.keywords = _ehlo_keywords(reply.message.partition("\n")[2])  # ehlo_keywords(reply), inline
         return reply
 
     def body(self, data: bytes, normalised: bool = False) -> ServerReply:
