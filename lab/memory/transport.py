@@ -143,13 +143,7 @@ class MemoryTransport:
         # deferred work and timers are bound methods (partial), resolved when they run
         kind = cmd.__class__
         if kind is Track:  # its event is built when someone reads it
-            lab = self.lab  # lab.track(cmd), inline (cmd is a Track)
-            lab._tracks.append(cmd)
-            found = lab._tracking.get(cmd.message_id)
-            if found is None:
-                lab._tracking[cmd.message_id] = [cmd]
-            else:
-                found.append(cmd)
+            self.lab.track(cmd)
         elif kind is RequestWakeup:
             at = cmd.at
             if at not in self._wakes:
