@@ -110,12 +110,6 @@ def normalise_body(data: bytes) -> bytes:
 
 _NO_KEYWORDS: frozenset[str] = frozenset()
 
-#: Every text whose upper case is ``"EHLO "`` (each letter in either case: no other character's
-#: upper case is E, H, L or O or a text that starts with them), so ``line[:5] in _EHLO_HEADS``
-#: is ``line[:5].upper() == "EHLO "`` without making the upper-case copy.
-_EHLO_HEADS: frozenset[str] = frozenset(
-    e + h + l + o + " " for e in "eE" for h in "hH" for l in "lL" for o in "oO")  # noqa: E741
-
 
 class Wire:
     """The client side of one in-memory connection.
@@ -178,8 +172,8 @@ class Wire:
         code = reply.code
         if code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
-        elif code == 250 and line[:5] in _EHLO_HEADS:  # (line[:5].upper() == "EHLO ")
-            self.keywords = _ehlo_keywords(reply.message.partition("\n")[2])  # ehlo_keywords(reply), inline
+        elif code == 250 and line[:5].upper() == "EHLO ":
+            self.keywords = ehlo_keywords(reply)
         return reply
 
     def body(self, data: bytes, normalised: bool = False) -> ServerReply:
