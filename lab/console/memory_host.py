@@ -178,8 +178,10 @@ class MemoryHost:
             if not found:
                 raise TimeoutError(server)
             address = found[0]
+        # (only the DNS server listens, on 53: given as its one (node, port) pair, the network model
+        # remembers the route, as it does the switchboard's, instead of walking it for every query)
         route = world.network.connect(source_node(self.session), address, 53,
-                                      listening=lambda node, port: node == spec.server and port == 53)
+                                      listening=frozenset(((spec.server, 53),)))
         if not route.ok:
             raise TimeoutError(address)
         return DnsReply(address, world.zones.answer(name, rtype))
