@@ -40,6 +40,19 @@ def trust_store(world: World, host: str) -> str:
     return org_store(org) if org and org in world.topology.organizations else INTERNET_STORE
 
 
+def judge_server_certificate(lab: MemoryLab, source: str, server: str, facts: CertFacts | None) -> str:
+    """A Windows client at ``source`` judges the certificate ``server`` presented: trusted by its
+    store, current at lab time, the name dialled ("" when it passes, else why not). It reads the lab
+    as it is when asked (:meth:`MemoryHost.judge_server_certificate`, with no console to build)."""
+    if facts is None:
+        return "the server presented no certificate"
+    expected = None if live_net._is_address(server) else server
+    trusted = lab.trust.is_trusted(facts, trust_store(lab.world, source))
+    verdict = tls_verdict(facts, trusted, lab._now_dt,
+                          "DomainValidation" if expected else "CertificateValidation", expected)
+    return "" if verdict.ok else f"{verdict.failure}: {verdict.detail}"
+
+
 def console_result(sent: MemorySend) -> SendResult:
     """The in-memory client's result as System.Net.Mail reports it (the live host's mapping)."""
     if sent.accepted:
@@ -146,13 +159,7 @@ class MemoryHost:
 
     def judge_server_certificate(self, source: str, server: str, facts: CertFacts | None) -> str:
         """A Windows client's judgement of the server certificate: trusted, current, the name dialled."""
-        if facts is None:
-            return "the server presented no certificate"
-        expected = None if live_net._is_address(server) else server
-        trusted = self.lab.trust.is_trusted(facts, trust_store(self.world, source))
-        verdict = tls_verdict(facts, trusted, self.clock_now(),
-                              "DomainValidation" if expected else "CertificateValidation", expected)
-        return "" if verdict.ok else f"{verdict.failure}: {verdict.detail}"
+        return judge_server_certificate(self.lab, source, server, facts)
 
     def validate_outbound_connector(self, tenant: str, connector: str, recipients: Sequence[str]
                                     ) -> ValidationResult:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from lab.console.cmdlets.telnet import run_script
 from lab.console.host import Session
-from lab.console.memory_host import MemoryHost
+from lab.console.memory_host import MemoryHost, judge_server_certificate
 from lab.console.transcript import LabConsole
 from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent
@@ -102,15 +102,9 @@ class MemoryDriver:
         sent = lab.send(source, spec.server, spec.port, spec.mail_from, spec.to, data, tls=spec.tls, auth=spec.auth,
                         client_certificate=cert,
                         helo=spec.helo or lab.world.topology.hosts[source].fqdn or source,
-                        judge_server=(lambda facts: self._judge(source).judge_server_certificate(
-                            source, spec.server, facts)) if spec.verify else None)
+                        judge_server=(lambda facts: judge_server_certificate(
+                            self._lab(), source, spec.server, facts)) if spec.verify else None)
         return outcome(sent, message_id)
-
-    def _judge(self, source: str) -> MemoryHost:
-        """A console host at ``source`` that judges server certificates (it reads the lab as it is
-        when asked: made only when a send verifies the certificate)."""
-        lab = self._lab()
-        return MemoryHost(lab, self.pki, Session(server=next(iter(lab.world.servers)), source_host=source))
 
     def smtp(self, source: str | None, server: str, port: int, lines: Sequence[str]) -> tuple[str, ...]:
         lab = self._lab()
