@@ -12,6 +12,7 @@ and a certificate imported at run time joins the lab's trust table, judged again
 from __future__ import annotations
 
 import operator
+from functools import cached_property
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,7 +89,7 @@ class MemoryHost:
         self.session = session or Session(server=default_server(lab.world))
         self.typed: list[str] = []
         self._requests = PendingRequests()
-        self._files = WorldHost(lab.world, self.session, lab.start, files_dir=files_dir)  # file store only
+        self._files_dir = files_dir
 
     # -- the world and the clock ----------------------------------------------------------------------
     def _set_world(self, new: World) -> None:
@@ -225,6 +226,12 @@ class MemoryHost:
                                                       not_after=now + timedelta(days=365))
 
     # -- files ----------------------------------------------------------------------------------------
+    @cached_property
+    def _files(self) -> WorldHost:
+        """The file store (a WorldHost used for its files alone, made when a console first reads or
+        writes a file: most consoles never do)."""
+        return WorldHost(self.lab.world, self.session, self.lab.start, files_dir=self._files_dir)
+
     def read_file(self, path: str) -> bytes:
         return self._files.read_file(path)
 
