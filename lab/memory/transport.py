@@ -10,7 +10,7 @@ to the lab's timer heap. None of it takes lab time.
 from __future__ import annotations
 
 import math
-from functools import partial
+from functools import cached_property, partial
 from heapq import heappush
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Iterator
@@ -103,7 +103,6 @@ class MemoryTransport:
         self.lab, self.node = lab, node
         if transport is not None:
             self.transport = transport  # (else built when first read: see _Built)
-        self.client = ExchangeClient(lab, node)
         self.spool: dict[int, QueuedMessage] = {}
         self._running = False
         # Lab times a wakeup is pending for: one timer per time. The transport asks again for a time
@@ -112,6 +111,12 @@ class MemoryTransport:
         self._wakes: set[float] = set()
 
     transport = _Built()
+
+    @cached_property
+    def client(self) -> ExchangeClient:
+        """The server's outbound SMTP client, made at its first ``Connect`` (most servers of a lab
+        never send one)."""
+        return ExchangeClient(self.lab, self.node)
 
     @property
     def built(self) -> bool:
