@@ -155,25 +155,24 @@ class Wire:
         """
         if self.closed:
             raise Disconnected("the server closed the connection")
+        output = self.session.receive_line(line, self.now())
+        # self._take(output), inline (every command comes this way)
+        reply, heard = _heard(tuple(output.lines))
         transcript = self.transcript
         if transcript is not None:
             transcript.append(f"C: {line if shown is None else shown}")
-        output = self.session.receive_line(line, self.now())
-        # self._take(output), inline (every command comes this way)
-        lines = tuple(output.lines)
-        reply, shown = _heard(lines)
-        if transcript is not None:
-            transcript.extend(shown)
+            transcript += heard
         if output.close:
             self.closed = True
         self._pending = output
-        if not lines:
-            raise Disconnected("the server closed the connection without a reply")
         code = reply.code
-        if code == 421:  # aiosmtplib closes the connection after a 421
+        if code == 250:
+            if line[:5].upper() == "EHLO ":
+                self.keywords = ehlo_keywords(reply)
+        elif code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
-        elif code == 250 and line[:5].upper() == "EHLO ":
-            self.keywords = ehlo_keywords(reply)
+        elif not heard:  # (no lines: code 0)
+            raise Disconnected("the server closed the connection without a reply")
         return reply
 
     def body(self, data: bytes, normalised: bool = False) -> ServerReply:
