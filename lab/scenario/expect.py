@@ -210,16 +210,16 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
         expected = f"a message {subject!r} in {a['to']}" if "count" not in a else \
             f"{a['count']} message(s) {subject!r} in {a['to']}"
         if ok and ("contains" in a or "header" in a) and found:
-            text = found[-1].text
-            needles = list(a.get("contains", ()))
             header = a.get("header")
-            if isinstance(header, dict):
+            if isinstance(header, dict):  # its header values are the text: the body is not parsed
                 values = [" ".join(v.split()) for v in found[-1].get_all(str(header.get("name")))]
                 text = "\n".join(values)
                 needles = [str(header.get("contains", ""))]
                 expected += f" whose {header.get('name')} header contains {needles[0]!r}"
                 got = f"{header.get('name')}: " + (" | ".join(values) or "(none)")
             else:
+                text = found[-1].text
+                needles = list(a.get("contains", ()))
                 expected += f" containing {needles}"
                 got = text[:2000]
             ok = not _contains(text, needles)
