@@ -79,17 +79,39 @@ class Mail:
         subject: its Subject header (None when it has none).
         report: a delivery status notification (:func:`is_report`).
         headers: every header, in order, as ``(name, value)``.
+        blank: where the line end that ends the header block starts in ``raw`` (the blank line
+            follows it) when :func:`plain_headers` read the block; -1 when the email parser read
+            it or the message has no blank line.
     """
 
     raw: bytes = field(repr=False)
     subject: str | None
     report: bool
     headers: tuple[tuple[str, str], ...]
+    blank: int = -1
 
     @functools.cached_property
     def text(self) -> str:
         """:func:`_text` of the message (its body parsed only when a check reads it)."""
-        return _text(email.message_from_bytes(self.raw), self.headers)
+        return _text(self._parsed(), self.headers)
+
+    def _parsed(self) -> Message:
+        """The message as ``email.message_from_bytes`` parses it, as far as :func:`_text` reads it.
+
+        ``_text`` reads the header fields from :attr:`headers`; of a multipart message (a report)
+        it reads nothing more of the top level, and the parser parts its body by the top level's
+        Content-Type alone (its first field: what ``Message.get`` finds). So the parser is given
+        that one field and the body (the same bytes after the same blank line), not the header
+        fields read already; a top level that turns out not to be multipart (no boundary) is
+        parsed whole."""
+        raw = self.raw
+        if self.blank >= 0:
+            ctype = next((v for k, v in self.headers if k.lower() == "content-type"), None)
+            if ctype is not None and _content_type(ctype).startswith(("multipart/", "message/")):
+                msg = email.message_from_bytes(b"Content-Type: " + ctype.encode("ascii") + raw[self.blank:])
+                if msg.is_multipart():
+                    return msg
+        return email.message_from_bytes(raw)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header ``name`` (any case), as ``Message.get_all``."""
@@ -106,13 +128,14 @@ def read_mail(raw: bytes) -> Mail:
 
     Every run's messages are its own (Message-ID, dates): only a run's later checks hit, so the
     cache stays small (it keeps what it holds alive for the collector)."""
-    headers = plain_headers(raw)
-    if headers is None:
+    read = _plain_block(raw)
+    if read is None:
         return _read_with_email(raw)
+    headers, blank = read
     names = list(map(str.lower, map(itemgetter(0), headers)))  # (the first field of a name: what get() finds)
     subject = headers[names.index("subject")][1] if "subject" in names else None
     content_type = headers[names.index("content-type")][1] if "content-type" in names else None
-    return Mail(raw, subject, _content_type(content_type) == "multipart/report", headers)
+    return Mail(raw, subject, _content_type(content_type) == "multipart/report", headers, blank)
 
 
 def _read_with_email(raw: bytes) -> Mail:
@@ -130,6 +153,13 @@ def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
     for a plain header block: printable ASCII, one line end throughout (CRLF, as delivered, or
     LF), every line a field or a continuation (kept with its line end, as the parser keeps it),
     no envelope ``From`` line. None for anything else (the email parser reads those)."""
+    read = _plain_block(raw)
+    return None if read is None else read[0]
+
+
+def _plain_block(raw: bytes) -> tuple[tuple[tuple[str, str], ...], int] | None:
+    """:func:`plain_headers` of ``raw`` and where the line end that ends its block starts (the
+    blank line follows it; -1: no blank line)."""
     first = raw.find(b"\n")
     eol = b"\r\n" if first > 0 and raw[first - 1:first] == b"\r" else b"\n"
     end = raw.find(eol + eol)
@@ -164,8 +194,8 @@ def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
         # a line that is no field (a fold's NUL is always followed by a blank: it never ends a name)
     # no line end in a value but its continuations' (the parser's rstrip("\r\n") leaves it as it is)
     if folded:
-        return tuple([(name, value.lstrip(" \t").replace("\0", sep)) for name, _, value in parts])
-    return tuple([(name, value.lstrip(" \t")) for name, _, value in parts])
+        return tuple([(name, value.lstrip(" \t").replace("\0", sep)) for name, _, value in parts]), end
+    return tuple([(name, value.lstrip(" \t")) for name, _, value in parts]), end
 
 
 def _content_type(value: str | None) -> str:
