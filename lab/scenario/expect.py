@@ -10,8 +10,10 @@ from __future__ import annotations
 import email
 import functools
 from dataclasses import dataclass, field
+from email._policybase import Compat32
 from email.message import Message
 from email.parser import BytesHeaderParser
+from email.policy import compat32
 from operator import itemgetter
 from typing import Any, Sequence
 
@@ -103,15 +105,17 @@ class Mail:
         Content-Type alone (its first field: what ``Message.get`` finds). So the parser is given
         that one field and the body (the same bytes after the same blank line), not the header
         fields read already; a top level that turns out not to be multipart (no boundary) is
-        parsed whole."""
+        parsed whole. A message of ASCII bytes is parsed with :data:`_ASCII`."""
         raw = self.raw
+        policy = _ASCII if raw.isascii() else compat32
         if self.blank >= 0:
             ctype = next((v for k, v in self.headers if k.lower() == "content-type"), None)
             if ctype is not None and _content_type(ctype).startswith(("multipart/", "message/")):
-                msg = email.message_from_bytes(b"Content-Type: " + ctype.encode("ascii") + raw[self.blank:])
+                msg = email.message_from_bytes(b"Content-Type: " + ctype.encode("ascii") + raw[self.blank:],
+                                               policy=policy)
                 if msg.is_multipart():
                     return msg
-        return email.message_from_bytes(raw)
+        return email.message_from_bytes(raw, policy=policy)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header ``name`` (any case), as ``Message.get_all``."""
@@ -119,6 +123,17 @@ class Mail:
         return [v for k, v in self.headers if k.lower() == lowered]
 
 
+class _AsciiCompat32(Compat32):
+    """compat32 for a message of ASCII bytes: a header value is read back as it was parsed.
+
+    ``Compat32.header_fetch_parse`` returns a parsed value unmodified unless it holds surrogates
+    (the bytes parser's escapes of bytes past ASCII), which a message of ASCII bytes never has."""
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        return value
+
+
+_ASCII = _AsciiCompat32()
 _HEADERS = BytesHeaderParser()
 
 
