@@ -51,7 +51,16 @@ async def settle(lab: Any) -> None:
 
 
 def merge(results: Sequence[Any]) -> ConsoleResult:
-    """One ConsoleResult for the RunResults of a script's blocks."""
+    """One ConsoleResult for the RunResults of a script's blocks (most scripts are one block)."""
+    if len(results) == 1:
+        text = results[0].output_text
+        return ConsoleResult(text if text.endswith("\n") or not text else text + "\n", tuple(results[0].errors),
+                             bool(results[0].changed))
+    return _merge_all(results)
+
+
+def _merge_all(results: Sequence[Any]) -> ConsoleResult:
+    """:func:`merge` of any number of results."""
     output = "".join(r.output_text if r.output_text.endswith("\n") or not r.output_text else r.output_text + "\n"
                      for r in results)
     errors = tuple(e for r in results for e in r.errors)
