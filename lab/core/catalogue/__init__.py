@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 
 _LINE = "_line"  # where Reply.line() keeps its result
+WIRE_LINES = "_lines"  # where lab.core.exchange.receive.reply_lines keeps a reply's wire lines
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class Reply:
         new = object.__new__(type(self))
         fields = new.__dict__
         fields.update(self.__dict__)
-        fields.pop(_LINE, None)  # the copy's line is its own
+        if len(fields) != _FIELD_COUNT:  # a kept line or wire lines (not fields): the copy's are its own
+            fields.pop(_LINE, None)
+            fields.pop(WIRE_LINES, None)
         fields["text"] = self.text.format(**values)
         return new
 
@@ -76,6 +79,9 @@ class Reply:
 
     def __str__(self) -> str:
         return self.line()
+
+
+_FIELD_COUNT = len(Reply.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
-from lab.core.catalogue import Reply
+from lab.core.catalogue import WIRE_LINES, Reply
 from lab.core.catalogue import exchange as cat
 from lab.core.exchange import connectors as rc
 from lab.core.exchange.connectors import ReceiveConnector
@@ -173,7 +173,7 @@ def principal_for(connector: ReceiveConnector, authenticated_user: Mailbox | Non
 
 
 # Answers per frozen connector, principal, server, organization and reply objects (lab.core.memo).
-_RIGHTS, _ACCEPTED, _BANNERS, _REPLY_LINES, _NO_CLOUD, _EHLO_TAILS = (Memo() for _ in range(6))
+_RIGHTS, _ACCEPTED, _BANNERS, _NO_CLOUD, _EHLO_TAILS = (Memo() for _ in range(5))
 
 
 def rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[str]:
@@ -411,9 +411,14 @@ def multiline(code: int, texts: Sequence[str]) -> tuple[str, ...]:
 def reply_lines(reply: Reply) -> tuple[str, ...]:
     """A catalogue reply as wire lines (multi-line texts become ``code-`` continuation lines).
 
-    Remembered per reply object (a frozen record of immutable fields, held by the entry so that its
-    id stays its own): the session sends the catalogue's constants over and over."""
-    return _REPLY_LINES.get1(reply, None, _reply_lines, reply)
+    Kept beside the reply's fields once written, as :meth:`Reply.line` keeps its line (a frozen record
+    of immutable fields; not a field: equality, hashing, repr and replace() ignore it, and
+    :meth:`Reply.format` drops it from the copy): the session sends the catalogue's constants over
+    and over."""
+    lines = reply.__dict__.get(WIRE_LINES)
+    if lines is None:
+        lines = reply.__dict__[WIRE_LINES] = _reply_lines(reply)
+    return lines
 
 
 def once_reply_lines(reply: Reply) -> tuple[str, ...]:
