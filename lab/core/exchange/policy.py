@@ -152,17 +152,20 @@ class ExchangePolicy:
     def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:
         """MAIL FROM (receive.mail_from_verdict)."""
         size = int(params["SIZE"]) if params.get("SIZE", "").isdigit() else None
-        return rv.mail_from_verdict(self.connector, self.rights(ctx), tls_active=ctx.tls is not None,
+        rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
+        return rv.mail_from_verdict(self.connector, rights, tls_active=ctx.tls is not None,
                                     principal=ctx.principal, sender=sender, size=size, org=self.org)
 
     def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
         """RCPT TO (receive.rcpt_verdict)."""
-        return rv.rcpt_verdict(self.connector, self.rights(ctx), org=self.org, version=self.server.version,
+        rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
+        return rv.rcpt_verdict(self.connector, rights, org=self.org, version=self.server.version,
                                recipient=recipient, accepted_so_far=len(ctx.recipients))
 
     def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
         """Size and send-as (receive.data_verdict)."""
-        return rv.data_verdict(self.connector, self.rights(ctx), principal=ctx.principal,
+        rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
+        return rv.data_verdict(self.connector, rights, principal=ctx.principal,
                                sender=ctx.mail_from or "", octets=octets)
 
     def build_message(self, ctx: SessionContext, content: bytes, guid: str,
@@ -174,7 +177,8 @@ class ExchangePolicy:
         ``X-MS-Exchange-CrossPremises-*`` headers: mail the tenant sent is ``AuthAs: Internal``,
         external mail relayed through the tenant stays ``Anonymous`` (B-ADVROUTE).
         """
-        if R_ACCEPT_HEADERS_ORGANIZATION not in self.rights(ctx):
+        rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
+        if R_ACCEPT_HEADERS_ORGANIZATION not in rights:
             content = strip_organization_headers(content)
         internal = ctx.principal.authenticated
         cloud = rv.cloud_services_mail(self.connector, ctx.tls, ctx.now)

@@ -16,7 +16,7 @@ from lab.core.catalogue import exchange as cat
 from lab.core.exchange import connectors as rc
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.headers import TlsFacts, exchange_date
-from lab.core.exchange.model import AcceptedDomain, ExchangeServer, Mailbox, Organization
+from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.tls import CertFacts, host_matches
 from lab.core.fastpath import frozen_init
 from lab.core.memo import Memo
@@ -206,16 +206,6 @@ def _rights_for(connector: ReceiveConnector, principal: Principal) -> frozenset[
     return frozenset(rights)
 
 
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2].lower()
-
-
-def _accepted_domain_for(org: Organization, domain: str) -> AcceptedDomain | None:
-    """``org.accepted_domain_for(domain)``, remembered per (organization object, domain): an
-    Organization is a frozen record of immutable fields (an edit makes a new one)."""
-    return _ACCEPTED.get1(org, domain, org.accepted_domain_for, domain)
-
-
 def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tls_active: bool,
                       principal: Principal, sender: str, size: int | None, org: Organization) -> Decision:
     """MAIL FROM in Exchange's order (fidelity §1.4, D MailSmtpCommand).
@@ -228,14 +218,18 @@ def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tl
     if connector.require_tls and not tls_active:
         return Decision(False, cat.S451_5_7_3_STARTTLS_REQUIRED, "fidelity §1.4: MAIL secure-state check",
                         (f"{connector.name} has RequireTLS $true and the session is not encrypted",), disconnect=True)
+    anonymous = principal.kind == "anonymous"  # not principal.authenticated, inline
     if rc.R_SUBMIT not in rights:
-        if not principal.authenticated:
+        if anonymous:
             return Decision(False, cat.S530_5_7_1_CLIENT_NOT_AUTHENTICATED, "fidelity §1.4: MAIL submit permission",
                             (f"anonymous sessions on {connector.name} lack {rc.R_SUBMIT}",))
         return Decision(False, cat.S550_5_7_1_SUBMIT_DENIED, "fidelity §1.4: MAIL submit permission",
                         (f"{principal.kind} session on {connector.name} lacks {rc.R_SUBMIT}",))
-    domain = _accepted_domain_for(org, _domain(sender)) if sender else None
-    if (not principal.authenticated and domain is not None and domain.domain_type == "Authoritative"
+    domain = None
+    if sender:  # the sender's accepted domain (see rcpt_verdict)
+        name = sender.rpartition("@")[2].lower()
+        domain = _ACCEPTED.get1(org, name, org.accepted_domain_for, name)
+    if (anonymous and domain is not None and domain.domain_type == "Authoritative"
             and rc.R_ACCEPT_AUTHORITATIVE_DOMAIN_SENDER not in rights):
         return Decision(False, cat.S550_5_7_1_SEND_AS_DENIED, "fidelity §3.5: Accept-Authoritative-Domain-Sender",
                         (f"anonymous sender in authoritative domain {domain.domain_name} without "
@@ -262,14 +256,17 @@ def rcpt_verdict(connector: ReceiveConnector, rights: frozenset[str], *, org: Or
     if accepted_so_far >= connector.max_recipients_per_message:
         return Decision(False, cat.S452_4_5_3_TOO_MANY_RECIPIENTS, "fidelity §1.1: MaxRecipientsPerMessage",
                         (f"{accepted_so_far} recipients already (limit {connector.max_recipients_per_message})",))
-    domain = _accepted_domain_for(org, _domain(recipient))
+    name = recipient.rpartition("@")[2].lower()
+    # org.accepted_domain_for(name), remembered per (organization object, domain): an Organization
+    # is a frozen record of immutable fields (an edit makes a new one)
+    domain = _ACCEPTED.get1(org, name, org.accepted_domain_for, name)
     if domain is None:
         if rc.R_ACCEPT_ANY_RECIPIENT not in rights:
             return Decision(False, relay_denied_reply(version), "fidelity §3.5: relay needs Accept-Any-Recipient",
-                            (f"{_domain(recipient)} is not an accepted domain",
+                            (f"{name} is not an accepted domain",
                              f"the session lacks {rc.R_ACCEPT_ANY_RECIPIENT} on {connector.name}"))
         return Decision(True, cat.S250_2_1_5_RECIPIENT_OK, "fidelity §3.5: relay permitted",
-                        (f"{_domain(recipient)} is not accepted; {rc.R_ACCEPT_ANY_RECIPIENT} allows relay",))
+                        (f"{name} is not accepted; {rc.R_ACCEPT_ANY_RECIPIENT} allows relay",))
     if (org.recipient_validation_enabled and domain.domain_type == "Authoritative"
             and org.mailbox_by_address(recipient) is None):
         return Decision(False, cat.S550_5_1_1_USER_UNKNOWN, "fidelity §1.4: recipient validation",

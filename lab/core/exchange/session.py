@@ -404,12 +404,10 @@ class ReceiveSession:
 
     # --- commands -------------------------------------------------------------------------
     def _cmd_HELO(self, arg: str) -> Output:
-        return self._hello(arg, extended=False)
+        return self._cmd_EHLO(arg, False)
 
-    def _cmd_EHLO(self, arg: str) -> Output:
-        return self._hello(arg, extended=True)
-
-    def _hello(self, arg: str, extended: bool) -> Output:
+    def _cmd_EHLO(self, arg: str, extended: bool = True) -> Output:
+        """EHLO (and HELO, ``extended`` False)."""
         if not arg or " " in arg or not _valid_domain(arg):
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         self._reset_transaction()
@@ -426,7 +424,8 @@ class ReceiveSession:
         if not self.policy.starttls_offered(self.ctx):
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         self.state = "tls"
-        return self._say(_STARTTLS_READY)
+        self._said.append(_STARTTLS_READY.lines)  # self._say(_STARTTLS_READY), inline
+        return _STARTTLS_READY
 
     def _cmd_AUTH(self, arg: str) -> Output:
         if self.ctx.helo is None:
@@ -528,7 +527,8 @@ class ReceiveSession:
         if problem is not None:
             return self._error(problem)
         self.state = "data"
-        return self._say(_START_DATA)
+        self._said.append(_START_DATA.lines)  # self._say(_START_DATA), inline
+        return _START_DATA
 
     def _cmd_BDAT(self, arg: str) -> Output:
         size, _, last = arg.partition(" ")
@@ -551,7 +551,8 @@ class ReceiveSession:
 
     def _cmd_QUIT(self, arg: str) -> Output:
         self.state = "closed"
-        return self._say(_CLOSING)
+        self._said.append(_CLOSING.lines)  # self._say(_CLOSING), inline (every session ends so)
+        return _CLOSING
 
     # --- helpers --------------------------------------------------------------------------
     def _finish(self, content: bytes, octets: int) -> Output:
