@@ -66,11 +66,22 @@ def make(cls: type[T], **fields: Any) -> T:
 
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     """``str(uuid.uuid5(namespace, name))``: SHA-1 of the namespace and the name, version 5, RFC 4122 variant."""
-    raw = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
+    held = _NAMESPACES.get(id(namespace))  # (the namespace, its bytes): UUID.bytes is a property
+    if held is None:
+        if len(_NAMESPACES) >= 64:
+            _NAMESPACES.clear()
+        held = _NAMESPACES[id(namespace)] = (namespace, namespace.bytes)
+    # the first 16 octets as one number: version 5 in the high nibble of octet 6, variant 10 in the
+    # high bits of octet 8
+    number = int.from_bytes(hashlib.sha1(held[1] + name.encode("utf-8")).digest()[:16], "big") & _KEEP | _SET
+    h = f"{number:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# namespace UUIDs by id (each entry holds its UUID, an immutable object, so that the id stays its own)
+_NAMESPACES: dict[int, tuple[uuid.UUID, bytes]] = {}
+_KEEP = ((1 << 128) - 1) & ~((0xF0 << 72) | (0xC0 << 56))  # octet 6 is bits 79-72, octet 8 bits 63-56
+_SET = (0x50 << 72) | (0x80 << 56)
 
 
 #: every class given an __init__ by frozen_init (the tests compare each with its dataclass __init__)
