@@ -155,10 +155,25 @@ class NextHop:
     recipient: str
     failure: Reply | None = None
 
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """The queue key: delivery type, next hop domain, connector."""
-        return (self.delivery_type, self.next_hop_domain, self.connector or "")
+    # key: the queue key (_HopKey below)
+
+
+class _HopKey:
+    """``NextHop.key``, the queue key: delivery type, next hop domain, connector.
+
+    Written at the first read and kept in the hop's ``__dict__`` under the same name (a non-data
+    descriptor: the kept value answers every later read without a call; not a field, so equality,
+    hashing, repr and replace() ignore it). A hop is frozen: its key never changes, and the transport
+    reads it for every message it queues."""
+
+    def __get__(self, hop: NextHop | None, owner: type | None = None) -> "tuple[str, str, str] | _HopKey":
+        if hop is None:
+            return self
+        key = hop.__dict__["key"] = (hop.delivery_type, hop.next_hop_domain, hop.connector or "")
+        return key
+
+
+NextHop.key = _HopKey()  # type: ignore[assignment,misc]
 
 
 def select_send_connector(connectors: Sequence[SendConnector], recipient_domain: str, source_server: str,
