@@ -77,8 +77,7 @@ class Reply:
             self.__dict__[_LINE] = line
         return line
 
-    def __str__(self) -> str:
-        return self.line()
+    __str__ = line  # str(reply) is its line (the same function: no second call)
 
 
 _FIELD_COUNT = len(Reply.__dataclass_fields__)

@@ -180,7 +180,7 @@ class ExchangePolicy:
         rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
         if R_ACCEPT_HEADERS_ORGANIZATION not in rights:
             content = strip_organization_headers(content)
-        internal = ctx.principal.authenticated
+        internal = ctx.principal.kind != "anonymous"  # ctx.principal.authenticated, inline
         cloud = rv.cloud_services_mail(self.connector, ctx.tls, ctx.now)
         if cloud.accepted:
             content = promote_cross_premises(content)

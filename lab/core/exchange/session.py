@@ -410,9 +410,14 @@ class ReceiveSession:
         """EHLO (and HELO, ``extended`` False)."""
         if not arg or " " in arg or not _valid_domain(arg):
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
-        self._reset_transaction()
-        self.ctx.helo = arg
-        lines = self.policy.hello(self.ctx, extended)
+        # A reset only when there is a transaction (most sessions greet before any): every command that
+        # sets what a reset clears (MAIL, RCPT, a BDAT chunk after them) follows a decision it added,
+        # and only a reset takes decisions away (tests/unit/test_s14_session_ehlo.py)
+        if len(self._decisions) != len(self._selection):
+            self._reset_transaction()
+        ctx = self.ctx
+        ctx.helo = arg
+        lines = self.policy.hello(ctx, extended)
         self._said.append(lines)  # self._send(lines), inline (every session says hello once or twice)
         return _plain(lines) if type(lines) is tuple else Output(lines)
 
