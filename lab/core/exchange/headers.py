@@ -269,10 +269,11 @@ def header_value(content: bytes, name: str) -> str | None:
     end = raw.find(b"\n\n")
     if end >= 0:
         raw = raw[:end]
-    wanted = name.lower() + ":"
-    key = _ascii_key(wanted)
-    if key is None or not raw.isascii():
-        return _header_value_lines(raw, wanted)
+    key = _KEYS.get(name)  # _ascii_key(name.lower() + ":"), remembered per name
+    if key is None:
+        key = _name_key(name)
+    if key is False or not raw.isascii():
+        return _header_value_lines(raw, name.lower() + ":")
     # an ASCII block: find the first line that starts with the name, without splitting the block
     lowered = raw.lower()
     at = lowered.find(key)
@@ -283,6 +284,8 @@ def header_value(content: bytes, name: str) -> str | None:
     line_end = _ASCII_LINE_END.search(raw, at)
     stop = line_end.start() if line_end else len(raw)
     value = raw[at + len(key):stop].decode("ascii").strip()
+    if _FOLDED.match(raw, stop) is None:  # no folded line after it (most headers): the loop's first test
+        return value
     while stop < len(raw):  # folded lines
         stop += 2 if raw[stop:stop + 2] == b"\r\n" else 1  # past the line end
         if raw[stop:stop + 1] not in (b" ", b"\t"):
@@ -296,6 +299,20 @@ def header_value(content: bytes, name: str) -> str | None:
 # What ends a line of ASCII text for str.splitlines (\r\n counts once)
 _ASCII_LINE_ENDS = b"\r\n\x0b\x0c\x1c\x1d\x1e"
 _ASCII_LINE_END = re.compile(rb"[\r\n\x0b\x0c\x1c-\x1e]")
+
+
+# A line end (as above) followed by a blank: a folded line comes next
+_FOLDED = re.compile(rb"(?:\r\n|[\r\n\x0b\x0c\x1c-\x1e])[ \t]")
+# header name -> _ascii_key of its lower-case form and colon, False for None (filled by _name_key)
+_KEYS: dict[str, bytes | bool] = {}
+
+
+def _name_key(name: str) -> bytes | bool:
+    key = _ascii_key(name.lower() + ":")
+    if len(_KEYS) >= 256:
+        _KEYS.clear()
+    _KEYS[name] = False if key is None else key
+    return _KEYS[name]
 
 
 @lru_cache(maxsize=256)
