@@ -27,7 +27,7 @@ def _twin(s: sn.ReceiveSession) -> AlwaysResets:
 
 def _state(s: sn.ReceiveSession) -> tuple:
     c = s.ctx
-    return (s.state, s.errors, c.helo, c.tls, c.principal, c.mail_from, c.recipients, s._mail_options,
+    return (s.state, s.errors, c.helo, c.tls, c.principal, c.mail_from, c.recipients, c.mail_options,
             list(s._chunks), list(s._decisions), s._bdat_last, s._bdat_error, s.transcript)
 
 
@@ -57,7 +57,7 @@ def test_ehlo_after_a_refused_mail_and_after_starttls_resets_as_always():
                 _run(one, two, "chunk_received", step)
             else:
                 _run(one, two, "receive_line", step)
-        assert len(one._decisions) == 1 and one._mail_options == ()
+        assert len(one._decisions) == 1 and one.ctx.mail_options == ()
 
 
 def test_ehlo_without_a_transaction_leaves_what_a_reset_would_leave():

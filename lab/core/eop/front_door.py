@@ -136,7 +136,7 @@ class EopPolicy:
         connector = session.attribution.connector.name if session.attribution else ""
         return AcceptedMessage(ctx.mail_from or "", ctx.recipients, data, message_id, ctx.client_ip,
                                ctx.helo or "", ctx.local_ip, ctx.local_port, self.world.node.name, connector,
-                               ctx.principal, ctx.tls, ctx.now, decisions=decisions)
+                               ctx.principal, ctx.tls, ctx.now, ctx.mail_options, decisions)
 
     def queued_reply(self, result: SubmitResult) -> Reply:
         """``250 2.6.0 <id> [InternalId=..., Hostname=<internal host>] Queued mail for delivery``."""

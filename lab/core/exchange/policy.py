@@ -200,8 +200,8 @@ class ExchangePolicy:
             AcceptedMessage, mail_from=ctx.mail_from or "", rcpt_tos=ctx.recipients,
             content=add_headers(content, top, bottom), message_id=message_id, client_ip=ctx.client_ip,
             client_helo=ctx.helo or "", local_ip=ctx.local_ip, local_port=ctx.local_port, receiver=self.server.name,
-            connector=self.connector.name, principal=ctx.principal, tls=ctx.tls, received_at=ctx.now, mail_options=(),
-            decisions=decisions)
+            connector=self.connector.name, principal=ctx.principal, tls=ctx.tls, received_at=ctx.now,
+            mail_options=ctx.mail_options, decisions=decisions)
 
     def queued_reply(self, result: SubmitResult) -> Reply:
         """``250 2.6.0 <id> [InternalId=n, Hostname=fqdn] Queued mail for delivery``."""

@@ -44,7 +44,7 @@ _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
 def _evolve(obj, **changes):
     """``dataclasses.replace`` for the records here (no ``__post_init__``, no init=False fields): a
     copy of the instance's fields with ``changes`` applied, without ``__init__``'s per-field
-    ``object.__setattr__`` (a finished message takes its MAIL options this way)."""
+    ``object.__setattr__`` (tests copy a context this way)."""
     new = object.__new__(type(obj))
     fields = new.__dict__
     fields.update(obj.__dict__)
@@ -72,6 +72,7 @@ class SessionContext:
     mail_from: str | None = None
     recipients: tuple[str, ...] = ()
     peer_name: str | None = None
+    mail_options: tuple[str, ...] = ()  # the option words of the accepted MAIL (a message keeps them)
 
 
 @frozen_init
@@ -306,7 +307,6 @@ class ReceiveSession:
         self._said: list[str | tuple[str, ...]] = []
         self._selection: tuple[Decision, ...] = (selection,) if selection else ()
         self._decisions: list[Decision] = list(self._selection)
-        self._mail_options: tuple[str, ...] = ()
         self._auth_user = ""
         self._chunks: list[bytes] = []
         self._bdat_last = False
@@ -499,7 +499,7 @@ class ReceiveSession:
         self._decisions.append(decision)
         if decision.accepted:
             ctx.mail_from = address
-            self._mail_options = options
+            ctx.mail_options = options
         return self._decided(decision)
 
     def _cmd_RCPT(self, arg: str) -> Output:
@@ -568,7 +568,6 @@ class ReceiveSession:
             self._reset_transaction()
             return self._decided(decision)
         message = self.policy.build_message(ctx, content, self.new_guid(), tuple(self._decisions))
-        message = _evolve(message, mail_options=self._mail_options)
         result = self.sink.submit(message)
         self._reset_transaction()
         if isinstance(result, Reply):
@@ -608,7 +607,7 @@ class ReceiveSession:
         ctx = self.ctx
         if ctx.mail_from is not None or ctx.recipients:
             ctx.mail_from, ctx.recipients = None, ()
-        self._mail_options = ()
+        ctx.mail_options = ()
         if self._chunks:
             self._chunks = []
         if len(self._decisions) != len(self._selection):  # only ever appended to since the last reset
