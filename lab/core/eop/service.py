@@ -188,10 +188,11 @@ class EopState:
         return SubmitResult(message.message_id, internal_id), deliveries
 
     def _row(self, now: datetime, mail_from: str, rcpt: str, data: bytes, from_ip: str, status: str,
-             detail: str | None = None) -> int:
+             detail: str | None = None, read: tuple[str, str] | None = None) -> int:
+        """A trace row; ``read`` is ``_subject_and_id(data)`` when the caller has it."""
+        subject, message_id = read if read is not None else _subject_and_id(data)
         self.trace.append(V.TraceRow(P.ticks_id(now, len(self.trace)).lower(), now, mail_from, rcpt,
-                                     header_value(data, "Subject") or "", status, from_ip,
-                                     header_value(data, "Message-ID") or "", len(data), None, detail))
+                                     subject, status, from_ip, message_id, len(data), None, detail))
         return len(self.trace) - 1
 
     def route(self, mail_from: str, recipients: Sequence[str], data: bytes, now: datetime,
@@ -199,6 +200,7 @@ class EopState:
         """Route one message's recipients; queued hops join :attr:`pending`; returns the mailbox deliveries."""
         deliveries: list[MailboxDelivery] = []
         groups: dict[str, tuple[R.NextHop, list[str], list[int]]] = {}
+        read = _subject_and_id(data) if recipients else ("", "")  # read once for every row and queued hop
         for rcpt in recipients:
             tenant = self.tenant_for(rcpt)
             if tenant is None:
@@ -207,20 +209,19 @@ class EopState:
             if hop.kind == R.TO_MAILBOX:
                 deliveries.append(MailboxDelivery(hop.mailbox or rcpt, H.mailbox_hop(
                     data, eop_host=self.host, exo_host=self.world.node.submission_host, now=now)))
-                self._row(now, mail_from, rcpt, data, from_ip, cat.TRACE_DELIVERED.text)
+                self._row(now, mail_from, rcpt, data, from_ip, cat.TRACE_DELIVERED.text, read=read)
                 continue
             if hop.kind == R.NOT_FOUND:
                 self._row(now, mail_from, rcpt, data, from_ip, cat.TRACE_FAILED.text,
-                          cat.S550_5_1_10_RECIPIENT_NOT_FOUND.line())
+                          cat.S550_5_1_10_RECIPIENT_NOT_FOUND.line(), read)
                 continue
             group = groups.setdefault(hop.queue_key + "|" + hop.domain, (hop, [], []))
             group[1].append(hop.address)
-            group[2].append(self._row(now, mail_from, rcpt, data, from_ip, cat.TRACE_PENDING.text))
+            group[2].append(self._row(now, mail_from, rcpt, data, from_ip, cat.TRACE_PENDING.text, read=read))
         for hop, rcpts, rows in groups.values():
             cloud = bool(hop.connector and hop.connector.cloud_services_mail_enabled)
             item = Q.enqueue(next(self._ids), mail_from, tuple(rcpts), hop.queue_key, now.timestamp())
-            self.pending.append(Pending(item, hop, H.for_next_hop(data, cloud_services_mail=cloud),
-                                        header_value(data, "Message-ID") or "", header_value(data, "Subject") or "",
+            self.pending.append(Pending(item, hop, H.for_next_hop(data, cloud_services_mail=cloud), read[1], read[0],
                                         rows))
         return deliveries
 
@@ -261,6 +262,11 @@ class EopState:
                         [DsnRecipient(r, reply) for r in entry.item.recipients], host, postmaster,
                         now, f"<{P.ticks_id(now, entry.item.id)}@{host}>")
         return self.route("", (entry.item.mail_from,), ndr, now)
+
+
+def _subject_and_id(data: bytes) -> tuple[str, str]:
+    """The Subject and Message-ID a trace row and a queued item show ("" for none)."""
+    return header_value(data, "Subject") or "", header_value(data, "Message-ID") or ""
 
 
 class EopStateHolder:
