@@ -336,8 +336,10 @@ class ReceiveSession:
 
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
-        if now is not None and now is not self.ctx.now and now != self.ctx.now:  # self._tick(now), inline
-            self.ctx.now = now
+        if now is not None:  # self._tick(now), inline
+            ctx = self.ctx
+            if now is not ctx.now and now != ctx.now:
+                ctx.now = now
         self._said.append(line)
         state = self.state
         if state != "command":
@@ -347,12 +349,11 @@ class ReceiveSession:
                 return self._auth_step(line)
             return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         verb, _, arg = line.strip().partition(" ")
-        handlers = self._handlers
-        handler = handlers.get(verb)  # the verb as clients send it (upper case), else as any case
+        handler = self._handlers.get(verb)  # the verb as clients send it (upper case), else as any case
         if handler is None:
-            handler = handlers.get(verb.upper()) if verb.isalpha() else None
-        if handler is None:
-            return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
+            handler = self._handlers.get(verb.upper()) if verb.isalpha() else None
+            if handler is None:
+                return self._error(cat.S500_5_3_3_UNRECOGNIZED_COMMAND)
         return handler(self, arg.strip())
 
     def line_too_long(self) -> Output:
