@@ -40,8 +40,8 @@ def directory_for(world: World, node: str) -> Directory:
     """
     org = world.org_of(node)
     organization, remote = org.organization, org.remote_mailboxes
-    return _DIRECTORIES.get((organization, remote), None,
-                            Directory.build, organization.accepted_domains, organization.mailboxes, remote)
+    return _DIRECTORIES.get2(organization, remote, None,
+                             Directory.build, organization.accepted_domains, organization.mailboxes, remote)
 
 
 def virtual_ports(world: World, node: str) -> tuple[int, ...]:
@@ -51,7 +51,11 @@ def virtual_ports(world: World, node: str) -> tuple[int, ...]:
     """
     state = world.servers.get(node)  # (world.server(node), its lookup inline)
     connectors = (state if state is not None else world.server(node)).receive_connectors
-    return _PORTS.get((connectors,), None, lambda: tuple(sorted({b.port for c in connectors for b in c.bindings})))
+    return _PORTS.get1(connectors, None, _ports_of, connectors)
+
+
+def _ports_of(connectors: tuple) -> tuple[int, ...]:
+    return tuple(sorted({b.port for c in connectors for b in c.bindings}))
 
 
 def eop_world(world: World, node: str) -> EopWorld:
@@ -63,5 +67,8 @@ def eop_world(world: World, node: str) -> EopWorld:
     host = world.topology.hosts[node]
     banned = world.banned_ips.get(node, frozenset())
     tenants = tuple([t for t in world.tenants.values() if t.eop == node])
-    return _EOP_WORLDS.get((host, *tenants), banned,
-                           lambda: EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants))
+    return _EOP_WORLDS.get((host, *tenants), banned, _eop_world, host, banned, tenants)
+
+
+def _eop_world(host: object, banned: frozenset[str], tenants: tuple) -> EopWorld:
+    return EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants)

@@ -51,7 +51,7 @@ class EopWorld:
 
         Remembered per (world object, domain): a frozen record of frozen tenants and a string in,
         asked at every RCPT and queue step for the same few domains."""
-        return _TENANT_FOR.get((self,), domain, _tenant_for, self.tenants, domain)
+        return _TENANT_FOR.get1(self, domain, _tenant_for, self.tenants, domain)
 
 
 _TENANT_FOR = Memo()
@@ -210,8 +210,8 @@ def connection_ehlo_reply(world: EopWorld, endpoint: str, source_ip: str, tls: b
 
     Remembered per EOP node object and (endpoint, client address, TLS): what the reply is written
     from (the node is a frozen record), the same for every connection from one host."""
-    return _EHLO_REPLIES.get((world.node,), (endpoint, source_ip, tls), _ehlo_reply, world.node, endpoint,
-                             source_ip, tls)
+    return _EHLO_REPLIES.get1(world.node, (endpoint, source_ip, tls), _ehlo_reply, world.node, endpoint,
+                              source_ip, tls)
 
 
 _EHLO_REPLIES = Memo()
