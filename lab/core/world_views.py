@@ -6,13 +6,11 @@ change reaches both the same way.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
-
 from lab.core.eop.model import EopNode
 from lab.core.eop.policy import EopWorld
 from lab.core.exchange.routing import Directory
 from lab.core.exchange.send_connector import SendConnector
+from lab.core.fastpath import evolve
 from lab.core.memo import Memo
 from lab.core.world import World
 
@@ -71,4 +69,4 @@ def eop_world(world: World, node: str) -> EopWorld:
 
 
 def _eop_world(host: object, banned: frozenset[str], tenants: tuple) -> EopWorld:
-    return EopWorld(replace(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants)
+    return EopWorld(evolve(EopNode.from_host(host), banned_ips=tuple(sorted(banned))), tenants)
