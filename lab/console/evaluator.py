@@ -315,7 +315,7 @@ class Shell:
         return ",".join(to_string(v) for v in value) if isinstance(value, list) else to_string(value)
 
     def _call(self, command: Cmdlet, node: ast.Command, inv: Invocation) -> list[Any]:
-        inv.host, inv.shell = self.host, self
+        inv.host, inv.shell, inv.console_host = self.host, self, self.registry.host
         try:
             result = command.fn(inv)
             output = _enumerate_result(result)

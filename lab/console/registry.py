@@ -187,7 +187,12 @@ _COMMON_NAMES = {p.name for p in COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS}
 
 @dataclass
 class Invocation:
-    """What a cmdlet function receives: bound parameters, input and ways to talk back."""
+    """What a cmdlet function receives: bound parameters, input and ways to talk back.
+
+    ``host`` is the shell's :class:`~lab.console.evaluator.HostCallbacks`, ``shell`` the shell, and
+    ``console_host`` the :class:`~lab.console.host.ConsoleHost` of the console (its registry's
+    ``host``): a lab cmdlet reads and changes the lab through it, so one command serves every console.
+    """
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -198,6 +203,7 @@ class Invocation:
     shell: Any = None
     changed: bool = False
     messages: list[str] = field(default_factory=list)
+    console_host: Any = None
 
     def report_change(self) -> None:
         """Record that this invocation changed the lab (for the host's transcript)."""
@@ -360,7 +366,13 @@ def cmdlet(name: str, params: Iterable[Param] = (), **options: Any) -> Callable[
 
 
 class Registry:
-    """Commands by name and alias, case-insensitive."""
+    """Commands by name and alias, case-insensitive.
+
+    ``host`` is the :class:`~lab.console.host.ConsoleHost` the lab's cmdlets act on (set by a cmdlet
+    module's ``register``): the shell hands it to each cmdlet as :attr:`Invocation.console_host`.
+    """
+
+    host: Any = None
 
     def __init__(self) -> None:
         self._commands: dict[str, Cmdlet] = {}
@@ -380,6 +392,15 @@ class Registry:
             return self.register(Cmdlet(name, fn, tuple(params), **options))
 
         return wrap
+
+    def copy(self, host: Any = None) -> Registry:
+        """A registry of this one's commands and aliases whose cmdlets act on ``host`` (tables of its own:
+        what either registers later is its own)."""
+        other = Registry()
+        other._commands = dict(self._commands)
+        other._aliases = dict(self._aliases)
+        other.host = host
+        return other
 
     def alias(self, alias: str, target: str) -> None:
         """Make ``alias`` name the command ``target``."""

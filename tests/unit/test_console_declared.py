@@ -1,23 +1,14 @@
-"""Every console's registry declares the same commands, each with its own functions: registry.declared
-copies the first command built for a declaration (fields and signature) instead of building it again.
-Held here to building every command afresh (the code it replaces), over every cmdlet module, for a
-first and a second console, and to the old formulas of _common.add and the lab cmdlets."""
+"""Every console's registry holds the same commands (they act on ``inv.console_host``), and
+registry.declared copies the first command built for a declaration (fields and signature) instead of
+building it again: held to the old formulas of _common.add and the lab cmdlets."""
 from __future__ import annotations
 
 import dataclasses
 from types import SimpleNamespace as NS
 
-import pytest
-
 from lab.console import registry as REG
 from lab.console.cmdlets import _common, _modules
 from lab.console.registry import Cmdlet, Param, Registry
-
-
-def fresh(fn, key, params, build, *args):
-    """declared without its memo: the command built as it is, with fn."""
-    made = build(*args)
-    return dataclasses.replace(made, fn=fn)
 
 
 def fields(command: Cmdlet) -> tuple:
@@ -25,25 +16,26 @@ def fields(command: Cmdlet) -> tuple:
                  for f in dataclasses.fields(Cmdlet))
 
 
-def build_all(host) -> list[Cmdlet]:
+def build_all(host) -> Registry:
     registry = Registry()
     for module in _modules():
         module.register(registry, host)
-    return registry.commands()
+    return registry
 
 
-def test_declared_commands_as_built_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_console_shares_the_declared_commands() -> None:
+    """The commands read their host from the invocation: every registry holds the same command objects
+    (one per declaration), its host the one it was registered for, each signature as worked out afresh."""
     hosts = [NS(session=NS(server="ex01"), world=None), NS(session=NS(server="ex02"), world=None)]
-    shared = [build_all(h) for h in hosts]  # (the second console copies what the first built)
-    for module in (*_modules(), _common):
-        if hasattr(module, "declared"):
-            monkeypatch.setattr(module, "declared", fresh)
-    plain = [build_all(h) for h in hosts]
-    for one, two in zip(shared, plain):
-        assert [fields(c) for c in one] == [fields(c) for c in two]
-        assert [c.signature.exact for c in one] == [c.signature.exact for c in two]
-    assert all(a.fn is not b.fn for a, b in zip(*shared) if a.name == b.name and a.fn.__closure__)  # each its own
-    assert len({id(c) for c in shared[0] + shared[1]}) == 2 * len(shared[0])
+    one, two = (build_all(h) for h in hosts)
+    assert (one.host, two.host) == tuple(hosts)
+    assert [fields(c) for c in one.commands()] == [fields(c) for c in two.commands()]
+    assert all(a is b for a, b in zip(one.commands(), two.commands()))
+    for command in one.commands():
+        cells = [c.cell_contents for c in command.fn.__closure__ or ()]
+        assert not any(c is h for c in cells for h in hosts), command.name  # (no function keeps a console's host)
+        fresh = dataclasses.replace(command)  # (a new command of the same fields: its signature worked out anew)
+        assert fresh.signature.exact == command.signature.exact and fresh.all_params == command.all_params
 
 
 def test_add_and_lab_cmdlets_as_the_old_formulas() -> None:

@@ -102,28 +102,42 @@ def _shape(command: object) -> tuple:
             command.module, command.implementing_type, command.should_process)  # type: ignore[attr-defined]
 
 
-def test_a_registry_registers_a_module_when_needed_and_resolves_as_a_full_build() -> None:
+def test_a_console_registry_resolves_as_a_full_build_and_acts_on_its_own_host() -> None:
     from lab.console import cmdlets
-    from lab.console.registry import Registry
+    from lab.console.registry import Cmdlet, Registry
     from tests.unit.cmdlets_support import console
 
     full = Registry()
     host = console().host
     for module in cmdlets._modules():
         module.register(full, host)
-    cmdlets.build_registry(host)  # the first build in a process learns which module registers what
-    lazy, other = cmdlets.build_registry(host), cmdlets.build_registry(console().host)
-    if cmdlets._INDEX is not None:
-        assert isinstance(lazy, cmdlets._ModuleRegistry) and len(lazy._commands) == 0
+    assert full.host is host
+    one, other = cmdlets.build_registry(host), cmdlets.build_registry(console().host)
+    assert one.host is host and other.host is not host
     names = [c.name for c in full.commands()] + list(full.aliases()) + ["Get-Nothing", "telnet.exe", "GET-QUEUE"]
     for name in names:
-        want, got = full.resolve(name), lazy.resolve(name)
+        want, got = full.resolve(name), one.resolve(name)
         assert (want is None) == (got is None), name
         if want is not None:
-            assert _shape(got) == _shape(want), name
-            assert got.fn is not other.resolve(name).fn  # each console's cmdlets are bound to its own host
-    assert [_shape(c) for c in lazy.commands()] == [_shape(c) for c in full.commands()]
-    assert lazy.aliases() == full.aliases()
+            assert _shape(got) == _shape(want) and got.fn is want.fn, name
+    assert [_shape(c) for c in one.commands()] == [_shape(c) for c in full.commands()]
+    assert one.aliases() == full.aliases()
+    mine = one.register(Cmdlet("Get-Mine", lambda inv: None))
+    assert one.resolve("Get-Mine") is mine and other.resolve("Get-Mine") is None  # (tables of its own)
+    assert cmdlets.build_registry(host).resolve("Get-Mine") is None
+
+
+def test_consoles_sharing_commands_each_change_their_own_world() -> None:
+    from tests.unit.cmdlets_support import console
+
+    first, second = console("mail1"), console("ex01")
+    assert first.shell.registry.resolve("New-SendConnector") is second.shell.registry.resolve("New-SendConnector")
+    made = first.run('New-SendConnector -Name Shared -AddressSpaces "SMTP:*;1"')
+    assert not made.errors and made.changed
+    assert "Shared" in first.run("Get-SendConnector").output_text
+    assert "Shared" not in second.run("Get-SendConnector").output_text  # (the other console's lab is untouched)
+    assert "MAIL1" in first.run("Get-ReceiveConnector").output_text.upper()
+    assert "EX01" in second.run("Get-ReceiveConnector").output_text.upper()
 
 
 def test_a_console_over_a_lazy_registry_runs_lines() -> None:

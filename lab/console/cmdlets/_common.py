@@ -122,6 +122,21 @@ def add(registry: Registry, name: str, fn: Callable[..., Any], params: Sequence[
     return registry.register(declared(fn, ("add", name, remote), params, _exchange_cmdlet, name, None, params, remote))
 
 
+def exchange(name: str, fn: Callable[..., Any], params: Sequence[Param], *, remote: bool = True,
+             **options: Any) -> Cmdlet:
+    """An Exchange cmdlet (remote by default, its task type as implementing type), as :func:`add` registers
+    it: for a module's commands declared once, shared by every console (they act on
+    ``inv.console_host``)."""
+    return _exchange_cmdlet(name, fn, params, remote, **options)
+
+
+def register_all(registry: Registry, host: ConsoleHost, commands: Iterable[Cmdlet]) -> None:
+    """A cmdlet module's ``register``: its commands into ``registry``, whose cmdlets act on ``host``."""
+    registry.host = host
+    for command in commands:
+        registry.register(command)
+
+
 def _exchange_cmdlet(name: str, fn: Callable[..., Any] | None, params: Sequence[Param], remote: bool,
                      **options: Any) -> Cmdlet:
     implementing = f"{TASKS}.{task_name(name)}" if remote else ""

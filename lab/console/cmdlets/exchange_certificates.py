@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from lab.console import records as R
-from lab.console.cmdlets._common import Errors, add, changed, identity_text
+from lab.console.cmdlets._common import Errors, changed, exchange, identity_text, register_all
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
@@ -27,118 +27,126 @@ def _thumb(cert: InstalledCertificate) -> str:
     return cert.thumbprint or (cert.name.split(":")[-1] if cert.status == "PendingRequest" else "")
 
 
+def _state(host: ConsoleHost) -> ServerState:
+    return host.world.server(host.session.server)
+
+
+def _record(host: ConsoleHost, c: InstalledCertificate) -> R.ExRecord:
+    s = _state(host)
+    return R.exchange_certificate(c, s.server.name, s.server.version, _thumb(c))
+
+
+def _find(host: ConsoleHost, thumbprint: str, task: str) -> InstalledCertificate:
+    wanted = thumbprint.strip().upper()
+    found = [c for c in _state(host).certificates if _thumb(c) == wanted]
+    if not found:
+        raise Errors(host).make(M.CERTIFICATE_NOT_FOUND.format(thumbprint=thumbprint), M.NOT_FOUND_REASON, task,
+                                "ObjectNotFound")
+    return found[0]
+
+
+def _thumb_param(inv: Invocation) -> str | None:
+    value = inv.params.get("Thumbprint")
+    return None if value is None else identity_text(value).split("\\")[-1]
+
+
+def get_cert(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    thumb = _thumb_param(inv)
+    if thumb is not None:
+        return [_record(host, _find(host, thumb, "GetExchangeCertificate"))]
+    return [_record(host, c) for c in _state(host).certificates]
+
+
+def new_cert(inv: Invocation) -> object:
+    host = inv.console_host
+    task = "NewExchangeCertificate"
+    subject_text = inv.params.get("SubjectName")
+    domains = [str(d).strip().lower() for d in inv.params.get("DomainName") or []]
+    try:
+        subject = parse_x500(subject_text) if subject_text else (("CN", domains[0]),) if domains else ()
+    except ValueError as e:
+        raise Errors(host).make(M.BAD_SUBJECT_NAME.format(value=subject_text, detail=e), M.ARGUMENT_REASON, task,
+                                "InvalidArgument") from None
+    if not subject:
+        raise Errors(host).make(M.BAD_SUBJECT_NAME.format(value="", detail=""), M.ARGUMENT_REASON, task,
+                                "InvalidArgument")
+    if not inv.params.get("GenerateRequest"):
+        raise Errors(host).make(LAB.CERTIFICATES_BY_REQUEST_ONLY.text,
+                                M.ARGUMENT_REASON, task, "InvalidArgument")
+    if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST.format(subject=subject_text or domains[0])):
+        return None
+    pending = host.generate_request(host.session.server, subject, domains)
+    friendly = inv.params.get("FriendlyName") or next((v for k, v in subject if k == "CN"), "")
+    entry = InstalledCertificate(name=pending.key_ref, facts=None, services=(), status="PendingRequest",
+                                 friendly_name=friendly, request=pending.csr_pem)
+    s = _state(host)
+    if inv.params.get("RequestFile"):
+        host.write_file(inv.params["RequestFile"], pending.csr_pem.encode("ascii"))
+    changed(inv, host, host.world.with_server(replace(s, certificates=s.certificates + (entry,))))
+    body = "".join(pending.csr_pem.strip().splitlines()[1:-1])
+    return None if inv.params.get("RequestFile") else body
+
+
+def import_cert(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    task = "ImportExchangeCertificate"
+    data = inv.params.get("FileData")
+    if data is None and inv.params.get("FileName"):
+        try:
+            data = host.read_file(inv.params["FileName"])
+        except FileNotFoundError:
+            raise Errors(host).make(M.FILE_NOT_FOUND.format(path=inv.params["FileName"]), "FileNotFoundException",
+                                    task, "ReadError") from None
+    pem = _as_pem(data)
+    s = _state(host)
+    try:
+        name, facts = host.complete_request(host.session.server, pem)
+    except ValueError:
+        raise Errors(host).make(M.NO_PENDING_REQUEST.format(server=s.server.name), M.INVALID_OPERATION_REASON, task,
+                                "InvalidOperation") from None
+    if any(c.thumbprint == facts.thumbprint for c in s.certificates):
+        raise Errors(host).make(M.CERTIFICATE_EXISTS.format(thumbprint=facts.thumbprint), M.INVALID_OPERATION_REASON,
+                                task, "InvalidOperation")
+    pending = next((c for c in s.certificates if c.status == "PendingRequest" and c.name == name), None)
+    new = InstalledCertificate(name=name, facts=facts, services=(), status="Valid",
+                               friendly_name=inv.params.get("FriendlyName") or (pending.friendly_name
+                                                                                if pending else ""))
+    certs = tuple(c for c in s.certificates if c is not pending) + (new,)
+    if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
+        changed(inv, host, host.world.with_server(replace(s, certificates=certs)))
+    return _record(host, new)
+
+
+def enable_cert(inv: Invocation) -> None:
+    host = inv.console_host
+    task = "EnableExchangeCertificate"
+    cert = _find(host, _thumb_param(inv) or "", task)
+    if cert.status != "Valid":
+        raise Errors(host).make(M.CERTIFICATE_PENDING.format(thumbprint=_thumb(cert)), M.INVALID_OPERATION_REASON,
+                                task, "InvalidOperation")
+    services = tuple(dict.fromkeys(list(cert.services) + [s for s in inv.params.get("Services") or []
+                                                          if s != "None"]))
+    s = _state(host)
+    new = replace(cert, services=services)
+    if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE.format(thumbprint=_thumb(cert), services=", ".join(services))):
+        changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
+            new if c is cert else c for c in s.certificates))))
+
+
+def remove_cert(inv: Invocation) -> None:
+    host = inv.console_host
+    task = "RemoveExchangeCertificate"
+    cert = _find(host, _thumb_param(inv) or "", task)
+    s = _state(host)
+    if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE.format(thumbprint=_thumb(cert))):
+        changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
+            c for c in s.certificates if c is not cert))))
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register the certificate cmdlets."""
-    errors = Errors(host)
-
-    def state() -> ServerState:
-        return host.world.server(host.session.server)
-
-    def record(c: InstalledCertificate) -> R.ExRecord:
-        s = state()
-        return R.exchange_certificate(c, s.server.name, s.server.version, _thumb(c))
-
-    def find(thumbprint: str, task: str) -> InstalledCertificate:
-        wanted = thumbprint.strip().upper()
-        found = [c for c in state().certificates if _thumb(c) == wanted]
-        if not found:
-            raise errors.make(M.CERTIFICATE_NOT_FOUND.format(thumbprint=thumbprint), M.NOT_FOUND_REASON, task,
-                              "ObjectNotFound")
-        return found[0]
-
-    def thumb_param(inv: Invocation) -> str | None:
-        value = inv.params.get("Thumbprint")
-        return None if value is None else identity_text(value).split("\\")[-1]
-
-    def get_cert(inv: Invocation) -> list[R.ExRecord]:
-        thumb = thumb_param(inv)
-        if thumb is not None:
-            return [record(find(thumb, "GetExchangeCertificate"))]
-        return [record(c) for c in state().certificates]
-
-    def new_cert(inv: Invocation) -> object:
-        task = "NewExchangeCertificate"
-        subject_text = inv.params.get("SubjectName")
-        domains = [str(d).strip().lower() for d in inv.params.get("DomainName") or []]
-        try:
-            subject = parse_x500(subject_text) if subject_text else (("CN", domains[0]),) if domains else ()
-        except ValueError as e:
-            raise errors.make(M.BAD_SUBJECT_NAME.format(value=subject_text, detail=e), M.ARGUMENT_REASON, task,
-                              "InvalidArgument") from None
-        if not subject:
-            raise errors.make(M.BAD_SUBJECT_NAME.format(value="", detail=""), M.ARGUMENT_REASON, task,
-                              "InvalidArgument")
-        if not inv.params.get("GenerateRequest"):
-            raise errors.make(LAB.CERTIFICATES_BY_REQUEST_ONLY.text,
-                              M.ARGUMENT_REASON, task, "InvalidArgument")
-        if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST.format(subject=subject_text or domains[0])):
-            return None
-        pending = host.generate_request(host.session.server, subject, domains)
-        friendly = inv.params.get("FriendlyName") or next((v for k, v in subject if k == "CN"), "")
-        entry = InstalledCertificate(name=pending.key_ref, facts=None, services=(), status="PendingRequest",
-                                     friendly_name=friendly, request=pending.csr_pem)
-        s = state()
-        if inv.params.get("RequestFile"):
-            host.write_file(inv.params["RequestFile"], pending.csr_pem.encode("ascii"))
-        changed(inv, host, host.world.with_server(replace(s, certificates=s.certificates + (entry,))))
-        body = "".join(pending.csr_pem.strip().splitlines()[1:-1])
-        return None if inv.params.get("RequestFile") else body
-
-    def import_cert(inv: Invocation) -> R.ExRecord:
-        task = "ImportExchangeCertificate"
-        data = inv.params.get("FileData")
-        if data is None and inv.params.get("FileName"):
-            try:
-                data = host.read_file(inv.params["FileName"])
-            except FileNotFoundError:
-                raise errors.make(M.FILE_NOT_FOUND.format(path=inv.params["FileName"]), "FileNotFoundException",
-                                  task, "ReadError") from None
-        pem = _as_pem(data)
-        s = state()
-        try:
-            name, facts = host.complete_request(host.session.server, pem)
-        except ValueError:
-            raise errors.make(M.NO_PENDING_REQUEST.format(server=s.server.name), M.INVALID_OPERATION_REASON, task,
-                              "InvalidOperation") from None
-        if any(c.thumbprint == facts.thumbprint for c in s.certificates):
-            raise errors.make(M.CERTIFICATE_EXISTS.format(thumbprint=facts.thumbprint), M.INVALID_OPERATION_REASON,
-                              task, "InvalidOperation")
-        pending = next((c for c in s.certificates if c.status == "PendingRequest" and c.name == name), None)
-        new = InstalledCertificate(name=name, facts=facts, services=(), status="Valid",
-                                   friendly_name=inv.params.get("FriendlyName") or (pending.friendly_name
-                                                                                    if pending else ""))
-        certs = tuple(c for c in s.certificates if c is not pending) + (new,)
-        if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
-            changed(inv, host, host.world.with_server(replace(s, certificates=certs)))
-        return record(new)
-
-    def enable_cert(inv: Invocation) -> None:
-        task = "EnableExchangeCertificate"
-        cert = find(thumb_param(inv) or "", task)
-        if cert.status != "Valid":
-            raise errors.make(M.CERTIFICATE_PENDING.format(thumbprint=_thumb(cert)), M.INVALID_OPERATION_REASON,
-                              task, "InvalidOperation")
-        services = tuple(dict.fromkeys(list(cert.services) + [s for s in inv.params.get("Services") or []
-                                                              if s != "None"]))
-        s = state()
-        new = replace(cert, services=services)
-        if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE.format(thumbprint=_thumb(cert), services=", ".join(services))):
-            changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
-                new if c is cert else c for c in s.certificates))))
-
-    def remove_cert(inv: Invocation) -> None:
-        task = "RemoveExchangeCertificate"
-        cert = find(thumb_param(inv) or "", task)
-        s = state()
-        if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE.format(thumbprint=_thumb(cert))):
-            changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
-                c for c in s.certificates if c is not cert))))
-
-    add(registry, "Get-ExchangeCertificate", get_cert, _GET)
-    add(registry, "New-ExchangeCertificate", new_cert, _NEW)
-    add(registry, "Import-ExchangeCertificate", import_cert, _IMPORT)
-    add(registry, "Enable-ExchangeCertificate", enable_cert, _ENABLE)
-    add(registry, "Remove-ExchangeCertificate", remove_cert, _REMOVE)
+    register_all(registry, host, COMMANDS)
 
 
 # The cmdlets' parameters, declared once (frozen: every console's registry shares them).
@@ -171,3 +179,12 @@ def _as_pem(data: object) -> bytes:
         return text.encode("utf-8", "replace")
     return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n").encode("ascii")
 
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    exchange("Get-ExchangeCertificate", get_cert, _GET),
+    exchange("New-ExchangeCertificate", new_cert, _NEW),
+    exchange("Import-ExchangeCertificate", import_cert, _IMPORT),
+    exchange("Enable-ExchangeCertificate", enable_cert, _ENABLE),
+    exchange("Remove-ExchangeCertificate", remove_cert, _REMOVE),
+)

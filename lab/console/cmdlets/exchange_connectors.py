@@ -11,7 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 from lab.console import records as R
-from lab.console.cmdlets._common import Errors, add, changed, domain_controller, identity_text, matching
+from lab.console.cmdlets._common import (Errors, changed, domain_controller, exchange, identity_text, matching,
+                                         register_all)
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
@@ -124,194 +125,209 @@ def _changes(inv: Invocation, names: list[str]) -> dict[str, Any]:
     return {n: params[n] for n in filter(params.__contains__, names)}  # (names given, in their order)
 
 
+def get_rc(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    ident = inv.params.get("Identity")
+    text = identity_text(ident) if ident is not None else None
+    found = find_receive_connectors(host, text, inv.params.get("Server"))
+    if text is not None and not found:
+        raise Errors(host).not_found(text, "GetReceiveConnector", host.world.server(host.session.server).org)
+    return [_rc_record(s, c) for s, c in found]
+
+
+def one_rc(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
+    host = inv.console_host
+    text = identity_text(inv.params["Identity"])
+    org = host.world.server(host.session.server).org
+    return Errors(host).one(find_receive_connectors(host, text), text, task, org)
+
+
+def set_rc(inv: Invocation) -> None:
+    host = inv.console_host
+    state, conn = one_rc(inv, "SetReceiveConnector")
+    current = current_fields(conn)
+    try:
+        new = build(ReceiveConnector, _changes(inv, _RC_SETTABLE), conn.name, defaults=current).validated(conn.name)
+    except ConfigError as e:
+        raise Errors(host).invalid(e, "SetReceiveConnector") from None
+    world = _replace_rc(host.world, state, conn, new, Errors(host), "SetReceiveConnector")
+    if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                   name=f"{state.server.name}\\{conn.name}")):
+        changed(inv, host, world)
+
+
+def new_rc(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    task = "NewReceiveConnector"
+    usages = [u for u in USAGES if inv.params.get(u)]
+    if "Usage" in inv.params:
+        usages.append(inv.params["Usage"])
+    if len(usages) > 1:
+        raise CmdletError(M.USAGE_ONE_OF.text, "InvalidArgument", "", "AmbiguousParameterSet",
+                          "ParameterBindingException")
+    usage = usages[0] if usages else "Custom"
+    server_name = inv.params.get("Server") or host.world.server(host.session.server).server.name
+    state = next((s for s in _org_servers(host) if s.server.name.lower() == str(server_name).lower()
+                  or s.node == str(server_name).lower()), None)
+    if state is None:
+        raise Errors(host).not_found(str(server_name), task, host.world.server(host.session.server).org)
+    name = inv.params["Name"]
+    if any(c.name.lower() == name.lower() for c in state.receive_connectors):
+        dn = M.RECEIVE_CONNECTOR_DN.format(name=name, server=state.server.name, org=state.org)
+        dc = domain_controller(host.world, state.org)
+        raise Errors(host).make(M.ALREADY_EXISTS.format(dc=dc, dn=dn), M.ALREADY_EXISTS_REASON, task,
+                                "WriteError")
+    override = {"Name": name, "Usage": usage, **_changes(inv, [n for n in _RC_SETTABLE if n != "Name"])}
+    try:
+        conns = apply_receive_connector_overrides(state.receive_connectors, [override], task)
+    except ConfigError as e:
+        raise _connector_error(e, Errors(host), task) from None
+    new = conns[-1]
+    if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                   name=f"{state.server.name}\\{name}")):
+        changed(inv, host, host.world.with_server(evolve(state, receive_connectors=conns)))
+    return _rc_record(state, new)
+
+
+def remove_rc(inv: Invocation) -> None:
+    host = inv.console_host
+    state, conn = one_rc(inv, "RemoveReceiveConnector")
+    world = _replace_rc(host.world, state, conn, None, Errors(host), "RemoveReceiveConnector")
+    if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
+                                                      name=f"{state.server.name}\\{conn.name}")):
+        changed(inv, host, world)
+
+
+# --- AD permissions on receive connectors ----------------------------------------------
+def rc_for_permission(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
+    host = inv.console_host
+    text = identity_text(inv.params["Identity"])
+    found = find_receive_connectors(host, text)
+    if not found:
+        raise Errors(host).make(M.COULDNT_FIND_OBJECT.format(identity=text), M.NOT_FOUND_REASON, task)
+    if len(found) > 1:
+        raise Errors(host).ambiguous(text, task)
+    return found[0]
+
+
+def add_ad_permission(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    task = "AddADPermission"
+    state, conn = rc_for_permission(inv, task)
+    user = str(inv.params.get("User") or "").strip()
+    rights_in = inv.params.get("ExtendedRights") or []
+    rights = []
+    for right in rights_in:
+        match = next((r for r in EXTENDED_RIGHTS if r.lower() == str(right).strip().lower()), None)
+        if match is None:
+            raise Errors(host).make(M.UNKNOWN_EXTENDED_RIGHT.format(right=right), M.ARGUMENT_REASON, task,
+                                    "InvalidArgument")
+        rights.append(match)
+    if not user:
+        raise Errors(host).make(M.UNKNOWN_USER.format(user=user), M.NOT_FOUND_REASON, task)
+    known = {p.lower(): p for p, _ in PERMISSION_GROUP_RIGHTS.values()}
+    user = known.get(user.lower(), user)
+    grant = ExtendedRight(user=user, rights=tuple(rights))
+    new = evolve(conn, extended_rights=conn.extended_rights + (grant,))
+    world = host.world.with_server(evolve(state, receive_connectors=tuple(
+        new if c is conn else c for c in state.receive_connectors)))
+    identity = f"{state.server.name}\\{conn.name}"
+    if inv.should_process(M.WHATIF_ADD_AD_PERMISSION.format(identity=identity)):
+        changed(inv, host, world)
+    return [R.ad_permission(identity, user, [r]) for r in rights]
+
+
+def get_ad_permission(inv: Invocation) -> list[R.ExRecord]:
+    state, conn = rc_for_permission(inv, "GetADPermission")
+    identity = f"{state.server.name}\\{conn.name}"
+    out = []
+    for group in conn.permission_groups:
+        if group in PERMISSION_GROUP_RIGHTS:
+            principal, rights = PERMISSION_GROUP_RIGHTS[group]
+            out += [R.ad_permission(identity, principal, [r]) for r in sorted(rights)]
+    out += [R.ad_permission(identity, g.user, [r]) for g in conn.extended_rights for r in g.rights]
+    user = inv.params.get("User")
+    return [r for r in out if user is None or str(r.get("User")).lower() == str(user).lower()]
+
+
+# --- send connectors -----------------------------------------------------------------
+def org_state(host: ConsoleHost) -> Any:
+    return host.world.org_of(host.session.server)
+
+
+def find_sc(host: ConsoleHost, text: str | None) -> list[SendConnector]:
+    conns = list(org_state(host).send_connectors)
+    return conns if text is None else matching(conns, text, lambda c: c.name)
+
+
+def get_sc(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    ident = inv.params.get("Identity")
+    text = identity_text(ident) if ident is not None else None
+    found = find_sc(host, text)
+    if text is not None and not found:
+        raise Errors(host).not_found(text, "GetSendConnector", org_state(host).name)
+    return [R.send_connector(c) for c in found]
+
+
+def _with_sc(host: ConsoleHost, old: SendConnector | None, new: SendConnector | None) -> World:
+    state = org_state(host)
+    conns = [c for c in state.send_connectors if c is not old]
+    if new is not None:
+        conns.insert(state.send_connectors.index(old) if old is not None else len(conns), new)
+    return host.world.with_org(evolve(state, send_connectors=tuple(conns)))
+
+
+def set_sc(inv: Invocation) -> None:
+    host = inv.console_host
+    task = "SetSendConnector"
+    text = identity_text(inv.params["Identity"])
+    conn = Errors(host).one(find_sc(host, text), text, task, org_state(host).name)
+    try:  # (SendConnector.from_mapping({**conn.to_mapping(), **changes}, conn.name))
+        new = conn.with_changes(_changes(inv, _SC_SETTABLE), conn.name)
+    except ConfigError as e:
+        raise Errors(host).invalid(e, task) from None
+    if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
+        changed(inv, host, _with_sc(host, conn, new))
+
+
+def new_sc(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    task = "NewSendConnector"
+    name = inv.params["Name"]
+    if find_sc(host, name) and not any(ch in name for ch in "*?["):
+        raise Errors(host).make(M.ALREADY_EXISTS.format(dc=domain_controller(host.world, org_state(host).name),
+                                                        dn=f"CN={name},CN=Connections,CN=Exchange Routing Group"
+                                                           " (DWBGZMFD01QNBJR),CN=Routing Groups"),
+                                M.ALREADY_EXISTS_REASON, task, "WriteError")
+    mapping = {"Name": name, **_changes(inv, _SC_SETTABLE)}
+    for usage in ("Custom", "Internal", "Internet", "Partner"):
+        if inv.params.get(usage):
+            mapping["Usage"] = usage
+    mapping.setdefault("SourceTransportServers", [host.world.server(host.session.server).server.name])
+    if "SmartHosts" in mapping and "DNSRoutingEnabled" not in inv.params:
+        mapping["DNSRoutingEnabled"] = False
+    try:
+        new = SendConnector.from_mapping(mapping, name)
+    except ConfigError as e:
+        raise Errors(host).invalid(e, task) from None
+    if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=name)):
+        changed(inv, host, _with_sc(host, None, new))
+    return R.send_connector(new)
+
+
+def remove_sc(inv: Invocation) -> None:
+    host = inv.console_host
+    task = "RemoveSendConnector"
+    text = identity_text(inv.params["Identity"])
+    conn = Errors(host).one(find_sc(host, text), text, task, org_state(host).name)
+    if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
+        changed(inv, host, _with_sc(host, conn, None))
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
-    """Register the connector and permission cmdlets, bound to ``host``."""
-    errors = Errors(host)
-
-    def get_rc(inv: Invocation) -> list[R.ExRecord]:
-        ident = inv.params.get("Identity")
-        text = identity_text(ident) if ident is not None else None
-        found = find_receive_connectors(host, text, inv.params.get("Server"))
-        if text is not None and not found:
-            raise errors.not_found(text, "GetReceiveConnector", host.world.server(host.session.server).org)
-        return [_rc_record(s, c) for s, c in found]
-
-    def one_rc(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
-        text = identity_text(inv.params["Identity"])
-        org = host.world.server(host.session.server).org
-        return errors.one(find_receive_connectors(host, text), text, task, org)
-
-    def set_rc(inv: Invocation) -> None:
-        state, conn = one_rc(inv, "SetReceiveConnector")
-        current = current_fields(conn)
-        try:
-            new = build(ReceiveConnector, _changes(inv, _RC_SETTABLE), conn.name, defaults=current).validated(conn.name)
-        except ConfigError as e:
-            raise errors.invalid(e, "SetReceiveConnector") from None
-        world = _replace_rc(host.world, state, conn, new, errors, "SetReceiveConnector")
-        if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                       name=f"{state.server.name}\\{conn.name}")):
-            changed(inv, host, world)
-
-    def new_rc(inv: Invocation) -> R.ExRecord:
-        task = "NewReceiveConnector"
-        usages = [u for u in USAGES if inv.params.get(u)]
-        if "Usage" in inv.params:
-            usages.append(inv.params["Usage"])
-        if len(usages) > 1:
-            raise CmdletError(M.USAGE_ONE_OF.text, "InvalidArgument", "", "AmbiguousParameterSet",
-                              "ParameterBindingException")
-        usage = usages[0] if usages else "Custom"
-        server_name = inv.params.get("Server") or host.world.server(host.session.server).server.name
-        state = next((s for s in _org_servers(host) if s.server.name.lower() == str(server_name).lower()
-                      or s.node == str(server_name).lower()), None)
-        if state is None:
-            raise errors.not_found(str(server_name), task, host.world.server(host.session.server).org)
-        name = inv.params["Name"]
-        if any(c.name.lower() == name.lower() for c in state.receive_connectors):
-            dn = M.RECEIVE_CONNECTOR_DN.format(name=name, server=state.server.name, org=state.org)
-            dc = domain_controller(host.world, state.org)
-            raise errors.make(M.ALREADY_EXISTS.format(dc=dc, dn=dn), M.ALREADY_EXISTS_REASON, task,
-                              "WriteError")
-        override = {"Name": name, "Usage": usage, **_changes(inv, [n for n in _RC_SETTABLE if n != "Name"])}
-        try:
-            conns = apply_receive_connector_overrides(state.receive_connectors, [override], task)
-        except ConfigError as e:
-            raise _connector_error(e, errors, task) from None
-        new = conns[-1]
-        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                       name=f"{state.server.name}\\{name}")):
-            changed(inv, host, host.world.with_server(evolve(state, receive_connectors=conns)))
-        return _rc_record(state, new)
-
-    def remove_rc(inv: Invocation) -> None:
-        state, conn = one_rc(inv, "RemoveReceiveConnector")
-        world = _replace_rc(host.world, state, conn, None, errors, "RemoveReceiveConnector")
-        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                          name=f"{state.server.name}\\{conn.name}")):
-            changed(inv, host, world)
-
-    # --- AD permissions on receive connectors ----------------------------------------------
-    def rc_for_permission(inv: Invocation, task: str) -> tuple[ServerState, ReceiveConnector]:
-        text = identity_text(inv.params["Identity"])
-        found = find_receive_connectors(host, text)
-        if not found:
-            raise errors.make(M.COULDNT_FIND_OBJECT.format(identity=text), M.NOT_FOUND_REASON, task)
-        if len(found) > 1:
-            raise errors.ambiguous(text, task)
-        return found[0]
-
-    def add_ad_permission(inv: Invocation) -> list[R.ExRecord]:
-        task = "AddADPermission"
-        state, conn = rc_for_permission(inv, task)
-        user = str(inv.params.get("User") or "").strip()
-        rights_in = inv.params.get("ExtendedRights") or []
-        rights = []
-        for right in rights_in:
-            match = next((r for r in EXTENDED_RIGHTS if r.lower() == str(right).strip().lower()), None)
-            if match is None:
-                raise errors.make(M.UNKNOWN_EXTENDED_RIGHT.format(right=right), M.ARGUMENT_REASON, task,
-                                  "InvalidArgument")
-            rights.append(match)
-        if not user:
-            raise errors.make(M.UNKNOWN_USER.format(user=user), M.NOT_FOUND_REASON, task)
-        known = {p.lower(): p for p, _ in PERMISSION_GROUP_RIGHTS.values()}
-        user = known.get(user.lower(), user)
-        grant = ExtendedRight(user=user, rights=tuple(rights))
-        new = evolve(conn, extended_rights=conn.extended_rights + (grant,))
-        world = host.world.with_server(evolve(state, receive_connectors=tuple(
-            new if c is conn else c for c in state.receive_connectors)))
-        identity = f"{state.server.name}\\{conn.name}"
-        if inv.should_process(M.WHATIF_ADD_AD_PERMISSION.format(identity=identity)):
-            changed(inv, host, world)
-        return [R.ad_permission(identity, user, [r]) for r in rights]
-
-    def get_ad_permission(inv: Invocation) -> list[R.ExRecord]:
-        state, conn = rc_for_permission(inv, "GetADPermission")
-        identity = f"{state.server.name}\\{conn.name}"
-        out = []
-        for group in conn.permission_groups:
-            if group in PERMISSION_GROUP_RIGHTS:
-                principal, rights = PERMISSION_GROUP_RIGHTS[group]
-                out += [R.ad_permission(identity, principal, [r]) for r in sorted(rights)]
-        out += [R.ad_permission(identity, g.user, [r]) for g in conn.extended_rights for r in g.rights]
-        user = inv.params.get("User")
-        return [r for r in out if user is None or str(r.get("User")).lower() == str(user).lower()]
-
-    # --- send connectors -----------------------------------------------------------------
-    def org_state():
-        return host.world.org_of(host.session.server)
-
-    def find_sc(text: str | None) -> list[SendConnector]:
-        conns = list(org_state().send_connectors)
-        return conns if text is None else matching(conns, text, lambda c: c.name)
-
-    def get_sc(inv: Invocation) -> list[R.ExRecord]:
-        ident = inv.params.get("Identity")
-        text = identity_text(ident) if ident is not None else None
-        found = find_sc(text)
-        if text is not None and not found:
-            raise errors.not_found(text, "GetSendConnector", org_state().name)
-        return [R.send_connector(c) for c in found]
-
-    def _with_sc(old: SendConnector | None, new: SendConnector | None) -> World:
-        state = org_state()
-        conns = [c for c in state.send_connectors if c is not old]
-        if new is not None:
-            conns.insert(state.send_connectors.index(old) if old is not None else len(conns), new)
-        return host.world.with_org(evolve(state, send_connectors=tuple(conns)))
-
-    def set_sc(inv: Invocation) -> None:
-        task = "SetSendConnector"
-        text = identity_text(inv.params["Identity"])
-        conn = errors.one(find_sc(text), text, task, org_state().name)
-        try:  # (SendConnector.from_mapping({**conn.to_mapping(), **changes}, conn.name))
-            new = conn.with_changes(_changes(inv, _SC_SETTABLE), conn.name)
-        except ConfigError as e:
-            raise errors.invalid(e, task) from None
-        if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
-            changed(inv, host, _with_sc(conn, new))
-
-    def new_sc(inv: Invocation) -> R.ExRecord:
-        task = "NewSendConnector"
-        name = inv.params["Name"]
-        if find_sc(name) and not any(ch in name for ch in "*?["):
-            raise errors.make(M.ALREADY_EXISTS.format(dc=domain_controller(host.world, org_state().name),
-                                                      dn=f"CN={name},CN=Connections,CN=Exchange Routing Group"
-                                                         " (DWBGZMFD01QNBJR),CN=Routing Groups"),
-                              M.ALREADY_EXISTS_REASON, task, "WriteError")
-        mapping = {"Name": name, **_changes(inv, _SC_SETTABLE)}
-        for usage in ("Custom", "Internal", "Internet", "Partner"):
-            if inv.params.get(usage):
-                mapping["Usage"] = usage
-        mapping.setdefault("SourceTransportServers", [host.world.server(host.session.server).server.name])
-        if "SmartHosts" in mapping and "DNSRoutingEnabled" not in inv.params:
-            mapping["DNSRoutingEnabled"] = False
-        try:
-            new = SendConnector.from_mapping(mapping, name)
-        except ConfigError as e:
-            raise errors.invalid(e, task) from None
-        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=name)):
-            changed(inv, host, _with_sc(None, new))
-        return R.send_connector(new)
-
-    def remove_sc(inv: Invocation) -> None:
-        task = "RemoveSendConnector"
-        text = identity_text(inv.params["Identity"])
-        conn = errors.one(find_sc(text), text, task, org_state().name)
-        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
-            changed(inv, host, _with_sc(conn, None))
-
-    add(registry, "Get-ReceiveConnector", get_rc, _GET_RC)
-    add(registry, "Set-ReceiveConnector", set_rc, _SET_RC)
-    add(registry, "New-ReceiveConnector", new_rc, _NEW_RC)
-    add(registry, "Remove-ReceiveConnector", remove_rc, _MUST_ONLY)
-    add(registry, "Add-ADPermission", add_ad_permission, _ADD_AD_PERMISSION)
-    add(registry, "Get-ADPermission", get_ad_permission, _GET_AD_PERMISSION)
-    add(registry, "Get-SendConnector", get_sc, _IDENTITY_ONLY)
-    add(registry, "Set-SendConnector", set_sc, _SET_SC)
-    add(registry, "New-SendConnector", new_sc, _NEW_SC)
-    add(registry, "Remove-SendConnector", remove_sc, _MUST_ONLY)
+    """Register the connector and permission cmdlets (acting on ``host``)."""
+    register_all(registry, host, COMMANDS)
 
 
 # The cmdlets' parameters, declared once (frozen: every console's registry shares them).
@@ -329,3 +345,18 @@ _SET_SC = (_MUST, *_sc_params(_SC_SETTABLE))
 _NEW_SC = (Param("Name", mandatory=True, position=0), *[Param(u, SWITCH) for u in ("Custom", "Internal", "Internet",
                                                                                    "Partner")],
            *_sc_params([n for n in _SC_SETTABLE if n != "Usage"]))
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    exchange("Get-ReceiveConnector", get_rc, _GET_RC),
+    exchange("Set-ReceiveConnector", set_rc, _SET_RC),
+    exchange("New-ReceiveConnector", new_rc, _NEW_RC),
+    exchange("Remove-ReceiveConnector", remove_rc, _MUST_ONLY),
+    exchange("Add-ADPermission", add_ad_permission, _ADD_AD_PERMISSION),
+    exchange("Get-ADPermission", get_ad_permission, _GET_AD_PERMISSION),
+    exchange("Get-SendConnector", get_sc, _IDENTITY_ONLY),
+    exchange("Set-SendConnector", set_sc, _SET_SC),
+    exchange("New-SendConnector", new_sc, _NEW_SC),
+    exchange("Remove-SendConnector", remove_sc, _MUST_ONLY),
+)

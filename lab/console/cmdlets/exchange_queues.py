@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Callable, Sequence
 
 from lab.console import records as R
-from lab.console.cmdlets._common import Errors, add, identity_text
+from lab.console.cmdlets._common import Errors, exchange, identity_text, register_all
 from lab.console.cmdlets._filter import FilterError, compile_filter
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, Invocation, Param, Registry
@@ -34,126 +34,135 @@ def parse_datetime(value: Any) -> dt.datetime:
     raise ValueError(text)
 
 
-def register(registry: Registry, host: ConsoleHost) -> None:
-    """Register the queue viewer and message tracking cmdlets."""
-    errors = Errors(host)
+def _node_of(host: ConsoleHost, inv: Invocation, task: str) -> str:
+    wanted = inv.params.get("Server")
+    if wanted is None:
+        return host.session.server
+    text = identity_text(wanted).lower()
+    for node, state in host.world.servers.items():
+        if text in (node.lower(), state.server.name.lower(), (state.server.fqdn or "").lower()):
+            return node
+    raise Errors(host).make(M.OBJECT_NOT_FOUND_ON_DC.format(identity=identity_text(wanted), dc=_dc(host)),
+                            M.NOT_FOUND_REASON, task, "ObjectNotFound")
 
-    def node_of(inv: Invocation, task: str) -> str:
-        wanted = inv.params.get("Server")
-        if wanted is None:
-            return host.session.server
-        text = identity_text(wanted).lower()
-        for node, state in host.world.servers.items():
-            if text in (node.lower(), state.server.name.lower(), (state.server.fqdn or "").lower()):
-                return node
-        raise errors.make(M.OBJECT_NOT_FOUND_ON_DC.format(identity=identity_text(wanted), dc=_dc()),
-                          M.NOT_FOUND_REASON, task, "ObjectNotFound")
 
-    def _dc() -> str:
-        from lab.console.cmdlets._common import domain_controller
-        return domain_controller(host.world, host.world.servers[host.session.server].org
-                                 if host.session.server in host.world.servers else None)
+def _dc(host: ConsoleHost) -> str:
+    from lab.console.cmdlets._common import domain_controller
+    return domain_controller(host.world, host.world.servers[host.session.server].org
+                             if host.session.server in host.world.servers else None)
 
-    def live(task: str, what: str, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except LabRuntimeError:
-            raise errors.make(M.NEEDS_RUNNING_LAB.format(what=what), M.INVALID_OPERATION_REASON, task,
-                              "InvalidOperation") from None
 
-    def filtered(inv: Invocation, rows: list[R.ExRecord], task: str) -> list[R.ExRecord]:
-        text = inv.params.get("Filter")
-        if text is None:
-            return rows
-        try:
-            keep = compile_filter(str(text), lambda r, p: r.get(p))
-        except FilterError as bad:
-            raise errors.make(M.BAD_FILTER.format(filter=text, position=bad.position), M.ARGUMENT_REASON, task,
-                              "InvalidArgument") from None
-        return [r for r in rows if keep(r)]
+def _live(host: ConsoleHost, task: str, what: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except LabRuntimeError:
+        raise Errors(host).make(M.NEEDS_RUNNING_LAB.format(what=what), M.INVALID_OPERATION_REASON, task,
+                                "InvalidOperation") from None
 
-    def queue_rows(node: str, task: str) -> list[R.ExRecord]:
-        settings = live(task, task, lambda: host.transport_settings(node))
-        return [R.queue(v, settings) for v in live(task, task, lambda: host.queues(node))]
 
-    def get_queue(inv: Invocation) -> list[R.ExRecord]:
-        task = "GetQueue"
-        node = node_of(inv, task)
-        rows = queue_rows(node, task)
-        ident = inv.params.get("Identity")
-        if ident is not None:
-            text = identity_text(ident)
-            rows = [r for r in rows if _queue_matches(r, text)]
-            if not rows:
-                raise errors.make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
-                                  "ObjectNotFound")
-        return filtered(inv, rows, task)
-
-    def get_message(inv: Invocation) -> list[R.ExRecord]:
-        task = "GetMessage"
-        node = node_of(inv, task)
-        settings = live(task, task, lambda: host.transport_settings(node))
-        rows = [R.message(v, settings) for v in live(task, task, lambda: host.messages(node))]
-        queue = inv.params.get("Queue")
-        if queue is not None:
-            text = identity_text(queue)
-            if not [q for q in queue_rows(node, task) if _queue_matches(q, text)]:
-                raise errors.make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
-                                  "ObjectNotFound")
-            rows = [r for r in rows if str(r.get("Queue")).lower() == _full_queue(node, text, queue_rows(node, task))]
-        ident = inv.params.get("Identity")
-        if ident is not None:
-            text = identity_text(ident).lower()
-            rows = [r for r in rows if r.identity.lower() == text]
-        return filtered(inv, rows, task)
-
-    def retry_queue(inv: Invocation) -> None:
-        task = "RetryQueue"
-        node = node_of(inv, task)
-        targets: list[str]
-        if inv.params.get("Identity") is not None:
-            text = identity_text(inv.params["Identity"])
-            found = [r.identity for r in queue_rows(node, task) if _queue_matches(r, text)]
-            if not found:
-                raise errors.make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
-                                  "ObjectNotFound")
-            targets = found
-        else:
-            targets = [r.identity for r in filtered(inv, queue_rows(node, task), task)]
-        resubmit = bool(inv.params.get("Resubmit", False))
-        for identity in targets:
-            if inv.should_process(M.WHATIF_RETRY_QUEUE.format(identity=identity)):
-                try:
-                    live(task, task, lambda: host.retry_queue(node, identity, resubmit))
-                except KeyError:
-                    raise errors.make(M.QUEUE_NOT_FOUND.format(identity=identity), M.NOT_FOUND_REASON, task,
-                                      "ObjectNotFound") from None
-
-    def tracking(inv: Invocation) -> list[R.ExRecord]:
-        task = "GetMessageTrackingLog"
-        node = node_of(inv, task)
-        epoch = live(task, task, lambda: host.transport_settings(node)).epoch.replace(tzinfo=None)
-        bounds = []
-        for name in ("Start", "End"):
-            value = inv.params.get(name)
-            try:
-                bounds.append(None if value is None else parse_datetime(value))
-            except ValueError:
-                raise errors.make(M.BAD_DATETIME.format(value=value), M.ARGUMENT_REASON, task,
-                                  "InvalidArgument") from None
-        rows = []
-        for event in host.tracking_events(node):
-            if _keep_event(event, inv.params, epoch, bounds):
-                rows.append(R.tracking_event(event, epoch))
-        size = inv.params.get("ResultSize")
-        if size is not None and str(size).lower() != "unlimited":
-            rows = rows[: int(size)]
+def _filtered(host: ConsoleHost, inv: Invocation, rows: list[R.ExRecord], task: str) -> list[R.ExRecord]:
+    text = inv.params.get("Filter")
+    if text is None:
         return rows
+    try:
+        keep = compile_filter(str(text), lambda r, p: r.get(p))
+    except FilterError as bad:
+        raise Errors(host).make(M.BAD_FILTER.format(filter=text, position=bad.position), M.ARGUMENT_REASON, task,
+                                "InvalidArgument") from None
+    return [r for r in rows if keep(r)]
 
-    add(registry, "Get-Queue", get_queue, _GET_QUEUE)
-    add(registry, "Get-Message", get_message, _GET_MESSAGE)
-    add(registry, "Retry-Queue", retry_queue, _RETRY_QUEUE)
-    add(registry, "Get-MessageTrackingLog", tracking, _TRACKING)
+
+def _queue_rows(host: ConsoleHost, node: str, task: str) -> list[R.ExRecord]:
+    settings = _live(host, task, task, lambda: host.transport_settings(node))
+    return [R.queue(v, settings) for v in _live(host, task, task, lambda: host.queues(node))]
+
+
+def get_queue(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    task = "GetQueue"
+    node = _node_of(host, inv, task)
+    rows = _queue_rows(host, node, task)
+    ident = inv.params.get("Identity")
+    if ident is not None:
+        text = identity_text(ident)
+        rows = [r for r in rows if _queue_matches(r, text)]
+        if not rows:
+            raise Errors(host).make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
+                                    "ObjectNotFound")
+    return _filtered(host, inv, rows, task)
+
+
+def get_message(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    task = "GetMessage"
+    node = _node_of(host, inv, task)
+    settings = _live(host, task, task, lambda: host.transport_settings(node))
+    rows = [R.message(v, settings) for v in _live(host, task, task, lambda: host.messages(node))]
+    queue = inv.params.get("Queue")
+    if queue is not None:
+        text = identity_text(queue)
+        if not [q for q in _queue_rows(host, node, task) if _queue_matches(q, text)]:
+            raise Errors(host).make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
+                                    "ObjectNotFound")
+        rows = [r for r in rows
+                if str(r.get("Queue")).lower() == _full_queue(node, text, _queue_rows(host, node, task))]
+    ident = inv.params.get("Identity")
+    if ident is not None:
+        text = identity_text(ident).lower()
+        rows = [r for r in rows if r.identity.lower() == text]
+    return _filtered(host, inv, rows, task)
+
+
+def retry_queue(inv: Invocation) -> None:
+    host = inv.console_host
+    task = "RetryQueue"
+    node = _node_of(host, inv, task)
+    targets: list[str]
+    if inv.params.get("Identity") is not None:
+        text = identity_text(inv.params["Identity"])
+        found = [r.identity for r in _queue_rows(host, node, task) if _queue_matches(r, text)]
+        if not found:
+            raise Errors(host).make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
+                                    "ObjectNotFound")
+        targets = found
+    else:
+        targets = [r.identity for r in _filtered(host, inv, _queue_rows(host, node, task), task)]
+    resubmit = bool(inv.params.get("Resubmit", False))
+    for identity in targets:
+        if inv.should_process(M.WHATIF_RETRY_QUEUE.format(identity=identity)):
+            try:
+                _live(host, task, task, lambda: host.retry_queue(node, identity, resubmit))
+            except KeyError:
+                raise Errors(host).make(M.QUEUE_NOT_FOUND.format(identity=identity), M.NOT_FOUND_REASON, task,
+                                        "ObjectNotFound") from None
+
+
+def tracking(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    task = "GetMessageTrackingLog"
+    node = _node_of(host, inv, task)
+    epoch = _live(host, task, task, lambda: host.transport_settings(node)).epoch.replace(tzinfo=None)
+    bounds = []
+    for name in ("Start", "End"):
+        value = inv.params.get(name)
+        try:
+            bounds.append(None if value is None else parse_datetime(value))
+        except ValueError:
+            raise Errors(host).make(M.BAD_DATETIME.format(value=value), M.ARGUMENT_REASON, task,
+                                    "InvalidArgument") from None
+    rows = []
+    for event in host.tracking_events(node):
+        if _keep_event(event, inv.params, epoch, bounds):
+            rows.append(R.tracking_event(event, epoch))
+    size = inv.params.get("ResultSize")
+    if size is not None and str(size).lower() != "unlimited":
+        rows = rows[: int(size)]
+    return rows
+
+
+def register(registry: Registry, host: ConsoleHost) -> None:
+    """Register the queue viewer and message tracking cmdlets (acting on ``host``)."""
+    register_all(registry, host, COMMANDS)
 
 
 # The cmdlets' parameters, declared once (frozen: every console's registry shares them).
@@ -204,3 +213,11 @@ def _keep_event(event: Any, params: dict[str, Any], epoch: dt.datetime, bounds: 
 def _norm_id(text: str) -> str:
     return text.strip().strip("<>").lower()
 
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    exchange("Get-Queue", get_queue, _GET_QUEUE),
+    exchange("Get-Message", get_message, _GET_MESSAGE),
+    exchange("Retry-Queue", retry_queue, _RETRY_QUEUE),
+    exchange("Get-MessageTrackingLog", tracking, _TRACKING),
+)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 
 from lab.console import records as R
-from lab.console.cmdlets._common import changed
+from lab.console.cmdlets._common import changed, register_all
 from lab.console.host import ConsoleHost
 from lab.console.registry import Cmdlet, CmdletError, Invocation, Param, Registry, declared
 from lab.core.catalogue import lab as L
@@ -39,67 +39,74 @@ def _endpoint(ip: str | None, port: int | None) -> str:
     return f"{ip or '*'}:{port or '*'}"
 
 
+def _firewalls(host: ConsoleHost) -> list[Node]:
+    return sorted((n for n in host.world.network.nodes if n.kind == "firewall"), key=lambda n: n.name)
+
+
+def _firewall(host: ConsoleHost, inv: Invocation) -> Node:
+    wanted = str(inv.params["Firewall"]).strip()
+    nodes = _firewalls(host)
+    match = next((n for n in nodes if n.name.lower() == wanted.lower()), None)
+    if match is None:
+        raise _lab_error(L.NOT_A_FIREWALL.format(name=wanted, names=", ".join(n.name for n in nodes)),
+                         "NotAFirewall", "ObjectNotFound", wanted)
+    return match
+
+
+def _endpoint_of(inv: Invocation, key: str) -> tuple[str, int]:
+    text = str(inv.params[key])
+    try:
+        return parse_endpoint(text)
+    except ValueError:
+        raise _lab_error(L.BAD_ENDPOINT.format(value=text), "BadEndpoint", target=text) from None
+
+
+def _record(node: Node, rule: NatRule) -> R.ExRecord:
+    if rule.type == "masquerade":
+        external, internal = str(rule.external_ip), str(rule.from_network)
+    else:
+        external = _endpoint(rule.external_ip, rule.external_port)
+        internal = _endpoint(rule.internal_ip, rule.internal_port or rule.external_port)
+    props = [("Firewall", node.name), ("Name", rule.name), ("Type", rule.type), ("External", external),
+             ("Internal", internal)]
+    return R.generic(props, ["Firewall", "Name", "Type", "External", "Internal"], "Lab.PublishingRule", rule)
+
+
+def get_rules(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    nodes = [_firewall(host, inv)] if inv.params.get("Firewall") is not None else _firewalls(host)
+    return [_record(n, r) for n in nodes for r in n.nat]
+
+
+def remove_rule(inv: Invocation) -> None:
+    host = inv.console_host
+    node, name = _firewall(host, inv), str(inv.params["Name"])
+    if name not in [r.name for r in node.nat]:
+        raise _lab_error(L.PUBLISHING_RULE_MISSING.format(firewall=node.name, name=name), "PublishingRule",
+                         "ObjectNotFound", name)
+    changed(inv, host, host.world.evolve(network=host.world.network.without_nat_rule(node.name, name)))
+
+
+def add_rule(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    node, name = _firewall(host, inv), str(inv.params["Name"])
+    if name in [r.name for r in node.nat]:
+        raise _lab_error(L.PUBLISHING_RULE_EXISTS.format(firewall=node.name, name=name), "PublishingRule",
+                         "ResourceExists", name)
+    (ext_ip, ext_port), (int_ip, int_port) = _endpoint_of(inv, "External"), _endpoint_of(inv, "Internal")
+    rule = NatRule(type="publish", name=name, external_ip=ext_ip, external_port=ext_port, internal_ip=int_ip,
+                   internal_port=int_port)
+    try:
+        network = host.world.network.with_nat_rule(node.name, rule)
+    except ConfigError as error:
+        raise _lab_error(error.message, "PublishingRule", target=name) from None
+    changed(inv, host, host.world.evolve(network=network))
+    return _record(network.node(node.name), rule)
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register the publishing-rule cmdlets."""
-
-    def firewalls() -> list[Node]:
-        return sorted((n for n in host.world.network.nodes if n.kind == "firewall"), key=lambda n: n.name)
-
-    def firewall(inv: Invocation) -> Node:
-        wanted = str(inv.params["Firewall"]).strip()
-        nodes = firewalls()
-        match = next((n for n in nodes if n.name.lower() == wanted.lower()), None)
-        if match is None:
-            raise _lab_error(L.NOT_A_FIREWALL.format(name=wanted, names=", ".join(n.name for n in nodes)),
-                             "NotAFirewall", "ObjectNotFound", wanted)
-        return match
-
-    def endpoint(inv: Invocation, key: str) -> tuple[str, int]:
-        text = str(inv.params[key])
-        try:
-            return parse_endpoint(text)
-        except ValueError:
-            raise _lab_error(L.BAD_ENDPOINT.format(value=text), "BadEndpoint", target=text) from None
-
-    def record(node: Node, rule: NatRule) -> R.ExRecord:
-        if rule.type == "masquerade":
-            external, internal = str(rule.external_ip), str(rule.from_network)
-        else:
-            external = _endpoint(rule.external_ip, rule.external_port)
-            internal = _endpoint(rule.internal_ip, rule.internal_port or rule.external_port)
-        props = [("Firewall", node.name), ("Name", rule.name), ("Type", rule.type), ("External", external),
-                 ("Internal", internal)]
-        return R.generic(props, ["Firewall", "Name", "Type", "External", "Internal"], "Lab.PublishingRule", rule)
-
-    def get_rules(inv: Invocation) -> list[R.ExRecord]:
-        nodes = [firewall(inv)] if inv.params.get("Firewall") is not None else firewalls()
-        return [record(n, r) for n in nodes for r in n.nat]
-
-    def remove_rule(inv: Invocation) -> None:
-        node, name = firewall(inv), str(inv.params["Name"])
-        if name not in [r.name for r in node.nat]:
-            raise _lab_error(L.PUBLISHING_RULE_MISSING.format(firewall=node.name, name=name), "PublishingRule",
-                             "ObjectNotFound", name)
-        changed(inv, host, host.world.evolve(network=host.world.network.without_nat_rule(node.name, name)))
-
-    def add_rule(inv: Invocation) -> R.ExRecord:
-        node, name = firewall(inv), str(inv.params["Name"])
-        if name in [r.name for r in node.nat]:
-            raise _lab_error(L.PUBLISHING_RULE_EXISTS.format(firewall=node.name, name=name), "PublishingRule",
-                             "ResourceExists", name)
-        (ext_ip, ext_port), (int_ip, int_port) = endpoint(inv, "External"), endpoint(inv, "Internal")
-        rule = NatRule(type="publish", name=name, external_ip=ext_ip, external_port=ext_port, internal_ip=int_ip,
-                       internal_port=int_port)
-        try:
-            network = host.world.network.with_nat_rule(node.name, rule)
-        except ConfigError as error:
-            raise _lab_error(error.message, "PublishingRule", target=name) from None
-        changed(inv, host, host.world.evolve(network=network))
-        return record(network.node(node.name), rule)
-
-    registry.register(_lab_cmdlet("Get-LabPublishingRule", get_rules, _GET_RULES))
-    registry.register(_lab_cmdlet("Remove-LabPublishingRule", remove_rule, _REMOVE_RULE))
-    registry.register(_lab_cmdlet("Add-LabPublishingRule", add_rule, _ADD_RULE))
+    register_all(registry, host, COMMANDS)
 
 
 # The cmdlets' parameters, declared once (frozen: every console's registry shares them).
@@ -116,3 +123,11 @@ def _lab_cmdlet(name: str, fn, params, **options) -> Cmdlet:
 
 def _lab_declaration(name: str, params, options) -> Cmdlet:
     return Cmdlet(name, None, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)  # type: ignore[arg-type]
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    _lab_cmdlet("Get-LabPublishingRule", get_rules, _GET_RULES),
+    _lab_cmdlet("Remove-LabPublishingRule", remove_rule, _REMOVE_RULE),
+    _lab_cmdlet("Add-LabPublishingRule", add_rule, _ADD_RULE),
+)

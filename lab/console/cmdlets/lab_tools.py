@@ -17,7 +17,7 @@ import re
 from datetime import timedelta
 
 from lab.console import records as R
-from lab.console.cmdlets._common import changed
+from lab.console.cmdlets._common import changed, register_all
 from lab.console.host import ConsoleHost, source_node
 from lab.console.registry import ANY, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry, declared
 from lab.core.catalogue import cmdlets as M
@@ -46,160 +46,170 @@ def _lab_error(message: str, error_id: str, category: str = "InvalidArgument", t
     return CmdletError(message, category, target, error_id, "LabException")
 
 
+# -- the public CA's issuing desk ---------------------------------------------------------
+def _validate_names(host: ConsoleHost, names: tuple[str, ...]) -> None:
+    for name in names:
+        wildcard = name.startswith("*.")
+        asked = name[2:] if wildcard else name
+        try:
+            reply = host.resolve(asked, "ANY" if wildcard else "A")
+        except TimeoutError:
+            raise _lab_error(M.CA_VALIDATION_FAILED.format(domain=name, reason=M.CA_DNS_UNREACHABLE.format(
+                name=name)), "DomainValidationFailed", "ObjectNotFound", name) from None
+        answer = reply.answer
+        if wildcard:
+            ok = answer.rcode == "NOERROR" and bool(answer.answer or answer.authority)
+            reason = M.CA_PARENT_NOT_IN_DNS.format(name=asked)
+        else:
+            ok = answer.rcode == "NOERROR" and any(r.rtype in ("A", "CNAME") for r in answer.answer)
+            reason = M.CA_NAME_NOT_IN_DNS.format(name=name)
+        if not ok:
+            raise _lab_error(M.CA_VALIDATION_FAILED.format(domain=name, reason=reason), "DomainValidationFailed",
+                             "ObjectNotFound", name)
+
+
+def submit(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    p = inv.params
+    if (p.get("Request") is None) == (p.get("RequestFile") is None):
+        raise _lab_error(M.REQUEST_OR_FILE.text, "RequestOrFile")
+    if p.get("RequestFile") is not None:
+        try:
+            csr = host.read_file(p["RequestFile"]).decode("ascii", errors="replace")
+        except FileNotFoundError:
+            raise _lab_error(M.FILE_NOT_FOUND.format(path=p["RequestFile"]), "FileNotFound",
+                             "ObjectNotFound", p["RequestFile"]) from None
+    else:
+        csr = str(p["Request"])
+    if "-----BEGIN NEW CERTIFICATE REQUEST-----" not in csr and "-----BEGIN CERTIFICATE REQUEST-----" not in csr:
+        raise _lab_error(M.CA_BAD_REQUEST.format(detail=M.CSR_NOT_PEM.text), "BadRequest")
+    try:
+        names = host.request_names(csr)
+    except ValueError as error:
+        raise _lab_error(M.CA_BAD_REQUEST.format(detail=error), "BadRequest") from None
+    _validate_names(host, names)
+    authority = p["CertificateAuthority"]
+    try:
+        chain = host.issue_certificate(authority, csr)
+    except KeyError:
+        raise _lab_error(M.CA_NOT_FOUND.format(name=authority), "CertificateAuthorityNotFound",
+                         "ObjectNotFound", authority) from None
+    if p.get("OutFile") is not None:
+        host.write_file(p["OutFile"], chain)
+    inv.report_change()
+    props = [("Status", "Issued"), ("CertificateAuthority", authority), ("DnsNames", list(names)),
+             ("OutFile", p.get("OutFile"))]
+    if p.get("OutFile") is None:
+        props.append(("Certificate", chain.decode("ascii")))
+    return R.generic(props, ["Status", "CertificateAuthority", "DnsNames", "OutFile"], "Lab.CertificateIssued")
+
+
+# -- the clock ----------------------------------------------------------------------------
+def _clock_record(host: ConsoleHost) -> R.ExRecord:
+    now = host.clock_now()
+    return R.generic([("LabTime", now)], ["LabTime"], "Lab.Clock")
+
+
+def get_clock(inv: Invocation) -> R.ExRecord:
+    return _clock_record(inv.console_host)
+
+
+def set_clock(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    text = inv.params["Advance"]
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise _lab_error(M.BAD_DURATION.format(value=text), "BadDuration") from None
+    if seconds <= 0:
+        raise _lab_error(M.CLOCK_BACKWARDS.format(value=text), "ClockBackwards")
+    now = host.clock_now()
+    try:
+        now + timedelta(seconds=seconds)  # lab time is shown as a date: it must stay one
+    except OverflowError:
+        raise _lab_error(M.CLOCK_TOO_FAR.format(value=text, now=now), "ClockTooFar") from None
+    host.advance_clock(seconds)
+    return _clock_record(host)
+
+
+# -- EOP's banned sending IPs -------------------------------------------------------------
+def _eop_of(host: ConsoleHost, inv: Invocation) -> str:
+    nodes = sorted(host.world.banned_ips) or [h.name for h in host.world.topology.hosts.values()
+                                              if h.kind == "eop"]
+    wanted = inv.params.get("Eop")
+    if wanted is not None:
+        if wanted not in nodes:
+            raise _lab_error(M.NO_EOP_NODE.format(detail=f" called '{wanted}'"), "NoEop", "ObjectNotFound")
+        return wanted
+    if not nodes:
+        raise _lab_error(M.NO_EOP_NODE.format(detail=""), "NoEop", "ObjectNotFound")
+    return nodes[0]
+
+
+def _ip_of(inv: Invocation) -> str:
+    text = str(inv.params["IPAddress"]).strip()
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise _lab_error(M.NOT_AN_IP.format(value=text), "NotAnIP") from None
+
+
+def _change_ban(adding: bool):
+    def fn(inv: Invocation) -> None:
+        host = inv.console_host
+        eop, ip = _eop_of(host, inv), _ip_of(inv)
+        current = host.world.banned_ips.get(eop, frozenset())
+        if adding == (ip in current):
+            text = (M.BANNED_IP_EXISTS if adding else M.BANNED_IP_MISSING).format(ip=ip, eop=eop)
+            raise _lab_error(text, "BannedIP", "InvalidOperation", ip)
+        new = current | {ip} if adding else current - {ip}
+        changed(inv, host, host.world.evolve(banned_ips={**host.world.banned_ips, eop: frozenset(new)}))
+    return fn
+
+
+def get_bans(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    return [R.generic([("Eop", eop), ("IPAddress", ip)], ["Eop", "IPAddress"], "Lab.BannedIP")
+            for eop, ips in sorted(host.world.banned_ips.items()) for ip in sorted(ips)]
+
+
+# -- which host the console acts as ---------------------------------------------------------
+def _host_record(host: ConsoleHost, name: str) -> R.ExRecord:
+    h = host.world.topology.hosts.get(name)
+    addresses = list(host.world.network.addresses_of(name))
+    props = [("Name", name), ("Kind", h.kind if h else ""), ("Fqdn", h.fqdn if h else None),
+             ("Addresses", addresses), ("Current", name == source_node(host.session))]
+    return R.generic(props, ["Name", "Kind", "Fqdn", "Addresses", "Current"], "Lab.Host")
+
+
+def get_host(inv: Invocation) -> list[R.ExRecord]:
+    host = inv.console_host
+    if inv.params.get("List"):
+        return [_host_record(host, n) for n in sorted(host.world.topology.hosts)]
+    return [_host_record(host, source_node(host.session))]
+
+
+def set_host(inv: Invocation) -> R.ExRecord:
+    host = inv.console_host
+    wanted = str(inv.params["Name"]).strip()
+    names = sorted(host.world.topology.hosts)
+    match = next((n for n in names if n.lower() == wanted.lower()), None)
+    if match is None:
+        match = next((n for n in names if (host.world.topology.hosts[n].fqdn or "").lower() == wanted.lower()),
+                     None)
+    if match is None:
+        raise _lab_error(M.UNKNOWN_LAB_HOST.format(name=wanted, names=", ".join(names)), "UnknownHost",
+                         "ObjectNotFound", wanted)
+    if match in host.world.servers:  # an Exchange server: its Exchange Management Shell, acting from it
+        host.session.server, host.session.source_host = match, None
+    else:  # any other host: commands that connect (telnet, Send-MailMessage, nslookup) run from it
+        host.session.source_host = None if match == host.session.server else match
+    return _host_record(host, match)
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register the lab tools."""
-
-    # -- the public CA's issuing desk ---------------------------------------------------------
-    def validate_names(names: tuple[str, ...]) -> None:
-        for name in names:
-            wildcard = name.startswith("*.")
-            asked = name[2:] if wildcard else name
-            try:
-                reply = host.resolve(asked, "ANY" if wildcard else "A")
-            except TimeoutError:
-                raise _lab_error(M.CA_VALIDATION_FAILED.format(domain=name, reason=M.CA_DNS_UNREACHABLE.format(
-                    name=name)), "DomainValidationFailed", "ObjectNotFound", name) from None
-            answer = reply.answer
-            if wildcard:
-                ok = answer.rcode == "NOERROR" and bool(answer.answer or answer.authority)
-                reason = M.CA_PARENT_NOT_IN_DNS.format(name=asked)
-            else:
-                ok = answer.rcode == "NOERROR" and any(r.rtype in ("A", "CNAME") for r in answer.answer)
-                reason = M.CA_NAME_NOT_IN_DNS.format(name=name)
-            if not ok:
-                raise _lab_error(M.CA_VALIDATION_FAILED.format(domain=name, reason=reason), "DomainValidationFailed",
-                                 "ObjectNotFound", name)
-
-    def submit(inv: Invocation) -> R.ExRecord:
-        p = inv.params
-        if (p.get("Request") is None) == (p.get("RequestFile") is None):
-            raise _lab_error(M.REQUEST_OR_FILE.text, "RequestOrFile")
-        if p.get("RequestFile") is not None:
-            try:
-                csr = host.read_file(p["RequestFile"]).decode("ascii", errors="replace")
-            except FileNotFoundError:
-                raise _lab_error(M.FILE_NOT_FOUND.format(path=p["RequestFile"]), "FileNotFound",
-                                 "ObjectNotFound", p["RequestFile"]) from None
-        else:
-            csr = str(p["Request"])
-        if "-----BEGIN NEW CERTIFICATE REQUEST-----" not in csr and "-----BEGIN CERTIFICATE REQUEST-----" not in csr:
-            raise _lab_error(M.CA_BAD_REQUEST.format(detail=M.CSR_NOT_PEM.text), "BadRequest")
-        try:
-            names = host.request_names(csr)
-        except ValueError as error:
-            raise _lab_error(M.CA_BAD_REQUEST.format(detail=error), "BadRequest") from None
-        validate_names(names)
-        authority = p["CertificateAuthority"]
-        try:
-            chain = host.issue_certificate(authority, csr)
-        except KeyError:
-            raise _lab_error(M.CA_NOT_FOUND.format(name=authority), "CertificateAuthorityNotFound",
-                             "ObjectNotFound", authority) from None
-        if p.get("OutFile") is not None:
-            host.write_file(p["OutFile"], chain)
-        inv.report_change()
-        props = [("Status", "Issued"), ("CertificateAuthority", authority), ("DnsNames", list(names)),
-                 ("OutFile", p.get("OutFile"))]
-        if p.get("OutFile") is None:
-            props.append(("Certificate", chain.decode("ascii")))
-        return R.generic(props, ["Status", "CertificateAuthority", "DnsNames", "OutFile"], "Lab.CertificateIssued")
-
-    registry.register(_lab_cmdlet("Submit-LabCertificateRequest", submit, _SUBMIT))
-
-    # -- the clock ----------------------------------------------------------------------------
-    def clock_record() -> R.ExRecord:
-        now = host.clock_now()
-        return R.generic([("LabTime", now)], ["LabTime"], "Lab.Clock")
-
-    def set_clock(inv: Invocation) -> R.ExRecord:
-        text = inv.params["Advance"]
-        try:
-            seconds = parse_duration(text)
-        except ValueError:
-            raise _lab_error(M.BAD_DURATION.format(value=text), "BadDuration") from None
-        if seconds <= 0:
-            raise _lab_error(M.CLOCK_BACKWARDS.format(value=text), "ClockBackwards")
-        now = host.clock_now()
-        try:
-            now + timedelta(seconds=seconds)  # lab time is shown as a date: it must stay one
-        except OverflowError:
-            raise _lab_error(M.CLOCK_TOO_FAR.format(value=text, now=now), "ClockTooFar") from None
-        host.advance_clock(seconds)
-        return clock_record()
-
-    registry.register(_lab_cmdlet("Get-LabClock", lambda inv: clock_record(), ()))
-    registry.register(_lab_cmdlet("Set-LabClock", set_clock, _SET_CLOCK, should_process=False))
-
-    # -- EOP's banned sending IPs -------------------------------------------------------------
-    def eop_of(inv: Invocation) -> str:
-        nodes = sorted(host.world.banned_ips) or [h.name for h in host.world.topology.hosts.values()
-                                                  if h.kind == "eop"]
-        wanted = inv.params.get("Eop")
-        if wanted is not None:
-            if wanted not in nodes:
-                raise _lab_error(M.NO_EOP_NODE.format(detail=f" called '{wanted}'"), "NoEop", "ObjectNotFound")
-            return wanted
-        if not nodes:
-            raise _lab_error(M.NO_EOP_NODE.format(detail=""), "NoEop", "ObjectNotFound")
-        return nodes[0]
-
-    def ip_of(inv: Invocation) -> str:
-        text = str(inv.params["IPAddress"]).strip()
-        try:
-            return str(ipaddress.IPv4Address(text))
-        except ValueError:
-            raise _lab_error(M.NOT_AN_IP.format(value=text), "NotAnIP") from None
-
-    def change_ban(adding: bool):
-        def fn(inv: Invocation) -> None:
-            eop, ip = eop_of(inv), ip_of(inv)
-            current = host.world.banned_ips.get(eop, frozenset())
-            if adding == (ip in current):
-                text = (M.BANNED_IP_EXISTS if adding else M.BANNED_IP_MISSING).format(ip=ip, eop=eop)
-                raise _lab_error(text, "BannedIP", "InvalidOperation", ip)
-            new = current | {ip} if adding else current - {ip}
-            changed(inv, host, host.world.evolve(banned_ips={**host.world.banned_ips, eop: frozenset(new)}))
-        return fn
-
-    def get_bans(inv: Invocation) -> list[R.ExRecord]:
-        return [R.generic([("Eop", eop), ("IPAddress", ip)], ["Eop", "IPAddress"], "Lab.BannedIP")
-                for eop, ips in sorted(host.world.banned_ips.items()) for ip in sorted(ips)]
-
-    registry.register(_lab_cmdlet("Add-LabBlockedIP", change_ban(True), _BAN))
-    registry.register(_lab_cmdlet("Remove-LabBlockedIP", change_ban(False), _BAN))
-    registry.register(_lab_cmdlet("Get-LabBlockedIP", get_bans, ()))
-
-    # -- which host the console acts as ---------------------------------------------------------
-    def host_record(name: str) -> R.ExRecord:
-        h = host.world.topology.hosts.get(name)
-        addresses = list(host.world.network.addresses_of(name))
-        props = [("Name", name), ("Kind", h.kind if h else ""), ("Fqdn", h.fqdn if h else None),
-                 ("Addresses", addresses), ("Current", name == source_node(host.session))]
-        return R.generic(props, ["Name", "Kind", "Fqdn", "Addresses", "Current"], "Lab.Host")
-
-    def get_host(inv: Invocation) -> list[R.ExRecord]:
-        if inv.params.get("List"):
-            return [host_record(n) for n in sorted(host.world.topology.hosts)]
-        return [host_record(source_node(host.session))]
-
-    def set_host(inv: Invocation) -> R.ExRecord:
-        wanted = str(inv.params["Name"]).strip()
-        names = sorted(host.world.topology.hosts)
-        match = next((n for n in names if n.lower() == wanted.lower()), None)
-        if match is None:
-            match = next((n for n in names if (host.world.topology.hosts[n].fqdn or "").lower() == wanted.lower()),
-                         None)
-        if match is None:
-            raise _lab_error(M.UNKNOWN_LAB_HOST.format(name=wanted, names=", ".join(names)), "UnknownHost",
-                             "ObjectNotFound", wanted)
-        if match in host.world.servers:  # an Exchange server: its Exchange Management Shell, acting from it
-            host.session.server, host.session.source_host = match, None
-        else:  # any other host: commands that connect (telnet, Send-MailMessage, nslookup) run from it
-            host.session.source_host = None if match == host.session.server else match
-        return host_record(match)
-
-    registry.register(_lab_cmdlet("Get-LabHost", get_host, _GET_HOST))
-    registry.register(_lab_cmdlet("Set-LabHost", set_host, _SET_HOST, should_process=False))
+    register_all(registry, host, COMMANDS)
 
 
 # The cmdlets' parameters, declared once (frozen: every console's registry shares them).
@@ -218,3 +228,16 @@ def _lab_cmdlet(name: str, fn, params, **options) -> Cmdlet:
 
 def _lab_declaration(name: str, params, options) -> Cmdlet:
     return Cmdlet(name, None, tuple(params), module="Lab", synopsis=f"lab: {name}", **options)  # type: ignore[arg-type]
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    _lab_cmdlet("Submit-LabCertificateRequest", submit, _SUBMIT),
+    _lab_cmdlet("Get-LabClock", get_clock, ()),
+    _lab_cmdlet("Set-LabClock", set_clock, _SET_CLOCK, should_process=False),
+    _lab_cmdlet("Add-LabBlockedIP", _change_ban(True), _BAN),
+    _lab_cmdlet("Remove-LabBlockedIP", _change_ban(False), _BAN),
+    _lab_cmdlet("Get-LabBlockedIP", get_bans, ()),
+    _lab_cmdlet("Get-LabHost", get_host, _GET_HOST),
+    _lab_cmdlet("Set-LabHost", set_host, _SET_HOST, should_process=False),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from lab.console.cmdlets._common import register_all
 from lab.console.host import ConsoleHost
 from lab.console.registry import Cmdlet, Invocation, Registry, declared
 from lab.core.catalogue import cmdlets as M
@@ -98,51 +99,60 @@ def parse_args(args: list[str]) -> tuple[str, str | None, str | None] | None:
     return qtype, (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
 
 
+def _server_name(host: ConsoleHost, address: str) -> str:
+    try:
+        reply = host.resolve(ptr_name(address), "PTR", address)
+    except (TimeoutError, ValueError):
+        return M.NSLOOKUP_UNKNOWN_SERVER.text
+    names = [str(r.value) for r in reply.answer.answer if r.rtype == "PTR"]
+    return names[0] if names else M.NSLOOKUP_UNKNOWN_SERVER.text
+
+
+def _server_address(host: ConsoleHost, server: str | None) -> str | None:
+    if server is None:
+        return None
+    try:
+        return str(ipaddress.IPv4Address(server))
+    except ValueError:
+        reply = host.resolve(server, "A")
+        found = [str(r.value) for r in reply.answer.answer if r.rtype == "A"]
+        return found[0] if found else server
+
+
+def nslookup(inv: Invocation) -> list[str]:
+    host = inv.console_host
+    parsed = parse_args(inv.args)
+    if parsed is None:
+        bad = next(a for a in inv.args if a.startswith("-") and "=" in a)
+        return [M.NSLOOKUP_UNKNOWN_TYPE.format(type=bad.partition("=")[2])]
+    qtype, name, server = parsed
+    if name is None:
+        return M.NSLOOKUP_USAGE.text.split("\n")
+    try:
+        address = _server_address(host, server)
+        reply = host.resolve(name, qtype, address)
+    except TimeoutError:
+        shown = M.NSLOOKUP_UNKNOWN_SERVER.text
+        timeout = M.NSLOOKUP_TIMEOUT.text.split("\n")
+        return (timeout + [M.NSLOOKUP_SERVER.format(name=shown),
+                           M.NSLOOKUP_ADDRESS.format(address=server or ""), ""] + timeout + timeout
+                + [M.NSLOOKUP_REQUEST_TIMED_OUT.format(server=shown)])
+    shown = _server_name(host, reply.server_address)
+    header = [M.NSLOOKUP_SERVER.format(name=shown), M.NSLOOKUP_ADDRESS.format(address=reply.server_address), ""]
+    return header + answer_lines(name.rstrip("."), qtype, shown, reply.answer)
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register the nslookup native command."""
-
-    def server_name(address: str) -> str:
-        try:
-            reply = host.resolve(ptr_name(address), "PTR", address)
-        except (TimeoutError, ValueError):
-            return M.NSLOOKUP_UNKNOWN_SERVER.text
-        names = [str(r.value) for r in reply.answer.answer if r.rtype == "PTR"]
-        return names[0] if names else M.NSLOOKUP_UNKNOWN_SERVER.text
-
-    def server_address(server: str | None) -> str | None:
-        if server is None:
-            return None
-        try:
-            return str(ipaddress.IPv4Address(server))
-        except ValueError:
-            reply = host.resolve(server, "A")
-            found = [str(r.value) for r in reply.answer.answer if r.rtype == "A"]
-            return found[0] if found else server
-
-    def nslookup(inv: Invocation) -> list[str]:
-        parsed = parse_args(inv.args)
-        if parsed is None:
-            bad = next(a for a in inv.args if a.startswith("-") and "=" in a)
-            return [M.NSLOOKUP_UNKNOWN_TYPE.format(type=bad.partition("=")[2])]
-        qtype, name, server = parsed
-        if name is None:
-            return M.NSLOOKUP_USAGE.text.split("\n")
-        try:
-            address = server_address(server)
-            reply = host.resolve(name, qtype, address)
-        except TimeoutError:
-            shown = M.NSLOOKUP_UNKNOWN_SERVER.text
-            timeout = M.NSLOOKUP_TIMEOUT.text.split("\n")
-            return (timeout + [M.NSLOOKUP_SERVER.format(name=shown),
-                               M.NSLOOKUP_ADDRESS.format(address=server or ""), ""] + timeout + timeout
-                    + [M.NSLOOKUP_REQUEST_TIMED_OUT.format(server=shown)])
-        shown = server_name(reply.server_address)
-        header = [M.NSLOOKUP_SERVER.format(name=shown), M.NSLOOKUP_ADDRESS.format(address=reply.server_address), ""]
-        return header + answer_lines(name.rstrip("."), qtype, shown, reply.answer)
-
-    registry.register(declared(nslookup, ("nslookup",), (), _declaration))
+    register_all(registry, host, COMMANDS)
 
 
 def _declaration() -> Cmdlet:
     return Cmdlet("nslookup", None, native=True, aliases=("nslookup.exe",),  # type: ignore[arg-type]
                   command_type="Application", synopsis="Windows nslookup against the lab DNS")
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    declared(nslookup, ("nslookup",), (), _declaration),
+)

@@ -15,6 +15,7 @@ error Windows PowerShell prints. How System.Net.Mail words it:
 """
 from __future__ import annotations
 
+from lab.console.cmdlets._common import register_all
 from lab.console.host import (FAILURE_CONNECT, FAILURE_NO_STARTTLS, FAILURE_RESOLVE, FAILURE_TLS, ConsoleHost,
                               SendRequest, SendResult)
 from lab.console.ps_builtins import PSCredential
@@ -62,38 +63,39 @@ def result_error(result: SendResult, request: SendRequest) -> CmdletError | None
     return None
 
 
+def send(inv: Invocation) -> None:
+    host = inv.console_host
+    p = inv.params
+    server = p.get("SmtpServer") or (inv.shell.variables.get("psemailserver") if inv.shell else None)
+    if not server:
+        raise CmdletError(M.SEND_MAIL_NO_SERVER.text, "InvalidArgument", "", "InvalidOperationException",
+                          "InvalidOperationException")
+    user = password = None
+    credential = p.get("Credential")
+    if credential is not None:
+        if not isinstance(credential, PSCredential):
+            raise CmdletError(C.NON_INTERACTIVE.text, "InvalidOperation", "", "GetCredentialNonInteractive",
+                              "InvalidOperationException")
+        user, password = credential.user_name, credential.password.reveal()
+    request = SendRequest(
+        smtp_server=str(server), port=int(p.get("Port") or 25), from_address=p["From"], to=tuple(p["To"]),
+        cc=tuple(p.get("Cc") or ()), bcc=tuple(p.get("Bcc") or ()), subject=p.get("Subject") or "",
+        body=p.get("Body") or "", use_ssl=bool(p.get("UseSsl")), username=user, password=password,
+        delivery_notification=tuple(p.get("DeliveryNotificationOption") or ()),
+        client_certificate=p.get("ClientCertificate"), source_host=host.session.source_host)
+    try:
+        result = host.send_message(request)
+    except LabRuntimeError as error:
+        raise CmdletError(str(error), "InvalidOperation", "", "InvalidOperationException",
+                          "InvalidOperationException") from None
+    problem = result_error(result, request)
+    if problem is not None:
+        raise problem
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register Send-MailMessage."""
-
-    def send(inv: Invocation) -> None:
-        p = inv.params
-        server = p.get("SmtpServer") or (inv.shell.variables.get("psemailserver") if inv.shell else None)
-        if not server:
-            raise CmdletError(M.SEND_MAIL_NO_SERVER.text, "InvalidArgument", "", "InvalidOperationException",
-                              "InvalidOperationException")
-        user = password = None
-        credential = p.get("Credential")
-        if credential is not None:
-            if not isinstance(credential, PSCredential):
-                raise CmdletError(C.NON_INTERACTIVE.text, "InvalidOperation", "", "GetCredentialNonInteractive",
-                                  "InvalidOperationException")
-            user, password = credential.user_name, credential.password.reveal()
-        request = SendRequest(
-            smtp_server=str(server), port=int(p.get("Port") or 25), from_address=p["From"], to=tuple(p["To"]),
-            cc=tuple(p.get("Cc") or ()), bcc=tuple(p.get("Bcc") or ()), subject=p.get("Subject") or "",
-            body=p.get("Body") or "", use_ssl=bool(p.get("UseSsl")), username=user, password=password,
-            delivery_notification=tuple(p.get("DeliveryNotificationOption") or ()),
-            client_certificate=p.get("ClientCertificate"), source_host=host.session.source_host)
-        try:
-            result = host.send_message(request)
-        except LabRuntimeError as error:
-            raise CmdletError(str(error), "InvalidOperation", "", "InvalidOperationException",
-                              "InvalidOperationException") from None
-        problem = result_error(result, request)
-        if problem is not None:
-            raise problem
-
-    registry.register(declared(send, ("Send-MailMessage",), _PARAMS, _declaration))
+    register_all(registry, host, COMMANDS)
 
 
 def _declaration() -> Cmdlet:
@@ -113,4 +115,10 @@ _PARAMS = (
     Param("Priority", enum=("Normal", "Low", "High"), type_name="System.Net.Mail.MailPriority"),
     Param("Encoding", ANY, aliases=("BE",)), Param("Attachments", list[str], aliases=("PsPath",)),
     Param("ClientCertificate", help="lab: the name of a PKI certificate the client presents (TLS)"),
+)
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    declared(send, ("Send-MailMessage",), _PARAMS, _declaration),
 )

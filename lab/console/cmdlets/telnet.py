@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Iterable
 
+from lab.console.cmdlets._common import register_all
 from lab.console.host import ConsoleHost, SmtpConversation, source_node
 from lab.console.registry import Cmdlet, CmdletError, Invocation, Registry, declared
 from lab.core.catalogue import cmdlets as M
@@ -95,31 +96,32 @@ def converse(host: ConsoleHost, session: SmtpConversation) -> list[str]:
     return out + M.TELNET_CONNECTION_LOST.text.split("\n")
 
 
+def telnet(inv: Invocation) -> list[str]:
+    host = inv.console_host
+    if not inv.args:
+        return [M.TELNET_USAGE.text]
+    name = inv.args[0]
+    port_text = str(inv.args[1]).strip() if len(inv.args) > 1 else "23"
+    port = parse_port(port_text)
+    failed = [M.TELNET_CONNECT_FAILED.format(host=name, port=port_text if port is None else port)]
+    if port is None:
+        return failed  # telnet.exe cannot open a connection on a port it cannot use
+    address = resolve_address(host, name)
+    if address is None:
+        return failed
+    try:
+        session = host.open_smtp_session(address, port)
+    except ConnectionError:
+        return failed
+    except LabRuntimeError:
+        raise CmdletError(M.NEEDS_RUNNING_LAB.format(what="telnet"), "InvalidOperation", name,
+                          "NeedsRunningLab", "InvalidOperationException") from None
+    return converse(host, session)
+
+
 def register(registry: Registry, host: ConsoleHost) -> None:
     """Register the telnet native command."""
-
-    def telnet(inv: Invocation) -> list[str]:
-        if not inv.args:
-            return [M.TELNET_USAGE.text]
-        name = inv.args[0]
-        port_text = str(inv.args[1]).strip() if len(inv.args) > 1 else "23"
-        port = parse_port(port_text)
-        failed = [M.TELNET_CONNECT_FAILED.format(host=name, port=port_text if port is None else port)]
-        if port is None:
-            return failed  # telnet.exe cannot open a connection on a port it cannot use
-        address = resolve_address(host, name)
-        if address is None:
-            return failed
-        try:
-            session = host.open_smtp_session(address, port)
-        except ConnectionError:
-            return failed
-        except LabRuntimeError:
-            raise CmdletError(M.NEEDS_RUNNING_LAB.format(what="telnet"), "InvalidOperation", name,
-                              "NeedsRunningLab", "InvalidOperationException") from None
-        return converse(host, session)
-
-    registry.register(declared(telnet, ("telnet",), (), _declaration))
+    register_all(registry, host, COMMANDS)
 
 
 def _declaration() -> Cmdlet:
@@ -159,3 +161,9 @@ def run_script(console: Any, text: str | Iterable[str]) -> list[Any]:
     if any(b.strip() for b in block):
         results.append(console.run("\n".join(block)))
     return results
+
+
+#: the module's commands, declared once: every console's registry shares them
+COMMANDS = (
+    declared(telnet, ("telnet",), (), _declaration),
+)
