@@ -86,10 +86,14 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
         elif param.type == SWITCH:  # (param.is_switch)
             bound[key] = True
         else:
-            if i >= count or args[i].name is not None:
+            following = args[i] if i < count else None
+            if following is None or following.name is not None:
                 raise BindingError(msg.MISSING_ARGUMENT_FOR_PARAMETER, "MissingArgument", arg.name_span,
                                    name=key, type_name=param.display_type)
-            bound[key] = convert(param, args[i].value, args[i].span)
+            value = following.value
+            plain = param.plain  # (convert's first answer, inline: the value as it is)
+            bound[key] = (value if plain is not None and (plain is object or value.__class__ is str)
+                          else convert(param, value, following.span))
             i += 1
     if positional:  # (the remaining-arguments parameter matters only to positional arguments)
         rest = None

@@ -32,10 +32,12 @@ from lab.console.ps_static import commands, static_arguments
 from lab.console.binding import Arg, bind, convert
 from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry
 from lab.core.catalogue import console as msg
+from lab.core.fastpath import frozen_init
 
 __all__ = ["HostCallbacks", "RunResult", "Shell", "ScriptBlockValue"]
 
 
+@frozen_init
 @dataclass(frozen=True)
 class HostCallbacks:
     """What the host provides to the pure shell.
@@ -52,6 +54,7 @@ class HostCallbacks:
     computer_name: str | None = None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class RunResult:
     """The outcome of one :meth:`Shell.run`.
@@ -83,12 +86,17 @@ class _StatementAborted(Exception):
     """The current statement stopped after its error was reported."""
 
 
-@dataclass
 class _Output:
-    chunks: list[str] = field(default_factory=list)
-    objects: list[Any] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    changed: bool = False
+    """What one :meth:`Shell.run` has printed (chunks of text, errors included), the records that reached
+    the end of its pipelines, its errors' texts, and whether a cmdlet changed the lab."""
+
+    __slots__ = ("chunks", "objects", "errors", "changed")
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.objects: list[Any] = []
+        self.errors: list[str] = []
+        self.changed = False
 
     def error(self, text: str) -> None:
         self.errors.append(text)
@@ -277,7 +285,8 @@ class Shell:
             command, prebound = found, None
             if command.native:
                 raw = [self._native_arg(e) for e in node.elements]
-                return self._call(command, node, Invocation(command.name, args=raw, input=piped or []))
+                return self._call(command, node, Invocation(command.name, args=raw, input=piped or [], host=self.host,
+                                                            shell=self, console_host=self.registry.host))
         if prebound is not None:
             params, common = prebound
         else:
@@ -287,7 +296,8 @@ class Shell:
             except BindingError as error:
                 self._fail_binding(error, command, node)
         if piped is None or command.collect_input:
-            return self._call(command, node, Invocation(command.name, params, common, input=piped or []))
+            return self._call(command, node, Invocation(command.name, params, common, input=piped or [],
+                                                        host=self.host, shell=self, console_host=self.registry.host))
         output: list[Any] = []
         target = next((p for p in command.signature.pipeline if p.name not in params), None)
         for record in piped:
@@ -301,7 +311,8 @@ class Shell:
                 value = convert(target, record, None)
             except BindingError as error:
                 self._fail_binding(error, command, node)
-            inv = Invocation(command.name, {**params, target.name: value}, common, input=[record])
+            inv = Invocation(command.name, {**params, target.name: value}, common, input=[record], host=self.host,
+                             shell=self, console_host=self.registry.host)
             output.extend(self._call(command, node, inv))
         return output
 
@@ -315,7 +326,8 @@ class Shell:
         return ",".join(to_string(v) for v in value) if isinstance(value, list) else to_string(value)
 
     def _call(self, command: Cmdlet, node: ast.Command, inv: Invocation) -> list[Any]:
-        inv.host, inv.shell, inv.console_host = self.host, self, self.registry.host
+        """Run ``command`` with ``inv`` (made with this shell's host callbacks, the shell, and the console
+        host of its registry)."""
         try:
             result = command.fn(inv)
             output = _enumerate_result(result)
