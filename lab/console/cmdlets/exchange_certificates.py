@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import replace
 
 from lab.console import records as R
 from lab.console.cmdlets._common import Errors, changed, exchange, identity_text, register_all
@@ -17,6 +16,7 @@ from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
 from lab.core.catalogue import lab as LAB
+from lab.core.fastpath import evolve
 from lab.core.tls import parse_x500
 from lab.core.world import InstalledCertificate, ServerState
 
@@ -83,7 +83,7 @@ def new_cert(inv: Invocation) -> object:
     s = _state(host)
     if inv.params.get("RequestFile"):
         host.write_file(inv.params["RequestFile"], pending.csr_pem.encode("ascii"))
-    changed(inv, host, host.world.with_server(replace(s, certificates=s.certificates + (entry,))))
+    changed(inv, host, host.world.with_server(evolve(s, certificates=s.certificates + (entry,))))
     body = "".join(pending.csr_pem.strip().splitlines()[1:-1])
     return None if inv.params.get("RequestFile") else body
 
@@ -114,7 +114,7 @@ def import_cert(inv: Invocation) -> R.ExRecord:
                                                                                 if pending else ""))
     certs = tuple(c for c in s.certificates if c is not pending) + (new,)
     if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
-        changed(inv, host, host.world.with_server(replace(s, certificates=certs)))
+        changed(inv, host, host.world.with_server(evolve(s, certificates=certs)))
     return _record(host, new)
 
 
@@ -128,9 +128,9 @@ def enable_cert(inv: Invocation) -> None:
     services = tuple(dict.fromkeys(list(cert.services) + [s for s in inv.params.get("Services") or []
                                                           if s != "None"]))
     s = _state(host)
-    new = replace(cert, services=services)
+    new = evolve(cert, services=services)
     if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE.format(thumbprint=_thumb(cert), services=", ".join(services))):
-        changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
+        changed(inv, host, host.world.with_server(evolve(s, certificates=tuple(
             new if c is cert else c for c in s.certificates))))
 
 
@@ -140,7 +140,7 @@ def remove_cert(inv: Invocation) -> None:
     cert = _find(host, _thumb_param(inv) or "", task)
     s = _state(host)
     if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE.format(thumbprint=_thumb(cert))):
-        changed(inv, host, host.world.with_server(replace(s, certificates=tuple(
+        changed(inv, host, host.world.with_server(evolve(s, certificates=tuple(
             c for c in s.certificates if c is not cert))))
 
 

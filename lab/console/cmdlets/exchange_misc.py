@@ -1,8 +1,6 @@
 """Get/New/Remove-AcceptedDomain and Get-Mailbox (on-premises; Exchange Online when connected)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lab.console import records as R
 from lab.console.cmdlets._common import Errors, changed, exchange, identity_text, matching, register_all
 from lab.console.host import ConsoleHost
@@ -10,6 +8,7 @@ from lab.console.registry import ANY, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
 from lab.core.errors import ConfigError
 from lab.core.exchange.model import DOMAIN_TYPES, AcceptedDomain
+from lab.core.fastpath import evolve
 
 
 def _org(host: ConsoleHost):
@@ -49,9 +48,9 @@ def new_ad(inv: Invocation) -> R.ExRecord:
     existing = state.organization.accepted_domains
     if any(d.name.lower() == domain.name.lower() or d.domain_name == domain.domain_name for d in existing):
         raise Errors(host).make(M.ACCEPTED_DOMAIN_EXISTS.format(name=name), M.ALREADY_EXISTS_REASON, task, "WriteError")
-    new_org = replace(state.organization, accepted_domains=existing + (domain,))
+    new_org = evolve(state.organization, accepted_domains=existing + (domain,))
     if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=name)):
-        changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
+        changed(inv, host, host.world.with_org(evolve(state, organization=new_org)))
     return R.accepted_domain(domain)
 
 
@@ -65,10 +64,10 @@ def remove_ad(inv: Invocation) -> None:
     if domain.default:
         raise Errors(host).make(M.CANNOT_REMOVE_DEFAULT_DOMAIN.text, M.INVALID_OPERATION_REASON, task,
                                 "InvalidOperation")
-    new_org = replace(state.organization, accepted_domains=tuple(
+    new_org = evolve(state.organization, accepted_domains=tuple(
         d for d in state.organization.accepted_domains if d is not domain))
     if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=domain.name)):
-        changed(inv, host, host.world.with_org(replace(state, organization=new_org)))
+        changed(inv, host, host.world.with_org(evolve(state, organization=new_org)))
 
 
 def get_mailbox(inv: Invocation) -> list[R.ExRecord]:

@@ -7,7 +7,6 @@ tenant.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from typing import Any, Callable
 
 from lab.console import records as R
@@ -17,6 +16,7 @@ from lab.console.registry import ANY, Cmdlet, CmdletError, Invocation, Param, Re
 from lab.core.catalogue import cmdlets as M
 from lab.core.eop.model import InboundConnector, OutboundConnector, Tenant
 from lab.core.errors import ConfigError
+from lab.core.fastpath import evolve
 from lab.core.world import World
 
 _EXO = "Microsoft.Exchange.Management.SystemConfigurationTasks"
@@ -107,7 +107,7 @@ def _make(kind: str, cls: type, attr: str) -> tuple[tuple[Cmdlet, ...], Callable
         return [_record(c, kind) for c in found]
 
     def store(host: ConsoleHost, items: list[Any]) -> World:
-        return _with_tenant(host, replace(_tenant(host), **{attr: tuple(items)}))
+        return _with_tenant(host, evolve(_tenant(host), **{attr: tuple(items)}))
 
     def set_(inv: Invocation) -> None:
         host = inv.console_host
