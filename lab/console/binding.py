@@ -6,19 +6,18 @@ one value into a parameter's type with PowerShell's transformation errors. Pure 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lab.console.ps_values import to_string, type_name
 from lab.console.registry import _COMMON_NAMES, SWITCH, UNKNOWN, BindingError, Cmdlet, Param, Span
 from lab.core.catalogue import console as msg
-from lab.core.fastpath import frozen_init
 
 
-@frozen_init
-@dataclass(frozen=True)
-class Arg:
-    """One evaluated command-line element: positional when ``name`` is None."""
+class Arg(NamedTuple):
+    """One evaluated command-line element: positional when ``name`` is None.
+
+    A named tuple (immutable, read by field name, cheap to make: the pre-flight makes one for every
+    argument of every command it binds)."""
 
     value: Any
     span: Span | None = None

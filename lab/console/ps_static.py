@@ -75,6 +75,10 @@ def is_literal(node: Any) -> bool:
 #: the argument classes whose value _known reads as it is, a literal (exact classes: a subclass goes to _known)
 _PLAIN = frozenset((ast.StringLiteral, ast.NumberLiteral))
 
+#: ``_new(Arg, (value, span, name, has_value, name_span))`` is ``Arg(value, span, name, has_value, name_span)``
+#: (what the named tuple's ``_make`` does with its five fields), without the Python frame of ``Arg.__new__``
+_new = tuple.__new__
+
 
 def _known(node: Any) -> tuple[Any, bool]:
     """``(static_value(node), is_literal(node))`` of an argument (never None), in one look."""
@@ -115,19 +119,19 @@ def static_arguments(node: ast.Command) -> tuple[list[Arg], bool, bool]:
             start = element.span[0]
             name_span = (start, start + len(element.text.rstrip(":")))
             if argument is None:
-                args.append(Arg(None, None, element.name, False, name_span))
+                args.append(_new(Arg, (None, None, element.name, False, name_span)))
             elif argument.__class__ in _PLAIN:  # (_known's first case, inline)
-                args.append(Arg(argument.value, argument.span, element.name, True, name_span))
+                args.append(_new(Arg, (argument.value, argument.span, element.name, True, name_span)))
             else:
                 value, known = _known(argument)
                 literal = literal and known
-                args.append(Arg(value, argument.span, element.name, True, name_span))
+                args.append(_new(Arg, (value, argument.span, element.name, True, name_span)))
         elif isinstance(element, ast.Splat):
             partial = True
         elif element.__class__ in _PLAIN:  # (_known's first case, inline)
-            args.append(Arg(element.value, element.span))
+            args.append(_new(Arg, (element.value, element.span, None, True, None)))
         else:
             value, known = _known(element)
             literal = literal and known
-            args.append(Arg(value, element.span))
+            args.append(_new(Arg, (value, element.span, None, True, None)))
     return args, partial, literal and not partial

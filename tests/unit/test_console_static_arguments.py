@@ -59,6 +59,9 @@ def test_static_arguments_as_the_two_passes() -> None:
         for node, _ in commands(parse(line).statements):
             new = static_arguments(node)
             assert new == old(node), line
+            # (made as Arg(...) makes them: the class itself, each field by name)
+            assert all(type(a) is Arg for a in new[0]), line
+            assert [a._asdict() for a in new[0]] == [a._asdict() for a in old(node)[0]], line
             seen[new[2]] += 1
     assert seen[True] and seen[False]  # (both answers met)
 
