@@ -178,9 +178,16 @@ async def starttls(lab: "Lab", smtp: aiosmtplib.SMTP, source_host: str, server_n
         raise TlsFailed(f"{verdict.failure}: {verdict.detail}")
 
 
+_ADDRESS_CHARACTERS = frozenset("0123456789.")
+
+
 def _is_address(text: str) -> bool:
+    """``text`` (``[...]`` brackets aside) is an IPv4 address."""
+    text = text.strip("[]")
+    if not _ADDRESS_CHARACTERS.issuperset(text):
+        return False  # (IPv4Address takes ASCII digits and dots only: a name is refused before it raises)
     try:
-        ipaddress.IPv4Address(text.strip("[]"))
+        ipaddress.IPv4Address(text)
     except ValueError:
         return False
     return True
