@@ -168,10 +168,13 @@ _SERVICE_LETTERS = (("IMAP", "I"), ("POP", "P"), ("UM", "U"), ("IIS", "W"), ("SM
                     ("UMCallRouter", "C"))
 
 
+_SERVICE_LETTERS_UPPER = tuple((name.upper(), letter) for name, letter in _SERVICE_LETTERS)
+
+
 def service_letters(services: Iterable[str], version: int = 2016) -> str:
     """The Services column: ``IP.WS..`` (2013+, 7 letters) or ``IP.WS`` (2010)."""
     chosen = {s.upper() for s in services}
-    letters = "".join(letter if name.upper() in chosen else "." for name, letter in _SERVICE_LETTERS)
+    letters = "".join([letter if upper in chosen else "." for upper, letter in _SERVICE_LETTERS_UPPER])
     return letters[:5] if version == 2010 else letters
 
 
@@ -201,7 +204,7 @@ def exchange_certificate(cert: InstalledCertificate, node: str, version: int, th
 
 
 def _key_size(algorithm: str) -> int:
-    digits = "".join(ch for ch in algorithm.split()[-1] if ch.isdigit())
+    digits = "".join(filter(str.isdigit, algorithm.split()[-1]))  # (its characters that are digits, in order)
     return int(digits) if digits else 0
 
 
