@@ -231,6 +231,18 @@ class Track:
         track._event, track._recipe, track.message_id = None, (build, args), message_id
         return track
 
+    @classmethod
+    def later_each(cls, message_id: str, build: Any, arguments: Any) -> "list[Track]":
+        """``[Track.later(message_id, build, *args) for args in arguments]`` (each ``args`` a tuple),
+        without a call per command."""
+        new, tracks = object.__new__, []
+        append = tracks.append
+        for args in arguments:
+            track = new(cls)
+            track._event, track._recipe, track.message_id = None, (build, args), message_id
+            append(track)
+        return tracks
+
     @property
     def built(self) -> bool:
         """Whether the event exists yet (tests; never needed to read it)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import uuid
 from typing import Any, Iterable, Sequence
@@ -217,7 +218,8 @@ class Transport:
         answer would fail it for now (then the driver takes the event-by-event path). The commands
         emitted are the retries' ``Track`` commands, in order, then at most one ``RequestWakeup``."""
         if (self._out or (self._requested is not None and self._requested > now) or now >= self._message_due
-                or self._woken > now or self.__class__ is not Transport):  # (a subclass may time otherwise)
+                or self._woken > now or self.__class__ is not Transport  # (a subclass may time otherwise,
+                or self.settings.__class__ is not TransportSettings):  # and settings may delay otherwise)
             return None
         s = self.settings
         max_idle = s.queue_max_idle_time
@@ -284,18 +286,20 @@ class Transport:
         # the first message due, the first idle sweep; not after until; and not a time held already)
         bound = min(before, math.inf if other is None else other, self._message_due, idle_end)
         failures = q.failures
-        times, nexts = [now], []
-        t = now
-        while True:
-            n = t + s.retry_delay(failures + len(times))
+        # (n < bound and n <= until, as one comparison)
+        limit = min(bound, math.nextafter(until, math.inf))
+        head, steady = s.retry_schedule(failures + 1)
+        times, t = [now], now
+        for delay in itertools.chain(head, itertools.repeat(steady)):  # (retry_delay(failures + len(times)))
+            n = t + delay
             if not n > t:  # (resolution_result would settle again: left to the event-by-event path)
-                times.pop()
+                last_next = times.pop()
                 break
-            nexts.append(n)
-            if n < bound and n <= until and n not in standing:
+            if n < limit and n not in standing:
                 times.append(n)
                 t = n
                 continue
+            last_next = n
             break
         if not times:
             return None
@@ -306,46 +310,67 @@ class Transport:
             retrying.discard(n)
         if cmd is None:
             self._resolve_mx[q.number] = O.ResolveMx(identity, domain)
-        name, track, later = self.name, self._out.append, O.Track.later
+        name = self.name
         detail, why = outcome.detail, outcome.detail or "transient failure"
         last_error = outcome.last_error.line()
         statuses, connector = (last_error,), q.hop.connector or ""
-        # each busy item's message log (or None), and what its DEFER event is built from
-        logs, per = [], []
-        for item_id in order:
-            item = items[item_id]
-            log = traces.get(item.internal_id)
-            record = messages[item.internal_id]
-            logs.append(log)
-            per.append((log.chunks if log is not None else None, record.message_id, record,
-                        tuple([o for o, _ in item.recipients]), log))
-        shared = [log.chunks.append for log in logs if log is not None]
-        for t in times:
-            chunk = (name, (Step("fidelity §6", detail, None, t),))  # _step_all: one chunk for every busy item
-            for append in shared:
-                append(chunk)
-            for chunks, message_id, record, recipients, log in per:  # _apply, item by item
-                if chunks is not None:
-                    chunks.append((name, (Step("transport.delivery", why, last_error, t),)))
-                track(later(message_id, _tracking_event, t, "DEFER", "SMTP", name, record, recipients, statuses,
-                            connector, "", log, len(chunks) if chunks is not None else 0))
         k = len(times)
+        # Each retry adds to the log of every busy item's message one _step_all chunk per such item,
+        # then one _apply chunk per such item (in the order of the attempt); each _apply chunk is
+        # followed by the item's DEFER event, which reads the log as long as it is then. Those
+        # chunks go in as one _Retries run per log (its Steps made when the log is read).
+        shares: dict[int, list] = {}  # id(log) -> [log, its items so far]
+        ranks = []
+        for item_id in order:
+            log = traces.get(items[item_id].internal_id)
+            if log is None:
+                ranks.append(None)
+                continue
+            share = shares.get(id(log))
+            if share is None:
+                share = shares[id(log)] = [log, 0]
+            share[1] += 1
+            ranks.append((share, share[1]))
+        for log, a in shares.values():
+            log.add_run(_Retries(name, tuple(times), (("fidelity §6", detail, None),) * a
+                                 + (("transport.delivery", why, last_error),) * a))
+        # the DEFER events, item by item within each retry (built when read, as _apply's are)
+        tracks = []
+        for item_id, rank in zip(order, ranks):
+            item = items[item_id]
+            record = messages[item.internal_id]
+            if rank is None:
+                log, counts = None, (0,) * k
+            else:
+                (log, a), j = rank
+                per_retry = 2 * a
+                first = len(log.chunks) - per_retry * k + a + j  # (the run is in: the first retry's count)
+                counts = range(first, first + per_retry * k, per_retry)
+            common = (name, record, tuple([o for o, _ in item.recipients]), statuses, connector, log)
+            tracks.append(O.Track.later_each(record.message_id, _retry_event,
+                                             zip(itertools.repeat(common), times, counts)))
+        self._out.extend(tracks[0] if len(tracks) == 1 else itertools.chain.from_iterable(zip(*tracks)))
         for item_id in order:  # (nothing reads them between the retries)
             item = items[item_id]
             item.last_error = last_error
             item.retry_count += k
-        for i in range(k - 1):  # each retry but the last requested the next (a time not held: asked for)
-            t, n = times[i], nexts[i]
-            if len(standing) >= self._standing_max:
+        # each retry but the last requested the next (a time not held: asked for), the times held
+        # being cut to those after the retry's time first whenever _standing_max of them are
+        i, end, most = 0, k - 1, self._standing_max
+        while i < end:
+            if len(standing) >= most:
+                t = times[i]
                 standing = self._standing = {x for x in standing if x > t}
-            standing.add(n)
-        last = k - 1
+            # (the next retries are new and distinct: each one added makes one more, up to _standing_max)
+            j = min(end, i + max(1, most - len(standing)))
+            standing.update(times[i + 1:j + 1])  # (the next retry of each: the retry after it)
+            i = j
         now = times[-1]
         q.busy, q.status, q.attempt_failed = set(), RETRY, True
         q.failures = failures + len(times)
         if q.first_retry is None:
             q.first_retry = times[0]
-        q.last_retry, q.next_retry, q.last_error = now, nexts[last], last_error
+        q.last_retry, q.next_retry, q.last_error = now, last_next, last_error
         retrying.discard(q.number)
         retrying.add(q.number)
         if now > self._woken:
@@ -966,17 +991,29 @@ class _TraceLog:
     The transport only appends; the :class:`Trace` after the first ``n`` additions is built when
     read (:meth:`trace`), as ``Trace(message_id).extend(node, steps)`` for each of them in turn,
     which is exactly the trace the transport would have held then. The last one built is kept.
+
+    A stretch of retries goes in as one :class:`_Retries` run (:meth:`add_run`): it fills as many
+    places of ``chunks`` as it makes additions (the same object in each), so ``len(chunks)`` counts
+    additions either way; its chunks are made in their places the first time the trace is read.
     """
 
-    __slots__ = ("message_id", "chunks", "_built")
+    __slots__ = ("message_id", "chunks", "_built", "_runs")
 
     def __init__(self, message_id: str):
         self.message_id = message_id
-        self.chunks: list[tuple[str, tuple[Step, ...]]] = []
+        self.chunks: list[Any] = []
         self._built: tuple[int, Trace] | None = None
+        self._runs = False
+
+    def add_run(self, run: "_Retries") -> None:
+        """Append every chunk of ``run``, in its order (made when read)."""
+        self.chunks += [run] * run.size
+        self._runs = True
 
     def trace(self, n: int) -> Trace:
         """The trace after the first ``n`` additions."""
+        if self._runs:
+            self._expand()
         built = self._built
         if built is not None and built[0] <= n:
             done, trace = built
@@ -986,6 +1023,44 @@ class _TraceLog:
             trace = trace.extend(node, steps)
         self._built = (n, trace)
         return trace
+
+    def _expand(self) -> None:
+        """Every run's chunks in its places (the same list object)."""
+        chunks, made, i = self.chunks, [], 0
+        end = len(chunks)
+        while i < end:
+            chunk = chunks[i]
+            if chunk.__class__ is _Retries:
+                made += chunk.chunks()
+                i += chunk.size
+            else:
+                made.append(chunk)
+                i += 1
+        chunks[:] = made
+        self._runs = False
+
+
+class _Retries:
+    """The chunks a stretch of failed retries added to one log (:meth:`Transport.failing_retries`):
+    at each of ``times`` in turn, one ``(node, (Step(rule, detail, reply, t),))`` per ``template``
+    entry ``(rule, detail, reply)``, in order."""
+
+    __slots__ = ("node", "times", "template", "size")
+
+    def __init__(self, node: str, times: tuple[float, ...], template: tuple[tuple[str, str, str | None], ...]):
+        self.node, self.times, self.template = node, times, template
+        self.size = len(times) * len(template)
+
+    def chunks(self) -> list[tuple[str, tuple[Step, ...]]]:
+        node, template = self.node, self.template
+        return [(node, (Step(rule, detail, reply, t),)) for t in self.times for rule, detail, reply in template]
+
+
+def _retry_event(common: tuple, now: float, steps: int) -> TrackingEvent:
+    """The DEFER event of one retry of :meth:`Transport.failing_retries` (``common``: the same for
+    every retry of the item: server, record, recipients, statuses, connector, log)."""
+    server, record, recipients, statuses, connector, log = common
+    return _tracking_event(now, "DEFER", "SMTP", server, record, recipients, statuses, connector, "", log, steps)
 
 
 def _tracking_event(now: float, event_id: str, source: str, server: str, record: QueuedMessage,

@@ -56,6 +56,12 @@ class TransportSettings:
             return self.transient_failure_retry_interval
         return self.message_retry_interval
 
+    def retry_schedule(self, failures: int) -> tuple[tuple[float, ...], float]:
+        """``retry_delay(failures)``, ``retry_delay(failures + 1)``, ... as the leading delays that are not
+        the steady one (a tuple), then the steady one every later failure gets."""
+        head = max(0, self.transient_failure_retry_count - failures + 1)
+        return (self.transient_failure_retry_interval,) * head, self.message_retry_interval
+
     def at(self, seconds: float | None) -> datetime | None:
         """Lab seconds as a datetime (None stays None)."""
         return None if seconds is None else self.epoch + timedelta(seconds=seconds)
