@@ -87,23 +87,6 @@ def test_ehlo_keywords_and_auth_methods_remembered_per_extension_lines_are_the_p
     assert wire.ehlo_keywords(wire.parse_reply(texts[6])) == {"8bitmime", "x-exps"}
 
 
-def test_routing_steps_remembered_per_decision_and_time_are_the_decisions_steps():
-    from types import SimpleNamespace as NS
-
-    from lab.core.exchange.queue import Transport
-    from lab.core.exchange.send_connector import SendConnector
-    org = NS(accepted_domains=[{"DomainName": "contoso.com", "DomainType": "Authoritative"}], mailboxes=[])
-    t = Transport(NS(name="ex01", fqdn="ex01.contoso.com"), org,
-                  [SendConnector.from_mapping({"Name": "Internet", "AddressSpaces": "*"})])
-    decision = t._next_hop("b@fabrikam.com", 10)
-    first = t._steps_of(decision, 0.0)
-    assert first == decision.steps(0.0) and t._steps_of(decision, 0.0) is first
-    later = t._steps_of(decision, 5.0)  # another lab time: the steps of that time
-    assert later == decision.steps(5.0) and all(s.at == 5.0 for s in later) and later != first
-    other = t._next_hop("ghost@contoso.com", 10)
-    assert t._steps_of(other, 5.0) == other.steps(5.0)
-
-
 def test_a_parsed_reply_is_the_plain_parse_for_one_line_or_many():
     for lines in [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
                   ("220-x", "220-", "220 y z"), ("2",), ("250-AUTH LOGIN",)]:

@@ -35,7 +35,6 @@ from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueVi
                                              TransportSettings)
 from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
-from lab.core.memo import Memo
 from lab.core.fastpath import evolve, make, uuid5_text
 from lab.core.trace import Step, Trace
 
@@ -103,7 +102,6 @@ class Transport:
         # delay DSN sent, a release).
         self._marks: list[float] | None = []
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
-        self._decision_steps = Memo()
         # each queue's ResolveMx (a frozen record of its identity and next-hop domain, both fixed for
         # the queue's life): the same command object for every attempt
         self._resolve_mx: dict[int, O.ResolveMx] = {}
@@ -180,7 +178,7 @@ class Transport:
         envelopes = tuple(O.Envelope(i, self._messages[self._items[i].internal_id].mail_from,
                                      tuple(e for _, e in self._items[i].recipients),
                                      self._messages[self._items[i].internal_id].data) for i in sorted(q.busy))
-        self._step_all(q, "routing.resolve", f"targets {', '.join(str(t) for t in targets) or 'none'}", now)
+        self._chunk_all(q, (self.name, _resolve_step, (targets, now)))
         self._out.append(O.Connect(self.identity(q), self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
 
     def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
@@ -471,8 +469,7 @@ class Transport:
         self._message_due = min(self._message_due, self._due_of(record))
         pending = record.pending
         log = self._traces[record.internal_id] = _TraceLog(record.message_id)
-        log.chunks.append((self.name, (Step("transport.submit", f"{how}: from <{record.mail_from}> for "
-                                                                f"{', '.join(pending)}", None, now),)))
+        log.chunks.append((self.name, _submit_step, (how, record.mail_from, pending, now)))
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
         self._route(record, [(r, r) for r in pending], now)
@@ -487,7 +484,10 @@ class Transport:
         for original, _ in recipients:
             decision = self._next_hop(original, len(record.data))
             hop: R.NextHop = decision.result
-            self._trace(record.internal_id, self._steps_of(decision, now))
+            if decision.reasons:  # (its steps, made when read: self._trace(id, decision.steps(now)))
+                log = self._traces.get(record.internal_id)
+                if log is not None:
+                    log.chunks.append((self.name, decision.steps, (now,)))
             if hop.failure is not None:
                 self._bounce(record.internal_id, [(original, hop.failure, None)], now)
                 continue
@@ -524,11 +524,6 @@ class Transport:
             decision = memo[3][key] = R.next_hop(self.directory, list(self.connectors.values()), recipient, self.name,
                                                  size)
         return decision
-
-    def _steps_of(self, decision: R.Decision, now: float) -> tuple[Step, ...]:
-        """``decision.steps(now)``, remembered per (decision object, lab time) (a decision is a frozen
-        record; its steps are frozen records too)."""
-        return self._decision_steps.get((decision,), now, decision.steps, now)
 
     def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
         q = self._by_hop.get(hop.key)
@@ -627,8 +622,8 @@ class Transport:
                 internal_id = item.internal_id
                 log = self._traces.get(internal_id)
                 if log is not None:
-                    log.chunks.append((self.name, (Step("transport.delivery", outcome.detail or "transient failure",
-                                                        last_error, now),)))
+                    log.chunks.append((self.name, _step, ("transport.delivery", outcome.detail or "transient failure",
+                                                          last_error, now)))
                 record = self._messages[internal_id]
                 self._out.append(O.Track.later(record.message_id, _tracking_event, now, "DEFER", "SMTP", self.name,
                                                record, tuple([o for o, _ in item.recipients]), (last_error,),
@@ -683,9 +678,10 @@ class Transport:
             return
         record = self._messages[item.internal_id]
         local = q.hop.delivery_type == R.TO_MAILBOX
-        where = f"mailbox database {q.hop.next_hop_domain}" if local else f"{outcome.endpoint} ({outcome.reply})"
-        self._trace(item.internal_id, (Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}",
-                                            outcome.reply or None, now),))
+        recipients = tuple(recipients)
+        log = self._traces.get(item.internal_id)
+        if log is not None:
+            log.chunks.append((self.name, _delivered_step, (recipients, local, q.hop.next_hop_domain, outcome, now)))
         self._track("DELIVER" if local else "SEND", record, recipients, now,
                     source="STOREDRIVER" if local else "SMTP", status=outcome.reply or str(C.S250_2_0_0_OK),
                     connector=q.hop.connector or "")
@@ -719,9 +715,11 @@ class Transport:
     # --- internals: DSNs ----------------------------------------------------------------------------------
     def _bounce(self, internal_id: int, failures: list[tuple[str, Reply, str | None]], now: float) -> None:
         record = self._messages[internal_id]
-        recipients = [o for o, _, _ in failures]
-        status = tuple(r.line() for _, r, _ in failures)
-        self._trace(internal_id, (Step("transport.ndr", f"NDR for {', '.join(recipients)}", status[0], now),))
+        recipients = tuple([o for o, _, _ in failures])
+        status = tuple([r.line() for _, r, _ in failures])
+        log = self._traces.get(internal_id)
+        if log is not None:
+            log.chunks.append((self.name, _ndr_step, (recipients, status[0], now)))
         self._track("FAIL", record, recipients, now, status=status)
         self._mark_done(internal_id, recipients)
         self._generate_dsn(D.FAILED, record, [D.DsnRecipient(o, r, remote) for o, r, remote in failures], now)
@@ -957,10 +955,13 @@ class Transport:
                 log.chunks.append((self.name, steps if steps.__class__ is tuple else tuple(steps)))
 
     def _step_all(self, q: QueueState, rule: str, detail: str, now: float) -> None:
-        # one (frozen) step and one chunk, added to the trace of every busy item's message
+        # one step (made when read) in one chunk, added to the trace of every busy item's message
+        self._chunk_all(q, (self.name, _step, (rule, detail, None, now)))
+
+    def _chunk_all(self, q: QueueState, chunk: tuple) -> None:
+        # one chunk added to the trace of every busy item's message
         busy = q.busy
         if busy:
-            chunk = (self.name, (Step(rule, detail, None, now),))
             traces, items = self._traces, self._items
             for item_id in busy:
                 log = traces.get(items[item_id].internal_id)
@@ -986,7 +987,8 @@ _dns_failure = functools.lru_cache(maxsize=256)(O.dns_failure)
 
 
 class _TraceLog:
-    """A message's trace as the steps added to it, in order: ``(node, steps)`` per addition.
+    """A message's trace as the steps added to it, in order: ``(node, steps)`` per addition, or
+    ``(node, build, args)`` for the steps ``build(*args)`` (made when read, from immutable ``args``).
 
     The transport only appends; the :class:`Trace` after the first ``n`` additions is built when
     read (:meth:`trace`), as ``Trace(message_id).extend(node, steps)`` for each of them in turn,
@@ -1019,8 +1021,12 @@ class _TraceLog:
             done, trace = built
         else:
             done, trace = 0, Trace(self.message_id)
-        for node, steps in self.chunks[done:n]:
-            trace = trace.extend(node, steps)
+        chunks = self.chunks
+        for i in range(done, n):
+            chunk = chunks[i]
+            if len(chunk) == 3:  # (its steps made now, in its place)
+                chunk = chunks[i] = (chunk[0], chunk[1](*chunk[2]))
+            trace = trace.extend(chunk[0], chunk[1])
         self._built = (n, trace)
         return trace
 
@@ -1054,6 +1060,28 @@ class _Retries:
     def chunks(self) -> list[tuple[str, tuple[Step, ...]]]:
         node, template = self.node, self.template
         return [(node, (Step(rule, detail, reply, t),)) for t in self.times for rule, detail, reply in template]
+
+
+def _step(rule: str, detail: str, reply: str | None, at: float) -> tuple[Step]:
+    return (Step(rule, detail, reply, at),)
+
+
+def _submit_step(how: str, mail_from: str, pending: tuple[str, ...], at: float) -> tuple[Step]:
+    return (Step("transport.submit", f"{how}: from <{mail_from}> for {', '.join(pending)}", None, at),)
+
+
+def _resolve_step(targets: tuple[O.Endpoint, ...], at: float) -> tuple[Step]:
+    return (Step("routing.resolve", f"targets {', '.join(str(t) for t in targets) or 'none'}", None, at),)
+
+
+def _delivered_step(recipients: tuple[str, ...], local: bool, domain: str, outcome: O.Delivered,
+                    at: float) -> tuple[Step]:
+    where = f"mailbox database {domain}" if local else f"{outcome.endpoint} ({outcome.reply})"
+    return (Step("transport.delivery", f"delivered to {', '.join(recipients)} via {where}", outcome.reply or None, at),)
+
+
+def _ndr_step(recipients: tuple[str, ...], status: str, at: float) -> tuple[Step]:
+    return (Step("transport.ndr", f"NDR for {', '.join(recipients)}", status, at),)
 
 
 def _retry_event(common: tuple, now: float, steps: int) -> TrackingEvent:
