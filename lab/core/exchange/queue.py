@@ -171,13 +171,18 @@ class Transport:
                 return
             self._settle(now)
             return
-        targets = tuple(O.Endpoint(t.host, ip, conn.port) for t in result.targets for ip in t.addresses)
+        port = conn.port
+        targets = tuple([O.Endpoint(t.host, ip, port) for t in result.targets for ip in t.addresses])
         domain = conn.tls_domain or (q.hop.next_hop_domain if conn.dns_routing_enabled else None)
         policy = O.TlsPolicy(conn.require_tls, conn.ignore_starttls, conn.tls_auth_level, domain,
                              conn.tls_certificate_name)
-        envelopes = tuple(O.Envelope(i, self._messages[self._items[i].internal_id].mail_from,
-                                     tuple(e for _, e in self._items[i].recipients),
-                                     self._messages[self._items[i].internal_id].data) for i in sorted(q.busy))
+        messages, items = self._messages, self._items
+        envelopes = []
+        for i in sorted(q.busy):
+            item = items[i]
+            record = messages[item.internal_id]
+            envelopes.append(O.Envelope(i, record.mail_from, tuple([e for _, e in item.recipients]), record.data))
+        envelopes = tuple(envelopes)
         self._chunk_all(q, (self.name, _resolve_step, (targets, now)))
         self._out.append(O.Connect(self.identity(q), self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
 
@@ -689,7 +694,8 @@ class Transport:
 
     def _mark_done(self, internal_id: int, recipients: Iterable[str]) -> None:
         record = self._messages[internal_id]
-        done = record.done + tuple(r for r in recipients if r not in record.done)
+        done = record.done
+        done = done + tuple([r for r in recipients if r not in done]) if done else tuple(recipients)
         self._messages[internal_id] = evolve(record, done=done)
 
     def _release_item(self, item: ItemState) -> None:

@@ -112,7 +112,10 @@ class QueuedMessage:
     @property
     def pending(self) -> tuple[str, ...]:
         """Recipients not yet finished."""
-        return tuple(r for r in self.recipients if r not in self.done)
+        done, recipients = self.done, self.recipients
+        if not done and recipients.__class__ is tuple:  # (none finished: all of them)
+            return recipients
+        return tuple([r for r in recipients if r not in done])
 
     def meta(self) -> dict[str, Any]:
         """Everything but the bytes, as JSON data (the spool's ``.json``)."""
