@@ -580,7 +580,7 @@ class Transport:
             identity = self.identity(q)
             for item_id in sorted(q.busy):
                 item = self._items[item_id]
-                self._out.append(O.DeliverLocal(identity, item_id, tuple(e for _, e in item.recipients),
+                self._out.append(O.DeliverLocal(identity, item_id, tuple([e for _, e in item.recipients]),
                                                 self._messages[item.internal_id].data))
             return
         conn = self.connectors.get(q.hop.connector or "")
@@ -601,7 +601,11 @@ class Transport:
         for item_id in ids:
             q.busy.discard(item_id)
             item = self._items[item_id]
-            if isinstance(outcome, O.Delivered):
+            if outcome.__class__ is O.Delivered and not outcome.refused and not outcome.deferred:
+                # (every recipient taken: the general case below with nothing refused or deferred)
+                self._delivered(q, item, [o for o, _ in item.recipients], outcome, now)
+                self._drop_item(q, item_id)
+            elif isinstance(outcome, O.Delivered):
                 refused, deferred = dict(outcome.refused), dict(outcome.deferred)
                 for original, envelope in item.recipients:
                     if envelope in refused:
