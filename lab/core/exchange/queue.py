@@ -486,20 +486,25 @@ class Transport:
     def _route(self, record: QueuedMessage, recipients: list[tuple[str, str]], now: float) -> None:
         groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         hops: dict[tuple[str, str, str], R.NextHop] = {}
+        size, name = len(record.data), self.name
+        log = self._traces.get(record.internal_id)  # (a bounce below adds to it, never replaces it)
         for original, _ in recipients:
-            decision = self._next_hop(original, len(record.data))
+            decision = self._next_hop(original, size)
             hop: R.NextHop = decision.result
-            if decision.reasons:  # (its steps, made when read: self._trace(id, decision.steps(now)))
-                log = self._traces.get(record.internal_id)
-                if log is not None:
-                    log.chunks.append((self.name, decision.steps, (now,)))
+            if decision.reasons and log is not None:  # (its steps, made when read: self._trace(id, decision.steps(now)))
+                log.chunks.append((name, decision.steps, (now,)))
             if hop.failure is not None:
                 self._bounce(record.internal_id, [(original, hop.failure, None)], now)
                 continue
-            groups.setdefault(hop.key, []).append((original, hop.recipient))
-            hops[hop.key] = hop
+            key = hop.key
+            pairs = groups.get(key)
+            if pairs is None:
+                groups[key] = [(original, hop.recipient)]
+            else:
+                pairs.append((original, hop.recipient))
+            hops[key] = hop  # (the last one of the key, as the queue's hop when it is new)
         for key, pairs in groups.items():
-            q = self._queue_for(hops[key], now)
+            q = self._queue_for(hops[key], now, key)
             item = ItemState(self._next_item, record.internal_id, q.number, pairs)
             self._next_item += 1
             self._items[item.id] = item
@@ -530,15 +535,18 @@ class Transport:
                                                  size)
         return decision
 
-    def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
-        q = self._by_hop.get(hop.key)
+    def _queue_for(self, hop: R.NextHop, now: float, key: tuple[str, str, str] | None = None) -> QueueState:
+        # (key: hop.key, when the caller has it)
+        if key is None:
+            key = hop.key
+        q = self._by_hop.get(key)
         if q is not None:
             return q
         q = QueueState(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q
-        self._by_hop[hop.key] = q
+        self._by_hop[key] = q
         self._named[self.identity(q)] = q
         self._idle_low = min(self._idle_low, now)
         return q
