@@ -36,7 +36,7 @@ RECIPIENTS = ["bob@contoso.com", "ghost@contoso.com"] + [f"u{i}@d{i % 7}.example
 class Scanning(Transport):
     """The transport as it was: every queue looked at on every event."""
 
-    def _queue_for(self, hop: R.NextHop, now: float) -> QueueState:
+    def _queue_for(self, hop: R.NextHop, now: float, key: object = None) -> QueueState:  # (key: hop.key)
         for q in self._queues.values():
             if q.hop.key == hop.key:
                 return q
