@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace as NS
 
 import heapq
+import math
 
 import pytest
 
@@ -152,3 +153,45 @@ def test_retry_schedule_is_retry_delay(count):
         delays = list(head) + [steady] * 20
         assert delays == [s.retry_delay(f) for f in range(failures, failures + len(delays))]
         assert not head or head[-1] != steady
+
+
+def _retry_times_one_by_one(now, head, steady, limit, standing):
+    """The loop _retry_times stands for: one retry at a time."""
+    import itertools
+    times, t = [now], now
+    for delay in itertools.chain(head, itertools.repeat(steady)):
+        n = t + delay
+        if not n > t:
+            last = times.pop()
+            return times, last
+        if n < limit and n not in standing:
+            times.append(n)
+            t = n
+            continue
+        return times, n
+
+
+def test_retry_times_in_batches_are_the_retries_one_by_one():
+    import random
+
+    from lab.core.exchange.queue import _retry_times
+    rng = random.Random(14)
+    taken = 0
+    for case in range(3000):
+        now = rng.choice([0.0, 1.5, 86400.0, 1e9, 2.0 ** 60, rng.uniform(0, 1e6)])
+        tiny = 1e-9 if now >= 1e9 else 7.0  # (a delay too small to count after a late enough now)
+        steady = rng.choice([900.0, 60.0, 7.0, 0.0, -5.0, tiny, 1.0 if now >= 2.0 ** 60 else 13.0,
+                             rng.uniform(0.5, 2000.0)])
+        head = tuple([rng.choice([300.0, 30.0, 0.0, -1.0, steady, tiny, rng.uniform(0.5, 500.0)])]
+                     * rng.randrange(0, 8))
+        span = rng.choice([0.0, 10.0, 1000.0, 20_000.0])
+        limit = rng.choice([now + span, math.nextafter(now + span, math.inf), now - 1.0])
+        standing: set[float] = set()
+        if rng.random() < 0.5:
+            expected = _retry_times_one_by_one(now, head, steady, limit, set())
+            # a time the retries would reach held already (and some they would not)
+            standing = {rng.choice(expected[0] + [expected[1]]), now - 1.0, limit + 1.0, now + 300.0}
+        got = _retry_times(now, head, steady, limit, standing)
+        assert got == _retry_times_one_by_one(now, head, steady, limit, standing), case
+        taken += len(got[0]) > 64
+    assert taken > 50  # (several batches)

@@ -291,19 +291,8 @@ class Transport:
         failures = q.failures
         # (n < bound and n <= until, as one comparison)
         limit = min(bound, math.nextafter(until, math.inf))
-        head, steady = s.retry_schedule(failures + 1)
-        times, t = [now], now
-        for delay in itertools.chain(head, itertools.repeat(steady)):  # (retry_delay(failures + len(times)))
-            n = t + delay
-            if not n > t:  # (resolution_result would settle again: left to the event-by-event path)
-                last_next = times.pop()
-                break
-            if n < limit and n not in standing:
-                times.append(n)
-                t = n
-                continue
-            last_next = n
-            break
+        head, steady = s.retry_schedule(failures + 1)  # (retry_delay(failures + 1), ...)
+        times, last_next = _retry_times(now, head, steady, limit, standing)
         if not times:
             return None
 
@@ -1002,6 +991,41 @@ class Transport:
 #: Exchange's answer to a failed resolution is a pure function of plain values (the error, two
 #: connector flags, the domain) and a frozen record: a queue retrying the same failure reuses it.
 _dns_failure = functools.lru_cache(maxsize=256)(O.dns_failure)
+
+
+def _retry_times(now: float, head: tuple[float, ...], steady: float, limit: float,
+                 standing: set[float]) -> tuple[list[float], float]:
+    """The retries from ``now`` on (``now`` first), each one ``t + delay`` after the one before (the
+    delays: ``head``, then ``steady`` for ever) while it is before ``limit`` and not in ``standing``;
+    and the next retry of the last one (the first not taken). A next retry not after the one before
+    (resolution_result would settle again: left to the event-by-event path) is not taken, and neither
+    is the one before it, whose next retry it is."""
+    delays = itertools.chain(head, itertools.repeat(steady))
+    ordered = steady > 0 and all(d > 0 for d in head)  # (then each sum is at least the one before)
+    times, t = [now], now
+    while True:
+        # the next 64, as the sums one by one would make them (t + delay, in turn)
+        batch = list(itertools.accumulate(itertools.islice(delays, 64), initial=t))
+        if ordered and len(set(batch)) == len(batch):  # each one after the one before: sorted
+            cut = bisect.bisect_left(batch, limit, 1)  # (the first not before limit)
+            if standing:
+                held = standing.intersection(batch[1:cut])
+                if held:
+                    cut = bisect.bisect_left(batch, min(held), 1)
+            times += batch[1:cut]
+            if cut < len(batch):
+                return times, batch[cut]
+        else:
+            for j in range(1, len(batch)):
+                n = batch[j]
+                if not n > batch[j - 1]:
+                    last = times.pop()
+                    return times, last
+                if n < limit and n not in standing:
+                    times.append(n)
+                else:
+                    return times, n
+        t = batch[-1]
 
 
 class _TraceLog:
