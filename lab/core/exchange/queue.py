@@ -22,6 +22,7 @@ import bisect
 import functools
 import itertools
 import math
+import operator
 import uuid
 from typing import Any, Iterable, Sequence
 
@@ -352,7 +353,7 @@ class Transport:
         while i < end:
             if len(standing) >= most:
                 t = times[i]
-                standing = self._standing = {x for x in standing if x > t}
+                standing = self._standing = set(filter(functools.partial(operator.lt, t), standing))  # (x > t)
             # (the next retries are new and distinct: each one added makes one more, up to _standing_max)
             j = min(end, i + max(1, most - len(standing)))
             standing.update(times[i + 1:j + 1])  # (the next retry of each: the retry after it)
@@ -950,7 +951,7 @@ class Transport:
         if at not in standing or at <= self._woken:  # (else the driver still holds a timer for it)
             if len(standing) >= self._standing_max:  # (the times passed by a wakeup left out)
                 woken = self._woken
-                standing = self._standing = {t for t in standing if t > woken}
+                standing = self._standing = set(filter(functools.partial(operator.lt, woken), standing))  # (t > woken)
             standing.add(at)
             self._out.append(O.RequestWakeup(at))
 
