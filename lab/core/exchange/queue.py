@@ -106,6 +106,7 @@ class Transport:
         # each queue's ResolveMx (a frozen record of its identity and next-hop domain, both fixed for
         # the queue's life): the same command object for every attempt
         self._resolve_mx: dict[int, O.ResolveMx] = {}
+        self._submission: QueueView | None = None  # Get-Queue's Submission queue (queue_views), once asked for
         self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------

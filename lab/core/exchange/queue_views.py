@@ -50,8 +50,11 @@ class ItemState:
 
 def queue_views(t: Any) -> tuple[QueueView, ...]:
     """Submission (always empty: routing is immediate), each delivery queue, then Unreachable if it holds mail."""
-    views = [QueueView(f"{t.name}\\Submission", "Undefined", "Submission", str(C.NULL_GUID), READY, 0,
-                       next_hop_category="Internal")]
+    submission = t._submission  # (a frozen view of the server's name only: made once per transport)
+    if submission is None:
+        submission = t._submission = QueueView(f"{t.name}\\Submission", "Undefined", "Submission",
+                                               str(C.NULL_GUID), READY, 0, next_hop_category="Internal")
+    views = [submission]
     unreachable = t._unreachable
     for q in sorted(t._queues.values(), key=lambda x: (x is unreachable, x.number)):
         if q is unreachable and not q.items:
