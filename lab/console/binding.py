@@ -62,11 +62,8 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
     exact = signature.exact
     bound: dict[str, Any] = {}
     positional: list[Arg] = []
-    i = 0
-    count = len(args)
-    while i < count:
-        arg = args[i]
-        i += 1
+    following = iter(args)  # (a parameter without its value takes the next argument from here)
+    for arg in following:
         name = arg.name
         if name is None:
             positional.append(arg)
@@ -78,22 +75,19 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
         if key in bound:
             raise BindingError(msg.PARAMETER_ALREADY_BOUND, "ParameterAlreadyBound", arg.name_span, name=key)
         if arg.has_value:
-            value = arg.value
-            plain = param.plain  # (convert's first answer, inline: the value as it is)
-            bound[key] = (value if plain is not None and (plain is object or value.__class__ is str)
-                          else convert(param, value, arg.span))
+            source = arg
         elif param.type == SWITCH:  # (param.is_switch)
             bound[key] = True
+            continue
         else:
-            following = args[i] if i < count else None
-            if following is None or following.name is not None:
+            source = next(following, None)
+            if source is None or source.name is not None:
                 raise BindingError(msg.MISSING_ARGUMENT_FOR_PARAMETER, "MissingArgument", arg.name_span,
                                    name=key, type_name=param.display_type)
-            value = following.value
-            plain = param.plain  # (convert's first answer, inline: the value as it is)
-            bound[key] = (value if plain is not None and (plain is object or value.__class__ is str)
-                          else convert(param, value, following.span))
-            i += 1
+        value = source.value
+        plain = param.plain  # (convert's first answer, inline: the value as it is)
+        bound[key] = (value if plain is not None and (plain is object or value.__class__ is str)
+                      else convert(param, value, source.span))
     if positional:  # (the remaining-arguments parameter matters only to positional arguments)
         rest = None
         for p in signature.remaining:
