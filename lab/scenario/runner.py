@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Callable, Sequence
 
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendSpec
 from lab.scenario.expect import Check, StepContext, check, describe_queue
 from lab.scenario.model import Expectation, Scenario, Step
+
+#: a check's or a step's ``ok`` (all() over a map of it: no generator frame per item)
+_OK = attrgetter("ok")
 
 
 @dataclass
@@ -35,7 +39,7 @@ class StepResult:
 
     @property
     def ok(self) -> bool:
-        return not self.error and all(c.ok for c in self.checks)
+        return not self.error and all(map(_OK, self.checks))
 
     @property
     def failed(self) -> list[Check]:
@@ -56,7 +60,7 @@ class ScenarioResult:
 
     @property
     def ok(self) -> bool:
-        return not self.error and all(s.ok for s in self.steps)
+        return not self.error and all(map(_OK, self.steps))
 
 
 class ScenarioError(Exception):
