@@ -19,7 +19,7 @@ from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
-from lab.core.exchange.outcomes import Track
+from lab.core.exchange.outcomes import Track, Tracks
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
 from lab.core.tls import CertFacts
 from lab.core.world import World
@@ -71,10 +71,12 @@ class MemoryLab:
         self.settings = settings or TransportSettings(epoch=start)
         self.mailboxes = Mailboxes()
         # Tracking: the transports' Track commands in order, each event built when first read
-        # (O.Track.later); :attr:`events` builds the ones not read yet.
+        # (O.Track.later), a fast-forward's run of them as one Tracks entry (its Track commands made
+        # when read); :attr:`events` builds the ones not read yet (the first _read entries are in).
         self._events: list[TrackingEvent] = []
-        self._tracks: list[Track] = []
-        self._tracking: dict[str, list[Track]] = {}
+        self._tracks: list[Track | Tracks] = []
+        self._read = 0
+        self._tracking: dict[str, list[Track | Tracks]] = {}
         self._work: deque[Callable[[], None]] = deque()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -196,23 +198,26 @@ class MemoryLab:
         else:
             found.append(track)
 
-    def track_all(self, tracks: list[Track]) -> None:
-        """:meth:`track` for each of ``tracks`` (a transport's ``Track`` commands), in order."""
-        self._tracks.extend(tracks)
+    def track_run(self, run: Tracks) -> None:
+        """:meth:`track` for each of the ``Track`` commands of ``run`` (a transport's fast-forward),
+        in order: held as one entry (in the tracking of each of its messages), read when asked for."""
+        self._tracks.append(run)
         tracking = self._tracking
-        for track in tracks:
-            found = tracking.get(track.message_id)
+        for message_id in run.message_ids:
+            found = tracking.get(message_id)
             if found is None:
-                tracking[track.message_id] = [track]
+                tracking[message_id] = [run]
             else:
-                found.append(track)
+                found.append(run)
 
     @property
     def events(self) -> list[TrackingEvent]:
         """Every tracking event so far, in order (the same list object, grown as events happen)."""
-        events, tracks = self._events, self._tracks
-        if len(events) < len(tracks):
-            events.extend(t.event for t in tracks[len(events):])
+        events, tracks, read = self._events, self._tracks, self._read
+        if read < len(tracks):
+            events.extend(t.event for entry in tracks[read:]
+                          for t in ((entry,) if entry.__class__ is Track else entry.tracks))
+            self._read = len(tracks)
         return events
 
     # -- acting as a host ------------------------------------------------------------------------
@@ -264,7 +269,8 @@ class MemoryLab:
 
     def tracking(self, message_id: str) -> list[TrackingEvent]:
         """Every tracking event of ``message_id``, in order."""
-        return [t.event for t in self._tracking.get(message_id, ())]
+        return [t.event for entry in self._tracking.get(message_id, ())
+                for t in ((entry,) if entry.__class__ is Track else entry.of(message_id))]
 
     def retry_queue(self, node: str, identity: str, resubmit: bool = False) -> None:
         """Retry-Queue ``identity`` on ``node`` now."""

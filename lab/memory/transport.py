@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
 from lab.core.exchange import outcomes as O
-from lab.core.exchange.outcomes import Connect, DeliverLocal, Persist, Release, RequestWakeup, ResolveHosts, ResolveMx, Track
+from lab.core.exchange.outcomes import Connect, DeliverLocal, Persist, Release, RequestWakeup, ResolveHosts, ResolveMx, Track, Tracks
 from lab.core.exchange.queue import Transport
 from lab.core.exchange.queue_records import QueuedMessage, SubmitResult
 from lab.core.world_views import directory_for, send_connectors_for
@@ -170,6 +170,8 @@ class MemoryTransport:
             self.lab.defer(partial(self._resolve_hosts_now, cmd))
         elif kind is Connect:
             self.lab.defer(partial(self._connect, cmd))
+        elif kind is Tracks:  # (a fast-forward's run of Track commands: made when someone reads them)
+            self.lab.track_run(cmd)
         # Checkpoint (progress of a spooled message) and EmitDsn (for observers) need nothing here.
 
     def _resolve_mx(self, cmd: ResolveMx) -> None:
@@ -223,12 +225,9 @@ class MemoryTransport:
                 # (the timer each retry but the last asked for, pushed and fired in turn, took a number)
                 _skip(lab._seq, len(times) - 1)
                 lab.now = times[-1]
-                # its commands: the retries' Track commands in order, then the last one's RequestWakeup if any
-                out = transport.pop_commands()
-                wakeup = out.pop() if out and out[-1].__class__ is not Track else None
-                lab.track_all(out)
-                if wakeup is not None:
-                    self._execute(wakeup)
+                # its commands: the retries' Track commands as one Tracks, then the last one's RequestWakeup if any
+                for cmd in transport.pop_commands():
+                    self._execute(cmd)
                 return
         transport.wakeup(lab._now)
         self.run()

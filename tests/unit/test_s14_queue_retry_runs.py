@@ -57,7 +57,7 @@ stretches: list[int] = []  # the length of each stretch the fast path took
 
 def _drive(t: Transport, until: float, fast: bool, timers: list, seen: list, read: bool) -> None:
     """Fire the timers up to ``until`` as a driver does (answering every ResolveMx with NoRecords);
-    ``seen`` gets the Track commands; ``read``: the traces read after every event (runs made then)."""
+    ``seen`` gets the Track commands (a Tracks command's in turn); ``read``: the traces read after every event (runs made then)."""
     def run(now: float) -> None:
         while True:
             out = t.pop_commands()
@@ -70,6 +70,8 @@ def _drive(t: Transport, until: float, fast: bool, timers: list, seen: list, rea
                     heapq.heappush(timers, cmd.at)
                 elif isinstance(cmd, O.Track):
                     seen.append(cmd)
+                elif isinstance(cmd, O.Tracks):  # (the fast path's run of them)
+                    seen.extend(cmd.tracks)
 
     run(0.0)
     while timers and timers[0] <= until:

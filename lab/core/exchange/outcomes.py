@@ -13,6 +13,7 @@ an adapter never spells a product string: it maps its exception to a call here, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any
 
 from lab.core.catalogue import Reply
@@ -266,8 +267,48 @@ class Track:
         return f"Track(event={self.event!r})"
 
 
+class Tracks:
+    """A run of ``Track`` commands (:meth:`lab.core.exchange.queue.Transport.failing_retries`): at
+    each of ``times`` in turn, for each ``(message_id, common, counts)`` of ``items`` in order, the
+    command ``Track.later(message_id, build, common, time, count)`` (``count``: that item's entry of
+    ``counts`` for that time); one command for the whole run, its ``Track`` commands made when
+    first read (:attr:`tracks`, the same objects at every read), so a driver that never reads the
+    run's events pays for none of them. :attr:`message_ids`: the messages it has events of, in order.
+    """
+
+    __slots__ = ("build", "times", "items", "message_ids", "_tracks")
+
+    def __init__(self, build: Any, times: tuple[float, ...], items: tuple[tuple[str, Any, Any], ...]):
+        self.build, self.times, self.items, self._tracks = build, times, items, None
+        self.message_ids = tuple(dict.fromkeys([m for m, _, _ in items]))
+
+    @property
+    def tracks(self) -> "list[Track]":
+        """The ``Track`` commands of the run, in order (made at the first read)."""
+        tracks = self._tracks
+        if tracks is None:
+            build, times = self.build, self.times
+            each = [Track.later_each(m, build, zip(repeat(common), times, counts)) for m, common, counts in self.items]
+            tracks = self._tracks = each[0] if len(each) == 1 else list(chain.from_iterable(zip(*each)))
+        return tracks
+
+    def of(self, message_id: str) -> "list[Track]":
+        """The ``Track`` commands of the run for ``message_id``, in order."""
+        if self.message_ids == (message_id,):
+            return self.tracks
+        return [t for t in self.tracks if t.message_id == message_id]
+
+    @property
+    def built(self) -> bool:
+        """Whether every event of the run exists yet (tests; never needed to read them)."""
+        return self._tracks is not None and all(t.built for t in self._tracks)
+
+    def __repr__(self) -> str:
+        return f"Tracks({self.tracks!r})"
+
+
 Command = (ResolveMx | ResolveHosts | Connect | DeliverLocal | RequestWakeup | Persist | Checkpoint | Release
-           | EmitDsn | Track)
+           | EmitDsn | Track | Tracks)
 
 # --- facts -> Exchange's LastError (fidelity §2.1, §6) -------------------------------------------------
 

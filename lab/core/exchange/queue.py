@@ -215,13 +215,15 @@ class Transport:
         that follows, while only this one queue's retry would happen: at each retry time after
         ``now`` that is before ``before`` (the driver's next other timer) and not after ``until``
         (where the driver stops), as if the driver had held a timer for each (it never fires them:
-        every ``RequestWakeup`` but the last one's is left out, the ``Track`` commands stay in order).
+        every ``RequestWakeup`` but the last one's is left out, the ``Track`` commands stay in order,
+        as one ``Tracks`` command).
 
         Returns the lab times of the retries done (``now`` first), each leaving exactly what
         :meth:`wakeup`, then :meth:`resolution_result` with that answer, leave; or None, having
         changed nothing, unless that wakeup would only start this one queue's attempt and the
         answer would fail it for now (then the driver takes the event-by-event path). The commands
-        emitted are the retries' ``Track`` commands, in order, then at most one ``RequestWakeup``."""
+        emitted are one ``Tracks`` (the retries' ``Track`` commands, in order, made when read), then
+        at most one ``RequestWakeup``."""
         if (self._out or (self._requested is not None and self._requested > now) or now >= self._message_due
                 or self._woken > now or self.__class__ is not Transport  # (a subclass may time otherwise,
                 or self.settings.__class__ is not TransportSettings):  # and settings may delay otherwise)
@@ -325,11 +327,13 @@ class Transport:
                 share = shares[id(log)] = [log, 0]
             share[1] += 1
             ranks.append((share, share[1]))
+        run_times = tuple(times)
         for log, a in shares.values():
-            log.add_run(_Retries(name, tuple(times), (("fidelity §6", detail, None),) * a
+            log.add_run(_Retries(name, run_times, (("fidelity §6", detail, None),) * a
                                  + (("transport.delivery", why, last_error),) * a))
-        # the DEFER events, item by item within each retry (built when read, as _apply's are)
-        tracks = []
+        # the DEFER events, item by item within each retry (built when read, as _apply's are): one
+        # Tracks command for the run (its Track commands made when read)
+        runs = []
         for item_id, rank in zip(order, ranks):
             item = items[item_id]
             record = messages[item.internal_id]
@@ -341,9 +345,8 @@ class Transport:
                 first = len(log.chunks) - per_retry * k + a + j  # (the run is in: the first retry's count)
                 counts = range(first, first + per_retry * k, per_retry)
             common = (name, record, tuple([o for o, _ in item.recipients]), statuses, connector, log)
-            tracks.append(O.Track.later_each(record.message_id, _retry_event,
-                                             zip(itertools.repeat(common), times, counts)))
-        self._out.extend(tracks[0] if len(tracks) == 1 else itertools.chain.from_iterable(zip(*tracks)))
+            runs.append((record.message_id, common, counts))
+        self._out.append(O.Tracks(_retry_event, run_times, tuple(runs)))
         for item_id in order:  # (nothing reads them between the retries)
             item = items[item_id]
             item.last_error = last_error
