@@ -132,14 +132,20 @@ class MemoryTransport:
     def run(self) -> None:
         """Execute the transport's commands until none are left (network work is deferred)."""
         transport = self.transport
-        if self._running or not transport._out:  # (nothing emitted: pop_commands would give nothing)
+        out = transport._out
+        if self._running or not out:  # (nothing emitted: pop_commands would give nothing)
             return
         self._running = True
         try:
-            execute = self._execute
-            while transport._out:  # (no last pop_commands to find nothing left)
-                for cmd in transport.pop_commands():
-                    execute(cmd)
+            execute, track = self._execute, self.lab.track
+            while out:  # (transport.pop_commands(), inline: its list taken, an empty one left)
+                transport._out = []
+                for cmd in out:
+                    if cmd.__class__ is Track:  # (the most frequent: _execute's first branch, without its frame)
+                        track(cmd)
+                    else:
+                        execute(cmd)
+                out = transport._out
         finally:
             self._running = False
 

@@ -47,21 +47,27 @@ def make_lab(built, cls: type[MemoryTransport], log: list[str], wakes: list[floa
         transport = service.transport
         if cls is EveryWakeup:
             transport.__class__ = AsksAgain
-        pop, wakeup = transport.pop_commands, transport.wakeup
-
-        def logged(pop=pop, node=node):
-            out = pop()
-            log.extend(f"{node} {c!r}" for c in out if type(c) is not O.Track and type(c) is not O.RequestWakeup)
-            asked.extend(c.at for c in out if type(c) is O.RequestWakeup)
-            return out
+        wakeup = transport.wakeup
 
         def woken(now, wakeup=wakeup):
             wakes.append(now)
             wakeup(now)
 
-        transport.pop_commands, transport.wakeup = logged, woken
-        lab.transports[node] = cls(lab, node, transport)
+        transport.wakeup = woken
+        lab.transports[node] = _logged(cls, log, asked)(lab, node, transport)
     return lab
+
+
+def _logged(cls: type[MemoryTransport], log: list[str], asked: list[float]) -> type[MemoryTransport]:
+    """``cls``, logging every command it executes but Track (its RequestWakeup times in ``asked``)."""
+    class Logged(cls):  # type: ignore[valid-type, misc]
+        def _execute(self, cmd: O.Command) -> None:
+            if type(cmd) is O.RequestWakeup:
+                asked.append(cmd.at)
+            elif type(cmd) is not O.Track:
+                log.append(f"{self.node} {cmd!r}")
+            super()._execute(cmd)
+    return Logged
 
 
 def body(subject: str) -> bytes:
