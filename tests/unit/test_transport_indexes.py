@@ -40,7 +40,8 @@ class Scanning(Transport):
         for q in self._queues.values():
             if q.hop.key == hop.key:
                 return q
-        q = QueueState(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
+        number = 0 if hop.delivery_type == R.UNREACHABLE else self._next_queue
+        q = QueueState(number, hop, idle_since=now, identity=self._identity_of(number))
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q

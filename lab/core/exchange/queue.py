@@ -186,7 +186,7 @@ class Transport:
             envelopes.append(O.Envelope(i, record.mail_from, tuple([e for _, e in item.recipients]), record.data))
         envelopes = tuple(envelopes)
         self._chunk_all(q, (self.name, _resolve_step, (targets, now)))
-        self._out.append(O.Connect(self.identity(q), self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
+        self._out.append(O.Connect(q.identity, self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
 
     def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
         """The outcome of ``Connect`` (per envelope, or for the whole attempt) or ``DeliverLocal``."""
@@ -266,7 +266,7 @@ class Transport:
         if conn is None or not conn.enabled or not conn.dns_routing_enabled:
             return None
         cmd = self._resolve_mx.get(q.number)
-        identity = cmd.queue if cmd is not None else self.identity(q)
+        identity = cmd.queue if cmd is not None else q.identity
         if self._named.get(identity) is not q:
             return None
         items, messages, traces = self._items, self._messages, self._traces
@@ -437,8 +437,11 @@ class Transport:
         return out
 
     def identity(self, q: QueueState) -> str:
-        """``<Server>\\<n>``, or ``<Server>\\Unreachable``."""
-        return f"{self.name}\\Unreachable" if q.number == 0 else f"{self.name}\\{q.number}"
+        """``<Server>\\<n>``, or ``<Server>\\Unreachable`` (written into the queue when it is made)."""
+        return q.identity
+
+    def _identity_of(self, number: int) -> str:
+        return f"{self.name}\\Unreachable" if number == 0 else f"{self.name}\\{number}"
 
     def queues(self) -> tuple[QueueView, ...]:
         """Get-Queue: Submission, the delivery queues and Unreachable."""
@@ -536,12 +539,13 @@ class Transport:
         q = self._by_hop.get(key)
         if q is not None:
             return q
-        q = QueueState(0 if hop.delivery_type == R.UNREACHABLE else self._next_queue, hop, idle_since=now)
+        number = 0 if hop.delivery_type == R.UNREACHABLE else self._next_queue
+        q = QueueState(number, hop, idle_since=now, identity=self._identity_of(number))
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q
         self._by_hop[key] = q
-        self._named[self.identity(q)] = q
+        self._named[q.identity] = q
         self._idle_low = min(self._idle_low, now)
         return q
 
@@ -556,7 +560,7 @@ class Transport:
                 return self._unreachable if self._queues.get(0) is self._unreachable else None
             q = self._queues.get(int(number)) if number.isdigit() and number.isascii() else None
             return q if q is not None and str(q.number) == number and q is not self._unreachable else None
-        return next((q for q in self._queues.values() if self.identity(q).lower() == identity.lower()), None)
+        return next((q for q in self._queues.values() if q.identity.lower() == identity.lower()), None)
 
     def _queue_or_raise(self, identity: str) -> QueueState:
         q = self._queue(identity)
@@ -579,7 +583,7 @@ class Transport:
         q.busy = set(q.items)
         q.status, q.attempt_failed = ACTIVE, False
         if q.hop.delivery_type == R.TO_MAILBOX:
-            identity = self.identity(q)
+            identity = q.identity
             for item_id in sorted(q.busy):
                 item = self._items[item_id]
                 self._out.append(O.DeliverLocal(identity, item_id, tuple([e for _, e in item.recipients]),
@@ -594,10 +598,10 @@ class Transport:
         if conn.dns_routing_enabled:
             cmd = self._resolve_mx.get(q.number)  # (the queue's identity is in it)
             if cmd is None:
-                cmd = self._resolve_mx[q.number] = O.ResolveMx(self.identity(q), q.hop.next_hop_domain)
+                cmd = self._resolve_mx[q.number] = O.ResolveMx(q.identity, q.hop.next_hop_domain)
             self._out.append(cmd)
         else:
-            self._out.append(O.ResolveHosts(self.identity(q), conn.smart_hosts))
+            self._out.append(O.ResolveHosts(q.identity, conn.smart_hosts))
 
     def _apply(self, q: QueueState, outcome: O.Outcome, ids: list[int], now: float) -> None:
         for item_id in ids:
@@ -874,7 +878,7 @@ class Transport:
     def _delete_queue(self, q: QueueState) -> None:
         del self._queues[q.number]
         del self._by_hop[q.hop.key]
-        del self._named[self.identity(q)]
+        del self._named[q.identity]
         self._retrying.discard(q.number)
         self._resolve_mx.pop(q.number, None)
 

@@ -34,6 +34,8 @@ class QueueState:
     idle_since: float | None = None
     attempt_failed: bool = False
     refused_error: str | None = None  # the remote refused mail in this attempt (5xx): kept as LastError
+    # ``<Server>\\<n>`` / ``<Server>\\Unreachable`` (Transport.identity: fixed for the queue's life, written once)
+    identity: str = field(default="", compare=False, repr=False)
 
 
 @dataclass
@@ -62,7 +64,7 @@ def queue_views(t: Any) -> tuple[QueueView, ...]:
         conn = t.connectors.get(q.hop.connector or "")
         internal = q.hop.delivery_type in (R.TO_MAILBOX, R.UNREACHABLE)
         last_error = str(C.NO_MATCHING_CONNECTOR) if q is unreachable else q.last_error
-        views.append(QueueView(t.identity(q), q.hop.delivery_type, q.hop.next_hop_domain,
+        views.append(QueueView(q.identity, q.hop.delivery_type, q.hop.next_hop_domain,
                                conn.guid if conn else str(C.NULL_GUID), q.status, len(q.items), last_error,
                                q.failures, q.last_retry, q.next_retry, q.first_retry,
                                conn.tls_domain if conn else None, "Internal" if internal else "External"))
@@ -77,7 +79,7 @@ def message_views(t: Any) -> tuple[MessageView, ...]:
         status = ACTIVE if item.id in q.busy else (RETRY if item.last_error else READY)
         status = SUSPENDED if q.status == SUSPENDED else status
         last_error = str(C.NO_MATCHING_CONNECTOR) if q is t._unreachable else item.last_error
-        views.append(MessageView(f"{t.identity(q)}\\{item.id}", t.identity(q), rec.mail_from, status,
+        views.append(MessageView(f"{q.identity}\\{item.id}", q.identity, rec.mail_from, status,
                                  len(rec.data), D.subject_of(rec.data), rec.message_id, rec.received_at,
                                  rec.received_at + t.settings.message_expiration_timeout, last_error,
                                  item.retry_count, tuple(o for o, _ in item.recipients),
