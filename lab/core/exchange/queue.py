@@ -41,6 +41,10 @@ from lab.core.trace import Step, Trace
 
 __all__ = ["ACTIVE", "READY", "RETRY", "SUSPENDED", "Transport"]
 _NS = uuid.UUID("9d7c3a52-6f0e-4e8e-b7f1-6c61622d6d73")
+# (C-level getters for the loops that take one field of each: an item's (original, envelope)
+# recipient pairs, the connectors' size limits)
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
+_max_message_size = operator.attrgetter("max_message_size")
 
 
 class Transport:
@@ -183,7 +187,7 @@ class Transport:
         for i in sorted(q.busy):
             item = items[i]
             record = messages[item.internal_id]
-            envelopes.append(O.Envelope(i, record.mail_from, tuple([e for _, e in item.recipients]), record.data))
+            envelopes.append(O.Envelope(i, record.mail_from, tuple(map(_second, item.recipients)), record.data))
         envelopes = tuple(envelopes)
         self._chunk_all(q, (self.name, _resolve_step, (targets, now)))
         self._out.append(O.Connect(q.identity, self.name, conn.fqdn or self.fqdn, targets, policy, envelopes))
@@ -344,7 +348,7 @@ class Transport:
                 per_retry = 2 * a
                 first = len(log.chunks) - per_retry * k + a + j  # (the run is in: the first retry's count)
                 counts = range(first, first + per_retry * k, per_retry)
-            common = (name, record, tuple([o for o, _ in item.recipients]), statuses, connector, log)
+            common = (name, record, tuple(map(_first, item.recipients)), statuses, connector, log)
             runs.append((record.message_id, common, counts))
         self._out.append(O.Tracks(_retry_event, run_times, tuple(runs)))
         for item_id in order:  # (nothing reads them between the retries)
@@ -474,7 +478,7 @@ class Transport:
         log.chunks.append((self.name, _submit_step, (how, record.mail_from, pending, now)))
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
-        self._route(record, [(r, r) for r in pending], now)
+        self._route(record, list(zip(pending, pending)), now)
         routed = self._messages.get(record.internal_id)
         # just persisted (or reloaded): a checkpoint only when routing finished recipients (e.g. an NDR)
         changed = routed is not None and (routed.done, routed.delay_dsn_sent) != (record.done, record.delay_dsn_sent)
@@ -523,7 +527,7 @@ class Transport:
         memo = self._hops
         if memo[0] is not self.directory or memo[1] is not self.connectors or len(memo[3]) >= 4096:
             connectors = tuple(self.connectors.values())
-            smallest = min((c.max_message_size for c in connectors), default=math.inf)
+            smallest = min(map(_max_message_size, connectors), default=math.inf)
             memo = self._hops = (self.directory, self.connectors, smallest, {})
         key = (recipient, size if size > memo[2] else None)
         decision = memo[3].get(key)
@@ -586,7 +590,7 @@ class Transport:
             identity = q.identity
             for item_id in sorted(q.busy):
                 item = self._items[item_id]
-                self._out.append(O.DeliverLocal(identity, item_id, tuple([e for _, e in item.recipients]),
+                self._out.append(O.DeliverLocal(identity, item_id, tuple(map(_second, item.recipients)),
                                                 self._messages[item.internal_id].data))
             return
         conn = self.connectors.get(q.hop.connector or "")
@@ -609,7 +613,7 @@ class Transport:
             item = self._items[item_id]
             if outcome.__class__ is O.Delivered and not outcome.refused and not outcome.deferred:
                 # (every recipient taken: the general case below with nothing refused or deferred)
-                self._delivered(q, item, [o for o, _ in item.recipients], outcome, now)
+                self._delivered(q, item, list(map(_first, item.recipients)), outcome, now)
                 self._drop_item(q, item_id)
             elif isinstance(outcome, O.Delivered):
                 refused, deferred = dict(outcome.refused), dict(outcome.deferred)
@@ -641,7 +645,7 @@ class Transport:
                                                           last_error, now)))
                 record = self._messages[internal_id]
                 self._out.append(O.Track.later(record.message_id, _tracking_event, now, "DEFER", "SMTP", self.name,
-                                               record, tuple([o for o, _ in item.recipients]), (last_error,),
+                                               record, tuple(map(_first, item.recipients)), (last_error,),
                                                q.hop.connector or "", "", log,
                                                len(log.chunks) if log is not None else 0))
                 q.last_error = last_error
