@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Mapping
 
 from lab.core.catalogue import eop as cat
@@ -107,14 +108,43 @@ def domain_matches(pattern: str, domain: str) -> bool:
 
 
 def ip_in(ip: str | None, ranges: tuple[str, ...]) -> bool:
-    """True when ``ip`` is inside one of ``ranges`` (IPv4 addresses / CIDRs)."""
+    """True when ``ip`` is inside one of ``ranges`` (IPv4 addresses / CIDRs).
+
+    ``any(ip_address(ip) in ip_network(r, strict=False) for r in ranges)`` (False for an address
+    that does not parse), with each text parsed once (:func:`_address_value`, :func:`_network_span`:
+    the same few connector ranges and client addresses are asked about at every message; held to
+    the ipaddress form by tests/unit/test_s14_session2_ip_in.py).
+    """
     if not ip:
         return False
+    found = _address_value(ip)
+    if found is None:
+        return False
+    version, value = found
+    for r in ranges:  # in order, stopping at the first match (a later range is never parsed)
+        net_version, first, last = _network_span(r)
+        if net_version == version and first <= value <= last:  # ``addr in network``
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _address_value(ip: str) -> tuple[int, int] | None:
+    """(version, integer) of ``ipaddress.ip_address(ip)``, None when it does not parse (a pure
+    function of the text)."""
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
-        return False
-    return any(addr in ipaddress.ip_network(r, strict=False) for r in ranges)
+        return None
+    return addr.version, int(addr)
+
+
+@lru_cache(maxsize=1024)
+def _network_span(text: str) -> tuple[int, int, int]:
+    """(version, first, last address) of ``ipaddress.ip_network(text, strict=False)`` (a pure function
+    of the text; a text that does not parse raises what ip_network raises, remembered never)."""
+    net = ipaddress.ip_network(text, strict=False)
+    return net.version, int(net.network_address), int(net.broadcast_address)
 
 
 def _where(path: str, prop: str) -> Place:
