@@ -56,6 +56,18 @@ def _server_principal(fqdn: str) -> Principal:
     return Principal("server", server_fqdn=fqdn)
 
 
+# RCPT verdicts (receive.rcpt_verdict: a pure function of frozen records and values; a Decision is
+# frozen, so one object serves every session that gets the same answer: a client sends to the same
+# recipients again and again)
+_RCPT_VERDICTS = Memo()
+
+
+def _rcpt_verdict(connector: ReceiveConnector, rights: frozenset[str], org: Organization, version: int,
+                  recipient: str, accepted_so_far: int) -> Decision:
+    return rv.rcpt_verdict(connector, rights, org=org, version=version, recipient=recipient,
+                           accepted_so_far=accepted_so_far)
+
+
 @dataclass(frozen=True)
 class ExchangePolicy:
     """Answers for one connection accepted by ``connector`` on ``server``.
@@ -159,8 +171,10 @@ class ExchangePolicy:
     def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
         """RCPT TO (receive.rcpt_verdict)."""
         rights = self._anonymous_rights if ctx.principal is rv.ANONYMOUS else self.rights(ctx)  # = self.rights(ctx)
-        return rv.rcpt_verdict(self.connector, rights, org=self.org, version=self.server.version,
-                               recipient=recipient, accepted_so_far=len(ctx.recipients))
+        # remembered per (connector, organization) object and the values it reads
+        version, so_far = self.server.version, len(ctx.recipients)
+        return _RCPT_VERDICTS.get2(self.connector, self.org, (rights, version, recipient, so_far),
+                                   _rcpt_verdict, self.connector, rights, self.org, version, recipient, so_far)
 
     def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
         """Size and send-as (receive.data_verdict)."""
