@@ -237,6 +237,13 @@ def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tl
     if size is not None and size > connector.max_message_size and rc.R_BYPASS_MESSAGE_SIZE_LIMIT not in rights:
         return Decision(False, cat.S552_5_3_4_MESSAGE_TOO_BIG, "fidelity §1.1: message size",
                         (f"SIZE={size} exceeds MaxMessageSize {connector.max_message_size}",))
+    return _sender_ok(sender)
+
+
+@lru_cache(maxsize=4096)
+def _sender_ok(sender: str) -> Decision:
+    """MAIL FROM's positive decision (a frozen record of the sender alone: one object serves every
+    message from the sender)."""
     return Decision(True, cat.S250_2_1_0_SENDER_OK, "fidelity §1.4: MAIL accepted", (f"sender <{sender}> accepted",))
 
 
