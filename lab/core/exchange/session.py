@@ -39,6 +39,7 @@ _ADDRESS_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _MAIL_PARAMS = ("SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8")
 _RCPT_PARAMS = ("NOTIFY", "ORCPT")
 _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
+_OUTPUT = "_output"  # where ReceiveSession._decided keeps a decision's Output
 
 
 def _evolve(obj, **changes):
@@ -579,12 +580,22 @@ class ReceiveSession:
 
     def _decided(self, decision: Decision) -> Output:
         assert decision.reply is not None
-        lines = reply_lines(decision.reply)
-        self._said.append(lines)
+        # The Output of a decision is a function of it alone (its reply's lines, close when it
+        # disconnects): written once and kept beside the decision's fields, as a Reply keeps its wire
+        # lines (not a field: equality, hashing, repr and replace() ignore it), since policies hand out
+        # one decision object for every MAIL or RCPT that gets the same answer
+        out = decision.__dict__.get(_OUTPUT)
+        if out is None:
+            lines = reply_lines(decision.reply)
+            if decision.disconnect:
+                out = Output(lines, False, False, None, True, None, decision)  # close=True, decision=decision
+            else:
+                out = Output(lines, False, False, None, False, None, decision)  # decision=decision
+            decision.__dict__[_OUTPUT] = out
+        self._said.append(out.lines)
         if decision.disconnect:
             self.state = "closed"
-            return Output(lines, False, False, None, True, None, decision)  # close=True, decision=decision
-        return Output(lines, False, False, None, False, None, decision)  # decision=decision
+        return out
 
     def _error(self, reply: Reply) -> Output:
         """A protocol error; past MaxProtocolErrors the session ends with 421 4.7.0."""
