@@ -70,7 +70,13 @@ class EopPolicy:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
         opened = self._opened_session(ctx)
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
-        return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
+        if type(opened) is not P.FrontDoorSession:
+            return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
+        # evolve(opened, helo=..., user=..., mail_from=..., recipients=...), every field given in order
+        # to the class's own (frozen_init) __init__: fewer instructions than copying the instance's
+        # dict (tests/unit/test_session_in_place.py holds the two to the same sessions)
+        return P.FrontDoorSession(opened.endpoint, opened.conn, opened.connected_at, opened.seq, ctx.helo, user,
+                                  ctx.mail_from, ctx.recipients, opened.attribution, opened.attribution_reasons)
 
     def banner(self, ctx: SessionContext) -> str:
         """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""
