@@ -50,7 +50,10 @@ class Reply:
         if len(fields) != _FIELD_COUNT:  # a kept line or wire lines (not fields): the copy's are its own
             fields.pop(_LINE, None)
             fields.pop(WIRE_LINES, None)
-        fields["text"] = self.text.format(**values)
+        try:  # str.format(**values) without copying the keywords again into a new dict
+            fields["text"] = self.text.format_map(values)
+        except ValueError:  # (a positional field: what format(**values) raises, raised by it)
+            fields["text"] = self.text.format(**values)
         return new
 
     @property
