@@ -5,7 +5,6 @@
   ``object.__setattr__``. Any class it cannot copy that way (``__post_init__``, ``InitVar`` or
   ``init=False`` fields, ``__slots__``) and any name that is not a field go to
   ``dataclasses.replace`` itself, which also raises what it raises.
-- :func:`make` is the constructor of such a record given every field, the same way.
 - :func:`uuid5_text` is ``str(uuid.uuid5(namespace, name))`` without building the ``UUID``.
 - :func:`frozen_init` (a class decorator, under ``@dataclass(frozen=True)``) gives such a record
   the same ``__init__`` (same parameters, defaults and default factories) storing its fields in
@@ -49,18 +48,6 @@ def evolve(obj: T, **changes: Any) -> T:
     fields = new.__dict__
     fields.update(obj.__dict__)
     fields.update(changes)
-    return new
-
-
-def make(cls: type[T], **fields: Any) -> T:
-    """``cls(**fields)`` for a frozen record given every one of its fields (see :func:`evolve`)."""
-    names = _COPYABLE.get(cls, False)  # _copyable(cls), inline
-    if names is False:
-        names = _copyable(cls)
-    if names is None or len(fields) != len(names) or not names.issuperset(fields):
-        return cls(**fields)
-    new = object.__new__(cls)
-    new.__dict__.update(fields)
     return new
 
 

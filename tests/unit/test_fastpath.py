@@ -9,7 +9,7 @@ import pytest
 
 from lab.core.catalogue import Reply
 from lab.core.exchange.queue_records import QueuedMessage
-from lab.core.fastpath import evolve, make, uuid5_text
+from lab.core.fastpath import evolve, uuid5_text
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,6 @@ def test_uuid5_text_is_the_standard_uuid5():
     for namespace in (uuid.NAMESPACE_DNS, uuid.UUID("5b0c2f1e-3c55-4a53-9a0e-8f1f6f1b7a11")):
         for name in ["", "1", "ex01.contoso.com/boot/5111011082241", "dsn/ü/✓", "x" * 300] + [str(i) for i in range(500)]:
             assert uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
-
-
-def test_make_is_the_constructor():
-    from lab.core.exchange.queue_records import TrackingEvent  # noqa: PLC0415
-    from lab.core.trace import Trace  # noqa: PLC0415
-    fields = dict(timestamp=1.0, event_id="SEND", source="SMTP", server="EX01", internal_id=5, message_id="<a@b>",
-                  sender="x@y", recipients=("u@d",), recipient_status=("250 ok",), connector_id="Internet",
-                  subject="s", total_bytes=10, reference="", trace=Trace("<a@b>"))
-    assert make(TrackingEvent, **fields) == TrackingEvent(**fields)
-    assert repr(make(TrackingEvent, **fields)) == repr(TrackingEvent(**fields))
-    assert make(Plain, a=1, b=(), c=[]) == Plain(1)
-    assert make(Plain, a=1) == Plain(1)  # not every field given: the constructor fills the defaults
-    with pytest.raises(ValueError):
-        make(Checked, a=-1)
-    with pytest.raises(TypeError):
-        make(Plain, a=1, b=(), c=[], d=0)
 
 
 def test_trace_extend_is_add_step_by_step():

@@ -1,5 +1,5 @@
 """ExchangePolicy.build_message builds the AcceptedMessage through its positional __init__: every field
-the one fastpath.make (keywords) gives."""
+the dataclass constructor given every field by keyword gives."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,6 @@ from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.model import Organization
 from lab.core.exchange.policy import ExchangePolicy
 from lab.core.exchange.session import AcceptedMessage, SessionContext
-from lab.core.fastpath import make
 
 ORG = Organization.from_mapping({
     "Name": "office26", "AcceptedDomains": ["office26.com"],
@@ -19,7 +18,7 @@ ORG = Organization.from_mapping({
     "Servers": [{"Name": "MAIL1", "Fqdn": "mail1.office26.com", "Version": 2016}]}, "org")
 
 
-def test_every_field_as_make_gives_it():
+def test_every_field_as_the_keyword_constructor_gives_it():
     connector = default_receive_connectors(ORG.servers[0])[0]
     policy = ExchangePolicy(connector, ORG.servers[0], ORG)
     tls = TlsFacts(version="TLSv1.2", cipher="ECDHE-RSA-AES256-GCM-SHA384")
@@ -29,7 +28,7 @@ def test_every_field_as_make_gives_it():
     decisions = (rv.Decision(True, None, "r", ("why",)),)
     got = policy.build_message(ctx, b"Subject: s\r\n\r\nbody\r\n", "guid", decisions)
     assert type(got) is AcceptedMessage
-    want = make(AcceptedMessage, **{f.name: getattr(got, f.name) for f in dataclasses.fields(AcceptedMessage)})
+    want = AcceptedMessage(**{f.name: getattr(got, f.name) for f in dataclasses.fields(AcceptedMessage)})
     assert got == want and got.__dict__ == want.__dict__
     assert (got.mail_from, got.rcpt_tos, got.client_ip, got.client_helo, got.local_ip, got.local_port) == (
         "a@example.com", ("x@office26.com", "y@office26.com"), "192.0.2.1", "client.example", "192.0.2.2", 2525)

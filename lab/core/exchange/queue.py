@@ -36,7 +36,7 @@ from lab.core.exchange.queue_records import (MessageView, QueuedMessage, QueueVi
                                              TransportSettings)
 from lab.core.exchange.queue_views import ACTIVE, READY, RETRY, SUSPENDED, ItemState, QueueState
 from lab.core.exchange.send_connector import SendConnector
-from lab.core.fastpath import evolve, make, uuid5_text
+from lab.core.fastpath import evolve, uuid5_text
 from lab.core.trace import Step, Trace
 
 __all__ = ["ACTIVE", "READY", "RETRY", "SUSPENDED", "Transport"]
@@ -127,12 +127,12 @@ class Transport:
         if not message_id:
             message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
             data = f"Message-ID: {message_id}\r\n".encode() + data
-        record = make(QueuedMessage, internal_id=internal_id, message_id=message_id,
-                      mail_from=str(msg.mail_from or ""), recipients=tuple(msg.rcpt_tos), data=data, received_at=now,
-                      source=str(getattr(msg, "source", "SMTP") or "SMTP"),
-                      source_ip=str(getattr(msg, "source_ip", "") or ""),
-                      connector=str(getattr(msg, "connector", "") or ""), done=(), delay_dsn_sent=False,
-                      dsn_of=getattr(msg, "dsn_of", None))
+        record = QueuedMessage(internal_id=internal_id, message_id=message_id,
+                               mail_from=str(msg.mail_from or ""), recipients=tuple(msg.rcpt_tos), data=data,
+                               received_at=now, source=str(getattr(msg, "source", "SMTP") or "SMTP"),
+                               source_ip=str(getattr(msg, "source_ip", "") or ""),
+                               connector=str(getattr(msg, "connector", "") or ""), done=(), delay_dsn_sent=False,
+                               dsn_of=getattr(msg, "dsn_of", None))
         self._out.append(O.Persist(record))
         self._admit(record, now, "accepted")
         self._settle(now)
@@ -1150,9 +1150,7 @@ def _tracking_event(now: float, event_id: str, source: str, server: str, record:
                     recipients: tuple[str, ...], statuses: tuple[str, ...], connector: str, reference: str,
                     log: _TraceLog | None, steps: int) -> TrackingEvent:
     """The tracking event of ``record`` (``log``, ``steps``: the message's trace when the event happened)."""
-    return make(TrackingEvent, timestamp=now, event_id=event_id, source=source, server=server,
-                internal_id=record.internal_id, message_id=record.message_id, sender=record.mail_from,
-                recipients=recipients, recipient_status=statuses, connector_id=connector,
-                subject=D.subject_of(record.data), total_bytes=len(record.data), reference=reference,
-                trace=log.trace(steps) if log is not None else Trace(record.message_id))
+    return TrackingEvent(now, event_id, source, server, record.internal_id, record.message_id, record.mail_from,
+                         recipients, statuses, connector, D.subject_of(record.data), len(record.data), reference,
+                         log.trace(steps) if log is not None else Trace(record.message_id))
 
