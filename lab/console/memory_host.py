@@ -88,7 +88,6 @@ class MemoryHost:
         self.pki = pki
         self.session = session or Session(server=default_server(lab.world))
         self.typed: list[str] = []
-        self._requests = PendingRequests()
         self._files_dir = files_dir
 
     # -- the world and the clock ----------------------------------------------------------------------
@@ -204,6 +203,12 @@ class MemoryHost:
         return self.typed.pop(0) if self.typed else None
 
     # -- certificates ---------------------------------------------------------------------------------
+    @cached_property
+    def _requests(self) -> PendingRequests:
+        """The keys of pending certificate requests (made when a console first generates or completes
+        one: most consoles never do)."""
+        return PendingRequests()
+
     def generate_request(self, server: str, subject: Sequence[tuple[str, str]], domains: Sequence[str]
                          ) -> PendingRequest:
         return self._requests.generate(server, subject, domains)
