@@ -54,6 +54,19 @@ def identity_text(value: Any) -> str:
     return to_string(value).strip()
 
 
+def get_by_identity(inv: Any, find: Callable[[ConsoleHost, str | None], list[T]], task: str,
+                    org: Callable[[ConsoleHost], str | None] = lambda host: None) -> list[T]:
+    """What a ``Get-`` cmdlet lists: ``find(host, text)`` of its ``-Identity`` (None: every object);
+    an identity that names nothing is Exchange's not-found error (``org``: whose domain controller)."""
+    host = inv.console_host
+    ident = inv.params.get("Identity")
+    text = identity_text(ident) if ident is not None else None
+    found = find(host, text)
+    if text is not None and not found:
+        raise Errors(host).not_found(text, task, org(host))
+    return found
+
+
 def domain_controller(world: World, org: str | None) -> str:
     """The lab's name for the organisation's domain controller (``DC01.<default domain>``)."""
     state = world.orgs.get(org or "")

@@ -11,8 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 from lab.console import records as R
-from lab.console.cmdlets._common import (Errors, changed, domain_controller, exchange, identity_text, matching,
-                                         register_all)
+from lab.console.cmdlets._common import (Errors, changed, domain_controller, exchange, get_by_identity, identity_text,
+                                         matching, register_all)
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, SWITCH, CmdletError, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
@@ -126,12 +126,8 @@ def _changes(inv: Invocation, names: list[str]) -> dict[str, Any]:
 
 
 def get_rc(inv: Invocation) -> list[R.ExRecord]:
-    host = inv.console_host
-    ident = inv.params.get("Identity")
-    text = identity_text(ident) if ident is not None else None
-    found = find_receive_connectors(host, text, inv.params.get("Server"))
-    if text is not None and not found:
-        raise Errors(host).not_found(text, "GetReceiveConnector", host.world.server(host.session.server).org)
+    found = get_by_identity(inv, lambda host, text: find_receive_connectors(host, text, inv.params.get("Server")),
+                            "GetReceiveConnector", lambda host: host.world.server(host.session.server).org)
     return [_rc_record(s, c) for s, c in found]
 
 
@@ -261,12 +257,7 @@ def find_sc(host: ConsoleHost, text: str | None) -> list[SendConnector]:
 
 
 def get_sc(inv: Invocation) -> list[R.ExRecord]:
-    host = inv.console_host
-    ident = inv.params.get("Identity")
-    text = identity_text(ident) if ident is not None else None
-    found = find_sc(host, text)
-    if text is not None and not found:
-        raise Errors(host).not_found(text, "GetSendConnector", org_state(host).name)
+    found = get_by_identity(inv, find_sc, "GetSendConnector", lambda host: org_state(host).name)
     return [R.send_connector(c) for c in found]
 
 

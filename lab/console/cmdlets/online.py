@@ -10,7 +10,8 @@ import functools
 from typing import Any, Callable
 
 from lab.console import records as R
-from lab.console.cmdlets._common import Errors, changed, exchange, identity_text, matching, register_all
+from lab.console.cmdlets._common import (Errors, changed, exchange, get_by_identity, identity_text, matching,
+                                         register_all)
 from lab.console.host import ConsoleHost
 from lab.console.registry import ANY, Cmdlet, CmdletError, Invocation, Param, Registry
 from lab.core.catalogue import cmdlets as M
@@ -98,13 +99,7 @@ def _make(kind: str, cls: type, attr: str) -> tuple[tuple[Cmdlet, ...], Callable
         return items if text is None else matching(items, text, lambda c: c.name)
 
     def get(inv: Invocation) -> list[R.ExRecord]:
-        host = inv.console_host
-        ident = inv.params.get("Identity")
-        text = identity_text(ident) if ident is not None else None
-        found = find(host, text)
-        if text is not None and not found:
-            raise Errors(host).not_found(text, task_get)
-        return [_record(c, kind) for c in found]
+        return [_record(c, kind) for c in get_by_identity(inv, find, task_get)]
 
     def store(host: ConsoleHost, items: list[Any]) -> World:
         return _with_tenant(host, evolve(_tenant(host), **{attr: tuple(items)}))
