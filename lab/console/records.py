@@ -178,12 +178,6 @@ def service_letters(services: Iterable[str], version: int = 2016) -> str:
     return letters[:5] if version == 2010 else letters
 
 
-def service_flags(services: Iterable[str]) -> str:
-    """The Services property in ``| fl``: ``IMAP, POP, IIS, SMTP`` or ``None``."""
-    chosen = {s.upper() for s in services}
-    return flags(name for name, _ in _SERVICE_LETTERS if name.upper() in chosen)
-
-
 def exchange_certificate(cert: InstalledCertificate, node: str, version: int, thumbprint: str) -> ExRecord:
     """Get-ExchangeCertificate's record; a pending request shows its request's subject."""
     facts = cert.facts

@@ -171,12 +171,3 @@ def run_scenario(driver: ScenarioDriver, scenario: Scenario, steps: Sequence[Ste
     return result
 
 
-def last_subject(scenario: Scenario, before: int) -> str:
-    """The subject of the last send before step ``before`` (what verification steps default to)."""
-    subject = ""
-    for step in scenario.steps:
-        if step.index >= before:
-            break
-        if step.send:
-            subject = step.send.subject
-    return subject

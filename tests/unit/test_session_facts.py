@@ -40,7 +40,7 @@ def test_a_policy_ehlo_reply_is_the_plain_one_for_every_client_and_tls_state():
     for (server, connector), cert, tls in itertools.product(_variants(), (False, True), (None, TlsFacts())):
         policy = ExchangePolicy(connector, server, ORG, cert_available=cert)
         for client_ip in ("192.168.0.3", "203.0.113.50"):
-            ctx = sn._evolve(sn._BLANK_CONTEXT, client_ip=client_ip, local_ip="192.168.0.10", local_port=25,
+            ctx = dataclasses.replace(sn._BLANK_CONTEXT, client_ip=client_ip, local_ip="192.168.0.10", local_port=25,
                              now=NOW, tls=tls)
             want = _plain_ehlo(connector, server, client_ip, tls is not None, cert)
             assert policy.hello(ctx, True) == want
@@ -99,7 +99,7 @@ def test_a_policy_rights_are_the_plain_rights_of_every_principal():
                   rv.Principal("externally_secured"))
     for (server, connector), principal in itertools.product(_variants(), principals):
         policy = ExchangePolicy(connector, server, ORG)
-        ctx = sn._evolve(sn._BLANK_CONTEXT, principal=principal)
+        ctx = dataclasses.replace(sn._BLANK_CONTEXT, principal=principal)
         assert policy.rights(ctx) == rv._rights_for(connector, principal)
 
 

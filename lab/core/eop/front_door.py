@@ -7,9 +7,6 @@ store) or as plain :class:`~lab.core.tls.CertFacts` (then it is taken as untrust
 """
 from __future__ import annotations
 
-
-from datetime import datetime
-
 from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
 from lab.core.eop import policy as P
@@ -150,6 +147,3 @@ class EopPolicy:
                                             hostname=P.internal_host(self.world.node, self.endpoint))
 
 
-def seen_at(now: datetime) -> str:
-    """The ISO time EOP writes in its replies (re-exported for adapters)."""
-    return P.iso_ms(now)

@@ -164,11 +164,6 @@ def parse_version(value: Any, place: Place) -> int:
 
 # --- the generic mapping <-> dataclass machinery ---------------------------------------------
 
-def ps_names(cls: type) -> dict[str, str]:
-    """``{field name: Exchange property name}`` of a model class."""
-    return {f.name: f.metadata["ps"] for f in fields(cls) if "ps" in f.metadata}
-
-
 @lru_cache(maxsize=None)
 def _fields_of(cls: type) -> tuple[dict[str, Field], tuple[Field, ...]]:
     """A model class's fields by lower-case Exchange property name, and its fields without a default

@@ -42,17 +42,6 @@ _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
 _OUTPUT = "_output"  # where ReceiveSession._decided keeps a decision's Output
 
 
-def _evolve(obj, **changes):
-    """``dataclasses.replace`` for the records here (no ``__post_init__``, no init=False fields): a
-    copy of the instance's fields with ``changes`` applied, without ``__init__``'s per-field
-    ``object.__setattr__`` (tests copy a context this way)."""
-    new = object.__new__(type(obj))
-    fields = new.__dict__
-    fields.update(obj.__dict__)
-    fields.update(changes)
-    return new
-
-
 @dataclass
 class SessionContext:
     """What a policy may know about the session when it decides.
