@@ -10,10 +10,9 @@ from __future__ import annotations
 import email
 import functools
 from dataclasses import dataclass, field
-from email._policybase import Compat32
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.policy import Compat32, compat32
 from operator import itemgetter
 from typing import Any, Sequence
 
