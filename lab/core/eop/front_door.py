@@ -13,7 +13,7 @@ from lab.core.eop import policy as P
 from lab.core.eop.attribution import AUTH_AS_INTERNAL, ConnectionFacts, auth_as
 from lab.core.eop.headers import stamp
 from lab.core.exchange.headers import TlsFacts, add_headers, header_value
-from lab.core.exchange.receive import ANONYMOUS, Decision, Principal
+from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, formatted_reply_lines
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 from lab.core.fastpath import evolve
 from lab.core.memo import Memo
@@ -145,5 +145,11 @@ class EopPolicy:
         """``250 2.6.0 <id> [InternalId=..., Hostname=<internal host>] Queued mail for delivery``."""
         return cat.S250_2_6_0_QUEUED.format(message_id=result.message_id, internal_id=result.internal_id,
                                             hostname=P.internal_host(self.world.node, self.endpoint))
+
+    def queued_lines(self, result: SubmitResult) -> tuple[str, ...]:
+        """:meth:`queued_reply` as wire lines (``receive.once_reply_lines`` of it)."""
+        return formatted_reply_lines(cat.S250_2_6_0_QUEUED, {
+            "message_id": result.message_id, "internal_id": result.internal_id,
+            "hostname": P.internal_host(self.world.node, self.endpoint)})
 
 

@@ -220,3 +220,9 @@ class ExchangePolicy:
         """``250 2.6.0 <id> [InternalId=n, Hostname=fqdn] Queued mail for delivery``."""
         return cat.S250_2_6_0_QUEUED.format(message_id=result.message_id, internal_id=result.internal_id,
                                             hostname=self.fqdn)
+
+    def queued_lines(self, result: SubmitResult) -> tuple[str, ...]:
+        """:meth:`queued_reply` as wire lines (``receive.once_reply_lines`` of it)."""
+        return rv.formatted_reply_lines(cat.S250_2_6_0_QUEUED, {"message_id": result.message_id,
+                                                                "internal_id": result.internal_id,
+                                                                "hostname": self.fqdn})

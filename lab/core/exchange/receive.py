@@ -431,6 +431,20 @@ def once_reply_lines(reply: Reply) -> tuple[str, ...]:
     return _reply_lines(reply)
 
 
+def formatted_reply_lines(reply: Reply, values: dict[str, object]) -> tuple[str, ...]:
+    """``once_reply_lines(reply.format(**values))`` without making the formatted Reply: the one wire line
+    of a reply with an enhanced code whose filled text holds no line end (as :meth:`Reply.line` writes
+    it); any other reply goes through :meth:`Reply.format` (tests/unit/test_s15_session_queued.py)."""
+    if reply.enhanced:
+        try:
+            text = reply.text.format_map(values)
+        except ValueError:  # (a positional field: Reply.format raises what format(**values) raises)
+            return once_reply_lines(reply.format(**values))
+        if "\n" not in text:
+            return (f"{reply.code} {reply.enhanced} {text}".rstrip(),)
+    return once_reply_lines(reply.format(**values))
+
+
 def _reply_lines(reply: Reply) -> tuple[str, ...]:
     if not reply.text and not reply.enhanced:
         return (f"{reply.code} ",)

@@ -151,6 +151,9 @@ class Policy(Protocol):
     def queued_reply(self, result: SubmitResult) -> Reply:
         """The 250 reply for a submitted message."""
 
+    def queued_lines(self, result: SubmitResult) -> tuple[str, ...]:
+        """:meth:`queued_reply` as wire lines (``receive.once_reply_lines`` of it)."""
+
 
 @frozen_init
 @dataclass(frozen=True)
@@ -563,7 +566,7 @@ class ReceiveSession:
         self._reset_transaction()
         if isinstance(result, Reply):
             return self._send(reply_lines(result), close=result.code == 421, message=None)
-        lines = once_reply_lines(self.policy.queued_reply(result))
+        lines = self.policy.queued_lines(result)
         self._said.append(lines)  # self._send(lines, message=message, decision=decision), inline
         return Output(lines, False, False, None, False, message, decision)
 
