@@ -327,14 +327,26 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
 
 def end_of_data(world: EopWorld, session: FrontDoorSession, message_id: str, internal_id: int) -> Turn:
     """The end of DATA: send-as check on smtp.office365.com, then ``250 2.6.0 ... Queued mail for delivery``."""
+    refused = end_of_data_refusal(world, session)
+    if refused is not None:
+        return refused
+    reply = cat.S250_2_6_0_QUEUED.format(message_id=message_id, internal_id=internal_id,
+                                         hostname=internal_host(world.node, session.endpoint))
+    return Turn(reply, _transaction(session, None, ()), END_OF_DATA_ACCEPTED)
+
+
+END_OF_DATA_ACCEPTED = ("message accepted",)  # the reasons of end_of_data's 250 Turn (rule: Turn's default)
+
+
+def end_of_data_refusal(world: EopWorld, session: FrontDoorSession) -> Turn | None:
+    """:func:`end_of_data`'s Turn when it refuses (no recipient, send-as), else None (it queues the mail)."""
     if not session.recipients:
         return Turn(excat.S503_5_5_2_NEED_RCPT_COMMAND, session, ("DATA before RCPT",))
-    host = internal_host(world.node, session.endpoint)
     if session.endpoint == SUBMISSION and session.user and session.mail_from is not None:
         allowed = {a.lower() for t in world.tenants for m in t.mailboxes
                    if m.primary_smtp_address == session.user for a in m.email_addresses}
         if session.mail_from.lower() not in allowed:
+            host = internal_host(world.node, session.endpoint)
             return Turn(cat.S550_5_7_60_SEND_AS_DENIED.format(host=host), evolve(session, mail_from=None, recipients=()),
                         (f"{session.user} may not send as {session.mail_from}",), "eop.send_as (M-MFD-FIX)")
-    reply = cat.S250_2_6_0_QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=host)
-    return Turn(reply, _transaction(session, None, ()), ("message accepted",))
+    return None
