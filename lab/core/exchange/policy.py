@@ -67,6 +67,9 @@ def _rcpt_verdict(connector: ReceiveConnector, rights: frozenset[str], org: Orga
                            accepted_so_far=accepted_so_far)
 
 
+_LAST_BANNER = "_last_banner"  # where ExchangePolicy.banner keeps its last (instant, line)
+
+
 @dataclass(frozen=True)
 class ExchangePolicy:
     """Answers for one connection accepted by ``connector`` on ``server``.
@@ -126,8 +129,16 @@ class ExchangePolicy:
         return rv.rights_for(self.connector, principal)
 
     def banner(self, ctx: SessionContext) -> str:
-        """The 220 greeting."""
-        return rv.banner_line(self.connector, self.server, ctx.now)
+        """The 220 greeting (receive.banner_line), the last one kept beside the policy's fields with the
+        instant it was written for: the lab hands out one datetime per instant, and every connection
+        accepted at that instant is greeted with the same line (identity, as banner_line's memo keys it)."""
+        now = ctx.now
+        last = self.__dict__.get(_LAST_BANNER)
+        if last is not None and last[0] is now:
+            return last[1]
+        line = rv.banner_line(self.connector, self.server, now)
+        self.__dict__[_LAST_BANNER] = (now, line)  # (holds the instant: its id stays its own)
+        return line
 
     def hello(self, ctx: SessionContext, extended: bool) -> tuple[str, ...]:
         """EHLO lines, or the one HELO line."""
