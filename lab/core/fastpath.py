@@ -58,17 +58,16 @@ def uuid5_text(namespace: uuid.UUID, name: str) -> str:
         if len(_NAMESPACES) >= 64:
             _NAMESPACES.clear()
         held = _NAMESPACES[id(namespace)] = (namespace, namespace.bytes)
-    # the first 16 octets as one number: version 5 in the high nibble of octet 6, variant 10 in the
-    # high bits of octet 8
-    number = int.from_bytes(hashlib.sha1(held[1] + name.encode("utf-8")).digest()[:16], "big") & _KEEP | _SET
-    h = f"{number:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # the first 16 octets in hex: version 5 is the high nibble of octet 6 (hex digit 12), variant 10 the
+    # high bits of octet 8 (hex digit 16 keeps its low two bits)
+    h = hashlib.sha1(held[1] + name.encode("utf-8")).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 # namespace UUIDs by id (each entry holds its UUID, an immutable object, so that the id stays its own)
 _NAMESPACES: dict[int, tuple[uuid.UUID, bytes]] = {}
-_KEEP = ((1 << 128) - 1) & ~((0xF0 << 72) | (0xC0 << 56))  # octet 6 is bits 79-72, octet 8 bits 63-56
-_SET = (0x50 << 72) | (0x80 << 56)
+# a hex digit -> the digit with its high two bits set to 10 (the RFC 4122 variant)
+_VARIANT = {f"{n:x}": f"{n & 0x3 | 0x8:x}" for n in range(16)}
 
 
 #: every class given an __init__ by frozen_init (the tests compare each with its dataclass __init__)
