@@ -24,13 +24,15 @@ class Memo:
         self.limit = limit
 
     def get(self, records: tuple, values: Hashable, build: Callable[..., T], *args: Any) -> T:
-        # one or two records (most memos): their ids in the key itself (keys of each shape differ in
-        # length or in their first item's type, so they never meet)
+        # one, two or three records (most memos): their ids in the key itself (keys of each shape differ
+        # in length or in their first item's type, so they never meet)
         n = len(records)
         if n == 1:
             key = (id(records[0]), values)
         elif n == 2:
             key = (id(records[0]), id(records[1]), values)
+        elif n == 3:
+            key = (id(records[0]), id(records[1]), id(records[2]), values)
         else:
             key = (tuple(map(id, records)), values)
         hit = self._table.get(key)
