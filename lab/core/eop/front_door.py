@@ -10,12 +10,11 @@ from __future__ import annotations
 from lab.core.catalogue import Reply
 from lab.core.catalogue import eop as cat
 from lab.core.eop import policy as P
-from lab.core.eop.attribution import AUTH_AS_INTERNAL, ConnectionFacts, auth_as
+from lab.core.eop.attribution import AUTH_AS_INTERNAL, Attribution, ConnectionFacts, auth_as
 from lab.core.eop.headers import stamp
 from lab.core.exchange.headers import TlsFacts, add_headers, header_value
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, formatted_reply_lines
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
-from lab.core.fastpath import evolve
 from lab.core.memo import Memo
 from lab.core.tls import CertFacts, ChainFacts
 
@@ -60,24 +59,21 @@ class EopPolicy:
         # same for every command until STARTTLS or the lab clock changes it (one connection: few entries).
         self._opened = Memo(16)
 
-    def _open(self, ctx: SessionContext) -> P.FrontDoorSession:
-        return P.opened_session(self.world, self.endpoint, connection_facts(ctx), ctx.now, self.seq)
-
-    def _opened_session(self, ctx: SessionContext) -> P.FrontDoorSession:
-        """The front-door session as opened for ``ctx``'s connection (before HELO, AUTH, MAIL)."""
-        return self._opened.get2(ctx.tls, ctx.now, ctx.client_ip, self._open, ctx)
+    def _open(self, ctx: SessionContext) -> tuple[ConnectionFacts, Attribution | None, tuple[str, ...]]:
+        """What P.opened_session writes into the session it opens for ``ctx``: the connection facts and
+        their attribution at ``ctx.now`` with its reasons (the session itself is written by :meth:`session`)."""
+        conn = connection_facts(ctx)
+        return (conn, *P._attribute(self.world, conn, ctx.now))
 
     def session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
-        opened = self._opened_session(ctx)
+        conn, attribution, reasons = self._opened.get2(ctx.tls, ctx.now, ctx.client_ip, self._open, ctx)
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
-        if type(opened) is not P.FrontDoorSession:
-            return evolve(opened, helo=ctx.helo, user=user, mail_from=ctx.mail_from, recipients=ctx.recipients)
-        # evolve(opened, helo=..., user=..., mail_from=..., recipients=...), every field given in order
-        # to the class's own (frozen_init) __init__: fewer instructions than copying the instance's
-        # dict (tests/unit/test_session_in_place.py holds the two to the same sessions)
-        return P.FrontDoorSession(opened.endpoint, opened.conn, opened.connected_at, opened.seq, ctx.helo, user,
-                                  ctx.mail_from, ctx.recipients, opened.attribution, opened.attribution_reasons)
+        # P.opened_session(...) evolved with helo=..., user=..., mail_from=..., recipients=..., every field
+        # given in order to the class's own (frozen_init) __init__: fewer instructions than opening a session
+        # and copying it (tests/unit/test_session_in_place.py holds the two to the same sessions)
+        return P.FrontDoorSession(self.endpoint, conn, ctx.now, self.seq, ctx.helo, user, ctx.mail_from,
+                                  ctx.recipients, attribution, reasons)
 
     def banner(self, ctx: SessionContext) -> str:
         """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""
