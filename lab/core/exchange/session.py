@@ -42,7 +42,7 @@ _PROTOCOL_ERROR_CODES = (500, 501, 503, 504)
 _OUTPUT = "_output"  # where ReceiveSession._decided keeps a decision's Output
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionContext:
     """What a policy may know about the session when it decides.
 
