@@ -612,9 +612,44 @@ class Transport:
             q.busy.discard(item_id)
             item = self._items[item_id]
             if outcome.__class__ is O.Delivered and not outcome.refused and not outcome.deferred:
-                # (every recipient taken: the general case below with nothing refused or deferred)
-                self._delivered(q, item, list(map(_first, item.recipients)), outcome, now)
-                self._drop_item(q, item_id)
+                # (every recipient taken: the general case below with nothing refused or deferred,
+                # self._delivered(q, item, every recipient, outcome, now) then self._drop_item(q, item_id),
+                # inline; the recipients finished are not written into a record that leaves at once)
+                internal_id = item.internal_id
+                recipients = tuple(map(_first, item.recipients))
+                held = self._held
+                left = held[internal_id] - 1  # (the message's items after this one)
+                if recipients:
+                    record = self._messages[internal_id]
+                    hop = q.hop
+                    local = hop.delivery_type == R.TO_MAILBOX
+                    log = self._traces.get(internal_id)
+                    if log is not None:
+                        chunks = log.chunks
+                        chunks.append((self.name, _delivered_step, (recipients, local, hop.next_hop_domain, outcome,
+                                                                    now)))
+                        steps = len(chunks)
+                    else:
+                        steps = 0
+                    status = outcome.reply or str(C.S250_2_0_0_OK)
+                    self._out.append(O.Track.later(record.message_id, _tracking_event, now,
+                                                   "DELIVER" if local else "SEND", "STOREDRIVER" if local else "SMTP",
+                                                   self.name, record, recipients,
+                                                   (status,) if isinstance(status, str) else tuple(status),
+                                                   hop.connector or "", "", log, steps))
+                    if left:  # (else _finish_if_done below releases the message: its record is never read again)
+                        self._mark_done(internal_id, recipients)
+                del self._items[item_id]
+                if left:  # self._release_item(item), inline
+                    held[internal_id] = left
+                else:
+                    del held[internal_id]
+                    self._marks = None
+                items = q.items
+                items.remove(item_id)
+                if not items:
+                    self._occupied.discard(q.number)
+                self._finish_if_done(internal_id)
             elif isinstance(outcome, O.Delivered):
                 refused, deferred = dict(outcome.refused), dict(outcome.deferred)
                 for original, envelope in item.recipients:
