@@ -447,9 +447,10 @@ class Transport:
     def _identity_of(self, number: int) -> str:
         return f"{self.name}\\Unreachable" if number == 0 else f"{self.name}\\{number}"
 
-    def queues(self) -> tuple[QueueView, ...]:
-        """Get-Queue: Submission, the delivery queues and Unreachable."""
-        return V.queue_views(self)
+    def queues(self, nonempty: bool = False) -> tuple[QueueView, ...]:
+        """Get-Queue: Submission, the delivery queues and Unreachable (``nonempty``: only the queues
+        that hold a message, the same views in the same order, none made for the others)."""
+        return V.queue_views(self, nonempty)
 
     def messages(self) -> tuple[MessageView, ...]:
         """Get-Message: every queued item."""

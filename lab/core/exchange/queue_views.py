@@ -50,24 +50,44 @@ class ItemState:
     retry_count: int = 0
 
 
-def queue_views(t: Any) -> tuple[QueueView, ...]:
-    """Submission (always empty: routing is immediate), each delivery queue, then Unreachable if it holds mail."""
-    submission = t._submission  # (a frozen view of the server's name only: made once per transport)
-    if submission is None:
-        submission = t._submission = QueueView(f"{t.name}\\Submission", "Undefined", "Submission",
-                                               str(C.NULL_GUID), READY, 0, next_hop_category="Internal")
-    views = [submission]
+def queue_views(t: Any, nonempty: bool = False) -> tuple[QueueView, ...]:
+    """Submission (always empty: routing is immediate), each delivery queue, then Unreachable if it holds mail.
+
+    With ``nonempty``: only the queues that hold a message (MessageCount > 0; so never Submission),
+    in the same order: those views and no other are made."""
+    views = []
+    if not nonempty:
+        submission = t._submission  # (a frozen view of the server's name only: made once per transport)
+        if submission is None:
+            submission = t._submission = QueueView(f"{t.name}\\Submission", "Undefined", "Submission",
+                                                   str(C.NULL_GUID), READY, 0, next_hop_category="Internal")
+        views.append(submission)
     unreachable = t._unreachable
-    for q in sorted(t._queues.values(), key=lambda x: (x is unreachable, x.number)):
-        if q is unreachable and not q.items:
+    queues, connectors = t._queues, t.connectors
+    last = None  # (Unreachable comes last, when it holds mail)
+    for number in sorted(queues):  # (the queues by number: a queue's key is its number)
+        q = queues[number]
+        if q is unreachable:
+            if q.items:
+                last = q
             continue
-        conn = t.connectors.get(q.hop.connector or "")
-        internal = q.hop.delivery_type in (R.TO_MAILBOX, R.UNREACHABLE)
-        last_error = str(C.NO_MATCHING_CONNECTOR) if q is unreachable else q.last_error
-        views.append(QueueView(q.identity, q.hop.delivery_type, q.hop.next_hop_domain,
-                               conn.guid if conn else str(C.NULL_GUID), q.status, len(q.items), last_error,
+        if nonempty and not q.items:
+            continue
+        hop = q.hop
+        conn = connectors.get(hop.connector or "")
+        views.append(QueueView(q.identity, hop.delivery_type, hop.next_hop_domain,
+                               conn.guid if conn else str(C.NULL_GUID), q.status, len(q.items), q.last_error,
                                q.failures, q.last_retry, q.next_retry, q.first_retry,
-                               conn.tls_domain if conn else None, "Internal" if internal else "External"))
+                               conn.tls_domain if conn else None,
+                               "Internal" if hop.delivery_type in (R.TO_MAILBOX, R.UNREACHABLE) else "External"))
+    if last is not None:
+        q, hop = last, last.hop
+        conn = connectors.get(hop.connector or "")
+        views.append(QueueView(q.identity, hop.delivery_type, hop.next_hop_domain,
+                               conn.guid if conn else str(C.NULL_GUID), q.status, len(q.items),
+                               str(C.NO_MATCHING_CONNECTOR), q.failures, q.last_retry, q.next_retry, q.first_retry,
+                               conn.tls_domain if conn else None,
+                               "Internal" if hop.delivery_type in (R.TO_MAILBOX, R.UNREACHABLE) else "External"))
     return tuple(views)
 
 
