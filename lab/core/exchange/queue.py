@@ -934,6 +934,8 @@ class Transport:
             for q in self._queues.values():
                 if not q.items and q.idle_since is not None and q is not self._unreachable:
                     yield q.idle_since + s.queue_max_idle_time
+        if before <= self._message_due:  # (every message's times are at or after it: left out)
+            return
         held = self._held  # (the messages with an item queued)
         for record in self._messages.values():
             if record.internal_id in held:
@@ -961,6 +963,12 @@ class Transport:
                     t = q.idle_since + idle
                     if t > now and (best is None or t < best):
                         best = t
+        # Every delay DSN and expiry time of a message held is at or after _message_due: none of
+        # them when that is not before ``before`` (they may be left out), and none comes first when
+        # best is not after it while it is after now.
+        due = self._message_due
+        if before <= due or (best is not None and best <= due and now < due):
+            return best
         marks = self._marks
         if marks is None:
             marks = self._marks = self._message_marks()
