@@ -192,11 +192,14 @@ class QueueView:
 
     def to_mapping(self, settings: TransportSettings) -> dict[str, Any]:
         """Exchange property names; times as datetimes."""
+        # (settings.at(t) for each time; None stays None without the call, as at() leaves it)
+        last, following, first = self.last_retry_time, self.next_retry_time, self.first_retry_time
         return {"Identity": self.identity, "DeliveryType": self.delivery_type, "NextHopDomain": self.next_hop_domain,
                 "TlsDomain": self.tls_domain, "NextHopConnector": self.next_hop_connector, "Status": self.status,
                 "MessageCount": self.message_count, "LastError": self.last_error, "RetryCount": self.retry_count,
-                "LastRetryTime": settings.at(self.last_retry_time), "NextRetryTime": settings.at(self.next_retry_time),
-                "FirstRetryTime": settings.at(self.first_retry_time),
+                "LastRetryTime": None if last is None else settings.at(last),
+                "NextRetryTime": None if following is None else settings.at(following),
+                "FirstRetryTime": None if first is None else settings.at(first),
                 "DeferredMessageCount": self.deferred_message_count,
                 "LockedMessageCount": self.locked_message_count, "RiskLevel": self.risk_level,
                 "OutboundIPPool": self.outbound_ip_pool, "NextHopCategory": self.next_hop_category,
