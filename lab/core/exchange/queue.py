@@ -415,7 +415,7 @@ class Transport:
         The same connector objects in the same order (a world change that left them alone) keep
         the mapping object itself, so the routing answers remembered for it (:meth:`_next_hop`) stay."""
         current = self.connectors
-        if len(connectors) != len(current) or any(a is not b for a, b in zip(connectors, current.values())):
+        if len(connectors) != len(current) or any(map(operator.is_not, connectors, current.values())):
             self.connectors = {c.name: c for c in connectors}
         self.reroute_waiting(now)
 
@@ -993,11 +993,12 @@ class Transport:
 
     def _schedule(self, now: float) -> None:
         # A wakeup already requested for later than now stays unless something falls due before it.
-        pending = self._requested if self._requested is not None and self._requested > now else math.inf
+        requested = self._requested  # (_next_deadline leaves it as it is)
+        pending = requested if requested is not None and requested > now else math.inf
         at = self._next_deadline(now, pending)
         if at is None:
             return
-        if self._requested is None or at < self._requested or self._requested <= now:
+        if requested is None or at < requested or requested <= now:
             self._request(at)
 
     def _request(self, at: float) -> None:
