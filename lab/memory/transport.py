@@ -125,7 +125,7 @@ class MemoryTransport:
 
     def submit(self, msg: Any) -> SubmitResult:
         """``MessageSink.submit``: queue the message (spooled when this returns)."""
-        result = self.transport.submit(msg, self.lab.now)
+        result = self.transport.submit(msg, self.lab._now)
         self.run()
         return result
 
@@ -137,14 +137,20 @@ class MemoryTransport:
             return
         self._running = True
         try:
-            execute, track = self._execute, self.lab.track
+            lab = self.lab
+            tracks, tracking = lab._tracks, lab._tracking
             while out:  # (transport.pop_commands(), inline: its list taken, an empty one left)
                 transport._out = []
                 for cmd in out:
-                    if cmd.__class__ is Track:  # (the most frequent: _execute's first branch, without its frame)
-                        track(cmd)
+                    if cmd.__class__ is Track:  # (the most frequent: lab.track(cmd), inline, without its frame)
+                        tracks.append(cmd)
+                        found = tracking.get(cmd.message_id)
+                        if found is None:
+                            tracking[cmd.message_id] = [cmd]
+                        else:
+                            found.append(cmd)
                     else:
-                        execute(cmd)
+                        self._execute(cmd)
                 out = transport._out
         finally:
             self._running = False
@@ -153,25 +159,25 @@ class MemoryTransport:
         # commands are plain records of their exact types: no isinstance walk, most frequent first;
         # deferred work and timers are bound methods (partial), resolved when they run
         kind = cmd.__class__
-        if kind is Track:  # its event is built when someone reads it
-            self.lab.track(cmd)
-        elif kind is RequestWakeup:
+        if kind is RequestWakeup:
             at = cmd.at
             if at not in self._wakes:
                 self._wakes.add(at)
                 lab = self.lab  # lab.wake_at, inline
                 heappush(lab._timers, (at, next(lab._seq), partial(self._wake, at)))
-        elif kind is ResolveMx:
-            self.lab._work.append(partial(self._resolve_mx, cmd))  # lab.defer, inline
         elif kind is Persist:
             self.spool[cmd.record.internal_id] = cmd.record
         elif kind is Release:
             self.spool.pop(cmd.internal_id, None)
+        elif kind is ResolveMx:
+            self.lab._work.append(partial(self._resolve_mx, cmd))  # lab.defer, inline
+        elif kind is Track:  # its event is built when someone reads it
+            self.lab.track(cmd)
         elif kind is DeliverLocal:
             lab = self.lab
             for rcpt in cmd.recipients:
                 lab.mailboxes.deliver(rcpt, cmd.data)
-            self.transport.delivery_result(cmd.queue, O.Delivered(), lab.now, items=(cmd.item,))
+            self.transport.delivery_result(cmd.queue, O.Delivered(), lab._now, items=(cmd.item,))
         elif kind is ResolveHosts:
             self.lab.defer(partial(self._resolve_hosts_now, cmd))
         elif kind is Connect:
@@ -187,7 +193,7 @@ class MemoryTransport:
         answer = _MX_ANSWERS.get(cmd.domain) if _ANSWERS_OF[0] is zones else None
         if answer is None:
             answer = _resolve_mx(zones, cmd.domain)
-        self.transport.resolution_result(cmd.queue, answer, lab.now)
+        self.transport.resolution_result(cmd.queue, answer, lab._now)
         self.run()
 
     def _resolve_hosts_now(self, cmd: ResolveHosts) -> None:
@@ -195,7 +201,7 @@ class MemoryTransport:
         self._resolved(cmd.queue, self._resolve_hosts(cmd))
 
     def _resolved(self, queue: str, result: MxResult) -> None:
-        self.transport.resolution_result(queue, result, self.lab.now)
+        self.transport.resolution_result(queue, result, self.lab._now)
         self.run()
 
     def _resolve_hosts(self, cmd: O.ResolveHosts) -> MxResult:
@@ -205,7 +211,7 @@ class MemoryTransport:
             if host.startswith("[") and host.endswith("]"):
                 targets.append(Target(host, 0, (host[1:-1],)))
                 continue
-            result = _resolve_host(self.lab.world.zones, host)
+            result = _resolve_host(self.lab._world.zones, host)
             if result.error:
                 error = error or result.error
             targets.extend(result.targets)
@@ -213,7 +219,7 @@ class MemoryTransport:
 
     def _connect(self, cmd: O.Connect) -> None:
         for items, outcome in self.client.deliver(cmd):
-            self.transport.delivery_result(cmd.queue, outcome, self.lab.now, items=items)
+            self.transport.delivery_result(cmd.queue, outcome, self.lab._now, items=items)
         self.run()
 
     def _wake(self, at: float) -> None:
