@@ -86,6 +86,13 @@ def _ehlo_keywords(extensions: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def _keywords_of(lines: tuple[str, ...]) -> frozenset[str]:
+    """:func:`ehlo_keywords` of the reply of ``lines`` (remembered per lines, as the reply is: a
+    server's EHLO reply recurs word for word)."""
+    return ehlo_keywords(parse_reply(lines))
+
+
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
     """The AUTH mechanisms an EHLO reply lists, lower-case."""
     return _ehlo_auth_methods(reply.message.partition("\n")[2])
@@ -104,8 +111,20 @@ def _ehlo_auth_methods(extensions: str) -> tuple[str, ...]:
 
 def normalise_body(data: bytes) -> bytes:
     """The body as the server stores it: line endings CRLF, ending with CRLF (dot-stuffing undone)."""
-    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    if data.__class__ is not bytes:
+        text = _normalised(data)
+    elif b"\r" not in data:  # (most bodies built here: bare LF line endings)
+        text = data.replace(b"\n", b"\r\n")
+    elif data.count(b"\r\n") == data.count(b"\r") == data.count(b"\n"):  # already CRLF throughout
+        text = data
+    else:
+        text = _normalised(data)
     return text if text.endswith(b"\r\n") else text + b"\r\n"
+
+
+def _normalised(data: bytes) -> bytes:
+    """Every line ending (CRLF, CR, LF) as CRLF (the general case of :func:`normalise_body`)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
 _NO_KEYWORDS: frozenset[str] = frozenset()
@@ -120,6 +139,8 @@ class Wire:
         transcript: where ``C:``/``S:`` lines are appended (None: not recorded).
     """
 
+    __slots__ = ("session", "now", "transcript", "closed", "tls", "keywords", "_pending")
+
     def __init__(self, session: ReceiveSession, now: Callable[[], datetime], transcript: list[str] | None = None):
         self.session = session
         self.now = now
@@ -132,16 +153,18 @@ class Wire:
         self._pending: Output | None = None
 
     def _take(self, output: Output) -> ServerReply:
-        lines = tuple(output.lines)
-        heard = _heard(lines)
+        try:
+            reply, heard = _heard(output.lines)  # (a tuple: the session's replies are)
+        except TypeError:  # (lines in a list: read as the tuple of them)
+            reply, heard = _heard(tuple(output.lines))
         if self.transcript is not None:
-            self.transcript.extend(heard[1])
+            self.transcript += heard
         if output.close:
             self.closed = True
         self._pending = output
-        if not lines:
+        if not heard:
             raise Disconnected("the server closed the connection without a reply")
-        return heard[0]
+        return reply
 
     def open(self) -> ServerReply:
         """Connect: the banner."""
@@ -157,7 +180,12 @@ class Wire:
             raise Disconnected("the server closed the connection")
         output = self.session.receive_line(line, self.now())
         # self._take(output), inline (every command comes this way)
-        reply, heard = _heard(tuple(output.lines))
+        lines = output.lines
+        try:
+            reply, heard = _heard(lines)  # (a tuple: the session's replies are)
+        except TypeError:  # (lines in a list: read as the tuple of them)
+            lines = tuple(lines)
+            reply, heard = _heard(lines)
         transcript = self.transcript
         if transcript is not None:
             transcript.append(f"C: {line if shown is None else shown}")
@@ -168,7 +196,7 @@ class Wire:
         code = reply.code
         if code == 250:
             if line[:5].upper() == "EHLO ":
-                self.keywords = ehlo_keywords(reply)
+                self.keywords = _keywords_of(lines)
         elif code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
         elif not heard:  # (no lines: code 0)
@@ -186,7 +214,7 @@ class Wire:
         if self.transcript is not None:
             self.transcript.append(f"C: <{len(body)} octets>")
             self.transcript.append("C: .")
-        return self._take(self.session.data_received(body, len(body), now=self.now()))
+        return self._take(self.session.data_received(body, len(body), self.now()))
 
     def start_tls(self, tls: TlsFacts) -> None:
         """After a 220 to STARTTLS: the handshake completed with these facts (the server's view)."""
@@ -197,7 +225,7 @@ class Wire:
         self.keywords = _NO_KEYWORDS
         if self.transcript is not None:
             self.transcript.append(f"*: TLS {tls.version} {tls.cipher}")
-        output = self.session.tls_established(tls, now=self.now())
+        output = self.session.tls_established(tls, self.now())
         if output.lines or output.close:
             self._take(output)
 
