@@ -53,7 +53,7 @@ class ExchangeClient:
     def deliver(self, cmd: O.Connect) -> list[ItemOutcome]:
         """Run one ``Connect``: outcomes per envelope, or ``(None, outcome)`` for all."""
         lab = self.lab
-        state = lab.world.server(self.node)
+        state = lab._world.server(self.node)
         cert: CertFacts | None = None
         if cmd.tls.certificate_name and not cmd.tls.ignore_starttls:
             installed = state.client_certificate(cmd.tls.certificate_name, lab._now_dt)
@@ -122,7 +122,7 @@ class ExchangeClient:
             raise _Refused(reply)
         wire.start_tls(dial.server_tls(cert))
         lab = self.lab
-        trusted = server_cert is not None and lab.trust.is_trusted(server_cert, org_store(lab.world.server(self.node).org))
+        trusted = server_cert is not None and lab.trust.is_trusted(server_cert, org_store(lab._world.server(self.node).org))
         failure = rules.peer_failure(cmd.tls, server_cert, trusted, lab._now_dt, target)
         return _Failed(failure, tls=True) if failure is not None else None
 

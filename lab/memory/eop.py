@@ -86,7 +86,7 @@ class MemoryEop(EopStateHolder):
         rcpts = tuple(recipients)
         hop = OB.validation_hop(connector, rcpts)
         now = self.lab._now_dt
-        zones = self.lab.world.zones
+        zones = self.lab._world.zones
         mx = () if hop.hosts else [t.host for t in resolve_mx(zones, hop.domain).targets]
         name, resolvable = OB.validation_target(hop, mx)
         addresses = tuple(resolve_host(zones, name).addresses) if resolvable else ()
@@ -100,7 +100,7 @@ class MemoryEop(EopStateHolder):
     # --- one delivery attempt ------------------------------------------------------------------------
     def targets(self, hop: R.NextHop) -> list[tuple[str, str]]:
         """``(name, address)`` of the hop's smart hosts, or of its domain's MX hosts."""
-        zones = self.lab.world.zones
+        zones = self.lab._world.zones
         names = list(hop.hosts) or [t.host for t in resolve_mx(zones, hop.domain).targets]
         return [(name, ip) for name in names for ip in resolve_host(zones, name).addresses]
 

@@ -152,7 +152,7 @@ class Switchboard:
     def _listeners(self) -> dict[str, tuple[int, ...] | frozenset[int]]:
         ports = self._ports
         if ports is None:
-            world = self.lab.world
+            world = self.lab._world
             eop = tuple(self.lab.eop)
             ports, self._listening = _LISTENERS.get((world.servers,), eop, _listeners_of, world, eop)
             self._ports, self._network = ports, world.network
@@ -174,7 +174,7 @@ class Switchboard:
                 route = self._routes.get(key)
                 if route is not None:
                     return route
-            route = self.lab.world.network.connect(src, ip, port, listening=self._listening)
+            route = self.lab._world.network.connect(src, ip, port, listening=self._listening)
             self._routes[key] = route
         return route
 
@@ -197,33 +197,33 @@ class Switchboard:
     # -- Exchange: start_smtp_listener's make_session -----------------------------------------
     def _exchange_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:
         lab = self.lab
-        if ip not in lab.world.network.node(node).addresses:
+        if ip not in lab._world.network.node(node).addresses:
             return "Refused"
         peer_ip = route.seen_source_ip
         new_guid = self._new_guid
         # What a connection gets (connector selection, STARTTLS certificate, policy) is worked out
         # from the server's state and its organization (frozen records) at one lab instant: fixed
         # while these objects are, whatever else a new world changed.
-        chosen: list = [None, None, None, None, None, None, None]  # world, instant, selection, certificate,
-        #                                                              policy, server state, organization
+        # world, instant, (selection, certificate, policy), server state, organization
+        chosen: list = [None, None, None, None, None]
 
         def open_session():
             if peer_ip is None:
                 return None
-            world, now = lab.world, lab._now_dt
+            world, now = lab._world, lab._now_dt
             if chosen[0] is not world or chosen[1] is not now:
                 state = world.server(node)
                 org = world.org_of(node).organization
-                if chosen[5] is not state or chosen[6] is not org or chosen[1] is not now:
+                if chosen[3] is not state or chosen[4] is not org or chosen[1] is not now:
                     selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
                     cert = policy = None
                     if selection.accepted:
                         installed = _starttls_certificate(state, selection.value, now)
                         cert = installed.facts if installed is not None else None
                         policy = _policy(state, selection.value, org, cert is not None)
-                    chosen[2:] = [selection, cert, policy, state, org]
-                chosen[:2] = [world, now]
-            selection, cert, policy = chosen[2:5]
+                    chosen[2:] = [(selection, cert, policy), state, org]
+                chosen[0], chosen[1] = world, now
+            selection, cert, policy = chosen[2]
             if not selection.accepted:
                 return None
             session = ReceiveSession(policy, lab.transports[node], client_ip=peer_ip, local_ip=ip, local_port=port,

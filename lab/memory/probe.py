@@ -37,7 +37,7 @@ _resolved_in: list[object] = [None]  # the ZoneSet the answers came from (held: 
 
 def addresses_of(lab: "MemoryLab", server: str) -> tuple[str, ...]:
     """The virtual IPv4 addresses of ``server`` in the lab DNS (an address literal is its own answer)."""
-    zones = lab.world.zones
+    zones = lab._world.zones
     if _resolved_in[0] is not zones or len(_resolved) > 4096:
         _resolved.clear()
         _resolved_in[0] = zones
