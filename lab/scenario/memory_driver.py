@@ -47,6 +47,7 @@ class MemoryDriver:
         self.pki: Any = None
         self.topology: Topology | None = None
         self.consoles: dict[str, LabConsole] = {}
+        self._view: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, topology: Topology, state_dir: Path | None) -> DriverInfo:
@@ -55,13 +56,15 @@ class MemoryDriver:
         trust = trust_from_pki(self.pki)  # its certificates: the facts of the PKI's, as initial_world reads them
         self.topology = topology
         self.lab = MemoryLab(initial_world(topology, self.pki), trust, topology.settings.clock_start)
+        # what build_message reads of a lab (its clock), made once for the lab
+        self._view = SimpleNamespace(clock=SimpleNamespace(now_datetime=self.lab.now_datetime))
         self.consoles = {}
         return DriverInfo("memory", state_dir, {"servers": sorted(self.lab.world.servers)})
 
     def stop(self) -> None:
         if self.lab is not None:
             self.lab.close()  # freed at once, not left to the cyclic collector
-        self.lab, self.consoles = None, {}
+        self.lab, self.consoles, self._view = None, {}, None
 
     # (the hot methods read ``self.lab or self._lab()``: a MemoryLab is always true, so the call is
     # made, and raises, only when the lab is not started)
@@ -95,9 +98,8 @@ class MemoryDriver:
 
     def send(self, spec: SendSpec) -> SendOutcome:
         lab = self.lab or self._lab()
-        source = self._source(spec.source)
-        view = SimpleNamespace(clock=SimpleNamespace(now_datetime=lab.now_datetime))  # what build_message reads
-        data, message_id = build_message(view, spec)  # type: ignore[arg-type]
+        source = spec.source or lab._world.topology.settings.outside_host  # (self._source, inline)
+        data, message_id = build_message(self._view, spec)  # type: ignore[arg-type]
         cert = lab.trust.by_name_or_thumbprint(spec.client_certificate) if spec.client_certificate else None
         sent = lab.send(source, spec.server, spec.port, spec.mail_from, spec.to, data, tls=spec.tls, auth=spec.auth,
                         client_certificate=cert,
