@@ -180,6 +180,11 @@ class Switchboard:
 
     def dial(self, src: str, ip: str, port: int) -> Dial | str:
         """Connect ``src`` to virtual ``ip:port``: the :class:`Dial`, or the failure name."""
+        # An Exchange dial of this world is kept once made (its route got through to a transport):
+        # what the steps below would give again
+        dial = self._dials.get((src, ip, port))
+        if dial is not None:
+            return dial
         route = self.route(src, ip, port)
         if not route.ok:
             return route.failure or "NoRoute"
