@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from lab.console import ps_ast as ast
 from lab.console import ps_errors
 from lab.console.format import FormattedOutput, render_default
 from lab.console.parser import ParseError, parse
-from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, to_string, truthy,
+from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, index_value, to_string, truthy,
                                    type_name)
 from lab.console.ps_static import commands, static_arguments
 from lab.console.binding import Arg, bind, convert
@@ -139,7 +139,7 @@ class Shell:
         try:
             for statement in script.statements:
                 try:
-                    objects = list(self._run_statement(statement))
+                    objects = self._run_statement(statement)
                 except _StatementAborted:
                     continue
                 self._emit(objects)
@@ -247,17 +247,18 @@ class Shell:
             found.extend(self._run_statement(statement))
         return found
 
-    def _run_statement(self, statement: ast.Statement) -> Iterator[Any]:
+    def _run_statement(self, statement: ast.Statement) -> list[Any]:
+        """What the statement sends down (a list of its own: nothing else holds it)."""
         if isinstance(statement, ast.Assignment):
             self._assign(statement)
-            return iter(())
+            return []
         objects: list[Any] | None = None
         for index, element in enumerate(statement.elements):
             if isinstance(element, ast.Command):
                 objects = self._invoke(element, objects if index else None)
             else:
                 objects = _enumerate(self._eval(element))
-        return iter(objects or [])
+        return objects if objects is not None else []
 
     def _assign(self, statement: ast.Assignment) -> None:
         values = self._run_statements((statement.value,))
@@ -367,50 +368,34 @@ class Shell:
 
     # -- expressions --------------------------------------------------------------------------
     def _eval(self, node: Any) -> Any:
+        cls = node.__class__
+        if cls is _STRING or cls is _NUMBER:  # (a literal: its value, nothing to run or fail)
+            return node.value
         try:
-            return self._eval_node(node)
+            return (_HANDLERS.get(cls) or _handler(node))(self, node)
         except PSRuntimeError as error:
             self._fail_runtime(error, node.span)
 
-    def _eval_node(self, node: Any) -> Any:
-        if isinstance(node, (ast.StringLiteral, ast.NumberLiteral)):
-            return node.value
-        if isinstance(node, ast.ExpandableString):
-            return "".join(p if isinstance(p, str) else to_string(self._eval(p)) for p in node.parts)
-        if isinstance(node, ast.Variable):
-            return self._variable(node.name)
-        if isinstance(node, ast.SubExpression):
-            return _collapse(self._run_statements(node.statements))
-        if isinstance(node, ast.ArrayExpression):
-            return list(self._run_statements(node.statements))
-        if isinstance(node, ast.ParenExpression):
-            inner = node.pipeline
-            if isinstance(inner, ast.Assignment):
-                self._assign(inner)
-                return self._eval(inner.target)
-            return _collapse(list(self._run_statement(inner)))
-        if isinstance(node, ast.HashLiteral):
-            return {to_string(self._eval(k)): _collapse(self._run_statements((v,))) for k, v in node.entries}
-        if isinstance(node, ast.ArrayLiteral):
-            return [self._eval(item) for item in node.items]
-        if isinstance(node, ast.BinaryOp):
-            return self._binary(node)
-        if isinstance(node, ast.UnaryOp):
-            value = self._eval(node.operand)
-            if node.op in ("-not", "!"):
-                return not truthy(value)
-            return arithmetic("-", 0, value) if node.op == "-" else arithmetic("+", 0, value)
-        if isinstance(node, ast.MemberAccess):
-            return get_member(self._eval(node.target), node.name)
-        if isinstance(node, ast.MethodCall):
-            from lab.console.ps_builtins import call_method
+    def _expandable(self, node: ast.ExpandableString) -> str:
+        return "".join(p if isinstance(p, str) else to_string(self._eval(p)) for p in node.parts)
 
-            return call_method(self._eval(node.target), node.name, [self._eval(a) for a in node.arguments])
-        if isinstance(node, ast.IndexExpression):
-            return _index(self._eval(node.target), self._eval(node.index))
-        if isinstance(node, ast.ScriptBlock):
-            return ScriptBlockValue(node)
-        raise TypeError(f"not an expression: {node!r}")
+    def _paren(self, node: ast.ParenExpression) -> Any:
+        inner = node.pipeline
+        if isinstance(inner, ast.Assignment):
+            self._assign(inner)
+            return self._eval(inner.target)
+        return _collapse(self._run_statement(inner))
+
+    def _unary(self, node: ast.UnaryOp) -> Any:
+        value = self._eval(node.operand)
+        if node.op in ("-not", "!"):
+            return not truthy(value)
+        return arithmetic("-", 0, value) if node.op == "-" else arithmetic("+", 0, value)
+
+    def _method(self, node: ast.MethodCall) -> Any:
+        from lab.console.ps_builtins import call_method
+
+        return call_method(self._eval(node.target), node.name, [self._eval(a) for a in node.arguments])
 
     def _variable(self, name: str) -> Any:
         lowered = name.lower()
@@ -450,6 +435,35 @@ class Shell:
         return compare(op, left, right)
 
 
+_STRING, _NUMBER = ast.StringLiteral, ast.NumberLiteral
+_literal: Callable[[Any, Any], Any] = lambda shell, node: node.value  # noqa: E731 (a literal's subclass)
+
+#: expression node class -> how Shell._eval evaluates it (``(shell, node) -> value``)
+_HANDLERS: dict[type, Callable[[Shell, Any], Any]] = {
+    ast.StringLiteral: _literal, ast.NumberLiteral: _literal, ast.ExpandableString: Shell._expandable,
+    ast.Variable: lambda shell, node: shell._variable(node.name),
+    ast.SubExpression: lambda shell, node: _collapse(shell._run_statements(node.statements)),
+    ast.ArrayExpression: lambda shell, node: list(shell._run_statements(node.statements)),
+    ast.ParenExpression: Shell._paren,
+    ast.HashLiteral: lambda shell, node: {to_string(shell._eval(k)): _collapse(shell._run_statements((v,)))
+                                          for k, v in node.entries},
+    ast.ArrayLiteral: lambda shell, node: [shell._eval(item) for item in node.items],
+    ast.BinaryOp: Shell._binary, ast.UnaryOp: Shell._unary,
+    ast.MemberAccess: lambda shell, node: get_member(shell._eval(node.target), node.name),
+    ast.MethodCall: Shell._method,
+    ast.IndexExpression: lambda shell, node: index_value(shell._eval(node.target), shell._eval(node.index)),
+    ast.ScriptBlock: lambda shell, node: ScriptBlockValue(node),
+}
+
+
+def _handler(node: Any) -> Callable[[Shell, Any], Any]:
+    """The handler of the nearest node class of ``node`` (a subclass evaluates as its node class)."""
+    for base in node.__class__.__mro__:
+        if base in _HANDLERS:
+            return _HANDLERS[base]
+    raise TypeError(f"not an expression: {node!r}")
+
+
 def _enumerate(value: Any) -> list[Any]:
     """What a value sends down the pipeline: arrays are unrolled, ``$null`` is one null."""
     if isinstance(value, (list, tuple)):
@@ -470,22 +484,3 @@ def _collapse(values: list[Any]) -> Any:
     if not values:
         return None
     return values[0] if len(values) == 1 else list(values)
-
-
-def _index(target: Any, index: Any) -> Any:
-    if target is None:
-        raise PSRuntimeError(msg.NULL_ARRAY, "NullArray")
-    if isinstance(target, dict):
-        key = to_string(index).lower()
-        return next((v for k, v in target.items() if to_string(k).lower() == key), None)
-    if isinstance(target, (list, tuple, str)):
-        if isinstance(index, list):
-            return [_index(target, i) for i in index]
-        try:
-            position = int(index)
-        except (TypeError, ValueError):
-            return None
-        return target[position] if -len(target) <= position < len(target) else None
-    if isinstance(index, int) and index in (0, -1):
-        return target
-    raise PSRuntimeError(msg.CANNOT_INDEX, "CannotIndex", type_name=type_name(target))

@@ -351,3 +351,24 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
         return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else int(math.fmod(a, b))
     quotient = a / b
     return int(quotient) if isinstance(a, int) and isinstance(b, int) and a % b == 0 else quotient
+
+
+def index_value(target: Any, index: Any) -> Any:
+    """``target[index]`` as PowerShell reads it (a hashtable by key, case-insensitive; an array by position,
+    None outside it; an array of indexes gives an array)."""
+    if target is None:
+        raise PSRuntimeError(msg.NULL_ARRAY, "NullArray")
+    if isinstance(target, dict):
+        key = to_string(index).lower()
+        return next((v for k, v in target.items() if to_string(k).lower() == key), None)
+    if isinstance(target, (list, tuple, str)):
+        if isinstance(index, list):
+            return [index_value(target, i) for i in index]
+        try:
+            position = int(index)
+        except (TypeError, ValueError):
+            return None
+        return target[position] if -len(target) <= position < len(target) else None
+    if isinstance(index, int) and index in (0, -1):
+        return target
+    raise PSRuntimeError(msg.CANNOT_INDEX, "CannotIndex", type_name=type_name(target))
