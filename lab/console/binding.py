@@ -26,6 +26,9 @@ class Arg(NamedTuple):
     name_span: Span | None = None
 
 
+_ABSENT = object()  # (bind: a parameter not bound)
+
+
 def resolve_parameter(command: Cmdlet, name: str, span: Span | None) -> Param:
     """The parameter ``-name`` designates: exact name or alias, else a unique prefix."""
     lowered = name.lower()
@@ -94,7 +97,10 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
             if p.name not in bound:
                 rest = p
                 break
-        slots = [p for p in signature.by_position if p.name not in bound and p is not rest]
+        if bound or rest is not None:
+            slots = [p for p in signature.by_position if p.name not in bound and p is not rest]
+        else:  # (nothing bound by name, no leftovers parameter: the comprehension above keeps every one)
+            slots = list(signature.by_position)
         leftovers: list[Any] = []
         for arg in positional:
             if slots:
@@ -114,16 +120,21 @@ def bind(command: Cmdlet, args: list[Arg], *, partial: bool = False, expects_inp
                                        None)
     mandatory = signature.mandatory
     if mandatory:
-        if not partial:
-            for p in mandatory:  # (the list below only when one is missing: an empty list raises nothing)
-                if p.name not in bound and not (expects_input and p.pipeline):
+        empty = False  # (a value _check_not_empty may refuse: checked once none is missing)
+        for p in mandatory:
+            value = bound.get(p.name, _ABSENT)
+            if value is _ABSENT:
+                if not partial and not (expects_input and p.pipeline):  # (the list below only when one is)
                     missing = [q.name for q in mandatory if q.name not in bound and not (expects_input and q.pipeline)]
                     raise BindingError(msg.MISSING_MANDATORY_PARAMETER, "MissingMandatoryParameter", None,
                                        names="".join(" " + n for n in missing))
-        for p in mandatory:
-            value = bound.get(p.name, UNKNOWN)  # (unbound, or not known yet: nothing to check)
-            if value is not UNKNOWN and (value is None or value == ""):  # (what _check_not_empty may refuse)
-                _check_not_empty(p, value)
+            elif value is None or value == "":  # (UNKNOWN, a value not known yet, is neither)
+                empty = True
+        if empty:
+            for p in mandatory:
+                value = bound.get(p.name, UNKNOWN)  # (unbound, or not known yet: nothing to check)
+                if value is not UNKNOWN and (value is None or value == ""):  # (what _check_not_empty may refuse)
+                    _check_not_empty(p, value)
     if _COMMON_NAMES.isdisjoint(bound):  # (no common parameter given: the split below keeps every one)
         return bound, {}
     common = {k: v for k, v in bound.items() if k in _COMMON_NAMES}
