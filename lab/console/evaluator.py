@@ -30,7 +30,7 @@ from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_memb
                                    type_name)
 from lab.console.ps_static import commands, static_arguments
 from lab.console.binding import Arg, bind, convert
-from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry
+from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry, invocation
 from lab.core.catalogue import console as msg
 from lab.core.fastpath import frozen_init
 
@@ -297,8 +297,8 @@ class Shell:
             except BindingError as error:
                 self._fail_binding(error, command, node)
         if piped is None or command.collect_input:
-            return self._call(command, node, Invocation(command.name, params, common, input=piped or [],
-                                                        host=self.host, shell=self, console_host=self.registry.host))
+            return self._call(command, node, invocation(command.name, params, common, piped or [], self.host, self,
+                                                        self.registry.host))
         output: list[Any] = []
         target = next((p for p in command.signature.pipeline if p.name not in params), None)
         for record in piped:
@@ -312,8 +312,8 @@ class Shell:
                 value = convert(target, record, None)
             except BindingError as error:
                 self._fail_binding(error, command, node)
-            inv = Invocation(command.name, {**params, target.name: value}, common, input=[record], host=self.host,
-                             shell=self, console_host=self.registry.host)
+            inv = invocation(command.name, {**params, target.name: value}, common, [record], self.host, self,
+                             self.registry.host)
             output.extend(self._call(command, node, inv))
         return output
 

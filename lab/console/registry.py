@@ -226,6 +226,25 @@ class Invocation:
         return True
 
 
+def invocation(name: str, params: dict[str, Any], common: dict[str, Any], input: list[Any], host: Any, shell: Any,
+               console_host: Any) -> Invocation:
+    """``Invocation(name, params, common, input=input, host=host, shell=shell, console_host=console_host)`` (no
+    arguments, not changed, no messages yet), its fields set in declaration order without the dataclass
+    ``__init__``'s default-factory tests (the shell makes one for every command it runs)."""
+    inv = _new(Invocation)
+    inv.name = name
+    inv.params = params
+    inv.common = common
+    inv.args = []
+    inv.input = input
+    inv.host = host
+    inv.shell = shell
+    inv.changed = False
+    inv.messages = []
+    inv.console_host = console_host
+    return inv
+
+
 @frozen_init
 @dataclass(frozen=True)
 class Cmdlet:
