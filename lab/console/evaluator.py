@@ -167,8 +167,12 @@ class Shell:
     def _emit(self, objects: list[Any]) -> None:
         if not objects:
             return  # (nothing to keep, nothing printed)
+        kept = self._out.objects
         for obj in objects:
-            self._out.objects.extend(obj.records if isinstance(obj, FormattedOutput) else [obj])
+            if isinstance(obj, FormattedOutput):
+                kept.extend(obj.records)
+            else:
+                kept.append(obj)
         text = render_default(objects)
         if text:
             self._out.chunks.append(text)
@@ -196,8 +200,9 @@ class Shell:
     # -- pre-flight -------------------------------------------------------------------------
     def _preflight(self, statements: tuple[ast.Statement, ...]) -> None:
         prebound = self._prebound
+        registry, builtins = self.registry, self.builtins
         for node, piped in commands(statements):
-            command = self.resolve(node.name)
+            command = registry.resolve(node.name) or builtins.resolve(node.name)  # (self.resolve, inline)
             if command is None:
                 self._not_found(node)
             assert command is not None
@@ -252,13 +257,13 @@ class Shell:
         if isinstance(statement, ast.Assignment):
             self._assign(statement)
             return []
-        objects: list[Any] | None = None
-        for index, element in enumerate(statement.elements):
+        piped: list[Any] | None = None  # (the first element gets no input, each next one what the one before sent)
+        for element in statement.elements:
             if isinstance(element, ast.Command):
-                objects = self._invoke(element, objects if index else None)
+                piped = self._invoke(element, piped)
             else:
-                objects = _enumerate(self._eval(element))
-        return objects if objects is not None else []
+                piped = _enumerate(self._eval(element))
+        return piped if piped is not None else []
 
     def _assign(self, statement: ast.Assignment) -> None:
         values = self._run_statements((statement.value,))
@@ -277,7 +282,7 @@ class Shell:
     def _invoke(self, node: ast.Command, piped: list[Any] | None) -> list[Any]:
         planned = self._prebound.pop(id(node), None)
         if planned is not None and planned[0] is node:
-            command, prebound = planned[1], planned[2]
+            _, command, prebound = planned
         else:
             found = self.resolve(node.name)
             if found is None:
@@ -331,7 +336,7 @@ class Shell:
         host of its registry)."""
         try:
             result = command.fn(inv)
-            output = _enumerate_result(result)
+            output = list(result) if result.__class__ is list else _enumerate_result(result)
         except CmdletError as error:
             self._flush_messages(inv)
             self._report(command, node, error, inv.common)
@@ -343,7 +348,9 @@ class Shell:
             self._fail_runtime(error, node.span)
         if inv.messages:  # (nothing written: nothing to flush)
             self._flush_messages(inv)
-        self._out.changed = self._out.changed or inv.changed
+        out = self._out
+        if not out.changed:  # (out.changed = out.changed or inv.changed)
+            out.changed = inv.changed
         return output
 
     def _flush_messages(self, inv: Invocation) -> None:
@@ -377,7 +384,7 @@ class Shell:
             self._fail_runtime(error, node.span)
 
     def _expandable(self, node: ast.ExpandableString) -> str:
-        return "".join(p if isinstance(p, str) else to_string(self._eval(p)) for p in node.parts)
+        return "".join([p if isinstance(p, str) else to_string(self._eval(p)) for p in node.parts])
 
     def _paren(self, node: ast.ParenExpression) -> Any:
         inner = node.pipeline
