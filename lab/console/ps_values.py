@@ -186,6 +186,9 @@ def get_member(obj: Any, name: str) -> Any:
     return None
 
 
+_WILDCARD_FLAGS = re.IGNORECASE | re.DOTALL  # (combined once: RegexFlag's "|" runs Python code each time)
+
+
 def wildcard_regex(pattern: str) -> re.Pattern[str]:
     """A compiled regex for a PowerShell wildcard (``*``, ``?``, ``[a-z]``), case-insensitive."""
     if "`" not in pattern and "[" not in pattern:
@@ -193,7 +196,7 @@ def wildcard_regex(pattern: str) -> re.Pattern[str]:
         # its ``\*`` and ``\?`` are exactly the pattern's ``*`` and ``?`` (an escaped backslash is
         # ``\\``, which these never start inside: they are read left to right).
         text = re.escape(pattern).replace("\\*", ".*").replace("\\?", ".")
-        return re.compile(text + r"\Z", re.IGNORECASE | re.DOTALL)
+        return re.compile(text + r"\Z", _WILDCARD_FLAGS)
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
@@ -212,7 +215,7 @@ def wildcard_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out) + r"\Z", re.IGNORECASE | re.DOTALL)
+    return re.compile("".join(out) + r"\Z", _WILDCARD_FLAGS)
 
 
 def like(text: str, pattern: str, case_sensitive: bool = False) -> bool:
