@@ -60,7 +60,7 @@ def _names(cls: type) -> list[str]:
 
 
 def _record(conn: Any, kind: str) -> R.ExRecord:
-    props = [(k, v) for k, v in conn.to_mapping().items()] + [("Identity", conn.name)]
+    props = [*conn.to_mapping().items(), ("Identity", conn.name)]  # (each (name, value) pair, then Identity)
     return R.generic(props, ["Identity", "Enabled"], f"Microsoft.Exchange.Data.Directory.SystemConfiguration.{kind}",
                      conn)
 
