@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent
+from lab.core.fastpath import frozen_init
 from lab.core.model import Topology
 from lab.core.world import World
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ConsoleResult:
     """What a shell printed for a script.
@@ -83,6 +85,7 @@ class SendSpec:
     helo: str | None = None
 
 
+@frozen_init
 @dataclass(frozen=True)
 class SendOutcome:
     """What the client saw.
@@ -107,6 +110,7 @@ class SendOutcome:
     refused: tuple[tuple[str, str], ...] = ()
 
 
+@frozen_init
 @dataclass(frozen=True)
 class EopItem:
     """One message waiting in EOP's queue (one next hop)."""
