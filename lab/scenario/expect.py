@@ -41,6 +41,9 @@ class StepContext:
     transcript: tuple[str, ...] = ()
     subject: str = ""
     message_ids: list[str] = field(default_factory=list)
+    #: the messages read so far in this run (:func:`read_mail` of each raw message), for its later checks:
+    #: the runner gives every step of a run the same dict (one run's, never another's)
+    mails: dict[bytes, "Mail"] = field(default_factory=dict)
 
 
 def _text(msg: Message, headers: Sequence[tuple[str, str]] | None = None) -> str:
@@ -138,10 +141,15 @@ _HEADERS = BytesHeaderParser()
 
 @functools.lru_cache(maxsize=128)
 def read_mail(raw: bytes) -> Mail:
-    """``raw``'s headers parsed once: the same bytes (a mailbox read again by the next check) are not parsed again.
+    """``raw``'s headers parsed once: the same bytes are not parsed again.
 
-    Every run's messages are its own (Message-ID, dates): only a run's later checks hit, so the
-    cache stays small (it keeps what it holds alive for the collector)."""
+    (The checks do not use this cache: they keep a run's messages in the run's own dict,
+    :attr:`StepContext.mails`, as some messages are the same bytes in every run.)"""
+    return _read_mail(raw)
+
+
+def _read_mail(raw: bytes) -> Mail:
+    """:func:`read_mail` of ``raw``, read now."""
     read = _plain_block(raw)
     if read is None:
         return _read_with_email(raw)
@@ -220,8 +228,14 @@ def _content_type(value: str | None) -> str:
     return ctype if ctype.count("/") == 1 else "text/plain"
 
 
-def _messages(driver: ScenarioDriver, address: str) -> list[Mail]:
-    return [read_mail(raw) for raw in driver.mailbox(address)]
+def _messages(driver: ScenarioDriver, address: str, mails: dict[bytes, Mail]) -> list[Mail]:
+    """The mailbox's messages read, each once per run (``mails``: the run's, see :class:`StepContext`)."""
+    return [mails.get(raw) or _remember(mails, raw) for raw in driver.mailbox(address)]  # (a Mail is always true)
+
+
+def _remember(mails: dict[bytes, Mail], raw: bytes) -> Mail:
+    mail = mails[raw] = _read_mail(raw)
+    return mail
 
 
 def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
@@ -244,7 +258,7 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
     kind = exp.kind
     if kind in ("delivered", "not_delivered"):
         subject = a.get("subject", ctx.subject)
-        mails = _messages(driver, a["to"])
+        mails = _messages(driver, a["to"], ctx.mails)
         found = [m for m in mails if not m.report and (m.subject or "") == subject]
         subjects = [m.subject or "" for m in mails]
         got = f"{len(found)} message(s) with subject {subject!r} in {a['to']} (mailbox holds: {subjects or 'nothing'})"
@@ -304,7 +318,7 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
         return Check(exp, any(needle in (i.last_error or "") for i in items),
                      f"a message in EOP's queue with LastError containing {needle!r}", got)
     if kind in ("ndr", "dsn"):
-        reports = [m for m in _messages(driver, a["to"]) if m.report]
+        reports = [m for m in _messages(driver, a["to"], ctx.mails) if m.report]
         if "subject" in a:
             reports = [m for m in reports if str(a["subject"]) in m.text]
         needles = a.get("contains", ())

@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Callable, Sequence
 
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendSpec
-from lab.scenario.expect import Check, StepContext, check, describe_queue
+from lab.scenario.expect import Check, Mail, StepContext, check, describe_queue
 from lab.scenario.model import Expectation, Scenario, Step
 
 #: a check's or a step's ``ok`` (all() over a map of it: no generator frame per item)
@@ -105,11 +105,14 @@ def trace_lines(driver: ScenarioDriver, ctx: StepContext, servers: Sequence[str]
     return lines
 
 
-def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, subject: str) -> tuple[StepResult, str]:
-    """Run one step; returns its result and the subject later steps default to."""
+def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, subject: str,
+             mails: dict[bytes, Mail] | None = None) -> tuple[StepResult, str]:
+    """Run one step; returns its result and the subject later steps default to.
+
+    ``mails``: the messages the run's checks have read so far (:attr:`StepContext.mails`)."""
     started = time.perf_counter()
     result = StepResult(step)
-    ctx = StepContext(subject=subject)
+    ctx = StepContext(subject=subject, mails={} if mails is None else mails)
     try:
         if step.run:
             result.shell = step.shell or scenario.shell
@@ -159,10 +162,11 @@ def run_scenario(driver: ScenarioDriver, scenario: Scenario, steps: Sequence[Ste
         result.seconds = time.perf_counter() - started
         return result
     subject = ""
+    mails: dict[bytes, Mail] = {}  # this run's messages, read once by its checks
     for step in steps if steps is not None else scenario.steps:
         if before_step:
             before_step(scenario, step)
-        step_result, subject = run_step(driver, scenario, step, subject)
+        step_result, subject = run_step(driver, scenario, step, subject, mails)
         result.steps.append(step_result)
         result.smtp_sessions += int(step.send is not None) + int(step.smtp is not None)
         if after_step:
