@@ -254,9 +254,9 @@ class MemoryLab:
         """How many messages ``address`` has received so far."""
         return self.mailboxes.count(address)
 
-    def queues(self, node: str) -> tuple[QueueView, ...]:
-        """Get-Queue on ``node``."""
-        return self.transports[node].transport.queues()
+    def queues(self, node: str, nonempty: bool = False) -> tuple[QueueView, ...]:
+        """Get-Queue on ``node`` (``nonempty``: only the queues that hold a message)."""
+        return self.transports[node].transport.queues(nonempty)
 
     def messages(self, node: str) -> tuple[MessageView, ...]:
         """Get-Message on ``node``."""

@@ -164,8 +164,9 @@ class ScenarioDriver(Protocol):
     def mailbox(self, address: str) -> list[bytes]:
         """The raw messages delivered to ``address``, oldest first."""
 
-    def queues(self, server: str) -> Sequence[QueueView]:
-        """Get-Queue of the Exchange server ``server`` (node name)."""
+    def queues(self, server: str, nonempty: bool = False) -> Sequence[QueueView]:
+        """Get-Queue of the Exchange server ``server`` (node name); ``nonempty``: only the queues that
+        hold a message (no Submission, no idle queue), in the same order."""
 
     def messages(self, server: str) -> Sequence[MessageView]:
         """Get-Message of the Exchange server ``server``."""

@@ -244,7 +244,7 @@ def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
 
 
 def _queues(driver: ScenarioDriver, server: str) -> list[Any]:
-    return [q for q in driver.queues(server) if q.next_hop_domain != "Submission" and q.message_count > 0]
+    return list(driver.queues(server, nonempty=True))
 
 
 def describe_queue(q: Any) -> str:

@@ -9,6 +9,7 @@ Each run takes a loopback block of its own (a free ``127.N.0.0/16``), so runs go
 from __future__ import annotations
 
 import email
+import functools
 import os
 import random
 import tempfile
@@ -192,9 +193,9 @@ class LiveDriver:
         files = sorted(box.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
         return [p.read_bytes() for p in files]
 
-    def queues(self, server: str) -> Sequence[QueueView]:
+    def queues(self, server: str, nonempty: bool = False) -> Sequence[QueueView]:
         assert self.bridge is not None
-        return self.bridge.run_sync(self.lab.exchange[server].transport.queues)
+        return self.bridge.run_sync(functools.partial(self.lab.exchange[server].transport.queues, nonempty))
 
     def messages(self, server: str) -> Sequence[MessageView]:
         assert self.bridge is not None

@@ -133,8 +133,8 @@ class MemoryDriver:
     def mailbox(self, address: str) -> list[bytes]:
         return (self.lab or self._lab()).mailbox(address)
 
-    def queues(self, server: str) -> Sequence[QueueView]:
-        return (self.lab or self._lab()).queues(server)
+    def queues(self, server: str, nonempty: bool = False) -> Sequence[QueueView]:
+        return (self.lab or self._lab()).queues(server, nonempty)
 
     def messages(self, server: str) -> Sequence[MessageView]:
         return (self.lab or self._lab()).messages(server)

@@ -95,11 +95,10 @@ def trace_lines(driver: ScenarioDriver, ctx: StepContext, servers: Sequence[str]
             lines.append(f"track {e.server} {e.event_id} {e.source} {','.join(e.recipients)}{status}")
     for server in servers:
         try:
-            queues = driver.queues(server)
+            queues = driver.queues(server, nonempty=True)
         except (KeyError, LookupError):
             continue
-        lines += [f"queue {describe_queue(q)}" for q in queues
-                  if q.next_hop_domain != "Submission" and q.message_count > 0]
+        lines += [f"queue {describe_queue(q)}" for q in queues]
     lines += [f"eop {','.join(i.recipients)} attempts={i.attempts} LastError={i.last_error or '-'}"
               for i in driver.eop_queue()]
     return lines
