@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+_set = object.__setattr__
+
 # class -> its field names when evolve may copy its __dict__, else None
 _COPYABLE: dict[type, frozenset[str] | None] = {}
 
@@ -45,9 +47,9 @@ def evolve(obj: T, **changes: Any) -> T:
     if names is None or not names.issuperset(changes) or len(obj.__dict__) != len(names):
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
     new = object.__new__(cls)
-    fields = new.__dict__
-    fields.update(obj.__dict__)
+    fields = dict(obj.__dict__)
     fields.update(changes)
+    _set(new, "__dict__", fields)
     return new
 
 
@@ -86,15 +88,16 @@ def frozen_init(cls: type[T]) -> type[T]:
         if f.default is not dataclasses.MISSING:
             space[f"_d{i}"] = f.default
             params.append(f"{f.name}=_d{i}")
-            body.append(f"    d[{f.name!r}] = {f.name}")
+            body.append(f"{f.name!r}: {f.name}")
         elif f.default_factory is not dataclasses.MISSING:
             space[f"_f{i}"] = f.default_factory
             params.append(f"{f.name}=_MISSING")
-            body.append(f"    d[{f.name!r}] = _f{i}() if {f.name} is _MISSING else {f.name}")
+            body.append(f"{f.name!r}: _f{i}() if {f.name} is _MISSING else {f.name}")
         else:
             params.append(f.name)
-            body.append(f"    d[{f.name!r}] = {f.name}")
-    source = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n" + "\n".join(body) + "\n"
+            body.append(f"{f.name!r}: {f.name}")
+    space["_set"] = _set
+    source = f"def __init__(self, {', '.join(params)}):\n    _set(self, '__dict__', {{{', '.join(body)}}})\n"
     exec(source, space)  # as dataclasses builds its own __init__
     init = space["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
