@@ -35,6 +35,7 @@ from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 from lab.core.errors import ConfigError, Place
 from lab.core.memo import Memo
 from lab.core.tls import CertFacts, ChainFacts, format_x500
+from lab.core.fastpath import frozen_init
 
 UTC = timezone.utc
 KEY_TYPES = ("ec", "rsa")
@@ -216,6 +217,7 @@ def facts_from_der(der: bytes) -> CertFacts:
     return facts_from_cert(x509.load_der_x509_certificate(der))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class IssuedCertificate:
     """A certificate with its private key and the intermediates that lead to its root.
@@ -268,6 +270,7 @@ class IssuedCertificate:
                 write_private(directory / f"{stem}.key", self.key_pem()))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class CertificateAuthority:
     """A CA that can issue certificates, sign CSRs and create intermediates.

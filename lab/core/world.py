@@ -22,6 +22,7 @@ from lab.core.exchange.send_connector import SendConnector
 from lab.core.model import Host, Topology
 from lab.core.network import NetworkModel
 from lab.core.tls import CertFacts, select_certificate
+from lab.core.fastpath import frozen_init
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class InstalledCertificate:
         return self.facts.thumbprint if self.facts else ""
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ServerState:
     """An on-premises Exchange server: its identity, receive connectors and certificates."""
@@ -81,6 +83,7 @@ class ServerState:
         return self.installed(select_certificate(self.certificate_facts(), tls_certificate_name, now))
 
 
+@frozen_init
 @dataclass(frozen=True)
 class OrgState:
     """An on-premises organization: accepted domains, mailboxes, servers, send connectors."""

@@ -16,6 +16,7 @@ The catalogue is split by product area, one module each, all re-exported here:
 from __future__ import annotations
 
 import string
+from lab.core.fastpath import frozen_init
 from dataclasses import dataclass
 
 
@@ -23,6 +24,7 @@ _LINE = "_line"  # where Reply.line() keeps its result
 WIRE_LINES = "_lines"  # where lab.core.exchange.receive.reply_lines keeps a reply's wire lines
 
 
+@frozen_init
 @dataclass(frozen=True)
 class Reply:
     """One SMTP reply line (or a queue/NDR string built the same way).

@@ -15,7 +15,7 @@ from lab.core.exchange.model import (
     Binding, ExchangeServer, IPRange, build, choice, enum, parse_bool, parse_domain, parse_int,
     parse_optional_text, parse_positive_int, parse_size, parse_text, ps, split_list, to_mapping,
 )
-from lab.core.fastpath import evolve
+from lab.core.fastpath import evolve, frozen_init
 
 AUTH_MECHANISMS = ("None", "Tls", "Integrated", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer",
                    "ExternalAuthoritative")
@@ -165,6 +165,7 @@ def _banner(value: Any, place: Place) -> str | None:
     return text
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ReceiveConnector:
     """A receive connector (Get-ReceiveConnector). ``fqdn`` None means the server's FQDN.

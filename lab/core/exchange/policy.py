@@ -17,6 +17,7 @@ from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.exchange.receive import Decision, Principal
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
 from lab.core.memo import Memo
+from lab.core.fastpath import frozen_init
 
 
 # AUTH logon lookups through an index per organization object (Organization.mailbox_by_logon
@@ -70,6 +71,7 @@ def _rcpt_verdict(connector: ReceiveConnector, rights: frozenset[str], org: Orga
 _LAST_BANNER = "_last_banner"  # where ExchangePolicy.banner keeps its last (instant, line)
 
 
+@frozen_init
 @dataclass(frozen=True)
 class ExchangePolicy:
     """Answers for one connection accepted by ``connector`` on ``server``.
