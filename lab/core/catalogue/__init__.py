@@ -75,17 +75,19 @@ class Reply:
         # equality, hashing, repr and replace() ignore it; format() drops it from the copy).
         line = self.__dict__.get(_LINE)
         if line is None:
-            if self.enhanced:
-                line = f"{self.code} {self.enhanced} {self.text}".rstrip()
-            else:
-                line = f"{self.code} {self.text}".rstrip()
-            self.__dict__[_LINE] = line
+            line = self.__dict__[_LINE] = reply_line(self.code, self.enhanced, self.text)
         return line
 
     __str__ = line  # str(reply) is its line (the same function: no second call)
 
 
 _FIELD_COUNT = len(Reply.__dataclass_fields__)
+
+
+def reply_line(code: int, enhanced: str | None, text: str) -> str:
+    """The line of a reply (:meth:`Reply.line`): ``code enhanced text``, or ``code text`` without an
+    enhanced code, with no trailing blank."""
+    return f"{code} {enhanced} {text}".rstrip() if enhanced else f"{code} {text}".rstrip()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
-from lab.core.catalogue import WIRE_LINES, Reply
+from lab.core.catalogue import WIRE_LINES, Reply, reply_line
 from lab.core.catalogue import exchange as cat
 from lab.core.exchange import connectors as rc
 from lab.core.exchange.connectors import ReceiveConnector
@@ -441,7 +441,7 @@ def formatted_reply_lines(reply: Reply, values: dict[str, object]) -> tuple[str,
         except ValueError:  # (a positional field: Reply.format raises what format(**values) raises)
             return once_reply_lines(reply.format(**values))
         if "\n" not in text:
-            return (f"{reply.code} {reply.enhanced} {text}".rstrip(),)
+            return (reply_line(reply.code, reply.enhanced, text),)
     return once_reply_lines(reply.format(**values))
 
 
