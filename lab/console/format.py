@@ -138,11 +138,12 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
         numeric.append(bool(present) and all(map(_is_number, present)))
     widths = [max(len(c), *map(len, texts)) for c, texts in zip(columns, zip(*cells))]
 
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
-        return " ".join(parts).rstrip()
-
-    out = [line(columns), line(["-" * len(c) for c in columns])] + [line(row) for row in cells]
+    # One row: each cell padded to its column's width (numbers to the right, ``str.rjust``; the rest to the
+    # left, ``str.ljust``), joined by a space, trailing blanks cut. The padding as one format string, built
+    # once per table (a str formatted with ``>w`` / ``<w`` is its rjust(w) / ljust(w), never cut short).
+    template = " ".join(("{:>%d}" if num else "{:<%d}") % w for w, num in zip(widths, numeric)).format
+    out = [template(*columns).rstrip(), template(*["-" * len(c) for c in columns]).rstrip()]
+    out += [template(*row).rstrip() for row in cells]
     return "\n" + "\n".join(out) + "\n\n"
 
 
