@@ -120,7 +120,7 @@ def retry_queue(inv: Invocation) -> None:
     targets: list[str]
     if inv.params.get("Identity") is not None:
         text = identity_text(inv.params["Identity"])
-        found = [r.identity for r in _queue_rows(host, node, task) if _queue_matches(r, text)]
+        found = _matching_queues(host, node, task, text)
         if not found:
             raise Errors(host).make(M.QUEUE_NOT_FOUND.format(identity=text), M.NOT_FOUND_REASON, task,
                                     "ObjectNotFound")
@@ -178,10 +178,27 @@ _TRACKING = (_SERVER, Param("Start", ANY), Param("End", ANY), Param("MessageId")
 
 def _queue_matches(row: R.ExRecord, text: str) -> bool:
     """``SERVER\\3``, ``SERVER\\contoso.com`` (next hop domain), or a bare ``3`` / domain."""
+    return _names_queue(row.identity, row.get("NextHopDomain"), text)
+
+
+def _matching_queues(host: ConsoleHost, node: str, task: str, text: str) -> list[str]:
+    """The identities of the queues ``text`` names: ``[r.identity for r in _queue_rows(host, node, task) if
+    _queue_matches(r, text)]``, read from the queue views themselves (a record's Identity and NextHopDomain
+    are its view's ``identity`` and ``next_hop_domain``) without building a record for each."""
+    _live(host, task, task, lambda: host.transport_settings(node))  # (asked first, as _queue_rows does)
+    found: list[str] = []
+    for view in _live(host, task, task, lambda: host.queues(node)):
+        identity = str(view.identity or "")  # (ExRecord.identity)
+        if _names_queue(identity, view.next_hop_domain, text):
+            found.append(identity)
+    return found
+
+
+def _names_queue(identity: str, next_hop_domain: Any, text: str) -> bool:
+    """:func:`_queue_matches` of a queue with this identity and next hop domain."""
     lowered = text.lower()
-    identity = row.identity.lower()
-    server, _, rest = identity.partition("\\")
-    hop = str(row.get("NextHopDomain") or "").lower()
+    server, _, rest = identity.lower().partition("\\")
+    hop = str(next_hop_domain or "").lower()
     if "\\" in lowered:
         want_server, _, want = lowered.partition("\\")
         return want_server == server and want in (rest, hop)
