@@ -33,15 +33,18 @@ class LabConsole:
         self._sync_callbacks()
 
     def _sync_callbacks(self) -> None:
-        server = self.host.world.servers.get(self.host.session.server)
-        name = server.server.fqdn if server else None
-        if self.host.session.tenant:
-            name = "outlook.office365.com"
+        host = self.host
+        session = host.session
+        if session.tenant:  # (the server's name is not read then: a pure look-up, its answer unused)
+            name: str | None = "outlook.office365.com"
+        else:
+            server = host.world.servers.get(session.server)
+            name = server.server.fqdn if server else None
         current = self.shell.host
-        if current.computer_name == name and current.now == self.host.clock_now:
+        now = host.clock_now
+        if current.computer_name == name and current.now == now:
             return  # (already these callbacks)
-        self.shell.host = HostCallbacks(now=self.host.clock_now, read_credential=self.shell.host.read_credential,
-                                        computer_name=name)
+        self.shell.host = HostCallbacks(now=now, read_credential=current.read_credential, computer_name=name)
 
     def run(self, line: str) -> RunResult:
         """Run one console line; roll back on error; record it when it changed the lab."""
