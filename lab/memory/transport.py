@@ -59,6 +59,10 @@ def _resolve_host(zones: Any, host: str) -> MxResult:
     return found
 
 
+#: The outcome of every ``DeliverLocal`` (the mailbox stored it): a frozen record of defaults, equal
+#: to a new ``O.Delivered()`` (the transport only reads it), made once.
+_STORED = O.Delivered()
+
 #: A memory-lab fast-forward through a stretch of lab time in which one queue retries the same
 #: failing resolution and nothing else happens (:meth:`MemoryTransport._wake`); off: every retry
 #: goes event by event (the differential test compares both).
@@ -177,7 +181,7 @@ class MemoryTransport:
             lab = self.lab
             for rcpt in cmd.recipients:
                 lab.mailboxes.deliver(rcpt, cmd.data)
-            self.transport.delivery_result(cmd.queue, O.Delivered(), lab._now, items=(cmd.item,))
+            self.transport.delivery_result(cmd.queue, _STORED, lab._now, items=(cmd.item,))
         elif kind is ResolveHosts:
             self.lab.defer(partial(self._resolve_hosts_now, cmd))
         elif kind is Connect:
