@@ -878,7 +878,8 @@ class Transport:
         # the numbers of the queues that may have work (every queue's in a sweep), ascending: _queues'
         # keys are, as numbers grow with creation and Unreachable (0) is made first; those from
         # limit on (made by this pass) are left to the next
-        numbers = list(queues) if sweep else sorted(self._occupied | retrying)
+        # (no queue retrying, the common case: the occupied ones alone, without a union)
+        numbers = list(queues) if sweep else sorted(self._occupied | retrying) if retrying else sorted(self._occupied)
         i, end = 0, len(numbers)
         while i < end:
             n = numbers[i]
