@@ -76,7 +76,10 @@ class MemoryLab:
         self._events: list[TrackingEvent] = []
         self._tracks: list[Track | Tracks] = []
         self._read = 0
+        # The entries of _tracks by message id (what :meth:`tracking` reads), indexed when it is
+        # called: the first _indexed entries of _tracks are in, in order.
         self._tracking: dict[str, list[Track | Tracks]] = {}
+        self._indexed = 0
         self._work: deque[Callable[[], None]] = deque()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -190,25 +193,27 @@ class MemoryLab:
 
     def track(self, event: TrackingEvent | Track) -> None:
         """A message tracking event (or a transport's ``Track`` command: its event is built when read)."""
-        track = event if event.__class__ is Track else Track(event)
-        self._tracks.append(track)
-        found = self._tracking.get(track.message_id)
-        if found is None:
-            self._tracking[track.message_id] = [track]
-        else:
-            found.append(track)
+        self._tracks.append(event if event.__class__ is Track else Track(event))
 
     def track_run(self, run: Tracks) -> None:
         """:meth:`track` for each of the ``Track`` commands of ``run`` (a transport's fast-forward),
         in order: held as one entry (in the tracking of each of its messages), read when asked for."""
         self._tracks.append(run)
-        tracking = self._tracking
-        for message_id in run.message_ids:
-            found = tracking.get(message_id)
-            if found is None:
-                tracking[message_id] = [run]
-            else:
-                found.append(run)
+
+    def _index_tracking(self) -> dict[str, list[Track | Tracks]]:
+        """The tracking entries by message id, each message's in order: the entries of ``_tracks``
+        not indexed yet added now (a ``Tracks`` run under each of its messages)."""
+        tracking, tracks = self._tracking, self._tracks
+        if self._indexed < len(tracks):
+            for entry in tracks[self._indexed:]:
+                for message_id in ((entry.message_id,) if entry.__class__ is Track else entry.message_ids):
+                    found = tracking.get(message_id)
+                    if found is None:
+                        tracking[message_id] = [entry]
+                    else:
+                        found.append(entry)
+            self._indexed = len(tracks)
+        return tracking
 
     @property
     def events(self) -> list[TrackingEvent]:
@@ -269,7 +274,7 @@ class MemoryLab:
 
     def tracking(self, message_id: str) -> list[TrackingEvent]:
         """Every tracking event of ``message_id``, in order."""
-        return [t.event for entry in self._tracking.get(message_id, ())
+        return [t.event for entry in self._index_tracking().get(message_id, ())
                 for t in ((entry,) if entry.__class__ is Track else entry.of(message_id))]
 
     def retry_queue(self, node: str, identity: str, resubmit: bool = False) -> None:

@@ -142,17 +142,12 @@ class MemoryTransport:
         self._running = True
         try:
             lab = self.lab
-            tracks, tracking = lab._tracks, lab._tracking
+            tracks = lab._tracks
             while out:  # (transport.pop_commands(), inline: its list taken, an empty one left)
                 transport._out = []
                 for cmd in out:
                     if cmd.__class__ is Track:  # (the most frequent: lab.track(cmd), inline, without its frame)
                         tracks.append(cmd)
-                        found = tracking.get(cmd.message_id)
-                        if found is None:
-                            tracking[cmd.message_id] = [cmd]
-                        else:
-                            found.append(cmd)
                     else:
                         self._execute(cmd)
                 out = transport._out
