@@ -47,6 +47,10 @@ _first, _second = operator.itemgetter(0), operator.itemgetter(1)
 _max_message_size = operator.attrgetter("max_message_size")
 
 
+#: The Unreachable queue's next hop (every transport's: a frozen record of constants, made once).
+_UNREACHABLE_HOP = R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, "")
+
+
 class Transport:
     """One Exchange server's transport. See the module docstring for the event/command contract.
 
@@ -111,7 +115,7 @@ class Transport:
         # the queue's life): the same command object for every attempt
         self._resolve_mx: dict[int, O.ResolveMx] = {}
         self._submission: QueueView | None = None  # Get-Queue's Submission queue (queue_views), once asked for
-        self._unreachable = self._queue_for(R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, ""), 0.0)
+        self._unreachable = self._queue_for(_UNREACHABLE_HOP, 0.0)
 
     # --- events in ----------------------------------------------------------------------------------------
     def submit(self, msg: Any, now: float) -> SubmitResult:
