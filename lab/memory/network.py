@@ -79,9 +79,32 @@ def _policy(state, connector, org, cert_available: bool) -> ExchangePolicy:
                          org, cert_available)
 
 
+class LazyText(partial):
+    """A text worked out only when it is read: ``str()`` or formatting (an f-string) calls the partial.
+
+    The partial is a pure function of the values it holds (taken when the text was asked for), so
+    every reader sees the same text, the text the call would have given then. The receive sessions
+    read their GUID only to make a Message-ID for a message that has none (``build_message``): most
+    messages carry one, and their GUID is never worked out.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self()
+
+    def __format__(self, spec: str) -> str:
+        return format(self(), spec)
+
+
 def _guid(guids: "itertools.count[int]") -> str:
-    """The next Message-ID GUID of a switchboard's counter."""
-    return uuid5_text(_NS, str(next(guids)))
+    """The next Message-ID GUID of a switchboard's counter (``uuid5_text(_NS, str(n))``, read lazily)."""
+    return LazyText(uuid5_text, _NS, str(next(guids)))  # type: ignore[return-value]
+
+
+def _ticks_guid(now, seq: int) -> str:
+    """EOP's Message-ID GUID: the ticks id of ``now`` and ``seq`` in lower case."""
+    return P.ticks_id(now, seq).lower()
 
 
 def _names(facts: CertFacts | None) -> tuple[str, ...]:
@@ -260,7 +283,7 @@ class Switchboard:
             policy = EopPolicy(service.world, endpoint, next(seq))
             session = ReceiveSession(policy, service, client_ip=peer_ip, local_ip=ip, local_port=port,
                                      now=lab._now_dt,
-                                     new_guid=lambda: P.ticks_id(lab._now_dt, next(seq)).lower())
+                                     new_guid=lambda: LazyText(_ticks_guid, lab._now_dt, next(seq)))
             return session, service.certificate(endpoint)
 
         def server_tls(client: CertFacts | None) -> TlsFacts:
