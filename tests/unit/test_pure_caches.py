@@ -282,9 +282,13 @@ def test_eop_views_and_ports_are_remembered_per_immutable_inputs_and_follow_chan
 
     from lab.core.eop.model import EopNode
     from lab.core.eop.policy import EopWorld
+    from lab.core import world_views
     from lab.core.world_views import eop_world, virtual_ports
     from tests.unit.cmdlets_support import base
 
+    # (the memo empties itself when it reaches its bound: start it empty, so that what earlier tests left
+    # in it cannot make it empty itself half-way through this test)
+    world_views._EOP_WORLDS.clear()
     world, _ = base()
     node = next(h.name for h in world.topology.hosts_of_kind("eop"))
     first = eop_world(world, node)
