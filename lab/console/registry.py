@@ -343,17 +343,6 @@ def signature_of(params: tuple[Param, ...], supports: bool) -> Signature:
 _SHARED = COMMON_PARAMETERS + SHOULD_PROCESS_PARAMETERS  # what follows a command's own parameters
 
 
-def settle(record: Any) -> None:
-    """Give ``record`` (a Cmdlet or Param, read on every command run) its attributes in a plain dict of its
-    own: the same fields and values, in the same order. The instance dict frozen_init's ``__init__`` and
-    :func:`declared` fill in place is one CPython 3.11 cannot read attributes from at its fast speed (a
-    read costs about 2.5 times a read from a plain dict)."""
-    object.__setattr__(record, "__dict__", dict(record.__dict__))
-
-
-for _param in _SHARED:
-    settle(_param)
-
 _new = object.__new__
 
 #: a declaration's key -> (its params tuple, the command built for it with no function): see declared()
@@ -411,9 +400,6 @@ class Registry:
 
     def register(self, command: Cmdlet) -> Cmdlet:
         """Add (or replace) a command and its aliases."""
-        settle(command)
-        for param in command.params:
-            settle(param)
         self._commands[command.name.lower()] = command
         for alias in command.aliases:
             self._aliases[alias.lower()] = command.name.lower()
