@@ -113,7 +113,7 @@ class MemoryLab:
         old, self._world = self._world, world
         self.switchboard.reset()
         for node, service in self.transports.items():
-            if "transport" not in service.__dict__:  # (not built: it will be from the world then in force)
+            if not service.built:  # (not built: it will be from the world then in force)
                 continue
             transport = service.transport
             state = world.servers[node]

@@ -10,7 +10,7 @@ to the lab's timer heap. None of it takes lab time.
 from __future__ import annotations
 
 import math
-from functools import cached_property, partial
+from functools import partial
 from heapq import heappush
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Iterator
@@ -84,7 +84,10 @@ class _Built:
         world = lab._world
         transport = Transport(world.server(node).server, directory_for(world, node), send_connectors_for(world, node),
                               lab.settings, boot=f"memory/{node}")
-        service.__dict__["transport"] = transport
+        # (set as an attribute, not through __dict__: reading ``__dict__`` would give the service a
+        # split dict, whose attribute reads CPython 3.11 does not specialise)
+        service.transport = transport
+        service.built = True
         return transport
 
 
@@ -105,8 +108,11 @@ class MemoryTransport:
 
     def __init__(self, lab: "MemoryLab", node: str, transport: Transport | None = None):
         self.lab, self.node = lab, node
+        #: the transport exists (a server no event or look has reached yet has none)
+        self.built = transport is not None
         if transport is not None:
             self.transport = transport  # (else built when first read: see _Built)
+        self._client: ExchangeClient | None = None
         self.spool: dict[int, QueuedMessage] = {}
         self._running = False
         # Lab times a wakeup is pending for: one timer per time. The transport asks again for a time
@@ -116,16 +122,14 @@ class MemoryTransport:
 
     transport = _Built()
 
-    @cached_property
+    @property
     def client(self) -> ExchangeClient:
         """The server's outbound SMTP client, made at its first ``Connect`` (most servers of a lab
         never send one)."""
-        return ExchangeClient(self.lab, self.node)
-
-    @property
-    def built(self) -> bool:
-        """The transport exists (a server no event or look has reached yet has none)."""
-        return "transport" in self.__dict__
+        client = self._client
+        if client is None:
+            client = self._client = ExchangeClient(self.lab, self.node)
+        return client
 
     def submit(self, msg: Any) -> SubmitResult:
         """``MessageSink.submit``: queue the message (spooled when this returns)."""
