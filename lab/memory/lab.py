@@ -115,7 +115,7 @@ class MemoryLab:
         for node, service in self.transports.items():
             if not service.built:  # (not built: it will be from the world then in force)
                 continue
-            transport = service.transport
+            transport = service._transport
             state = world.servers[node]
             if old.servers.get(node) is not state or old.orgs.get(state.org) is not world.orgs[state.org]:
                 # the server or its organization changed: its directory and connectors read again

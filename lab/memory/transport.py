@@ -84,9 +84,10 @@ class _Built:
         world = lab._world
         transport = Transport(world.server(node).server, directory_for(world, node), send_connectors_for(world, node),
                               lab.settings, boot=f"memory/{node}")
-        # (set as an attribute, not through __dict__: reading ``__dict__`` would give the service a
-        # split dict, whose attribute reads CPython 3.11 does not specialise)
-        service.transport = transport
+        # (set as attributes, not through __dict__: reading ``__dict__`` would give the service a
+        # split dict, whose attribute reads CPython 3.11 does not specialise; the service's own
+        # methods read ``_transport``, a name no class attribute shadows, which it specialises)
+        service.transport = service._transport = transport
         service.built = True
         return transport
 
@@ -110,6 +111,7 @@ class MemoryTransport:
         self.lab, self.node = lab, node
         #: the transport exists (a server no event or look has reached yet has none)
         self.built = transport is not None
+        self._transport = transport  # (None until built: see _Built)
         if transport is not None:
             self.transport = transport  # (else built when first read: see _Built)
         self._client: ExchangeClient | None = None
@@ -133,25 +135,36 @@ class MemoryTransport:
 
     def submit(self, msg: Any) -> SubmitResult:
         """``MessageSink.submit``: queue the message (spooled when this returns)."""
-        result = self.transport.submit(msg, self.lab._now)
+        transport = self._transport
+        if transport is None:
+            transport = self.transport
+        result = transport.submit(msg, self.lab._now)
         self.run()
         return result
 
     def run(self) -> None:
         """Execute the transport's commands until none are left (network work is deferred)."""
-        transport = self.transport
+        transport = self._transport
+        if transport is None:
+            transport = self.transport
         out = transport._out
         if self._running or not out:  # (nothing emitted: pop_commands would give nothing)
             return
         self._running = True
         try:
-            lab = self.lab
-            tracks = lab._tracks
+            tracks = self.lab._tracks
+            spool = self.spool
             while out:  # (transport.pop_commands(), inline: its list taken, an empty one left)
                 transport._out = []
                 for cmd in out:
-                    if cmd.__class__ is Track:  # (the most frequent: lab.track(cmd), inline, without its frame)
+                    # the most frequent kinds inline, as _execute runs them, without its frame
+                    kind = cmd.__class__
+                    if kind is Track:  # lab.track(cmd)
                         tracks.append(cmd)
+                    elif kind is Persist:
+                        spool[cmd.record.internal_id] = cmd.record
+                    elif kind is Release:
+                        spool.pop(cmd.internal_id, None)
                     else:
                         self._execute(cmd)
                 out = transport._out
@@ -180,7 +193,7 @@ class MemoryTransport:
             lab = self.lab
             for rcpt in cmd.recipients:
                 lab.mailboxes.deliver(rcpt, cmd.data)
-            self.transport.delivery_result(cmd.queue, _STORED, lab._now, items=(cmd.item,))
+            self._transport.delivery_result(cmd.queue, _STORED, lab._now, items=(cmd.item,))
         elif kind is ResolveHosts:
             self.lab.defer(partial(self._resolve_hosts_now, cmd))
         elif kind is Connect:
@@ -196,7 +209,7 @@ class MemoryTransport:
         answer = _MX_ANSWERS.get(cmd.domain) if _ANSWERS_OF[0] is zones else None
         if answer is None:
             answer = _resolve_mx(zones, cmd.domain)
-        self.transport.resolution_result(cmd.queue, answer, lab._now)
+        self._transport.resolution_result(cmd.queue, answer, lab._now)
         self.run()
 
     def _resolve_hosts_now(self, cmd: ResolveHosts) -> None:
@@ -204,7 +217,7 @@ class MemoryTransport:
         self._resolved(cmd.queue, self._resolve_hosts(cmd))
 
     def _resolved(self, queue: str, result: MxResult) -> None:
-        self.transport.resolution_result(queue, result, self.lab._now)
+        self._transport.resolution_result(queue, result, self.lab._now)
         self.run()
 
     def _resolve_hosts(self, cmd: O.ResolveHosts) -> MxResult:
@@ -222,13 +235,13 @@ class MemoryTransport:
 
     def _connect(self, cmd: O.Connect) -> None:
         for items, outcome in self.client.deliver(cmd):
-            self.transport.delivery_result(cmd.queue, outcome, self.lab._now, items=items)
+            self._transport.delivery_result(cmd.queue, outcome, self.lab._now, items=items)
         self.run()
 
     def _wake(self, at: float) -> None:
         self._wakes.discard(at)
         lab = self.lab
-        transport = self.transport
+        transport = self._transport
         if FAST_RETRIES and lab._until >= at and not lab._work and not self._running:
             # Fired by MemoryLab.advance: while nothing else is due (no other timer before the next
             # one's time, none past the advance's target), a queue retrying the same failed

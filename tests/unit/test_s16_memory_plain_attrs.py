@@ -28,6 +28,8 @@ def test_transports_keep_inline_attributes(built):
     assert any(s.built for s in services) and not all(s.built for s in services)
     for service in services:
         assert not _dict_materialised(service)
+        # (the service's own reads go through _transport: the one transport, or None while unbuilt)
+        assert (service._transport is service.transport) if service.built else service._transport is None
     made = [s for s in services if s._client is not None]
     assert made  # contoso's transport relayed the message onwards
     for service in made:
