@@ -28,7 +28,7 @@ from lab.console.format import FormattedOutput, render_default
 from lab.console.parser import ParseError, parse
 from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, index_value, to_string, truthy,
                                    type_name)
-from lab.console.ps_static import commands, static_arguments
+from lab.console.ps_static import commands, constant_arguments, static_arguments
 from lab.console.binding import Arg, bind, convert
 from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry, invocation
 from lab.core.catalogue import console as msg
@@ -217,8 +217,10 @@ class Shell:
             # loading the module that declares the name). Every argument a literal: evaluating them
             # when the command runs gives these same values (and runs nothing), and binding is a
             # pure function of the command and its arguments, so the command runs with this
-            # binding (once).
-            prebound[id(node)] = (node, command, bound if literal else None)
+            # binding (once). So with $true, $false and $null, which evaluate to the constants the pre-flight
+            # read whatever the session's variables hold.
+            prebound[id(node)] = (node, command, bound if literal or (not partial and constant_arguments(node))
+                                  else None)
 
     def _arguments(self, node: ast.Command) -> list[Arg]:
         """Evaluate a command's elements into binder arguments (splats expanded)."""

@@ -72,6 +72,36 @@ def is_literal(node: Any) -> bool:
     return False
 
 
+#: the variables the evaluator reads as constants (Shell._variable answers these names before the session's
+#: variables: assigning ``$true`` changes nothing it reads)
+_CONSTANTS = frozenset(("true", "false", "null"))
+
+
+def is_constant(node: Any) -> bool:
+    """:func:`is_literal`, with ``$true``, ``$false`` and ``$null`` as literals too: running the line
+    evaluates such an argument to its :func:`static_value`, running nothing (None: a parameter
+    without an argument)."""
+    cls = node.__class__
+    if node is None or cls is ast.StringLiteral or cls is ast.NumberLiteral:
+        return True
+    if isinstance(node, ast.Variable):
+        return node.name.lower() in _CONSTANTS
+    if isinstance(node, ast.ArrayLiteral):
+        return all(i is not None and is_constant(i) for i in node.items)
+    return is_literal(node)
+
+
+def constant_arguments(node: ast.Command) -> bool:
+    """Every argument of the command :func:`is_constant`, and no splat."""
+    for element in node.elements:
+        if isinstance(element, ast.CommandParameter):
+            if not is_constant(element.argument):
+                return False
+        elif isinstance(element, ast.Splat) or not is_constant(element):
+            return False
+    return True
+
+
 #: the argument classes whose value _known reads as it is, a literal (exact classes: a subclass goes to _known)
 _PLAIN = frozenset((ast.StringLiteral, ast.NumberLiteral))
 
