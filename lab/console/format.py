@@ -87,14 +87,28 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
             blocks.append(display(record))
             continue
         props = properties(record)  # (read once: names and values come from the same pairs)
-        names = _expand(list(map(_NAME, props)), patterns)
+        # lower-case name -> the first (name, value) pair of that name: _table's values and _expand's first
+        # names in one table (read backwards: the first pair of a name is written last, so it is the one kept)
+        backwards = props[::-1]
+        first = dict(zip(map(str.lower, map(_NAME, backwards)), backwards))
+        if not patterns:
+            names = list(map(_NAME, props))
+        elif _WILDCARDS.isdisjoint("".join(patterns)):  # (_expand with no wildcard pattern: a look-up each)
+            names = []
+            for pattern in patterns:
+                found = first.get(pattern.lower())
+                exact = found[0] if found is not None else pattern
+                if exact not in names:
+                    names.append(exact)
+        else:
+            names = _expand(list(map(_NAME, props)), patterns)
         if not names:
             continue
         width = max(map(len, names))
-        values = _table(props)
         lines: list[str] = []
         for name in names:
-            value = values.get(name.lower())
+            found = first.get(name.lower())
+            value = found[1] if found is not None else None
             shown = value if value.__class__ is str else display(value)  # (display gives a str itself)
             if "\n" not in shown:  # (one line: what the split below gives, with no more lines)
                 lines.append(f"{name.ljust(width)} : {shown}".rstrip())
