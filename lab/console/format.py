@@ -192,7 +192,11 @@ def render_default(objects: Sequence[Any]) -> str:
         group.clear()
 
     for obj in objects:
-        if isinstance(obj, FormattedOutput):
+        if obj.__class__ is str:  # (a scalar: the branch below gives its to_string, itself, on a line)
+            if group:
+                flush()
+            out.append(obj + "\n")
+        elif isinstance(obj, FormattedOutput):
             flush()
             out.append(obj.text)
         elif isinstance(obj, dt.datetime):
