@@ -22,7 +22,11 @@ def commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Comman
     A parsed tree never changes (and the parser hands out the same tree for the same text), so
     the walk is done once per statements tuple (by identity) and remembered.
     """
-    return iter(_FOUND.get((statements,), None, lambda: tuple(_commands(statements))))
+    return iter(_FOUND.get1(statements, None, _found, statements))  # (get((statements,), ...)'s entry)
+
+
+def _found(statements: tuple[ast.Statement, ...]) -> tuple[tuple[ast.Command, bool], ...]:
+    return tuple(_commands(statements))
 
 
 def _commands(statements: tuple[ast.Statement, ...]) -> Iterator[tuple[ast.Command, bool]]:
