@@ -239,8 +239,26 @@ def _remember(mails: dict[bytes, Mail], raw: bytes) -> Mail:
 
 
 def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
-    flat = " ".join(haystack.split())
-    return [n for n in needles if " ".join(n.split()) not in flat]
+    """The needles not in ``haystack``, both read with their runs of blanks as one space."""
+    flat: list[str] = []
+    return [n for n in needles if not _within(" ".join(n.split()), haystack, flat)]
+
+
+def _within(needle: str, haystack: str, flat: list[str]) -> bool:
+    """``needle`` (its runs of blanks one space already) in ``haystack`` read with its runs of blanks
+    as one space (``" ".join(haystack.split())``, worked out into ``flat`` when first needed).
+
+    Found as it is, it is in the flat haystack too (each of its spaces is one blank between two
+    others, which the flat haystack writes as that space); when a piece of it between its spaces is
+    nowhere in the haystack, it is not in the flat haystack either (a piece has no blank, so it lies
+    within one of the haystack's words). Anything else reads the flat haystack."""
+    if needle in haystack:
+        return True
+    if not all(map(haystack.__contains__, needle.split(" "))):
+        return False
+    if not flat:
+        flat.append(" ".join(haystack.split()))
+    return needle in flat[0]
 
 
 def _queues(driver: ScenarioDriver, server: str) -> list[Any]:
@@ -329,8 +347,9 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
     if kind in ("output", "error"):
         result = ctx.console
         text = (result.output if kind == "output" else "\n".join(result.errors)) if result else ""
-        missing = _contains(text, a.get("contains", ()))
-        present = [n for n in a.get("not_contains", ()) if " ".join(n.split()) in " ".join(text.split())]
+        flat: list[str] = []  # (see _within)
+        missing = [n for n in a.get("contains", ()) if not _within(" ".join(n.split()), text, flat)]
+        present = [n for n in a.get("not_contains", ()) if _within(" ".join(n.split()), text, flat)]
         expected = f"{'output' if kind == 'output' else 'an error'} containing {list(a.get('contains', ()))}"
         if a.get("not_contains"):
             expected += f" and not {list(a['not_contains'])}"
