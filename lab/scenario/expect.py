@@ -200,9 +200,11 @@ def _plain_block(raw: bytes) -> tuple[tuple[tuple[str, str], ...], int] | None:
     text = block.decode("ascii")
     # a line that starts with a blank continues the field before it (kept with its line end): the line
     # end before it marked with a NUL (no such byte in the block), each field is then one line of the text
-    folded = sep + " " in text or sep + "\t" in text
-    if folded:
-        text = text.replace(sep + " ", "\0 ").replace(sep + "\t", "\0\t")
+    folded = False
+    if sep + " " in text:
+        text, folded = text.replace(sep + " ", "\0 "), True
+    if "\t" in text and sep + "\t" in text:
+        text, folded = text.replace(sep + "\t", "\0\t"), True
     lines = text.split(sep)
     if block.endswith(eol):
         lines.pop()  # the line end of the last line, not a line
