@@ -49,6 +49,7 @@ _max_message_size = operator.attrgetter("max_message_size")
 
 #: The Unreachable queue's next hop (every transport's: a frozen record of constants, made once).
 _UNREACHABLE_HOP = R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, "")
+_UNREACHABLE_KEY = _UNREACHABLE_HOP.key
 
 
 class Transport:
@@ -115,7 +116,33 @@ class Transport:
         # the queue's life): the same command object for every attempt
         self._resolve_mx: dict[int, O.ResolveMx] = {}
         self._submission: QueueView | None = None  # Get-Queue's Submission queue (queue_views), once asked for
-        self._unreachable = self._queue_for(_UNREACHABLE_HOP, 0.0)
+        # The Unreachable queue (number 0), made when first needed (an item routed to it, a look at it):
+        # None until then. An Unreachable queue with no item is never started, timed or shown, and
+        # no index but _queues/_by_hop/_named holds it, so a transport without one acts as one with an
+        # empty one; once made it stands where it was made before, first in _queues (see _unreachable_queue).
+        self._unreach: QueueState | None = None
+
+    @property
+    def _unreachable(self) -> QueueState:
+        """The Unreachable queue (made now if it is not yet)."""
+        q = self._unreach
+        return q if q is not None else self._unreachable_queue()
+
+    def _unreachable_queue(self) -> QueueState:
+        """Make the Unreachable queue, as the transport's first queue (number 0, created idle at 0.0)."""
+        q = self._unreach
+        if q is not None:
+            return q
+        q = self._unreach = QueueState(0, _UNREACHABLE_HOP, idle_since=0.0, identity=self._identity_of(0))
+        queues = self._queues
+        rest = list(queues.items())  # (the dict itself stays: callers may hold it)
+        queues.clear()
+        queues[0] = q
+        queues.update(rest)
+        self._by_hop[_UNREACHABLE_KEY] = q
+        self._named[q.identity] = q
+        self._idle_low = min(self._idle_low, 0.0)
+        return q
 
     # --- events in ----------------------------------------------------------------------------------------
     def submit(self, msg: Any, now: float) -> SubmitResult:
@@ -242,7 +269,7 @@ class Transport:
         if now >= idle_end:  # (a sweep: every queue looked at)
             return None
         # the pass _fire_due_queues would make: it must only start one queue whose retry is due
-        queues, unreachable, limit = self._queues, self._unreachable, self._next_queue
+        queues, unreachable, limit = self._queues, self._unreach, self._next_queue
         target: QueueState | None = None
         drop = []
         for n in sorted(self._occupied | self._retrying):
@@ -391,7 +418,7 @@ class Transport:
     def retry_queue(self, identity: str, now: float, resubmit: bool = False) -> None:
         """Retry-Queue: try a Retry queue now (with ``resubmit``, route its messages again)."""
         q = self._queue_or_raise(identity)
-        if resubmit or q is self._unreachable:
+        if resubmit or q is self._unreach:
             self._reroute([i for i in q.items if i not in q.busy], now)
         elif q.status == RETRY:
             q.status, q.next_retry = READY, None
@@ -510,6 +537,8 @@ class Transport:
                 pairs.append((original, hop.recipient))
             hops[key] = hop  # (the last one of the key, as the queue's hop when it is new)
         for key, pairs in groups.items():
+            if key[0] == R.UNREACHABLE and self._unreach is None:  # (its queue made first, as it always stood)
+                self._unreachable_queue()
             q = self._queue_for(hops[key], now, key)
             item = ItemState(self._next_item, record.internal_id, q.number, pairs)
             self._next_item += 1
@@ -563,15 +592,20 @@ class Transport:
         q = self._named.get(identity)  # (written as identity() writes it: the commands' own identities)
         if q is not None:
             return q
+        unreachable = self._unreach
+        if unreachable is None:  # (a queue to look at: made, as it always stood)
+            unreachable = self._unreachable_queue()
         prefix, sep, number = identity.rpartition("\\")
         if sep and self.name.isascii() and prefix.isascii() and prefix.lower() == self.name.lower():
             if number.lower() == "unreachable":
-                return self._unreachable if self._queues.get(0) is self._unreachable else None
+                return unreachable if self._queues.get(0) is unreachable else None
             q = self._queues.get(int(number)) if number.isdigit() and number.isascii() else None
-            return q if q is not None and str(q.number) == number and q is not self._unreachable else None
+            return q if q is not None and str(q.number) == number and q is not unreachable else None
         return next((q for q in self._queues.values() if q.identity.lower() == identity.lower()), None)
 
     def _queue_or_raise(self, identity: str) -> QueueState:
+        if self._unreach is None:  # (a queue a cmdlet may name: made, as it always stood)
+            self._unreachable_queue()
         q = self._queue(identity)
         if q is None:
             raise KeyError(identity)
@@ -847,7 +881,7 @@ class Transport:
             if waiting and now >= record.received_at + s.message_expiration_timeout:
                 for item in waiting:
                     q = self._queues[item.queue]
-                    self._bounce(item.internal_id, [(o, O.expiry_reply(q is self._unreachable, item.last_error, self.settings.expiry_with_last_error), None) for o, _ in item.recipients],
+                    self._bounce(item.internal_id, [(o, O.expiry_reply(q is self._unreach, item.last_error, self.settings.expiry_with_last_error), None) for o, _ in item.recipients],
                                  now)
                     self._drop_item(q, item.id)
                 fired = True
@@ -877,7 +911,7 @@ class Transport:
             return False  # no queue holds an item or waits for a retry: the pass would find none
         fired = False
         limit = self._next_queue
-        unreachable = self._unreachable
+        unreachable = self._unreach
         queues = self._queues
         # the numbers of the queues that may have work (every queue's in a sweep), ascending: _queues'
         # keys are, as numbers grow with creation and Unreachable (0) is made first; those from
@@ -917,7 +951,7 @@ class Transport:
                 self._delete_queue(q)
         if sweep:
             self._idle_low = min((q.idle_since for q in self._queues.values()
-                                  if q.idle_since is not None and q is not self._unreachable), default=math.inf)
+                                  if q.idle_since is not None and q is not self._unreach), default=math.inf)
         return fired
 
     def _delete_queue(self, q: QueueState) -> None:
@@ -937,7 +971,7 @@ class Transport:
                 yield q.next_retry
         if self._idle_low + s.queue_max_idle_time < before:
             for q in self._queues.values():
-                if not q.items and q.idle_since is not None and q is not self._unreachable:
+                if not q.items and q.idle_since is not None and q is not self._unreach:
                     yield q.idle_since + s.queue_max_idle_time
         if before <= self._message_due:  # (every message's times are at or after it: left out)
             return
@@ -962,7 +996,7 @@ class Transport:
                     best = t
         idle = s.queue_max_idle_time
         if self._idle_low + idle < before:
-            unreachable = self._unreachable
+            unreachable = self._unreach
             for q in queues.values():
                 if not q.items and q.idle_since is not None and q is not unreachable:
                     t = q.idle_since + idle

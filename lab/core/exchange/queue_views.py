@@ -62,7 +62,7 @@ def queue_views(t: Any, nonempty: bool = False) -> tuple[QueueView, ...]:
             submission = t._submission = QueueView(f"{t.name}\\Submission", "Undefined", "Submission",
                                                    str(C.NULL_GUID), READY, 0, next_hop_category="Internal")
         views.append(submission)
-    unreachable = t._unreachable
+    unreachable = t._unreach  # (None when not made: then it holds no mail)
     queues, connectors = t._queues, t.connectors
     last = None  # (Unreachable comes last, when it holds mail)
     for number in sorted(queues):  # (the queues by number: a queue's key is its number)
@@ -98,7 +98,7 @@ def message_views(t: Any) -> tuple[MessageView, ...]:
         q, rec = t._queues[item.queue], t._messages[item.internal_id]
         status = ACTIVE if item.id in q.busy else (RETRY if item.last_error else READY)
         status = SUSPENDED if q.status == SUSPENDED else status
-        last_error = str(C.NO_MATCHING_CONNECTOR) if q is t._unreachable else item.last_error
+        last_error = str(C.NO_MATCHING_CONNECTOR) if q is t._unreach else item.last_error
         views.append(MessageView(f"{q.identity}\\{item.id}", q.identity, rec.mail_from, status,
                                  len(rec.data), D.subject_of(rec.data), rec.message_id, rec.received_at,
                                  rec.received_at + t.settings.message_expiration_timeout, last_error,
@@ -114,4 +114,4 @@ def statistics(t: Any) -> dict[str, int]:
     return {"messages": len(t._messages), "items": len(t._items),
             "queues": len([q for q in queues if q.items]),
             "retry_queues": len([q for q in queues if q.status == RETRY]),
-            "unreachable": len(t._unreachable.items), "active": sum(len(q.busy) for q in queues)}
+            "unreachable": len(t._unreach.items) if t._unreach is not None else 0, "active": sum(len(q.busy) for q in queues)}
