@@ -232,7 +232,27 @@ class Transport:
             return
         ids = [i for i in (q.busy if items is None else items) if i in q.busy]
         if ids:
+            settled = self._settled_at == now
             self._apply(q, outcome, ids, now)
+            if (settled and outcome.__class__ is O.Delivered and not outcome.refused and not outcome.deferred
+                    and now < self._message_due):
+                # The transport was left settled at this instant, and all this event changed is that
+                # items of this queue were taken (and their messages checkpointed or released): no item
+                # queued, no message admitted, no queue put in Retry. A pass would find what the last
+                # settle left (nothing to do: no message due, every other queue as it was) and this
+                # queue busy still, or empty and Ready since now (not idle past QueueMaxIdleTime when
+                # that is positive and no sweep is due). The deadlines are those the settle left, less
+                # the marks of the messages released, and, for an empty queue, its idle time: the
+                # settle left the wakeup requested at or before every deadline after now (or none
+                # requested after now when there was none), so only that idle time may be asked for.
+                if q.busy:
+                    return
+                max_idle = self.settings.queue_max_idle_time
+                if not q.items and q.status == READY and max_idle > 0 and now < self._idle_low + max_idle:
+                    requested, at = self._requested, q.idle_since + max_idle
+                    if requested is None or requested <= now or at < requested:
+                        self._request(at)
+                    return
         self._settle(now)
 
     def wakeup(self, now: float) -> None:
