@@ -23,7 +23,7 @@ class Settling(Transport):
     settles = 0
 
     def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
-        q = self._named.get(queue)
+        q = self._index.get(queue)
         if q is None:
             q = self._queue(queue)
         if q is None:

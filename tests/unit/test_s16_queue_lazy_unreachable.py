@@ -34,7 +34,7 @@ class LazyTwins(Twins):
         new, old = self.pair
         if new._unreach is not None:  # (once made, the queues stand in the same order)
             assert list(new._queues) == list(old._queues)
-            assert set(new._named) == set(old._named) and set(new._by_hop) == set(old._by_hop)
+            assert set(new._index) == set(old._index)
         else:  # (not made: every other queue the same, in the same order)
             assert list(new._queues) == [n for n in old._queues if n != 0]
             assert not old._unreach.items
@@ -64,7 +64,7 @@ def test_made_only_when_needed_and_then_first():
     t.submit(_msg("x@nowhere.example"), 0.0)  # (no connector covers it: Unreachable)
     q = t._unreach
     assert q is not None and list(t._queues) == [0, 1, 2] and q.items and q.hop.delivery_type == R.UNREACHABLE
-    assert q.identity == "EX01\\Unreachable" and t._named[q.identity] is q and t._by_hop[q.hop.key] is q
+    assert q.identity == "EX01\\Unreachable" and t._index[q.identity] is q and t._index[q.hop.key] is q
     assert t.statistics()["unreachable"] == 1
 
 

@@ -50,6 +50,8 @@ _max_message_size = operator.attrgetter("max_message_size")
 #: The Unreachable queue's next hop (every transport's: a frozen record of constants, made once).
 _UNREACHABLE_HOP = R.NextHop(R.UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, "")
 _UNREACHABLE_KEY = _UNREACHABLE_HOP.key
+#: Transport._settled_at before the transport's first event
+_UNTOUCHED: Any = object()
 
 
 class Transport:
@@ -93,10 +95,9 @@ class Transport:
         self._woken = -math.inf
         # The lab time of the last settle, while nothing happened since (every event ends with one): a
         # settle again at that instant would do nothing (its passes found nothing more to do then).
-        # Before the first one (no event yet) a settle at any instant does nothing either: there is
-        # no message, no item, and no queue but Unreachable (which is never removed).
-        self._settled_at: float | None = None
-        self._untouched = True
+        # Before the first one (no event yet: _UNTOUCHED) a settle at any instant does nothing either:
+        # there is no message, no item, and no queue but Unreachable (which is never removed).
+        self._settled_at: Any = _UNTOUCHED
         # The one deadline the event since the last settle (left at this instant) added, when the
         # event knows it, every other deadline the same or gone and no message due; read (and
         # forgotten) by the settle that ends the event: when its first pass fires nothing, that
@@ -105,8 +106,9 @@ class Transport:
         # Indexes over the queues, so that an event costs O(what it touches) and not O(queues): a
         # server keeps one queue per next hop it has used (until QueueMaxIdleTime), which a flow
         # matrix makes dozens of while lab time stands still.
-        self._by_hop: dict[tuple[str, str, str], QueueState] = {}  # hop key -> its (only) queue
-        self._named: dict[str, QueueState] = {}  # identity (as :meth:`identity` writes it) -> its queue
+        # hop key -> its (only) queue, and identity (as :meth:`identity` writes it) -> its queue: one
+        # dict for both (a hop key is a tuple, an identity a string: never equal)
+        self._index: dict[tuple[str, str, str] | str, QueueState] = {}
         self._retrying: set[int] = set()  # numbers of queues put in Retry (a superset: checked on use)
         self._occupied: set[int] = set()  # numbers of the queues that hold an item (busy ones too)
         self._idle_low = math.inf  # <= the IdleSince of every queue that has one (a lower bound)
@@ -117,15 +119,17 @@ class Transport:
         # delay DSN sent, a release).
         self._marks: list[float] | None = []
         self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
-        # each queue's ResolveMx (a frozen record of its identity and next-hop domain, both fixed for
-        # the queue's life): the same command object for every attempt
-        self._resolve_mx: dict[int, O.ResolveMx] = {}
         self._submission: QueueView | None = None  # Get-Queue's Submission queue (queue_views), once asked for
         # The Unreachable queue (number 0), made when first needed (an item routed to it, a look at it):
         # None until then. An Unreachable queue with no item is never started, timed or shown, and
-        # no index but _queues/_by_hop/_named holds it, so a transport without one acts as one with an
+        # index but _queues/_index holds it, so a transport without one acts as one with an
         # empty one; once made it stands where it was made before, first in _queues (see _unreachable_queue).
         self._unreach: QueueState | None = None
+
+    @property
+    def _untouched(self) -> bool:
+        """No event has reached the transport yet."""
+        return self._settled_at is _UNTOUCHED
 
     @property
     def _unreachable(self) -> QueueState:
@@ -144,8 +148,8 @@ class Transport:
         queues.clear()
         queues[0] = q
         queues.update(rest)
-        self._by_hop[_UNREACHABLE_KEY] = q
-        self._named[q.identity] = q
+        self._index[_UNREACHABLE_KEY] = q
+        self._index[q.identity] = q
         self._idle_low = min(self._idle_low, 0.0)
         return q
 
@@ -157,7 +161,7 @@ class Transport:
             msg: an accepted message (``mail_from``, ``rcpt_tos``, ``data``; see ``AcceptedMessageLike``).
             now: lab seconds.
         """
-        settled = self._settled_at == now or self._untouched  # (untouched: nothing held, nothing asked for)
+        settled = self._settled_at == now or self._settled_at is _UNTOUCHED  # (untouched: nothing held or asked for)
         internal_id = self._take_internal_id()
         data = bytes(msg.data)
         message_id = str(getattr(msg, "message_id", "") or "") or str(D.original_headers(data).get("Message-ID", "") or "")
@@ -190,7 +194,7 @@ class Transport:
 
     def resolution_result(self, queue: str, result: Any, now: float) -> None:
         """The answer to ``ResolveMx``/``ResolveHosts``: an ``MxResult`` (``error``, ``targets``)."""
-        q = self._named.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
+        q = self._index.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
         if q is None:
             q = self._queue(queue)
         if q is None or not q.busy or q.hop.connector is None:
@@ -238,7 +242,7 @@ class Transport:
 
     def delivery_result(self, queue: str, outcome: O.Outcome, now: float, items: Iterable[int] | None = None) -> None:
         """The outcome of ``Connect`` (per envelope, or for the whole attempt) or ``DeliverLocal``."""
-        q = self._named.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
+        q = self._index.get(queue)  # self._queue(queue), its first lookup inline (the command's own identity)
         if q is None:
             q = self._queue(queue)
         if q is None:
@@ -333,9 +337,9 @@ class Transport:
         conn = self.connectors.get(q.hop.connector)
         if conn is None or not conn.enabled or not conn.dns_routing_enabled:
             return None
-        cmd = self._resolve_mx.get(q.number)
+        cmd = q.resolve_mx
         identity = cmd.queue if cmd is not None else q.identity
-        if self._named.get(identity) is not q:
+        if self._index.get(identity) is not q:
             return None
         items, messages, traces = self._items, self._messages, self._traces
         order = list(set(q.items))  # (the order of the attempt's busy set: set(q.items))
@@ -373,7 +377,7 @@ class Transport:
         for n in drop:
             retrying.discard(n)
         if cmd is None:
-            self._resolve_mx[q.number] = O.ResolveMx(identity, domain)
+            q.resolve_mx = O.ResolveMx(identity, domain)
         name = self.name
         detail, why = outcome.detail, outcome.detail or "transient failure"
         last_error = outcome.last_error.line()
@@ -440,7 +444,6 @@ class Transport:
         retrying.add(q.number)
         if now > self._woken:
             self._woken = now
-        self._untouched = False
         self._settled_at = now
         self._requested = other  # (the last wakeup's _schedule; then resolution_result's own request)
         requested, at = self._requested, q.next_retry
@@ -490,7 +493,7 @@ class Transport:
         queues = self._queues
         waiting = [i for n in sorted(self._occupied) for q in (queues[n],) if q.hop.delivery_type != R.TO_MAILBOX
                    for i in q.items if i not in q.busy] if self._occupied else []
-        if not waiting and (self._settled_at == now or self._untouched):
+        if not waiting and (self._settled_at == now or self._settled_at is _UNTOUCHED):
             # Nothing to route again, and the transport was left settled at this very instant (no
             # event since), or has had no event yet: a settle now would find nothing due and request
             # no wakeup (a queue starts only at a settle, so no Ready queue waits for the new connectors).
@@ -607,7 +610,7 @@ class Transport:
         # (key: hop.key, when the caller has it)
         if key is None:
             key = hop.key
-        q = self._by_hop.get(key)
+        q = self._index.get(key)
         if q is not None:
             return q
         number = 0 if hop.delivery_type == R.UNREACHABLE else self._next_queue
@@ -615,14 +618,14 @@ class Transport:
         if hop.delivery_type != R.UNREACHABLE:
             self._next_queue += 1
         self._queues[q.number] = q
-        self._by_hop[key] = q
-        self._named[q.identity] = q
+        self._index[key] = q
+        self._index[q.identity] = q
         self._idle_low = min(self._idle_low, now)
         return q
 
     def _queue(self, identity: str) -> QueueState | None:
         """The queue whose identity is ``identity`` (case-insensitive), without formatting every one."""
-        q = self._named.get(identity)  # (written as identity() writes it: the commands' own identities)
+        q = self._index.get(identity)  # (written as identity() writes it: the commands' own identities)
         if q is not None:
             return q
         unreachable = self._unreach
@@ -672,9 +675,9 @@ class Transport:
             self._reroute(list(q.items), now)
             return
         if conn.dns_routing_enabled:
-            cmd = self._resolve_mx.get(q.number)  # (the queue's identity is in it)
+            cmd = q.resolve_mx  # (the queue's identity is in it)
             if cmd is None:
-                cmd = self._resolve_mx[q.number] = O.ResolveMx(q.identity, q.hop.next_hop_domain)
+                cmd = q.resolve_mx = O.ResolveMx(q.identity, q.hop.next_hop_domain)
             self._out.append(cmd)
         else:
             self._out.append(O.ResolveHosts(q.identity, conn.smart_hosts))
@@ -870,7 +873,6 @@ class Transport:
     def _settle(self, now: float) -> None:
         # passes until one fires nothing, at most 10 000 (the first one outside the loop: most settles
         # need only that one)
-        self._untouched = False
         added, self._added = self._added, None
         fire_due = self._fire_due
         settled: float | None = now
@@ -1001,10 +1003,9 @@ class Transport:
 
     def _delete_queue(self, q: QueueState) -> None:
         del self._queues[q.number]
-        del self._by_hop[q.hop.key]
-        del self._named[q.identity]
+        del self._index[q.hop.key]
+        del self._index[q.identity]
         self._retrying.discard(q.number)
-        self._resolve_mx.pop(q.number, None)
 
     def _deadlines(self, before: float = math.inf) -> Iterable[float]:
         """The times something falls due (retries, idle queues, delay DSNs, expiry); those at or

@@ -36,6 +36,9 @@ class QueueState:
     refused_error: str | None = None  # the remote refused mail in this attempt (5xx): kept as LastError
     # ``<Server>\\<n>`` / ``<Server>\\Unreachable`` (Transport.identity: fixed for the queue's life, written once)
     identity: str = field(default="", compare=False, repr=False)
+    # its ResolveMx (a frozen record of its identity and next-hop domain, both fixed for the queue's life):
+    # made at its first attempt, the same command object for every attempt
+    resolve_mx: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
