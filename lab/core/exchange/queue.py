@@ -98,11 +98,6 @@ class Transport:
         # Before the first one (no event yet: _UNTOUCHED) a settle at any instant does nothing either:
         # there is no message, no item, and no queue but Unreachable (which is never removed).
         self._settled_at: Any = _UNTOUCHED
-        # The one deadline the event since the last settle (left at this instant) added, when the
-        # event knows it, every other deadline the same or gone and no message due; read (and
-        # forgotten) by the settle that ends the event: when its first pass fires nothing, that
-        # deadline is what it schedules (see submit).
-        self._added: float | None = None
         # Indexes over the queues, so that an event costs O(what it touches) and not O(queues): a
         # server keeps one queue per next hop it has used (until QueueMaxIdleTime), which a flow
         # matrix makes dozens of while lab time stands still.
@@ -161,7 +156,6 @@ class Transport:
             msg: an accepted message (``mail_from``, ``rcpt_tos``, ``data``; see ``AcceptedMessageLike``).
             now: lab seconds.
         """
-        settled = self._settled_at == now or self._settled_at is _UNTOUCHED  # (untouched: nothing held or asked for)
         internal_id = self._take_internal_id()
         data = bytes(msg.data)
         message_id = str(getattr(msg, "message_id", "") or "") or str(D.original_headers(data).get("Message-ID", "") or "")
@@ -176,13 +170,6 @@ class Transport:
                                dsn_of=getattr(msg, "dsn_of", None))
         self._out.append(O.Persist(record))
         self._admit(record, now, "accepted")
-        if (settled and self._next_internal == internal_id + 1 and internal_id in self._held
-                and now < self._message_due):
-            # The transport was left settled at this instant (or has had no event yet), and all this event added is the message,
-            # queued (no DSN made, no message due): the only deadlines it adds are the message's delay
-            # DSN and expiry (after now), the first of them its _due_of (items joining a queue only
-            # take that queue's idle time away). The settle asks for it when it comes first.
-            self._added = self._due_of(record)
         self._settle(now)
         return SubmitResult(message_id, internal_id)
 
@@ -873,27 +860,15 @@ class Transport:
     def _settle(self, now: float) -> None:
         # passes until one fires nothing, at most 10 000 (the first one outside the loop: most settles
         # need only that one)
-        added, self._added = self._added, None
         fire_due = self._fire_due
         settled: float | None = now
         if fire_due(now):
-            added = None  # (the pass did more than start queues: scheduled in full)
             for _ in range(9_999):
                 if not fire_due(now):
                     break
             else:
                 settled = None  # (cut short: not known to be settled)
-        if added is None:
-            self._schedule(now)
-        else:
-            # A pass that fires nothing only starts queues (busy: no deadline of theirs) and removes
-            # idle ones: the deadlines after now are those the last settle left, less some, and
-            # ``added``; that settle left the wakeup requested at or before every one of those (or
-            # none requested after now when there was none): _schedule would ask for ``added`` when
-            # it comes first, and for nothing else.
-            requested = self._requested
-            if requested is None or requested <= now or added < requested:
-                self._request(added)
+        self._schedule(now)
         self._settled_at = settled
 
     def _fire_due(self, now: float) -> bool:
