@@ -197,15 +197,29 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
     Lines are those of ``bytes.splitlines`` (ended by CRLF, CR or LF); a field is its line and the
     folded lines (starting with a space or tab) after it.
     """
-    head, sep, body = content.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = content.partition(b"\n\n")
-    wanted = prefix.lower().encode()
-    lowered = head.lower()
-    if wanted not in lowered:  # no line starts with it: every line is kept
-        if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
-            return content  # head + sep + body, unchanged
-        return head.rstrip(b"\r\n") + sep + body
+    wanted = _WANTED.get(prefix)  # prefix.lower().encode(), remembered per prefix
+    if wanted is None:
+        wanted = _wanted(prefix)
+    block = _LAST_BLOCK[0]
+    if block[0] is not content:
+        block = _header_block(content)
+    if block is not None:  # the bytes before the first CRLF CRLF (content.partition's head), lowered
+        end, head, lowered = block[1], block[2], block[3]
+        sep = b"\r\n\r\n"
+        if lowered.find(wanted) < 0:  # no line starts with it: every line is kept (find: ``in`` costs more)
+            if head[-1:] not in (b"\r", b"\n"):
+                return content  # head + sep + body, unchanged
+            return head.rstrip(b"\r\n") + sep + content[end + 4:]
+        body = content[end + 4:]
+    else:
+        head, sep, body = content.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, body = content.partition(b"\n\n")
+        lowered = head.lower()
+        if lowered.find(wanted) < 0:  # no line starts with it: every line is kept
+            if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
+                return content  # head + sep + body, unchanged
+            return head.rstrip(b"\r\n") + sep + body
     field = _field_pattern(wanted)
     if field is None:  # a prefix that is not a plain name (starts with a blank, holds a line end)
         return _strip_lines(head, wanted) + sep + body
@@ -220,6 +234,41 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
         start = match.end()
     kept.append(head[start:])
     return b"".join(kept).rstrip(b"\r\n") + sep + body
+
+
+# prefix -> prefix.lower().encode() (filled by _wanted)
+_WANTED: dict[str, bytes] = {}
+
+
+def _wanted(prefix: str) -> bytes:
+    if len(_WANTED) >= 256:
+        _WANTED.clear()
+    wanted = _WANTED[prefix] = prefix.lower().encode()
+    return wanted
+
+
+# The header block of the bytes object read last: (content, end, head, lowered, limit, ascii) with
+# end = content.find(b"\r\n\r\n") (>= 0), head = content[:end], lowered = head.lower(), limit = where
+# header_value's block ends in head (its first LF LF, else end) and ascii = head.isascii(). A bytes
+# object is immutable and the entry holds it, so its identity names its text: one message's headers
+# are read in turn by strip_headers, header_value and add_headers (a receive policy's build_message:
+# the header firewall, the Message-ID, the new headers), each of which would find and lower them again.
+_LAST_BLOCK: list[tuple] = [(None, 0, b"", b"", 0, True)]
+
+
+def _header_block(content: bytes) -> tuple | None:
+    """``content``'s entry (see _LAST_BLOCK), kept as the last one; None for content that is not a bytes
+    object (a bytearray may change) or has no CRLF CRLF."""
+    if type(content) is not bytes:
+        return None
+    end = content.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = content[:end]
+    limit = head.find(b"\n\n")
+    block = (content, end, head, head.lower(), end if limit < 0 else limit, head.isascii())
+    _LAST_BLOCK[0] = block
+    return block
 
 
 _CR_LF = b"\r\n"
@@ -264,28 +313,39 @@ def header_value(content: bytes, name: str) -> str | None:
     past ASCII, \\x85, \\u2028, \\u2029); a folded line (starting with a space or tab) continues
     the value, joined with one space.
     """
-    end = content.find(b"\r\n\r\n")  # split(..., 1)[0] without copying the body
-    raw = content[:end] if end >= 0 else content
-    end = raw.find(b"\n\n")
-    if end >= 0:
-        raw = raw[:end]
     key = _KEYS.get(name)  # _ascii_key(name.lower() + ":"), remembered per name
     if key is None:
         key = _name_key(name)
-    if key is False or not raw.isascii():
-        return _header_value_lines(raw, name.lower() + ":")
+    block = _LAST_BLOCK[0]
+    if block[0] is not content:
+        block = _header_block(content)
+    if block is None:
+        end = content.find(b"\r\n\r\n")  # split(..., 1)[0] without copying the body
+        raw = content[:end] if end >= 0 else content
+        end = raw.find(b"\n\n")
+        if end >= 0:
+            raw = raw[:end]
+        if key is False or not raw.isascii():
+            return _header_value_lines(raw, name.lower() + ":")
+        lowered = raw.lower()
+        limit = len(raw)
+    else:  # the block before the first CRLF CRLF, up to its first LF LF (``limit``)
+        raw, lowered, limit = block[2], block[3], block[4]
+        if key is False or not block[5]:  # (a block of non-ASCII bytes: perhaps not before limit, as exact)
+            return _header_value_lines(raw[:limit], name.lower() + ":")
     # an ASCII block: find the first line that starts with the name, without splitting the block
-    lowered = raw.lower()
-    at = lowered.find(key)
+    at = lowered.find(key, 0, limit)
     while at > 0 and lowered[at - 1] not in _ASCII_LINE_ENDS:  # inside a line, not at its start
-        at = lowered.find(key, at + 1)
+        at = lowered.find(key, at + 1, limit)
     if at < 0:
         return None
-    line_end = _ASCII_LINE_END.search(raw, at)
-    stop = line_end.start() if line_end else len(raw)
-    value = raw[at + len(key):stop].decode("ascii").strip()
-    if _FOLDED.match(raw, stop) is None:  # no folded line after it (most headers): the loop's first test
+    # the rest of the line, and whether a folded line follows it (a blank after its line end)
+    line = _VALUE_LINE.match(raw, at + len(key), limit)
+    value = raw[at + len(key):line.end(1)].decode("ascii").strip()
+    if line.group(2) is None:  # no folded line after it (most headers): the loop's first test
         return value
+    raw = raw[:limit]
+    stop = line.end(1)
     while stop < len(raw):  # folded lines
         stop += 2 if raw[stop:stop + 2] == b"\r\n" else 1  # past the line end
         if raw[stop:stop + 1] not in (b" ", b"\t"):
@@ -301,8 +361,9 @@ _ASCII_LINE_ENDS = b"\r\n\x0b\x0c\x1c\x1d\x1e"
 _ASCII_LINE_END = re.compile(rb"[\r\n\x0b\x0c\x1c-\x1e]")
 
 
-# A line end (as above) followed by a blank: a folded line comes next
-_FOLDED = re.compile(rb"(?:\r\n|[\r\n\x0b\x0c\x1c-\x1e])[ \t]")
+# The rest of a line (group 1), its line end (as above) and a blank after it if there is one (group 2:
+# a folded line comes next)
+_VALUE_LINE = re.compile(rb"([^\r\n\x0b\x0c\x1c-\x1e]*)(?:\r\n|[\r\n\x0b\x0c\x1c-\x1e])?([ \t])?")
 # header name -> _ascii_key of its lower-case form and colon, False for None (filled by _name_key)
 _KEYS: dict[str, bytes | bool] = {}
 
@@ -348,6 +409,10 @@ def add_headers(content: bytes, top: str, bottom: str) -> bytes:
 
     Content without a header block (no ``Name:`` first line) gets one made of the new headers.
     """
+    block = _LAST_BLOCK[0]
+    if block[0] is content:  # its first CRLF CRLF is known: head + CRLF, bottom, CRLF + body
+        end = block[1] + 2
+        return top.encode() + content[:end] + bottom.encode() + content[end:]
     head, sep, body = content.partition(b"\r\n\r\n")
     if sep:
         return top.encode() + head + b"\r\n" + bottom.encode() + b"\r\n" + body
