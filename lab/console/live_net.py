@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass
 from types import SimpleNamespace
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
@@ -30,6 +30,7 @@ from lab.adapters.tls import client_context, failure_reason, peer_facts
 from lab.console.host import SendRequest, SendResult
 from lab.core.dns import Answer
 from lab.core.errors import LabRuntimeError
+from lab.core.exchange.headers import mail_date
 from lab.core.tls import tls_verdict
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def build_message(lab: "Lab", request: SendRequest) -> EmailMessage:
     if request.cc:
         msg["Cc"] = ", ".join(request.cc)
     msg["Subject"] = request.subject
-    msg["Date"] = format_datetime(lab.clock.now_datetime())
+    msg["Date"] = mail_date(lab.clock.now_datetime())
     msg["Message-ID"] = make_msgid(domain=request.from_address.rpartition("@")[2] or "lab.local")
     msg.set_content(request.body or "")
     return msg

@@ -12,11 +12,12 @@ import asyncio
 import base64
 import re
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any, Sequence
 
 from lab.adapters.tls import client_context, failure_reason, peer_facts
 from lab.console import live_net
+from lab.core.exchange.headers import mail_date
 from lab.core.tls import tls_verdict
 from lab.scenario.driver import SendOutcome, SendSpec
 
@@ -84,7 +85,7 @@ def _certificate(lab: "Lab", name: str | None) -> Any:
 
 def build_message(lab: "Lab", spec: SendSpec) -> tuple[bytes, str]:
     """The message ``spec`` describes (``\n`` line ends, as ``EmailMessage.as_bytes``) and its Message-ID."""
-    date = format_datetime(lab.clock.now_datetime())
+    date = mail_date(lab.clock.now_datetime())
     message_id = make_msgid(domain=spec.mail_from.rpartition("@")[2] or "lab.local")
     return render_message(spec, date, message_id)
 

@@ -18,11 +18,11 @@ from functools import lru_cache
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.utils import format_datetime
 from typing import Sequence
 
 from lab.core.catalogue import Reply
 from lab.core.catalogue import exchange_queue as C
+from lab.core.exchange.headers import mail_date
 
 FAILED = "failed"
 DELAYED = "delayed"
@@ -174,7 +174,7 @@ def _status_blocks(kind: str, recipients: Sequence[DsnRecipient], server_fqdn: s
     """The ``message/delivery-status`` fields: the per-message block, then one per recipient."""
     blocks = [[("Reporting-MTA", f"dns;{server_fqdn}")]]
     if arrival is not None:
-        blocks[0].append(("Arrival-Date", format_datetime(arrival)))
+        blocks[0].append(("Arrival-Date", mail_date(arrival)))
     for rcpt in recipients:
         block = [("Original-Recipient", f"rfc822;{rcpt.address}"), ("Final-Recipient", f"rfc822;{rcpt.address}"),
                  ("Action", kind), ("Status", rcpt.reply.enhanced or (C.DSN_STATUS_FAILED if kind == FAILED else C.DSN_STATUS_DELAYED)),
@@ -204,7 +204,7 @@ def _build_with_email(kind: str, original: bytes, sender: str, recipients: Seque
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = f'"{C.NDR_FROM_DISPLAY_NAME}" <{postmaster}>'
     msg["To"] = sender
-    msg["Date"] = format_datetime(date)
+    msg["Date"] = mail_date(date)
     msg["Message-ID"] = message_id
     msg["Subject"] = _subject_line(kind, subject)
     if headers.get("Message-ID"):
@@ -299,7 +299,7 @@ def _compose_plain(kind: str, original: bytes, sender: str, recipients: Sequence
     blocks = _status_blocks(kind, recipients, server_fqdn, arrival)
     boundary = _boundary(message_id)
     out = [_header("From", f'"{C.NDR_FROM_DISPLAY_NAME}" <{postmaster}>'), _unique_header("To", sender, _PLAIN_ADDRESS),
-           _header("Date", format_datetime(date)), _unique_header("Message-ID", message_id, _PLAIN_MSG_ID),
+           _header("Date", mail_date(date)), _unique_header("Message-ID", message_id, _PLAIN_MSG_ID),
            _unique_header("Subject", _subject_line(kind, subject), _PLAIN_TEXT)]
     if replied_to:
         out += [_unique_header("In-Reply-To", replied_to, _PLAIN_MSG_ID),

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from email.utils import format_datetime
 
 from lab.core.catalogue import exchange as cat
 from lab.core.fastpath import frozen_init
@@ -57,6 +58,18 @@ def _exchange_date(now: datetime) -> str:
     minutes = abs(minutes)
     return (f"{_DAYS[now.weekday()]}, {now.day} {_MONTHS[now.month - 1]} {now.year} "
             f"{now.hour:02d}:{now.minute:02d}:{now.second:02d} {sign}{minutes // 60:02d}{minutes % 60:02d}")
+
+
+def mail_date(when: datetime) -> str:
+    """``email.utils.format_datetime(when)`` (a Date / Arrival-Date value), remembered per instant and
+    UTC offset: equal aware datetimes with the same offset have the same wall time, so the same text
+    (the lab hands out one datetime per instant; every scenario starts at the same one)."""
+    return _mail_date(when, when.utcoffset())
+
+
+@lru_cache(maxsize=256)
+def _mail_date(when: datetime, offset: object) -> str:
+    return format_datetime(when)
 
 
 def tls_version_name(version: str) -> str:
