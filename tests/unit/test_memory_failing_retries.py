@@ -71,7 +71,7 @@ def look(lab: MemoryLab, read: list[int]) -> list:
         seen.append((node, t.queues(), t.messages()))
         seen.append([(i, t.trace(i)) for i in sorted(t._messages)])
         seen.append((t._requested, sorted(t._standing), t._woken, t._settled_at, sorted(service._wakes),
-                     sorted(t._retrying), list(t._out), t._idle_low, t._message_due, t._untouched))
+                     sorted(t._retrying), list(t._out), t._idle_low, t._message_due))
     events = lab.events
     seen.append((len(events), events[read[0]:]))
     read[0] = len(events)

@@ -122,11 +122,6 @@ class Transport:
         self._unreach: QueueState | None = None
 
     @property
-    def _untouched(self) -> bool:
-        """No event has reached the transport yet."""
-        return self._settled_at is _UNTOUCHED
-
-    @property
     def _unreachable(self) -> QueueState:
         """The Unreachable queue (made now if it is not yet)."""
         q = self._unreach
@@ -615,9 +610,7 @@ class Transport:
         q = self._index.get(identity)  # (written as identity() writes it: the commands' own identities)
         if q is not None:
             return q
-        unreachable = self._unreach
-        if unreachable is None:  # (a queue to look at: made, as it always stood)
-            unreachable = self._unreachable_queue()
+        unreachable = self._unreachable  # (a queue to look at: made, as it always stood)
         prefix, sep, number = identity.rpartition("\\")
         if sep and self.name.isascii() and prefix.isascii() and prefix.lower() == self.name.lower():
             if number.lower() == "unreachable":
