@@ -9,6 +9,10 @@ figure), and in every repetition, in this order:
   ``lab scenario run --all --driver live`` makes (each scenario starts its own loopback lab on a
   background loop, runs, stops it). Wall time around the whole call.
 - memory: the same call with ``"memory"`` (same scenarios, no sockets).
+- memory again, twice more in a row: the third run's time is reported as the memory driver's
+  steady figure, for information only. A run straight after a live run measures slower (on this
+  project's 2-vCPU VM, ~20% in a probe at stop 16: the live run leaves caches, allocator and the
+  interpreter's specialised code in its own state); the target is judged on the run straight after live.
 - baseline: ``bench.throughput.baseline(n, reuse=False)`` (imported, the shape of
   ../shared/research/baselines/bench_smtp.py inproc: aiosmtpd sink + aiosmtplib on one loop,
   new connection + EHLO + STARTTLS + EHLO + MAIL/RCPT/DATA + QUIT per session, EC P-256
@@ -51,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 from bench.throughput import baseline  # noqa: E402
 
 TARGET_RATIO, TARGET_SPEEDUP = 3.0, 20.0
+STEADY_AFTER = 2  # memory runs after the timed one; the last of them is the steady figure
 
 #: The lab module that dialled -> who that is.
 PARTIES = (
@@ -171,9 +176,10 @@ def run_driver(scenarios: list[Any], driver: str) -> dict[str, Any]:
 def repetition(scenarios: list[Any]) -> dict[str, Any]:
     live = run_driver(scenarios, "live")
     memory = run_driver(scenarios, "memory")
+    steady = [run_driver(scenarios, "memory") for _ in range(STEADY_AFTER)][-1]
     n = live["count"]["sessions"]
     base = n / asyncio.run(baseline(n, reuse=False)) if n else 0.0
-    return {"live": live, "memory": memory, "baseline_secs": base, "sessions": n}
+    return {"live": live, "memory": memory, "memory_steady": steady, "baseline_secs": base, "sessions": n}
 
 
 def run(reps: int, warmup: bool, directory: str | None) -> dict[str, Any]:
@@ -187,10 +193,11 @@ def run(reps: int, warmup: bool, directory: str | None) -> dict[str, Any]:
     med = statistics.median
     live, memory, base = (med(r["live"]["secs"] for r in runs), med(r["memory"]["secs"] for r in runs),
                           med(r["baseline_secs"] for r in runs))
+    steady = med(r["memory_steady"]["secs"] for r in runs)
     sessions = [r["sessions"] for r in runs]
     ratio = live / base if base else float("inf")
     speedup = live / memory if memory else float("inf")
-    failed = sorted({f"{s} ({d})" for r in runs for d in ("live", "memory") for s in r[d]["failed"]})
+    failed = sorted({f"{s} ({d})" for r in runs for d in ("live", "memory", "memory_steady") for s in r[d]["failed"]})
     return {
         "bench": "scenarios/live-vs-memory-vs-starttls-baseline",
         "in_process": True,
@@ -199,16 +206,19 @@ def run(reps: int, warmup: bool, directory: str | None) -> dict[str, Any]:
         "sessions": sessions[0], "sessions_stable": len(set(sessions)) == 1,
         "baseline_secs": round(base, 4),
         "ratio_live_vs_baseline": round(ratio, 2), "speedup_live_vs_memory": round(speedup, 1),
+        "memory_steady_secs": round(steady, 4),
+        "speedup_live_vs_memory_steady": round(live / steady, 1) if steady else float("inf"),
         "targets": {"ratio": f"<= {TARGET_RATIO}", "speedup": f">= {TARGET_SPEEDUP}",
                     "ratio_met": ratio <= TARGET_RATIO, "speedup_met": speedup >= TARGET_SPEEDUP},
         "live_in_runner_secs": round(med(r["live"]["in_runner_secs"] for r in runs), 4),
         "memory_in_runner_secs": round(med(r["memory"]["in_runner_secs"] for r in runs), 4),
         "count": runs[0]["live"]["count"],
         "runner_smtp_sessions": runs[0]["live"]["runner_smtp_sessions"],
-        "memory_tcp_sessions": max(r["memory"]["count"]["sessions"] + r["memory"]["count"]["client_dials_accepted"]
-                                   for r in runs),
+        "memory_tcp_sessions": max(r[d]["count"]["sessions"] + r[d]["count"]["client_dials_accepted"]
+                                   for r in runs for d in ("memory", "memory_steady")),
         "failed_scenarios": failed,
         "runs": [{"live_secs": round(r["live"]["secs"], 4), "memory_secs": round(r["memory"]["secs"], 4),
+                  "memory_steady_secs": round(r["memory_steady"]["secs"], 4),
                   "baseline_secs": round(r["baseline_secs"], 4), "sessions": r["sessions"]} for r in runs],
     }
 
@@ -234,6 +244,9 @@ def text_report(r: dict[str, Any]) -> str:
         f"{'MET' if t['ratio_met'] else 'NOT MET'}",
         f"  live / memory   {r['speedup_live_vs_memory']:8.1f} x   target >= {TARGET_SPEEDUP:g}  "
         f"{'MET' if t['speedup_met'] else 'NOT MET'}",
+        f"    (for information: the memory run's steady figure, the {STEADY_AFTER + 1}rd run in a row, "
+        f"{r['memory_steady_secs']:.3f} s: live / it {r['speedup_live_vs_memory_steady']:.1f} x; the target is judged "
+        "on the run straight after live)",
     ]
     if r["failed_scenarios"]:
         lines.append(f"  FAILED scenarios: {', '.join(r['failed_scenarios'])} (figures not comparable)")
