@@ -240,9 +240,10 @@ def _remember(mails: dict[bytes, Mail], raw: bytes) -> Mail:
     return mail
 
 
-def _contains(haystack: str, needles: Sequence[str]) -> list[str]:
-    """The needles not in ``haystack``, both read with their runs of blanks as one space."""
-    flat: list[str] = []
+def _contains(haystack: str, needles: Sequence[str], flat: list[str] | None = None) -> list[str]:
+    """The needles not in ``haystack``, both read with their runs of blanks as one space (``flat``: the
+    flat haystack's holder, shared with other readers of the same haystack: see :func:`_within`)."""
+    flat = [] if flat is None else flat
     return [n for n in needles if not _within(" ".join(n.split()), haystack, flat)]
 
 
@@ -350,7 +351,7 @@ def check(exp: Expectation, driver: ScenarioDriver, ctx: StepContext) -> Check:
         result = ctx.console
         text = (result.output if kind == "output" else "\n".join(result.errors)) if result else ""
         flat: list[str] = []  # (see _within)
-        missing = [n for n in a.get("contains", ()) if not _within(" ".join(n.split()), text, flat)]
+        missing = _contains(text, a.get("contains", ()), flat)
         present = [n for n in a.get("not_contains", ()) if _within(" ".join(n.split()), text, flat)]
         expected = f"{'output' if kind == 'output' else 'an error'} containing {list(a.get('contains', ()))}"
         if a.get("not_contains"):

@@ -217,22 +217,18 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
     if block[0] is not content:
         block = _header_block(content)
     if block is not None:  # the bytes before the first CRLF CRLF (content.partition's head), lowered
-        end, head, lowered = block[1], block[2], block[3]
-        sep = b"\r\n\r\n"
-        if lowered.find(wanted) < 0:  # no line starts with it: every line is kept (find: ``in`` costs more)
-            if head[-1:] not in (b"\r", b"\n"):
-                return content  # head + sep + body, unchanged
-            return head.rstrip(b"\r\n") + sep + content[end + 4:]
-        body = content[end + 4:]
+        head, sep, body, lowered = block[2], b"\r\n\r\n", None, block[3]
     else:
         head, sep, body = content.partition(b"\r\n\r\n")
         if not sep:
             head, sep, body = content.partition(b"\n\n")
         lowered = head.lower()
-        if lowered.find(wanted) < 0:  # no line starts with it: every line is kept
-            if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
-                return content  # head + sep + body, unchanged
-            return head.rstrip(b"\r\n") + sep + body
+    if lowered.find(wanted) < 0:  # no line starts with it: every line is kept (find: ``in`` costs more)
+        if sep and head[-1:] not in (b"\r", b"\n") and type(content) is bytes:
+            return content  # head + sep + body, unchanged
+        return head.rstrip(b"\r\n") + sep + (content[block[1] + 4:] if body is None else body)
+    if body is None:  # (the block's: the bytes after its CRLF CRLF)
+        body = content[block[1] + 4:]
     field = _field_pattern(wanted)
     if field is None:  # a prefix that is not a plain name (starts with a blank, holds a line end)
         return _strip_lines(head, wanted) + sep + body
