@@ -37,6 +37,21 @@ def outcome(sent: Any, message_id: str) -> SendOutcome:
                        sent.refused)
 
 
+# lab.runtime's two builders, imported when a driver first starts (lab.runtime is the live lab's
+# module: importing this one does not bring it in), then held: a function-level ``from ... import``
+# costs ~8k instructions a call even with the module loaded (CPython looks for the ``__path__`` of
+# a package, and a module has none: an AttributeError made and dropped each time).
+_BUILDERS: tuple = ()
+
+
+def _runtime_builders() -> tuple:
+    """``(initial_world, topology_pki)`` of :mod:`lab.runtime`, imported now and held."""
+    global _BUILDERS
+    from lab.runtime import initial_world, topology_pki  # noqa: PLC0415 (see _BUILDERS)
+    _BUILDERS = (initial_world, topology_pki)
+    return _BUILDERS
+
+
 class MemoryDriver:
     """The in-memory lab behind the :class:`~lab.scenario.driver.ScenarioDriver` contract."""
 
@@ -51,7 +66,7 @@ class MemoryDriver:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, topology: Topology, state_dir: Path | None) -> DriverInfo:
-        from lab.runtime import initial_world, topology_pki  # noqa: PLC0415 (cryptography only to build the PKI once)
+        initial_world, topology_pki = _BUILDERS or _runtime_builders()
         self.pki = topology_pki(topology)  # built once per process
         trust = trust_from_pki(self.pki)  # its certificates: the facts of the PKI's, as initial_world reads them
         self.topology = topology
