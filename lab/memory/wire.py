@@ -61,11 +61,29 @@ def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     return ServerReply(code, "\n".join([line[4:] for line in lines]), tuple(lines))
 
 
-@lru_cache(maxsize=4096)
+class _Heard(dict):
+    """``lines`` -> :func:`parse_reply` of them and their ``S: `` transcript lines (both pure functions
+    of the lines, remembered together: a reply said again is read and recorded without new strings).
+
+    A dict read by subscript, worked out by ``__missing__`` when not known: a hit is a dict lookup,
+    without the argument tuple and the recency bookkeeping of an ``lru_cache`` call (the wires read
+    one per reply); emptied when it passes 4096 entries."""
+
+    __slots__ = ()
+
+    def __missing__(self, lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
+        if len(self) >= 4096:
+            self.clear()
+        heard = self[lines] = parse_reply(lines), tuple([f"S: {line}" for line in lines])
+        return heard
+
+
+_HEARD = _Heard()
+
+
 def _heard(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
-    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (both pure functions of
-    the lines, remembered together: a reply said again is read and recorded without new strings)."""
-    return parse_reply(lines), tuple([f"S: {line}" for line in lines])
+    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (remembered: see :class:`_Heard`)."""
+    return _HEARD[lines]
 
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
@@ -154,9 +172,9 @@ class Wire:
 
     def _take(self, output: Output) -> ServerReply:
         try:
-            reply, heard = _heard(output.lines)  # (a tuple: the session's replies are)
+            reply, heard = _HEARD[output.lines]  # (a tuple: the session's replies are)
         except TypeError:  # (lines in a list: read as the tuple of them)
-            reply, heard = _heard(tuple(output.lines))
+            reply, heard = _HEARD[tuple(output.lines)]
         if self.transcript is not None:
             self.transcript += heard
         if output.close:
@@ -182,10 +200,10 @@ class Wire:
         # self._take(output), inline (every command comes this way)
         lines = output.lines
         try:
-            reply, heard = _heard(lines)  # (a tuple: the session's replies are)
+            reply, heard = _HEARD[lines]  # (a tuple: the session's replies are)
         except TypeError:  # (lines in a list: read as the tuple of them)
             lines = tuple(lines)
-            reply, heard = _heard(lines)
+            reply, heard = _HEARD[lines]
         transcript = self.transcript
         if transcript is not None:
             transcript.append(f"C: {line if shown is None else shown}")

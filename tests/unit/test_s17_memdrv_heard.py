@@ -1,0 +1,54 @@
+"""The wires read a reply through a dict memo (:data:`lab.memory.wire._HEARD`): what it gives is the
+reply parsed and its ``S:`` lines worked out afresh, the same objects while remembered, and it stays
+bounded."""
+from __future__ import annotations
+
+import pytest
+
+from lab.core.exchange.session import Output
+from lab.memory import wire
+
+LINES = [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
+         ("220-x", "220-", "220 y z"), ("2",), ("250-AUTH LOGIN",), ("421 4.7.0 bye",)]
+
+
+def _fresh(lines):
+    return wire.parse_reply.__wrapped__(lines), tuple(f"S: {line}" for line in lines)
+
+
+@pytest.mark.parametrize("lines", LINES)
+def test_heard_is_the_fresh_parse_and_kept(lines):
+    wire._HEARD.clear()
+    first = wire._HEARD[lines]
+    assert first == _fresh(lines) and wire._heard(lines) is first and wire._HEARD[tuple(lines)] is first
+
+
+def test_heard_stays_bounded_and_right():
+    wire._HEARD.clear()
+    for n in range(5000):
+        lines = (f"250 2.0.0 n{n}",)
+        assert wire._HEARD[lines] == _fresh(lines)
+        assert len(wire._HEARD) <= 4096
+    with pytest.raises(TypeError):
+        wire._HEARD[["250 a list"]]  # (unhashable: the wire reads such lines as their tuple)
+
+
+class _Session:
+    def __init__(self, *outputs):
+        self.outputs = list(outputs)
+
+    def connect(self, now):
+        return self.outputs.pop(0)
+
+    def receive_line(self, line, now):
+        return self.outputs.pop(0)
+
+
+def test_a_wire_reads_tuple_and_list_lines_alike():
+    transcript: list[str] = []
+    w = wire.Wire(_Session(Output(["220 hi"]), Output(["250-x", "250 SIZE 5"]), Output(("250 ok",))),
+                  lambda: None, transcript)
+    assert w.open() == _fresh(("220 hi",))[0]
+    assert w.command("EHLO me") == _fresh(("250-x", "250 SIZE 5"))[0] and w.keywords == {"size"}
+    assert w.command("NOOP") == _fresh(("250 ok",))[0]
+    assert transcript == ["S: 220 hi", "C: EHLO me", "S: 250-x", "S: 250 SIZE 5", "C: NOOP", "S: 250 ok"]
