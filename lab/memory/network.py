@@ -243,7 +243,9 @@ class Switchboard:
                 state = world.server(node)
                 org = world.org_of(node).organization
                 if chosen[3] is not state or chosen[4] is not org or chosen[1] is not now:
-                    selection = select_receive_connector(state.receive_connectors, ip, port, peer_ip)
+                    # (the selection reads the server's receive connectors alone: the same state, the same one)
+                    selection = chosen[2][0] if chosen[3] is state else select_receive_connector(
+                        state.receive_connectors, ip, port, peer_ip)
                     cert = policy = None
                     if selection.accepted:
                         installed = _starttls_certificate(state, selection.value, now)
