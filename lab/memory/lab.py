@@ -15,7 +15,6 @@ import itertools
 import math
 import operator
 from collections import deque
-from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -65,9 +64,8 @@ class MemoryLab:
     def __init__(self, world: World, trust: Trust, start: datetime, settings: TransportSettings | None = None):
         self.trust = trust
         self.start = start
+        # (the wires and raw conversations read _now_dt, as an attribute, at each event)
         self._now, self._now_dt = 0.0, start
-        # now_datetime without a Python frame: what the wires and raw conversations call per line
-        self.clock_now: Callable[[], datetime] = partial(getattr, self, "_now_dt")
         self.settings = settings or TransportSettings(epoch=start)
         self.mailboxes = Mailboxes()
         # Tracking: the transports' Track commands in order, each event built when first read
@@ -106,7 +104,6 @@ class MemoryLab:
         self._eop_ticks = set()
         self.switchboard.reset()  # (its remembered dials hold the lab in closures)
         self.switchboard = None  # type: ignore[assignment]
-        self.clock_now = itertools.repeat(self._now_dt).__next__  # (the partial holds the lab)
 
     # -- the world -------------------------------------------------------------------------------
     def _set_world(self, world: World) -> None:

@@ -70,7 +70,7 @@ class Dial:
         if made is None:
             return None
         session, cert = made
-        return Wire(session, lab.clock_now, transcript), cert
+        return Wire(session, lab, transcript), cert
 
 
 def _policy(state, connector, org, cert_available: bool) -> ExchangePolicy:

@@ -202,7 +202,7 @@ def open_raw(lab: "MemoryLab", source: str, ip: str, port: int,
     if isinstance(dial, str):
         return dial
     made = dial.open_session()
-    return RawConversation(made[0] if made else None, lab.clock_now, transcript), dial
+    return RawConversation(made[0] if made else None, lab, transcript), dial
 
 
 def raw_dialogue(lab: "MemoryLab", source: str, host: str, port: int, lines: Sequence[str]) -> list[str]:

@@ -11,8 +11,7 @@ handshake: the session's ``tls_failed`` ends the connection, as the live TLS lay
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
-from typing import Callable
+from typing import Any
 
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import Output, ReceiveSession
@@ -24,14 +23,14 @@ class RawConversation:
     Args:
         session: the server's session (built by the landing node's listener logic), or None
             when the listener closed the connection at accept (nothing is ever read).
-        now: the lab clock (aware datetime).
+        clock: the lab: its ``_now_dt`` (aware datetime) is the lab time handed to the session
+            with each event (read as an attribute, as :class:`lab.memory.wire.Wire` reads it).
         transcript: where ``C:``/``S:`` lines are appended (None: not recorded).
     """
 
-    def __init__(self, session: ReceiveSession | None, now: Callable[[], datetime],
-                 transcript: list[str] | None = None):
+    def __init__(self, session: ReceiveSession | None, clock: Any, transcript: list[str] | None = None):
         self.session = session
-        self.now = now
+        self.clock = clock
         self.transcript = transcript
         self.closed = session is None
         self._lines: deque[str] = deque()
@@ -40,7 +39,7 @@ class RawConversation:
         self._chunk = bytearray()
         self._tls_pending = False
         if session is not None:
-            self._act(session.connect(now()))
+            self._act(session.connect(clock._now_dt))
 
     # -- SmtpConversation ------------------------------------------------------------------------
     def read_reply(self) -> tuple[str, ...]:
@@ -59,7 +58,7 @@ class RawConversation:
             return
         if self.transcript is not None:
             self.transcript.append(f"C: {line}")
-        session, now = self.session, self.now()
+        session, now = self.session, self.clock._now_dt
         if self._tls_pending:
             self._tls_pending = False
             self._act(session.tls_failed())
@@ -95,7 +94,7 @@ class RawConversation:
             self._octets = output.read_octets
             if self._octets == 0:
                 self._octets = None
-                self._act(self.session.chunk_received(b"", now=self.now()))  # type: ignore[union-attr]
+                self._act(self.session.chunk_received(b"", now=self.clock._now_dt))  # type: ignore[union-attr]
         elif output.start_tls:
             self._tls_pending = True
 
@@ -111,4 +110,4 @@ class RawConversation:
         self._tls_pending = False
         if self.transcript is not None:
             self.transcript.append(f"*: TLS {tls.version} {tls.cipher}")
-        self._act(self.session.tls_established(tls, now=self.now()))
+        self._act(self.session.tls_established(tls, now=self.clock._now_dt))

@@ -3,10 +3,14 @@ does not), 421 closes, a reply whose lines carry no code is still a reply, and o
 all is a disconnection."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+
+_CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
 
 class _Session:
@@ -21,7 +25,7 @@ class _Session:
 
 
 def _wire(*outputs, transcript=None):
-    w = wire.Wire(_Session(Output(("220 hi",)), *outputs), lambda: None, transcript)
+    w = wire.Wire(_Session(Output(("220 hi",)), *outputs), _CLOCK, transcript)
     w.open()
     return w
 

@@ -3,6 +3,8 @@ form is normalised as the three replacements would, and a reply whose lines come
 as the tuple of them."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import itertools
 import random
 
@@ -10,6 +12,8 @@ import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+
+_CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
 
 def _general(data: bytes) -> bytes:
@@ -49,7 +53,7 @@ def test_lines_in_a_list_read_as_a_tuple(lines):
     seen = []
     for kind in (tuple, list):
         transcript: list[str] = []
-        w = wire.Wire(_Session(Output(kind(("220 hi",))), Output(kind(lines))), lambda: None, transcript)
+        w = wire.Wire(_Session(Output(kind(("220 hi",))), Output(kind(lines))), _CLOCK, transcript)
         banner = w.open()
         try:
             reply = w.command("EHLO me")
@@ -63,7 +67,7 @@ def test_lines_in_a_list_read_as_a_tuple(lines):
                                    ("250 only",), ("250-a", "250-", "250 X-EXPS=LOGIN"), ("250-a b", "250 8BITMIME"), ()])
 def test_keywords_per_lines_are_those_of_the_reply(lines):
     assert wire._keywords_of(lines) == wire.ehlo_keywords(wire.parse_reply(lines))
-    w = wire.Wire(_Session(Output(("220 hi",)), Output(tuple(lines) if lines else ("250 ok",))), lambda: None)
+    w = wire.Wire(_Session(Output(("220 hi",)), Output(tuple(lines) if lines else ("250 ok",))), _CLOCK)
     w.open()
     reply = w.command("EHLO me")
     assert w.keywords == wire.ehlo_keywords(reply)

@@ -3,10 +3,14 @@ reply parsed and its ``S:`` lines worked out afresh, the same objects while reme
 bounded."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+
+_CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
 LINES = [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
          ("220-x", "220-", "220 y z"), ("2",), ("250-AUTH LOGIN",), ("421 4.7.0 bye",)]
@@ -47,7 +51,7 @@ class _Session:
 def test_a_wire_reads_tuple_and_list_lines_alike():
     transcript: list[str] = []
     w = wire.Wire(_Session(Output(["220 hi"]), Output(["250-x", "250 SIZE 5"]), Output(("250 ok",))),
-                  lambda: None, transcript)
+                  _CLOCK, transcript)
     assert w.open() == _fresh(("220 hi",))[0]
     assert w.command("EHLO me") == _fresh(("250-x", "250 SIZE 5"))[0] and w.keywords == {"size"}
     assert w.command("NOOP") == _fresh(("250 ok",))[0]

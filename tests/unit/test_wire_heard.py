@@ -2,10 +2,14 @@
 what reading and recording it afresh give."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lab.memory import wire
 from lab.core.exchange.session import Output
+
+_CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
 
 LINES = [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "250 b"),
@@ -36,7 +40,7 @@ class _Session:
 def test_a_wire_records_every_reply_line_in_order_and_closes_on_a_close():
     transcript: list[str] = []
     w = wire.Wire(_Session(Output(("220 hi",)), Output(("250-x", "250 SIZE 5")), Output(("250 ok",)),
-                           Output(("221 bye",), close=True)), lambda: None, transcript)
+                           Output(("221 bye",), close=True)), _CLOCK, transcript)
     assert w.open().code == 220
     assert w.command("EHLO me").message == "x\nSIZE 5" and w.keywords == {"size"}
     assert w.command("AUTH PLAIN secret", shown="AUTH PLAIN <credentials>").text == "250 ok"
@@ -48,7 +52,7 @@ def test_a_wire_records_every_reply_line_in_order_and_closes_on_a_close():
 
 def test_a_silent_close_is_a_disconnection_recorded_as_nothing():
     transcript: list[str] = []
-    w = wire.Wire(_Session(Output(("220 hi",)), Output((), close=True)), lambda: None, transcript)
+    w = wire.Wire(_Session(Output(("220 hi",)), Output((), close=True)), _CLOCK, transcript)
     w.open()
     with pytest.raises(wire.Disconnected):
         w.command("NOOP")
@@ -67,7 +71,7 @@ def test_body_and_start_tls_only_after_the_server_asks_for_them():
 
     w = wire.Wire(_Tls(Output(("220 hi",)), Output(("250 ok",)), Output(("220 go",), start_tls=True),
                        Output(("250 ok",)), Output(("354 go",), read_data=True), Output(("250 queued",))),
-                  lambda: None, [])
+                  _CLOCK, [])
     w.open()
     w.command("NOOP")
     with pytest.raises(wire.Disconnected, match="not reading"):
