@@ -48,7 +48,7 @@ def judge_server_certificate(lab: MemoryLab, source: str, server: str, facts: Ce
     if facts is None:
         return "the server presented no certificate"
     expected = None if live_net._is_address(server) else server
-    trusted = lab.trust.is_trusted(facts, trust_store(lab.world, source))
+    trusted = lab.trust.is_trusted(facts, trust_store(lab._world, source))
     verdict = tls_verdict(facts, trusted, lab._now_dt,
                           "DomainValidation" if expected else "CertificateValidation", expected)
     return "" if verdict.ok else f"{verdict.failure}: {verdict.detail}"
@@ -86,17 +86,18 @@ class MemoryHost:
                  files_dir: Path | None = None):
         self.lab = lab
         self.pki = pki
-        self.session = session or Session(server=default_server(lab.world))
+        self.session = session or Session(server=default_server(lab._world))
         self.typed: list[str] = []
         self._files_dir = files_dir
 
     # -- the world and the clock ----------------------------------------------------------------------
     def _set_world(self, new: World) -> None:
-        if new is not self.lab.world:
+        if new is not self.lab._world:
             self.lab.world = new
 
-    # (read by most console commands: the getter is a C attrgetter of lab.world, no Python frame)
-    world = property(operator.attrgetter("lab.world"), _set_world,
+    # (read by most console commands: the getter is a C attrgetter of the lab's _world, what the
+    # lab's own ``world`` property reads, without going through that property too)
+    world = property(operator.attrgetter("lab._world"), _set_world,
                      doc="The lab's world; assigning a new World applies it to the lab at once.")
 
     def clock_now(self) -> datetime:
@@ -129,12 +130,12 @@ class MemoryHost:
         self.lab.retry_queue(server, identity, resubmit)
 
     def tracking_events(self, server: str) -> Sequence[TrackingEvent]:
-        state = self.world.servers.get(server)
+        state = self.lab._world.servers.get(server)
         names = {server.upper(), *((state.server.name.upper(), state.server.fqdn.upper()) if state else ())}
         return tuple(e for e in self.lab.events if e.server.upper() in names)
 
     def message_trace(self, tenant: str) -> Sequence[Mapping[str, Any]]:
-        spec = self.world.tenants.get(tenant)
+        spec = self.lab._world.tenants.get(tenant)
         service = self.lab.eop.get(spec.eop) if spec else None
         return trace_rows(service, spec) if service is not None else ()
 
@@ -152,7 +153,7 @@ class MemoryHost:
         sent = self.lab.send(source, request.smtp_server, request.port, request.from_address,
                              [*request.to, *request.cc, *request.bcc], data, tls=request.use_ssl,
                              auth=(request.username, request.password or "") if request.username else None,
-                             client_certificate=cert, helo=self.world.topology.hosts[source].fqdn or source,
+                             client_certificate=cert, helo=self.lab._world.topology.hosts[source].fqdn or source,
                              record=False, rcpt_params="".join(f" {o}" for o in options),
                              judge_server=lambda facts: self.judge_server_certificate(source, request.smtp_server, facts))
         return console_result(sent)
@@ -163,7 +164,7 @@ class MemoryHost:
 
     def validate_outbound_connector(self, tenant: str, connector: str, recipients: Sequence[str]
                                     ) -> ValidationResult:
-        spec = self.world.tenants[tenant]
+        spec = self.lab._world.tenants[tenant]
         service = self.lab.eop.get(spec.eop)
         if service is None:
             raise LabRuntimeError(f"EOP ({spec.eop}) is not running in this lab")
@@ -174,7 +175,7 @@ class MemoryHost:
 
     # -- DNS and raw SMTP -----------------------------------------------------------------------------
     def resolve(self, name: str, rtype: str, server: str | None = None) -> DnsReply:
-        world = self.world
+        world = self.lab._world
         spec = world.topology.dns
         if spec is None or not world.network.addresses_of(spec.server):
             raise TimeoutError("this lab has no DNS server")
@@ -235,7 +236,7 @@ class MemoryHost:
     def _files(self) -> WorldHost:
         """The file store (a WorldHost used for its files alone, made when a console first reads or
         writes a file: most consoles never do)."""
-        return WorldHost(self.lab.world, self.session, self.lab.start, files_dir=self._files_dir)
+        return WorldHost(self.lab._world, self.session, self.lab.start, files_dir=self._files_dir)
 
     def read_file(self, path: str) -> bytes:
         return self._files.read_file(path)

@@ -50,7 +50,7 @@ class MemoryEop(EopStateHolder):
     def certificate(self, endpoint: str) -> CertFacts | None:
         """The certificate an endpoint presents (``eop-mx`` / ``eop-submission``, else the node's first)."""
         known = self.lab.trust.certificates
-        names = self.world.node.certificates
+        names = self.state.world.node.certificates
         preferred = _PREFERRED[endpoint]
         if preferred in known and preferred in names:
             return known[preferred]
@@ -92,10 +92,10 @@ class MemoryEop(EopStateHolder):
         addresses = tuple(resolve_host(zones, name).addresses) if resolvable else ()
         probe = Probe(name, addresses)
         if addresses and connector.enabled:
-            sender, body = OB.validation_message(self.world, rcpts)
+            sender, body = OB.validation_message(self.state.world, rcpts)
             probe, _ = self.session(hop, name, addresses[0], sender, rcpts, body)
             probe = evolve(probe, addresses=addresses)
-        return OB.validation_report(self.world, connector, rcpts, probe, now)
+        return OB.validation_report(self.state.world, connector, rcpts, probe, now)
 
     # --- one delivery attempt ------------------------------------------------------------------------
     def targets(self, hop: R.NextHop) -> list[tuple[str, str]]:
@@ -130,14 +130,14 @@ class MemoryEop(EopStateHolder):
             banner = wire.open()
             if banner.code != 220:
                 return OB.connect_failed(name, ip, R.REFUSED)
-            suffix = OB.attempt_suffix(self.world, name, ip, self.lab._now_dt)
+            suffix = OB.attempt_suffix(self.state.world, name, ip, self.lab._now_dt)
             return self._converse(wire, dial, server_cert, hop, name, ip, mail_from, recipients, data, suffix)
         except Disconnected:
             return OB.connect_failed(name, ip, R.CLOSED)
 
     def _converse(self, wire: Wire, dial: "Dial", server_cert: CertFacts | None, hop: R.NextHop, name: str, ip: str,
                   mail_from: str, recipients: tuple[str, ...], data: bytes, suffix: str) -> tuple[Probe, Outcome]:
-        ehlo = wire.command(f"EHLO {self.world.node.frontend_host}")
+        ehlo = wire.command(f"EHLO {self.state.world.node.frontend_host}")
         probe, outcome = OB.after_ehlo(name, ip, ehlo.code, ehlo.message, "starttls" in ehlo_keywords(ehlo))
         if outcome is not None:
             return probe, outcome
@@ -148,7 +148,7 @@ class MemoryEop(EopStateHolder):
                 wire.start_tls(dial.server_tls(self.certificate(P.MX)))
                 cert = server_cert
                 trusted = server_cert is not None and self.lab.trust.is_trusted(server_cert, INTERNET_STORE)
-                wire.command(f"EHLO {self.world.node.frontend_host}")
+                wire.command(f"EHLO {self.state.world.node.frontend_host}")
             else:
                 tls_error = SOCKET_ERROR
         probe, outcome = OB.after_tls(probe, hop, cert, trusted, tls_error, self.lab._now_dt, suffix)

@@ -117,9 +117,9 @@ class MemoryLab:
             if old.servers.get(node) is not state or old.orgs.get(state.org) is not world.orgs[state.org]:
                 # the server or its organization changed: its directory and connectors read again
                 transport.directory = directory_for(world, node)
-                transport.set_connectors(send_connectors_for(world, node), self.now)
+                transport.set_connectors(send_connectors_for(world, node), self._now)
             else:  # (both read from these two immutable objects only: the same as before)
-                transport.reroute_waiting(self.now)  # (waiting items are routed again either way)
+                transport.reroute_waiting(self._now)  # (waiting items are routed again either way)
             service.run()
         if (world.topology is not old.topology or world.tenants is not old.tenants
                 or world.banned_ips is not old.banned_ips):  # (what eop_world reads)
@@ -155,7 +155,7 @@ class MemoryLab:
     def eop_wakeup(self, node: str, timestamp: float) -> None:
         """EOP's next attempt is due at ``timestamp``: run its queue at the first lab minute after it."""
         due = timestamp - self.start.timestamp()
-        tick = max(self.now, math.ceil(due / EOP_TICK - 1e-9) * EOP_TICK)
+        tick = max(self._now, math.ceil(due / EOP_TICK - 1e-9) * EOP_TICK)
         if (node, tick) not in self._eop_ticks:
             self._eop_ticks.add((node, tick))
             self.wake_at(tick, lambda: self._eop_tick(node, tick))
@@ -277,6 +277,6 @@ class MemoryLab:
     def retry_queue(self, node: str, identity: str, resubmit: bool = False) -> None:
         """Retry-Queue ``identity`` on ``node`` now."""
         service = self.transports[node]
-        service.transport.retry_queue(identity, self.now, resubmit)
+        service.transport.retry_queue(identity, self._now, resubmit)
         service.run()
         self.run()

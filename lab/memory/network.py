@@ -272,7 +272,7 @@ class Switchboard:
     def _eop_dial(self, route: Route, src: str, node: str, ip: str, port: int) -> Dial | str:
         lab = self.lab
         service = lab.eop[node]
-        world = service.world
+        world = service.state.world
         endpoint = {world.node.mx_ip: P.MX, world.node.submission_ip: P.SUBMISSION}.get(ip)
         if endpoint is None or (endpoint == P.MX and port != 25):
             return "Refused"
@@ -282,7 +282,7 @@ class Switchboard:
         def open_session():
             if peer_ip is None:
                 return None
-            policy = EopPolicy(service.world, endpoint, next(seq))
+            policy = EopPolicy(service.state.world, endpoint, next(seq))
             session = ReceiveSession(policy, service, client_ip=peer_ip, local_ip=ip, local_port=port,
                                      now=lab._now_dt,
                                      new_guid=lambda: LazyText(_ticks_guid, lab._now_dt, next(seq)))

@@ -74,7 +74,7 @@ class MemoryDriver:
         # what build_message reads of a lab (its clock), made once for the lab
         self._view = SimpleNamespace(clock=SimpleNamespace(now_datetime=self.lab.now_datetime))
         self.consoles = {}
-        return DriverInfo("memory", state_dir, {"servers": sorted(self.lab.world.servers)})
+        return DriverInfo("memory", state_dir, {"servers": sorted(self.lab._world.servers)})
 
     def stop(self) -> None:
         if self.lab is not None:
@@ -90,15 +90,15 @@ class MemoryDriver:
 
     @property
     def world(self) -> World:
-        return (self.lab or self._lab()).world
+        return (self.lab or self._lab())._world
 
     # -- console ---------------------------------------------------------------------------------
     def console(self, shell: str) -> LabConsole:
         lab = self.lab or self._lab()
         if shell not in self.consoles:
-            if shell not in lab.world.servers:
+            if shell not in lab._world.servers:
                 raise LabRuntimeError(f"{shell} is not an Exchange server of this lab "
-                                      f"(servers: {', '.join(sorted(lab.world.servers))})")
+                                      f"(servers: {', '.join(sorted(lab._world.servers))})")
             self.consoles[shell] = LabConsole(MemoryHost(lab, self.pki, Session(server=shell)))
         return self.consoles[shell]
 
@@ -109,7 +109,7 @@ class MemoryDriver:
 
     # -- mail -----------------------------------------------------------------------------------
     def _source(self, source: str | None) -> str:
-        return source or (self.lab or self._lab()).world.topology.settings.outside_host
+        return source or (self.lab or self._lab())._world.topology.settings.outside_host
 
     def send(self, spec: SendSpec) -> SendOutcome:
         lab = self.lab or self._lab()
@@ -118,7 +118,7 @@ class MemoryDriver:
         cert = lab.trust.by_name_or_thumbprint(spec.client_certificate) if spec.client_certificate else None
         sent = lab.send(source, spec.server, spec.port, spec.mail_from, spec.to, data, tls=spec.tls, auth=spec.auth,
                         client_certificate=cert,
-                        helo=spec.helo or lab.world.topology.hosts[source].fqdn or source,
+                        helo=spec.helo or lab._world.topology.hosts[source].fqdn or source,
                         judge_server=(lambda facts: judge_server_certificate(
                             self._lab(), source, spec.server, facts)) if spec.verify else None)
         return outcome(sent, message_id)
