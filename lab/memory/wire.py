@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import Output, ReceiveSession
@@ -60,28 +60,37 @@ def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     return ServerReply(code, "\n".join([line[4:] for line in lines]), tuple(lines))
 
 
-class _Heard(dict):
-    """``lines`` -> :func:`parse_reply` of them and their ``S: `` transcript lines (both pure functions
-    of the lines, remembered together: a reply said again is read and recorded without new strings).
+class _Remembered(dict):
+    """``key`` -> ``build(key)``, a pure function of the key, remembered: a dict read by subscript,
+    worked out by ``__missing__`` when not known (a hit is one dict lookup, without the argument
+    tuple and the recency bookkeeping of an ``lru_cache`` call: ~400 instructions less with a tuple
+    key); emptied when it passes 4096 entries."""
 
-    A dict read by subscript, worked out by ``__missing__`` when not known: a hit is a dict lookup,
-    without the argument tuple and the recency bookkeeping of an ``lru_cache`` call (the wires read
-    one per reply); emptied when it passes 4096 entries."""
+    __slots__ = ("_build",)
 
-    __slots__ = ()
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._build = build
 
-    def __missing__(self, lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
+    def __missing__(self, key: Any) -> Any:
         if len(self) >= 4096:
             self.clear()
-        heard = self[lines] = parse_reply(lines), tuple([f"S: {line}" for line in lines])
-        return heard
+        value = self[key] = self._build(key)
+        return value
 
 
-_HEARD = _Heard()
+def _hear(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
+    return parse_reply(lines), tuple([f"S: {line}" for line in lines])
+
+
+#: ``lines`` -> :func:`parse_reply` of them and their ``S: `` transcript lines (both pure functions of
+#: the lines, remembered together: a reply said again is read and recorded without new strings; the
+#: wires read one per reply)
+_HEARD = _Remembered(_hear)
 
 
 def _heard(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
-    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (remembered: see :class:`_Heard`)."""
+    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (remembered: :data:`_HEARD`)."""
     return _HEARD[lines]
 
 
@@ -103,11 +112,14 @@ def _ehlo_keywords(extensions: str) -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=4096)
+#: ``lines`` -> :func:`ehlo_keywords` of their reply (remembered per lines, as the reply is: a server's
+#: EHLO reply recurs word for word; a wire reads it after every EHLO)
+_KEYWORDS = _Remembered(lambda lines: ehlo_keywords(parse_reply(lines)))
+
+
 def _keywords_of(lines: tuple[str, ...]) -> frozenset[str]:
-    """:func:`ehlo_keywords` of the reply of ``lines`` (remembered per lines, as the reply is: a
-    server's EHLO reply recurs word for word)."""
-    return ehlo_keywords(parse_reply(lines))
+    """:func:`ehlo_keywords` of the reply of ``lines`` (remembered: :data:`_KEYWORDS`)."""
+    return _KEYWORDS[lines]
 
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:
@@ -215,7 +227,7 @@ class Wire:
         code = reply.code
         if code == 250:
             if line[:5].upper() == "EHLO ":
-                self.keywords = _keywords_of(lines)
+                self.keywords = _KEYWORDS[lines]
         elif code == 421:  # aiosmtplib closes the connection after a 421
             self.closed = True
         elif not heard:  # (no lines: code 0)

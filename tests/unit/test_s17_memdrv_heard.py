@@ -1,6 +1,6 @@
-"""The wires read a reply through a dict memo (:data:`lab.memory.wire._HEARD`): what it gives is the
-reply parsed and its ``S:`` lines worked out afresh, the same objects while remembered, and it stays
-bounded."""
+"""The wires read a reply and its EHLO keywords through dict memos (:data:`lab.memory.wire._HEARD`,
+:data:`~lab.memory.wire._KEYWORDS`): what they give is what parsing the lines afresh gives, the same
+objects while remembered, and the memos stay bounded."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -56,3 +56,13 @@ def test_a_wire_reads_tuple_and_list_lines_alike():
     assert w.command("EHLO me") == _fresh(("250-x", "250 SIZE 5"))[0] and w.keywords == {"size"}
     assert w.command("NOOP") == _fresh(("250 ok",))[0]
     assert transcript == ["S: 220 hi", "C: EHLO me", "S: 250-x", "S: 250 SIZE 5", "C: NOOP", "S: 250 ok"]
+
+
+@pytest.mark.parametrize("lines", LINES)
+def test_ehlo_keywords_are_the_fresh_parse_and_kept(lines):
+    wire._KEYWORDS.clear()
+    first = wire._KEYWORDS[lines]
+    assert first == wire.ehlo_keywords(wire.parse_reply.__wrapped__(lines)) and wire._keywords_of(lines) is first
+    for n in range(5000):
+        wire._KEYWORDS[(f"250-h{n}", f"250 X{n}")]
+    assert len(wire._KEYWORDS) <= 4096 and wire._KEYWORDS[("250-h", "250 SIZE 7")] == {"size"}
