@@ -113,7 +113,9 @@ class Transport:
         # messages in _held (admission, a message's last item gone or its first one queued, a
         # delay DSN sent, a release).
         self._marks: list[float] | None = []
-        self._hops: tuple[Any, Any, float, dict[tuple[str, int | None], R.Decision]] = (None, None, 0, {})
+        # (_next_hop's memo: directory, connectors mapping, smallest MaxMessageSize, the connectors, answers)
+        self._hops: tuple[Any, Any, float, tuple[SendConnector, ...], dict[tuple[str, int | None], R.Decision]] = (
+            None, None, 0, (), {})
         self._submission: QueueView | None = None  # Get-Queue's Submission queue (queue_views), once asked for
         # The Unreachable queue (number 0), made when first needed (an item routed to it, a look at it):
         # None until then. An Unreachable queue with no item is never started, timed or shown, and
@@ -542,7 +544,7 @@ class Transport:
         for original, _ in recipients:
             decision = self._next_hop(original, size)
             hop: R.NextHop = decision.result
-            if decision.reasons and log is not None:  # (its steps, made when read: self._trace(id, decision.steps(now)))
+            if log is not None:  # (its steps, made when read: self._trace(id, decision.steps(now)); no reason, no step)
                 log.chunks.append((name, decision.steps, (now,)))
             if hop.failure is not None:
                 self._bounce(record.internal_id, [(original, hop.failure, None)], now)
@@ -577,15 +579,14 @@ class Transport:
         only through the connectors' MaxMessageSize (a size none of them refuses reads as any other).
         """
         memo = self._hops
-        if memo[0] is not self.directory or memo[1] is not self.connectors or len(memo[3]) >= 4096:
+        if memo[0] is not self.directory or memo[1] is not self.connectors or len(memo[4]) >= 4096:
             connectors = tuple(self.connectors.values())
             smallest = min(map(_max_message_size, connectors), default=math.inf)
-            memo = self._hops = (self.directory, self.connectors, smallest, {})
+            memo = self._hops = (self.directory, self.connectors, smallest, connectors, {})
         key = (recipient, size if size > memo[2] else None)
-        decision = memo[3].get(key)
+        decision = memo[4].get(key)
         if decision is None:
-            decision = memo[3][key] = R.next_hop(self.directory, list(self.connectors.values()), recipient, self.name,
-                                                 size)
+            decision = memo[4][key] = R.next_hop(self.directory, memo[3], recipient, self.name, size)
         return decision
 
     def _queue_for(self, hop: R.NextHop, now: float, key: tuple[str, str, str] | None = None) -> QueueState:

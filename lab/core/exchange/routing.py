@@ -28,6 +28,8 @@ from lab.core.exchange.send_connector import SendConnector
 from lab.core.trace import Step
 from lab.core.fastpath import frozen_init
 
+_set = object.__setattr__
+
 DNS_CONNECTOR = "DnsConnectorDelivery"
 SMART_HOST_CONNECTOR = "SmartHostConnectorDelivery"
 TO_MAILBOX = "SmtpDeliveryToMailbox"
@@ -51,12 +53,42 @@ class Decision:
     reasons: tuple[str, ...]
     rule: str
 
+    # reasons: also written when first read (later, _Reasons below)
+
+    @classmethod
+    def later(cls, result: Any, rule: str, write: Any, *args: Any) -> "Decision":
+        """The decision whose reasons are ``write(*args)``, written the first time they are read
+        (``args`` immutable: the same reasons then as now). Routing answers are read for their
+        result on the mail path; their reasons only when a trace is."""
+        decision = object.__new__(cls)
+        _set(decision, "__dict__", {"result": result, "rule": rule, "_write": (write, args)})
+        return decision
+
     def steps(self, at: float | None = None, reply: str | None = None) -> tuple[Step, ...]:
         """The reasons as trace steps (the last one carries ``reply``)."""
         out = [Step(self.rule, r, None, at) for r in self.reasons]
         if out and reply:
             out[-1] = Step(self.rule, out[-1].detail, reply, at)
         return tuple(out)
+
+
+class _Reasons:
+    """``Decision.reasons`` of a decision made by :meth:`Decision.later`: written at the first read
+    and kept in its ``__dict__`` under the same name (a non-data descriptor: a decision built with
+    its reasons, and one read already, answers from its ``__dict__`` without a call). Equality,
+    hashing, repr and replace() read the field through it: the same as the reasons written at once."""
+
+    def __get__(self, decision: Decision | None, owner: type | None = None) -> "tuple[str, ...] | _Reasons":
+        if decision is None:
+            return self
+        held = decision.__dict__
+        write, args = held["_write"]
+        reasons = held["reasons"] = write(*args)
+        del held["_write"]
+        return reasons
+
+
+Decision.reasons = _Reasons()  # type: ignore[assignment,misc]
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -189,31 +221,46 @@ def select_send_connector(connectors: Sequence[SendConnector], recipient_domain:
     Returns:
         A decision whose result is the connector, or None (Unreachable).
     """
+    reasons: list[str] = []
+    chosen = _select(connectors, recipient_domain, source_server, message_size, reasons)
+    return Decision(chosen, tuple(reasons), "fidelity §3.4")
+
+
+def _select(connectors: Sequence[SendConnector], recipient_domain: str, source_server: str, message_size: int,
+            reasons: list[str] | None) -> SendConnector | None:
+    """:func:`select_send_connector`'s connector; its reasons appended to ``reasons`` (None: not written)."""
     domain = recipient_domain.lower().rstrip(".")
-    reasons, candidates = [], []
+    candidates = []
     for conn in connectors:
         if not conn.enabled:
-            reasons.append(f"{conn.name}: disabled")
+            if reasons is not None:
+                reasons.append(f"{conn.name}: disabled")
         elif not conn.serves(source_server):
-            reasons.append(f"{conn.name}: {source_server} is not a source transport server")
+            if reasons is not None:
+                reasons.append(f"{conn.name}: {source_server} is not a source transport server")
         elif message_size > conn.max_message_size:
-            reasons.append(f"{conn.name}: message of {message_size} bytes exceeds MaxMessageSize {conn.max_message_size}")
+            if reasons is not None:
+                reasons.append(f"{conn.name}: message of {message_size} bytes exceeds MaxMessageSize "
+                               f"{conn.max_message_size}")
         else:
             spaces = [s for s in conn.address_spaces if s.matches(domain)]
             if not spaces:
-                reasons.append(f"{conn.name}: no address space covers {domain}")
+                if reasons is not None:
+                    reasons.append(f"{conn.name}: no address space covers {domain}")
                 continue
             best = max(spaces, key=lambda s: (s.specificity, -s.cost))
             candidates.append((-best.specificity, best.cost, conn.name.lower(), conn, best))
     if not candidates:
-        reasons.append(f"no send connector matches {domain}: recipient is unreachable")
-        return Decision(None, tuple(reasons), "fidelity §3.4")
+        if reasons is not None:
+            reasons.append(f"no send connector matches {domain}: recipient is unreachable")
+        return None
     candidates.sort(key=lambda c: c[:3])
     _, _, _, chosen, space = candidates[0]
-    others = ", ".join(f"{c[3].name} ({c[4]})" for c in candidates[1:])
-    reasons.append(f"{chosen.name} selected for {domain}: address space {space}"
-                   + (f" beats {others} (specificity, cost, name)" if others else ""))
-    return Decision(chosen, tuple(reasons), "fidelity §3.4")
+    if reasons is not None:
+        others = ", ".join(f"{c[3].name} ({c[4]})" for c in candidates[1:])
+        reasons.append(f"{chosen.name} selected for {domain}: address space {space}"
+                       + (f" beats {others} (specificity, cost, name)" if others else ""))
+    return chosen
 
 
 def next_hop(directory: Directory, connectors: Sequence[SendConnector], recipient: str, source_server: str,
@@ -221,32 +268,48 @@ def next_hop(directory: Directory, connectors: Sequence[SendConnector], recipien
     """The next hop of one recipient (fidelity §2.2, §3.6).
 
     Returns:
-        A decision whose result is a :class:`NextHop`.
+        A decision whose result is a :class:`NextHop` (its reasons written when first read).
     """
+    if connectors.__class__ is not tuple:  # (kept for the reasons: an immutable copy)
+        connectors = tuple(connectors)
+    hop, rule = _next_hop(directory, connectors, recipient, source_server, message_size, None)
+    return Decision.later(hop, rule, _next_hop_reasons, directory, connectors, recipient, source_server, message_size)
+
+
+def _next_hop_reasons(directory: Directory, connectors: tuple[SendConnector, ...], recipient: str, source_server: str,
+                      message_size: int) -> tuple[str, ...]:
+    """The reasons of :func:`next_hop`'s decision (written by the one walk that decides)."""
+    reasons: list[str] = []
+    _next_hop(directory, connectors, recipient, source_server, message_size, reasons)
+    return tuple(reasons)
+
+
+def _next_hop(directory: Directory, connectors: Sequence[SendConnector], recipient: str, source_server: str,
+              message_size: int, reasons: list[str] | None) -> tuple[NextHop, str]:
+    """:func:`next_hop`'s hop and rule; its reasons appended to ``reasons`` (None: not written)."""
     address = recipient.lower()
     domain = address.rpartition("@")[2]
     if address in directory.mailboxes:
         database = directory.mailboxes[address]
-        return Decision(NextHop(TO_MAILBOX, database, None, recipient),
-                        (f"{address} is a mailbox in {database}: deliver to the mailbox",), "fidelity §2.2")
-    reasons: list[str] = []
+        if reasons is not None:
+            reasons.append(f"{address} is a mailbox in {database}: deliver to the mailbox")
+        return NextHop(TO_MAILBOX, database, None, recipient), "fidelity §2.2"
     if address in directory.remote_mailboxes:
         target = directory.remote_mailboxes[address]
-        reasons.append(f"{address} is a remote mailbox: route to its RemoteRoutingAddress {target}")
+        if reasons is not None:
+            reasons.append(f"{address} is a remote mailbox: route to its RemoteRoutingAddress {target}")
         address, domain = target, target.rpartition("@")[2]
     else:
         kind = directory.domain_type(domain)
         if kind == "Authoritative":
-            reply = C.S550_5_1_1_RECIPIENT_NOT_FOUND
-            return Decision(NextHop(UNREACHABLE, domain, None, recipient, failure=reply),
-                            (f"{domain} is Authoritative and has no recipient {address}",), "fidelity §3.6")
-        if kind:
+            if reasons is not None:
+                reasons.append(f"{domain} is Authoritative and has no recipient {address}")
+            return NextHop(UNREACHABLE, domain, None, recipient, failure=C.S550_5_1_1_RECIPIENT_NOT_FOUND), \
+                "fidelity §3.6"
+        if kind and reasons is not None:
             reasons.append(f"{domain} is an accepted {kind} domain: route through a send connector")
-    chosen = select_send_connector(connectors, domain, source_server, message_size)
-    reasons.extend(chosen.reasons)
-    conn: SendConnector | None = chosen.result
+    conn = _select(connectors, domain, source_server, message_size, reasons)
     if conn is None:
-        return Decision(NextHop(UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, address),
-                        tuple(reasons), "fidelity §3.4")
+        return NextHop(UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, address), "fidelity §3.4"
     hop_domain = domain if conn.dns_routing_enabled else ",".join(conn.smart_hosts)
-    return Decision(NextHop(conn.delivery_type, hop_domain, conn.name, address), tuple(reasons), "fidelity §3.4")
+    return NextHop(conn.delivery_type, hop_domain, conn.name, address), "fidelity §3.4"
