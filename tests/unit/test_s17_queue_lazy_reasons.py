@@ -1,5 +1,6 @@
-"""routing.next_hop writes its reasons when they are first read (Decision.later): the same decision
-(result, reasons, rule) as the eager reference below (the code before, kept here as the reference)."""
+"""routing.next_hop writes its reasons when they are first read (Decision.later, from the notes its
+walk took): the same decision (result, reasons, rule) as the eager reference below (the code before,
+kept here as the reference); select_send_connector the same decision as before, for every order."""
 from __future__ import annotations
 
 import copy
@@ -87,6 +88,7 @@ CONNECTORS = [
     conn("Other", "*", SourceTransportServers="EX02"), conn("Small", "*", MaxMessageSize="1 KB"),
     conn("Fab", "fabrikam.com;5"), conn("Wild", "*.contoso.com;3"),
     conn("Smart", "*", DNSRoutingEnabled=False, SmartHosts="relay1.contoso.com,[10.0.0.5]"),
+    conn("Multi", "SMTP:*.contoso.com;3, contoso.com;2, *;1, x.org;4, *.org;4"), conn("MULTI", "*.com;1, *.org;1"),
 ]
 RECIPIENTS = ["Alice@contoso.com", "ghost@contoso.com", "x@relay.contoso.com", "user02@contoso.com",
               "b@fabrikam.com", "c@a.ext.contoso.com", "d@x.org", "E@Sub.Contoso.COM."]
@@ -133,3 +135,4 @@ def test_the_connectors_are_kept_as_they_were():
     connectors.reverse()  # (the caller's list changes after the decision: its reasons do not)
     assert got.reasons == _reference_next_hop(DIRECTORY, CONNECTORS[:2], "d@x.org", "EX01").reasons
     assert Decision.reasons.__get__(None, Decision) is Decision.__dict__["reasons"]
+

@@ -58,8 +58,8 @@ class Decision:
     @classmethod
     def later(cls, result: Any, rule: str, write: Any, *args: Any) -> "Decision":
         """The decision whose reasons are ``write(*args)``, written the first time they are read
-        (``args`` immutable: the same reasons then as now). Routing answers are read for their
-        result on the mail path; their reasons only when a trace is."""
+        (``args`` never changed after: the same reasons then as now). Routing answers are read for
+        their result on the mail path; their reasons only when a trace is."""
         decision = object.__new__(cls)
         _set(decision, "__dict__", {"result": result, "rule": rule, "_write": (write, args)})
         return decision
@@ -221,46 +221,85 @@ def select_send_connector(connectors: Sequence[SendConnector], recipient_domain:
     Returns:
         A decision whose result is the connector, or None (Unreachable).
     """
-    reasons: list[str] = []
-    chosen = _select(connectors, recipient_domain, source_server, message_size, reasons)
-    return Decision(chosen, tuple(reasons), "fidelity §3.4")
+    notes: list[tuple] = []
+    chosen = _select(connectors, recipient_domain, source_server, message_size, notes)
+    return Decision(chosen, _reasons(notes), "fidelity §3.4")
 
 
 def _select(connectors: Sequence[SendConnector], recipient_domain: str, source_server: str, message_size: int,
-            reasons: list[str] | None) -> SendConnector | None:
-    """:func:`select_send_connector`'s connector; its reasons appended to ``reasons`` (None: not written)."""
+            notes: list[tuple]) -> SendConnector | None:
+    """:func:`select_send_connector`'s connector; a note per reason appended to ``notes`` (:func:`_reasons`)."""
     domain = recipient_domain.lower().rstrip(".")
     candidates = []
     for conn in connectors:
         if not conn.enabled:
-            if reasons is not None:
-                reasons.append(f"{conn.name}: disabled")
+            notes.append((_disabled, conn.name))
         elif not conn.serves(source_server):
-            if reasons is not None:
-                reasons.append(f"{conn.name}: {source_server} is not a source transport server")
+            notes.append((_not_a_source, conn.name, source_server))
         elif message_size > conn.max_message_size:
-            if reasons is not None:
-                reasons.append(f"{conn.name}: message of {message_size} bytes exceeds MaxMessageSize "
-                               f"{conn.max_message_size}")
+            notes.append((_too_large, conn.name, message_size, conn.max_message_size))
         else:
             spaces = [s for s in conn.address_spaces if s.matches(domain)]
             if not spaces:
-                if reasons is not None:
-                    reasons.append(f"{conn.name}: no address space covers {domain}")
+                notes.append((_not_covered, conn.name, domain))
                 continue
             best = max(spaces, key=lambda s: (s.specificity, -s.cost))
             candidates.append((-best.specificity, best.cost, conn.name.lower(), conn, best))
     if not candidates:
-        if reasons is not None:
-            reasons.append(f"no send connector matches {domain}: recipient is unreachable")
+        notes.append((_no_connector, domain))
         return None
     candidates.sort(key=lambda c: c[:3])
-    _, _, _, chosen, space = candidates[0]
-    if reasons is not None:
-        others = ", ".join(f"{c[3].name} ({c[4]})" for c in candidates[1:])
-        reasons.append(f"{chosen.name} selected for {domain}: address space {space}"
-                       + (f" beats {others} (specificity, cost, name)" if others else ""))
-    return chosen
+    notes.append((_selected, domain, candidates))  # (the list is not changed again)
+    return candidates[0][3]
+
+
+# The reasons, written from the notes the walk took (each note: a writer and its arguments, immutable)
+
+def _reasons(notes: list[tuple]) -> tuple[str, ...]:
+    return tuple([note[0](*note[1:]) for note in notes])
+
+
+def _disabled(name: str) -> str:
+    return f"{name}: disabled"
+
+
+def _not_a_source(name: str, source_server: str) -> str:
+    return f"{name}: {source_server} is not a source transport server"
+
+
+def _too_large(name: str, message_size: int, max_message_size: int) -> str:
+    return f"{name}: message of {message_size} bytes exceeds MaxMessageSize {max_message_size}"
+
+
+def _not_covered(name: str, domain: str) -> str:
+    return f"{name}: no address space covers {domain}"
+
+
+def _no_connector(domain: str) -> str:
+    return f"no send connector matches {domain}: recipient is unreachable"
+
+
+def _selected(domain: str, candidates: list[tuple]) -> str:
+    chosen, space = candidates[0][3], candidates[0][4]
+    others = ", ".join(f"{c[3].name} ({c[4]})" for c in candidates[1:])
+    return (f"{chosen.name} selected for {domain}: address space {space}"
+            + (f" beats {others} (specificity, cost, name)" if others else ""))
+
+
+def _mailbox(address: str, database: str) -> tuple[str]:  # (the decision's only reason)
+    return (f"{address} is a mailbox in {database}: deliver to the mailbox",)
+
+
+def _remote_mailbox(address: str, target: str) -> str:
+    return f"{address} is a remote mailbox: route to its RemoteRoutingAddress {target}"
+
+
+def _not_found(domain: str, address: str) -> tuple[str]:  # (the decision's only reason)
+    return (f"{domain} is Authoritative and has no recipient {address}",)
+
+
+def _relay(domain: str, kind: str) -> str:
+    return f"{domain} is an accepted {kind} domain: route through a send connector"
 
 
 def next_hop(directory: Directory, connectors: Sequence[SendConnector], recipient: str, source_server: str,
@@ -268,48 +307,31 @@ def next_hop(directory: Directory, connectors: Sequence[SendConnector], recipien
     """The next hop of one recipient (fidelity §2.2, §3.6).
 
     Returns:
-        A decision whose result is a :class:`NextHop` (its reasons written when first read).
+        A decision whose result is a :class:`NextHop` (its reasons written when first read, from the
+        notes the walk took).
     """
-    if connectors.__class__ is not tuple:  # (kept for the reasons: an immutable copy)
-        connectors = tuple(connectors)
-    hop, rule = _next_hop(directory, connectors, recipient, source_server, message_size, None)
-    return Decision.later(hop, rule, _next_hop_reasons, directory, connectors, recipient, source_server, message_size)
-
-
-def _next_hop_reasons(directory: Directory, connectors: tuple[SendConnector, ...], recipient: str, source_server: str,
-                      message_size: int) -> tuple[str, ...]:
-    """The reasons of :func:`next_hop`'s decision (written by the one walk that decides)."""
-    reasons: list[str] = []
-    _next_hop(directory, connectors, recipient, source_server, message_size, reasons)
-    return tuple(reasons)
-
-
-def _next_hop(directory: Directory, connectors: Sequence[SendConnector], recipient: str, source_server: str,
-              message_size: int, reasons: list[str] | None) -> tuple[NextHop, str]:
-    """:func:`next_hop`'s hop and rule; its reasons appended to ``reasons`` (None: not written)."""
     address = recipient.lower()
     domain = address.rpartition("@")[2]
     if address in directory.mailboxes:
         database = directory.mailboxes[address]
-        if reasons is not None:
-            reasons.append(f"{address} is a mailbox in {database}: deliver to the mailbox")
-        return NextHop(TO_MAILBOX, database, None, recipient), "fidelity §2.2"
+        return Decision.later(NextHop(TO_MAILBOX, database, None, recipient), "fidelity §2.2", _mailbox, address,
+                              database)
+    notes: list[tuple] = []
     if address in directory.remote_mailboxes:
         target = directory.remote_mailboxes[address]
-        if reasons is not None:
-            reasons.append(f"{address} is a remote mailbox: route to its RemoteRoutingAddress {target}")
+        notes.append((_remote_mailbox, address, target))
         address, domain = target, target.rpartition("@")[2]
     else:
         kind = directory.domain_type(domain)
         if kind == "Authoritative":
-            if reasons is not None:
-                reasons.append(f"{domain} is Authoritative and has no recipient {address}")
-            return NextHop(UNREACHABLE, domain, None, recipient, failure=C.S550_5_1_1_RECIPIENT_NOT_FOUND), \
-                "fidelity §3.6"
-        if kind and reasons is not None:
-            reasons.append(f"{domain} is an accepted {kind} domain: route through a send connector")
-    conn = _select(connectors, domain, source_server, message_size, reasons)
+            return Decision.later(NextHop(UNREACHABLE, domain, None, recipient, failure=C.S550_5_1_1_RECIPIENT_NOT_FOUND),
+                                  "fidelity §3.6", _not_found, domain, address)
+        if kind:
+            notes.append((_relay, domain, kind))
+    conn = _select(connectors, domain, source_server, message_size, notes)
     if conn is None:
-        return NextHop(UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, address), "fidelity §3.4"
+        return Decision.later(NextHop(UNREACHABLE, str(C.UNREACHABLE_DOMAIN), None, address), "fidelity §3.4",
+                              _reasons, notes)
     hop_domain = domain if conn.dns_routing_enabled else ",".join(conn.smart_hosts)
-    return NextHop(conn.delivery_type, hop_domain, conn.name, address), "fidelity §3.4"
+    return Decision.later(NextHop(conn.delivery_type, hop_domain, conn.name, address), "fidelity §3.4", _reasons,
+                          notes)
