@@ -136,3 +136,9 @@ def test_the_connectors_are_kept_as_they_were():
     assert got.reasons == _reference_next_hop(DIRECTORY, CONNECTORS[:2], "d@x.org", "EX01").reasons
     assert Decision.reasons.__get__(None, Decision) is Decision.__dict__["reasons"]
 
+
+@pytest.mark.parametrize("sources", [(), ("ex01",), ("EX02", "Ex01"), ("ex02",), ("İx", "ex01"), ("straße",)])
+@pytest.mark.parametrize("server", ["EX01", "ex01", "EX02", "ex03", "STRASSE", "straße", "İX"])
+def test_serves_is_the_generator_walk(sources, server):
+    c = SendConnector("c", CONNECTORS[0].address_spaces, source_transport_servers=sources)
+    assert c.serves(server) == (not sources or server.lower() in (s.lower() for s in sources))

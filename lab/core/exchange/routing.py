@@ -243,12 +243,14 @@ def _select(connectors: Sequence[SendConnector], recipient_domain: str, source_s
             if not spaces:
                 notes.append((_not_covered, conn.name, domain))
                 continue
-            best = max(spaces, key=lambda s: (s.specificity, -s.cost))
+            # (the most specific, then cheapest space: max keeps the first of equals; one is its own best)
+            best = max(spaces, key=lambda s: (s.specificity, -s.cost)) if len(spaces) > 1 else spaces[0]
             candidates.append((-best.specificity, best.cost, conn.name.lower(), conn, best))
     if not candidates:
         notes.append((_no_connector, domain))
         return None
-    candidates.sort(key=lambda c: c[:3])
+    if len(candidates) > 1:  # (one is in order already)
+        candidates.sort(key=lambda c: c[:3])
     notes.append((_selected, domain, candidates))  # (the list is not changed again)
     return candidates[0][3]
 

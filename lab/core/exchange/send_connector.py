@@ -139,7 +139,7 @@ class SendConnector:
 
     def serves(self, server: str) -> bool:
         """Is ``server`` one of SourceTransportServers (an empty list means every server)?"""
-        return not self.source_transport_servers or server.lower() in (s.lower() for s in self.source_transport_servers)
+        return not self.source_transport_servers or server.lower() in map(str.lower, self.source_transport_servers)
 
     @staticmethod
     def from_mapping(mapping: Mapping[str, Any], path: str = "SendConnector") -> "SendConnector":
