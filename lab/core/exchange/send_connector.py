@@ -120,10 +120,7 @@ class SendConnector:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     usage: str = "Custom"
 
-    @property
-    def guid(self) -> str:
-        """A stable GUID for ``NextHopConnector`` (derived from the name)."""
-        return uuid5_text(_LAB_NAMESPACE, self.name.lower())  # (str(uuid.uuid5(...)), tests/unit/test_fastpath.py)
+    # guid: a stable GUID for ``NextHopConnector`` (derived from the name; _Guid below)
 
     @property
     def delivery_type(self) -> str:
@@ -227,6 +224,26 @@ class SendConnector:
                 value = list(value)
             out[prop] = value
         return out
+
+
+class _Guid:
+    """``SendConnector.guid``: a stable GUID for ``NextHopConnector``, derived from the name
+    (``str(uuid.uuid5(namespace, name.lower()))``, tests/unit/test_fastpath.py).
+
+    Written at the first read and kept beside the fields under the same name (a non-data
+    descriptor: the kept value answers every later read without a call; not a field, so equality,
+    hashing, repr and replace() ignore it). A connector is frozen: its name, and so its GUID, never
+    changes, and Get-Queue reads it for every view of the connector's queues."""
+
+    def __get__(self, conn: SendConnector | None, owner: type | None = None) -> "str | _Guid":
+        if conn is None:
+            return self
+        guid = uuid5_text(_LAB_NAMESPACE, conn.name.lower())
+        object.__setattr__(conn, "guid", guid)  # (as __post_init__ sets its attribute: not through __dict__)
+        return guid
+
+
+SendConnector.guid = _Guid()  # type: ignore[attr-defined]
 
 
 def required_name(attr: str) -> str:
