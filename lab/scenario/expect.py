@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import email
 import functools
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import Compat32, compat32
-from operator import itemgetter
 from typing import Any, Sequence
 
 from lab.core.fastpath import frozen_init
@@ -153,8 +153,7 @@ def _read_mail(raw: bytes) -> Mail:
     read = _plain_block(raw)
     if read is None:
         return _read_with_email(raw)
-    headers, blank = read
-    names = list(map(str.lower, map(itemgetter(0), headers)))  # (the first field of a name: what get() finds)
+    headers, names, blank = read  # (the first field of a name: what get() finds)
     subject = headers[names.index("subject")][1] if "subject" in names else None
     content_type = headers[names.index("content-type")][1] if "content-type" in names else None
     return Mail(raw, subject, _content_type(content_type) == "multipart/report", headers, blank)
@@ -167,7 +166,9 @@ def _read_with_email(raw: bytes) -> Mail:
                 tuple((str(k), str(v)) for k, v in msg.items()))
 
 
-_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # printable ASCII, tabs and line ends
+_PRINTABLE_BYTES = bytes(range(0x20, 0x7F)) + b"\t"  # printable ASCII and tabs
+# where a field ends: a line end not followed by a blank (a line that starts with one continues the field)
+_FIELD_ENDS = {"\r\n": re.compile(r"\r\n(?![ \t])"), "\n": re.compile(r"\n(?![ \t])")}
 
 
 def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
@@ -179,47 +180,32 @@ def plain_headers(raw: bytes) -> tuple[tuple[str, str], ...] | None:
     return None if read is None else read[0]
 
 
-def _plain_block(raw: bytes) -> tuple[tuple[tuple[str, str], ...], int] | None:
-    """:func:`plain_headers` of ``raw`` and where the line end that ends its block starts (the
-    blank line follows it; -1: no blank line)."""
+def _plain_block(raw: bytes) -> tuple[tuple[tuple[str, str], ...], list[str], int] | None:
+    """:func:`plain_headers` of ``raw``, the fields' names in lower case and where the line end
+    that ends its block starts (the blank line follows it; -1: no blank line)."""
     first = raw.find(b"\n")
-    eol = b"\r\n" if first > 0 and raw[first - 1:first] == b"\r" else b"\n"
+    eol = b"\r\n" if first > 0 and raw[first - 1] == 13 else b"\n"
     end = raw.find(eol + eol)
     block = raw if end == -1 else raw[:end + len(eol)]
-    if block.translate(None, _PLAIN_BYTES):
-        return None  # a byte that is not printable ASCII, a tab or a line end
-    if eol == b"\n":
-        if b"\r" in block:
-            return None
-        sep = "\n"
-    else:
-        ends = block.replace(b"\r\n", b"")
-        if b"\r" in ends or b"\n" in ends:
-            return None  # mixed line ends: the parser's own line handling
-        sep = "\r\n"
-    text = block.decode("ascii")
-    # a line that starts with a blank continues the field before it (kept with its line end): the line
-    # end before it marked with a NUL (no such byte in the block), each field is then one line of the text
-    folded = False
-    if sep + " " in text:
-        text, folded = text.replace(sep + " ", "\0 "), True
-    if "\t" in text and sep + "\t" in text:
-        text, folded = text.replace(sep + "\t", "\0\t"), True
-    lines = text.split(sep)
+    # what is neither printable ASCII nor a tab: line ends only, each the block's own (CRLF: as many
+    # bytes as twice the block's CRLFs, so no lone CR or LF; LF: no CR), or the email parser reads it
+    ends = block.translate(None, _PRINTABLE_BYTES)
+    if len(ends) != (block.count(b"\r\n") * 2 if len(eol) == 2 else ends.count(b"\n")):
+        return None
+    sep = "\r\n" if len(eol) == 2 else "\n"
+    lines = _FIELD_ENDS[sep].split(block.decode("ascii"))  # one field each, with its continuations
     if block.endswith(eol):
         lines.pop()  # the line end of the last line, not a line
     parts = [line.partition(":") for line in lines]
     names = [name for name, colon, _ in parts if colon and name]
     if len(names) != len(parts):
         return None  # a line with no field name and colon (an empty one, an early end of the headers)
-    joined = "".join(names)
-    if " " in joined or "\t" in joined:
+    lowered = "\n".join(names).lower()  # (no name holds a line end: a field's only is in a continuation)
+    if " " in lowered or "\t" in lowered:
         return None  # a name with a blank: a first line that continues nothing, an envelope From line,
-        # a line that is no field (a fold's NUL is always followed by a blank: it never ends a name)
+        # a line that is no field
     # no line end in a value but its continuations' (the parser's rstrip("\r\n") leaves it as it is)
-    if folded:
-        return tuple([(name, value.lstrip(" \t").replace("\0", sep)) for name, _, value in parts]), end
-    return tuple([(name, value.lstrip(" \t")) for name, _, value in parts]), end
+    return tuple([(name, value.lstrip(" \t")) for name, _, value in parts]), lowered.split("\n"), end
 
 
 def _content_type(value: str | None) -> str:
