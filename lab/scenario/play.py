@@ -130,7 +130,8 @@ def run_many(scenarios: Sequence[Scenario], driver_name: str, step_mode: bool = 
 
 def _run_many(scenarios: Sequence[Scenario], driver_name: str, step_mode: bool, verbose: bool,
               quiet: bool) -> list[ScenarioResult]:
-    console = Console(stderr=quiet, highlight=False)
+    # a console only when something is printed (a quiet run without steps or details prints nothing)
+    console: Any = Console(stderr=quiet, highlight=False) if step_mode or verbose or not quiet else None
     results = []
     for scenario in scenarios:
         if step_mode or verbose:
