@@ -375,17 +375,17 @@ def parse_tls_certificate_name(value: str, place: Place | None = None) -> TlsCer
     Raises:
         ConfigError: naming the value, when it is not ``<I>issuer<S>subject``.
     """
-    where = place or Place(path="TlsCertificateName")
     markers = list(_MARKERS.finditer(value or ""))
     tags = [m.group(1).upper() for m in markers]
     if tags != ["I", "S"] or value[: markers[0].start()].strip():
-        raise ConfigError(f"TlsCertificateName {value!r} is not in the form <I>issuer<S>subject", where)
+        raise ConfigError(f"TlsCertificateName {value!r} is not in the form <I>issuer<S>subject",
+                          place or Place(path="TlsCertificateName"))
     issuer = value[markers[0].end(): markers[1].start()]
     subject = value[markers[1].end():]
     try:
         return TlsCertificateName(_normalise(issuer), _normalise(subject))
     except ValueError as exc:
-        raise ConfigError(f"TlsCertificateName {value!r}: {exc}", where) from exc
+        raise ConfigError(f"TlsCertificateName {value!r}: {exc}", place or Place(path="TlsCertificateName")) from exc
 
 
 def tls_certificate_name_of(facts: CertFacts) -> TlsCertificateName:

@@ -252,19 +252,19 @@ def check_against(scenario: Scenario, world: Any) -> None:
         ConfigErrors: a name that does not exist, with the allowed names.
     """
     errors: list[ConfigError] = []
-    servers = sorted(world.servers)
-    hosts = sorted(world.topology.hosts)
+    servers, hosts = world.servers, world.topology.hosts  # (names, sorted in an error's allowed values)
     shells = [(scenario.shell, scenario.file)] if scenario.shell else []
     shells += [(s.shell, s.place) for s in scenario.steps if s.shell] + \
               [(s.shell, scenario.file) for s in scenario.setup if s.shell]
     for shell, where in shells:
         if shell not in servers:
             errors.append(ConfigError(f"{where}: shell {shell!r} is not an Exchange server of the topology", None,
-                                      servers))
+                                      sorted(servers)))
     for step in scenario.steps:
         for src in (step.send.source if step.send else None, step.smtp.source if step.smtp else None):
             if src and src not in hosts:
-                errors.append(ConfigError(f"{step.place}: source {src!r} is not a host of the topology", None, hosts))
+                errors.append(ConfigError(f"{step.place}: source {src!r} is not a host of the topology", None,
+                                          sorted(hosts)))
     if errors:
         raise ConfigErrors(errors)
 

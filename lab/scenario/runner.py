@@ -167,7 +167,7 @@ def run_scenario(driver: ScenarioDriver, scenario: Scenario, steps: Sequence[Ste
             before_step(scenario, step)
         step_result, subject = run_step(driver, scenario, step, subject, mails)
         result.steps.append(step_result)
-        result.smtp_sessions += int(step.send is not None) + int(step.smtp is not None)
+        result.smtp_sessions += (step.send is not None) + (step.smtp is not None)
         if after_step:
             after_step(scenario, step_result)
     result.seconds = time.perf_counter() - started
