@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Collection, Mapping, Union
 
@@ -203,7 +203,10 @@ class FirewallRule:
 
 @dataclass(frozen=True)
 class Node:
-    """A host (Exchange server, DNS server, firewall, device, ...) and its network settings."""
+    """A host (Exchange server, DNS server, firewall, device, ...) and its network settings.
+
+    ``addresses`` (every address of the node, in interface order) and ``networks`` (the names of
+    the networks it is attached to) are worked out with it (see ``__post_init__``)."""
 
     name: str
     kind: str
@@ -216,17 +219,12 @@ class Node:
     def __post_init__(self) -> None:
         for attr in ("interfaces", "nat", "firewall"):
             object.__setattr__(self, attr, _tuple(getattr(self, attr)))
-
-    # (worked out once per node: a node and its interfaces never change; edits make new nodes)
-    @cached_property
-    def addresses(self) -> tuple[str, ...]:
-        """Every address of the node, in interface order."""
-        return tuple(a for i in self.interfaces for a in i.addresses)
-
-    @cached_property
-    def networks(self) -> tuple[str, ...]:
-        """The names of the networks the node is attached to."""
-        return tuple(i.network for i in self.interfaces)
+        # worked out with the node (a node and its interfaces never change; edits make new nodes), as
+        # attributes beside its fields (not fields: equality, hashing and repr ignore them), set while
+        # the node is built: they stay in its inline values, where a cached_property would turn them
+        # into a dict made afterwards, which CPython 3.11 reads more slowly
+        object.__setattr__(self, "addresses", tuple([a for i in self.interfaces for a in i.addresses]))  # in order
+        object.__setattr__(self, "networks", tuple([i.network for i in self.interfaces]))  # the networks it is on
 
     def address_on(self, network: str) -> str | None:
         """The node's first address on ``network``, or None."""
