@@ -77,6 +77,25 @@ def _table(props: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
 
 
+#: a record's property names -> :func:`_positions` of them (records of one kind share their names)
+_POSITIONS: dict[tuple[str, ...], dict[str, int]] = {}
+
+
+def _positions(names: tuple[str, ...]) -> dict[str, int]:
+    """Lower-case property name -> the position of the first property of that name (any case), for a
+    record whose property names are ``names``: what :func:`value_of` finds is at that position.
+
+    A pure function of the names, worked out once per kind of record (every queue, every send connector
+    has the same property names) instead of once per record shown; bounded like the lab's memos."""
+    found = _POSITIONS.get(names)
+    if found is None:
+        if len(_POSITIONS) >= 512:
+            _POSITIONS.clear()
+        # (read backwards: the first of a name is written last, so it is the one kept)
+        found = _POSITIONS[names] = dict(zip(map(str.lower, reversed(names)), range(len(names) - 1, -1, -1)))
+    return found
+
+
 def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:
     """Format-List: ``Name : value`` lines, names padded, a blank line around each record."""
     if all(is_scalar(r) for r in records):
@@ -87,28 +106,32 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
             blocks.append(display(record))
             continue
         props = properties(record)  # (read once: names and values come from the same pairs)
-        # lower-case name -> the first (name, value) pair of that name: _table's values and _expand's first
-        # names in one table (read backwards: the first pair of a name is written last, so it is the one kept)
-        backwards = props[::-1]
-        first = dict(zip(map(str.lower, map(_NAME, backwards)), backwards))
+        names = tuple(map(_NAME, props))
+        where = _positions(names)  # (the first property of a name, any case: its value is the one shown)
         if not patterns:
-            names = list(map(_NAME, props))
+            if len(where) == len(names):  # (no two names alike: each name's first property is itself)
+                rows = props
+            else:
+                rows = [(name, props[where[name.lower()]][1]) for name in names]
         elif _WILDCARDS.isdisjoint("".join(patterns)):  # (_expand with no wildcard pattern: a look-up each)
-            names = []
+            rows = []
+            chosen: list[str] = []
             for pattern in patterns:
-                found = first.get(pattern.lower())
-                exact = found[0] if found is not None else pattern
-                if exact not in names:
-                    names.append(exact)
+                at = where.get(pattern.lower())
+                row = (pattern, None) if at is None else (names[at], props[at][1])
+                if row[0] not in chosen:
+                    chosen.append(row[0])
+                    rows.append(row)
         else:
-            names = _expand(list(map(_NAME, props)), patterns)
-        if not names:
+            rows = []
+            for name in _expand(list(names), patterns):
+                at = where.get(name.lower())
+                rows.append((name, None if at is None else props[at][1]))
+        if not rows:
             continue
-        width = max(map(len, names))
+        width = max(map(len, map(_NAME, rows)))
         lines: list[str] = []
-        for name in names:
-            found = first.get(name.lower())
-            value = found[1] if found is not None else None
+        for name, value in rows:
             shown = value if value.__class__ is str else display(value)  # (display gives a str itself)
             if "\n" not in shown:  # (one line: what the split below gives, with no more lines)
                 lines.append(f"{name.ljust(width)} : {shown}".rstrip())
@@ -143,7 +166,12 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
     if not rows_source:
         return "".join(display(s) + "\n" for s in scalars)
     columns = expand_properties(rows_source[0], patterns) if patterns else table_columns(rows_source[0])
-    rows = [[table.get(c.lower()) for c in columns] for table in map(_values, rows_source)]
+    lowered = [c.lower() for c in columns]
+    rows = []
+    for record in rows_source:  # (each column's value: that of the first property of its name, any case)
+        props = properties(record)
+        where = _positions(tuple(map(_NAME, props)))
+        rows.append([None if (at := where.get(c)) is None else props[at][1] for c in lowered])
     cells = [[display(v).replace("\r", "").replace("\n", " ") for v in row] for row in rows]
     # (a column at a time: every row has one value per column, and there is at least one row)
     numeric = []
