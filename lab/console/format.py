@@ -77,22 +77,22 @@ def _table(props: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
 
 
-#: a record's property names -> :func:`_positions` of them (records of one kind share their names)
-_POSITIONS: dict[tuple[str, ...], dict[str, int]] = {}
+#: a record's property names -> :func:`first_positions` of them (records of one kind share their names)
+_FIRST_POSITIONS: dict[tuple[str, ...], dict[str, int]] = {}
 
 
-def _positions(names: tuple[str, ...]) -> dict[str, int]:
+def first_positions(names: tuple[str, ...]) -> dict[str, int]:
     """Lower-case property name -> the position of the first property of that name (any case), for a
     record whose property names are ``names``: what :func:`value_of` finds is at that position.
 
     A pure function of the names, worked out once per kind of record (every queue, every send connector
     has the same property names) instead of once per record shown; bounded like the lab's memos."""
-    found = _POSITIONS.get(names)
+    found = _FIRST_POSITIONS.get(names)
     if found is None:
-        if len(_POSITIONS) >= 512:
-            _POSITIONS.clear()
+        if len(_FIRST_POSITIONS) >= 512:
+            _FIRST_POSITIONS.clear()
         # (read backwards: the first of a name is written last, so it is the one kept)
-        found = _POSITIONS[names] = dict(zip(map(str.lower, reversed(names)), range(len(names) - 1, -1, -1)))
+        found = _FIRST_POSITIONS[names] = dict(zip(map(str.lower, reversed(names)), range(len(names) - 1, -1, -1)))
     return found
 
 
@@ -107,7 +107,7 @@ def format_list(records: Sequence[Any], patterns: Sequence[str] | None = None) -
             continue
         props = properties(record)  # (read once: names and values come from the same pairs)
         names = tuple(map(_NAME, props))
-        where = _positions(names)  # (the first property of a name, any case: its value is the one shown)
+        where = first_positions(names)  # (the first property of a name, any case: its value is the one shown)
         if not patterns:
             if len(where) == len(names):  # (no two names alike: each name's first property is itself)
                 rows = props
@@ -170,7 +170,7 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
     rows = []
     for record in rows_source:  # (each column's value: that of the first property of its name, any case)
         props = properties(record)
-        where = _positions(tuple(map(_NAME, props)))
+        where = first_positions(tuple(map(_NAME, props)))
         rows.append([None if (at := where.get(c)) is None else props[at][1] for c in lowered])
     cells = [[display(v).replace("\r", "").replace("\n", " ") for v in row] for row in rows]
     # (a column at a time: every row has one value per column, and there is at least one row)
@@ -192,7 +192,7 @@ def format_table(records: Sequence[Any], patterns: Sequence[str] | None = None, 
 def _shape(obj: Any) -> tuple[Any, ...]:
     if isinstance(obj, FormattedOutput) or is_scalar(obj):
         return ("scalar", id(obj))
-    return (type(obj), tuple(n for n, _ in properties(obj)))
+    return (type(obj), tuple(map(_NAME, properties(obj))))
 
 
 def _long_date(value: dt.datetime) -> str:

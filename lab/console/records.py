@@ -12,6 +12,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
+from lab.console.format import first_positions
 from lab.core.exchange.connectors import ReceiveConnector
 from lab.core.exchange.model import AcceptedDomain, ExchangeServer, Mailbox
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent, TransportSettings
@@ -19,7 +20,7 @@ from lab.core.exchange.send_connector import SendConnector
 from lab.core.world import InstalledCertificate
 
 _UNITS = (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024), ("B", 1))
-_NAME, _VALUE = itemgetter(0), itemgetter(1)  # of a (name, value) property pair
+_NAME = itemgetter(0)  # of a (name, value) property pair
 
 
 class ExRecord:
@@ -36,7 +37,6 @@ class ExRecord:
     def __init__(self, props: Iterable[tuple[str, Any]], table: Sequence[str], type_name: str,
                  source: Any = None, server: str | None = None):
         self._props = tuple(props)  # (never changed: handed out as is, copied by whoever lists them)
-        self._index: dict[str, Any] | None = None  # lower-case name -> value of the first of that name (get)
         self._table = list(table)
         self.ps_type_name = type_name
         self.source = source
@@ -49,12 +49,10 @@ class ExRecord:
         return list(self._table)
 
     def get(self, name: str) -> Any:
-        """A property's value (case-insensitive), None when absent."""
-        index = self._index
-        if index is None:  # (read backwards: the first pair of a name is written last, so it is the one kept)
-            backwards = self._props[::-1]
-            index = self._index = dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
-        return index.get(name.lower())
+        """A property's value (case-insensitive: the first of the name), None when absent."""
+        props = self._props
+        at = first_positions(tuple(map(_NAME, props))).get(name.lower())
+        return None if at is None else props[at][1]
 
     @property
     def identity(self) -> str:

@@ -1,4 +1,4 @@
-"""format._positions (a record's property names -> lower-case name -> position of the first property of that
+"""format.first_positions (a record's property names -> lower-case name -> position of the first property of that
 name, any case) against the plain loop, and Format-List / Format-Table reading their values through it: the
 value shown for a name is that of the first property of the name, in any case."""
 from __future__ import annotations
@@ -25,9 +25,9 @@ def test_positions_are_the_first_of_each_name_in_any_case() -> None:
     rng = random.Random(17)
     for _ in range(500):
         names = _names(rng)
-        assert F._positions(names) == _positions_loop(names)
-        assert F._positions(tuple(names)) == _positions_loop(names)  # (an equal tuple: the same answer)
-    assert F._positions(("Name", "NAME", "name")) == {"name": 0}
+        assert F.first_positions(names) == _positions_loop(names)
+        assert F.first_positions(tuple(names)) == _positions_loop(names)  # (an equal tuple: the same answer)
+    assert F.first_positions(("Name", "NAME", "name")) == {"name": 0}
 
 
 def test_format_list_and_table_show_the_first_value_of_a_name() -> None:
@@ -50,3 +50,16 @@ def test_format_list_and_table_show_the_first_value_of_a_name() -> None:
         got = F.format_table([record, record], columns).splitlines()
         want_cells = [F.display(table.get(c.lower())) for c in columns]
         assert got[3].split() == " ".join(want_cells).split()
+
+
+def test_exrecord_get_is_the_first_value_of_a_name_in_any_case() -> None:
+    from lab.console.records import ExRecord
+
+    rng = random.Random(29)
+    for _ in range(300):
+        names = _names(rng)
+        props = [(n, rng.randint(0, 9)) for n in names]
+        record = ExRecord(props, [], "T")
+        for wanted in ("name", "NAME", "Identity", "lasterror", "Missing", ""):
+            want = next((v for n, v in props if n.lower() == wanted.lower()), None)
+            assert record.get(wanted) == want
