@@ -30,7 +30,7 @@ class FormattedOutput:
         return self.text
 
 
-_NAME, _VALUE = itemgetter(0), itemgetter(1)  # of a (name, value) property pair
+_NAME = itemgetter(0)  # of a (name, value) property pair
 _WILDCARDS = frozenset("*?[")
 
 
@@ -64,17 +64,6 @@ def value_of(record: Any, name: str) -> Any:
         if key.lower() == lowered:
             return value
     return None
-
-
-def _values(record: Any) -> dict[str, Any]:
-    """Lower-case property name -> value, the first of a name winning (what :func:`value_of` finds)."""
-    return _table(properties(record))
-
-
-def _table(props: list[tuple[str, Any]]) -> dict[str, Any]:
-    """:func:`_values` of a record whose properties are ``props``."""
-    backwards = props[::-1]  # (the first pair of a name is written last, so it is the one kept)
-    return dict(zip(map(str.lower, map(_NAME, backwards)), map(_VALUE, backwards)))
 
 
 #: a record's property names -> :func:`first_positions` of them (records of one kind share their names)

@@ -3,17 +3,10 @@ the first property of a name (any case) wins, wildcard patterns keep declaration
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from lab.console import format as F
 from lab.console.ps_values import like
-
-
-def _table_loop(props: list[tuple[str, Any]]) -> dict[str, Any]:
-    table: dict[str, Any] = {}
-    for key, value in props:
-        table.setdefault(key.lower(), value)
-    return table
+from tests.unit.format_support import first_values
 
 
 def _expand_loop(names: list[str], patterns: list[str] | None) -> list[str]:
@@ -44,8 +37,9 @@ def test_the_first_value_of_a_name_wins_in_any_case() -> None:
     rng = random.Random(7)
     for _ in range(500):
         props = [(n, rng.randint(0, 5)) for n in _names(rng)]
-        assert F._table(props) == _table_loop(props)
-    assert F._table([("Name", 1), ("NAME", 2), ("name", 3)]) == {"name": 1}
+        names = tuple(n for n, _ in props)
+        assert {k: props[i][1] for k, i in F.first_positions(names).items()} == first_values(props)
+    assert F.first_positions(("Name", "NAME", "name")) == {"name": 0}
 
 
 def test_patterns_choose_the_same_names_in_the_same_order() -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any, Sequence
 
-from lab.console.format import _is_number, _values, expand_properties, format_table, table_columns
+from lab.console.format import _is_number, expand_properties, format_table, table_columns
 from lab.console.ps_values import display, is_scalar
+from tests.unit.format_support import record_values as _values
 
 
 def old(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:

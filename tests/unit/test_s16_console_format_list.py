@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from typing import Any, Sequence
 
-from lab.console.format import _expand, _table, format_list
+from lab.console.format import _expand, format_list
 from lab.console.ps_values import display, is_scalar, properties
+from tests.unit.format_support import first_values as _table
 
 
 def old(records: Sequence[Any], patterns: Sequence[str] | None = None) -> str:

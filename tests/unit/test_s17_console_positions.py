@@ -7,6 +7,7 @@ import random
 
 from lab.console import format as F
 from lab.console.ps_values import PSObject
+from tests.unit.format_support import first_values
 
 
 def _positions_loop(names: tuple[str, ...]) -> dict[str, int]:
@@ -37,7 +38,7 @@ def test_format_list_and_table_show_the_first_value_of_a_name() -> None:
         names = _names(rng)
         props = [(n, rng.choice([1, "a", None, [1, 2], True])) for n in names]
         record = PSObject(props)
-        table = F._table(props)
+        table = first_values(props)
         patterns = [rng.choice(patterns_pool) for _ in range(rng.randint(0, 3))] or None
         chosen = F._expand(list(names), patterns)
         if chosen:
