@@ -28,6 +28,7 @@ from lab.console.format import FormattedOutput, render_default
 from lab.console.parser import ParseError, parse
 from lab.console.ps_values import (PSRuntimeError, arithmetic, compare, get_member, index_value, to_string, truthy,
                                    type_name)
+from lab.console.ps_builtins import shared_builtins
 from lab.console.ps_static import commands, constant_arguments, static_arguments
 from lab.console.binding import Arg, bind, convert
 from lab.console.registry import BindingError, Cmdlet, CmdletError, Invocation, Registry, invocation
@@ -107,8 +108,6 @@ class Shell:
     """A console session: a registry, host callbacks and the session's variables."""
 
     def __init__(self, registry: Registry, host_callbacks: HostCallbacks):
-        from lab.console.ps_builtins import shared_builtins
-
         self.registry = registry
         self.builtins = shared_builtins()
         self.host = host_callbacks

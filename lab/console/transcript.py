@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from lab.console.cmdlets import build_registry
 from lab.console.evaluator import HostCallbacks, RunResult, Shell
 from lab.console.host import ConsoleHost
 
@@ -25,7 +26,6 @@ class LabConsole:
     """
 
     def __init__(self, host: ConsoleHost, state_dir: str | Path | None = None):
-        from lab.console.cmdlets import build_registry
         self.host = host
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.lines: list[str] = []

@@ -384,8 +384,7 @@ class NetworkModel:
         return route
 
     def _walk(self, src_node: str, dst_ip: str, dst_port: int, listening: Listening) -> Route:
-        from lab.core.network_route import walk  # noqa: PLC0415
-        return walk(self, self.node(src_node), dst_ip, dst_port, _listening_fn(listening))
+        return _route.walk(self, self.node(src_node), dst_ip, dst_port, _listening_fn(listening))
 
     def _remember(self, key: tuple, route: Route) -> None:
         if len(self._routes) >= _ROUTE_MEMO:
@@ -464,8 +463,7 @@ class NetworkModel:
                 or old.firewall != node.firewall or old.gateway != node.gateway or old.kind != node.kind
                 or old.firewall_default != node.firewall_default):
             return NetworkModel(self.networks, nodes, self.root)
-        from lab.core.network_check import nat_problems  # noqa: PLC0415
-        if nat_problems(self, nodes, node):
+        if _check.nat_problems(self, nodes, node):
             return NetworkModel(self.networks, nodes, self.root)  # (raises what the full check finds)
         model = object.__new__(NetworkModel)
         model.__dict__.update(networks=self.networks, nodes=nodes, root=self.root, _nets=self._nets,
@@ -549,3 +547,8 @@ def live_port(port: int, mapping: Mapping[int, int] | None = None) -> int:
     if port in table:
         return table[port]
     return port + 10000 if port < 1024 else port
+
+
+# The route walker and the NAT check read this module's names: imported last (as modules, read when called),
+# not inside the functions that call them (a from-import there costs a lookup of the module's __path__ per call).
+from lab.core import network_check as _check, network_route as _route  # noqa: E402

@@ -17,10 +17,12 @@ def available_drivers() -> list[str]:
 
 def make_driver(name: str, **options: Any) -> ScenarioDriver:
     """A new, unstarted driver."""
+    # (each driver's module imported when first asked for; `import ... as` finds it loaded without the
+    # per-call __path__ lookup a from-import of a loaded module makes)
     if name == "live":
-        from lab.scenario.live_driver import LiveDriver
-        return LiveDriver(**options)
+        import lab.scenario.live_driver as live
+        return live.LiveDriver(**options)
     if name == "memory":
-        from lab.scenario.memory_driver import MemoryDriver
-        return MemoryDriver(**options)
+        import lab.scenario.memory_driver as memory
+        return memory.MemoryDriver(**options)
     raise LabRuntimeError(T.UNKNOWN_DRIVER.format(name=name, names=", ".join(DRIVERS)))
