@@ -89,11 +89,6 @@ def _hear(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
 _HEARD = _Remembered(_hear)
 
 
-def _heard(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
-    """:func:`parse_reply` of ``lines`` and their ``S: `` transcript lines (remembered: :data:`_HEARD`)."""
-    return _HEARD[lines]
-
-
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
     """The extension keywords of an EHLO reply, lower-case (``supports_extension``)."""
     return _ehlo_keywords(reply.message.partition("\n")[2])
@@ -115,11 +110,6 @@ def _ehlo_keywords(extensions: str) -> frozenset[str]:
 #: ``lines`` -> :func:`ehlo_keywords` of their reply (remembered per lines, as the reply is: a server's
 #: EHLO reply recurs word for word; a wire reads it after every EHLO)
 _KEYWORDS = _Remembered(lambda lines: ehlo_keywords(parse_reply(lines)))
-
-
-def _keywords_of(lines: tuple[str, ...]) -> frozenset[str]:
-    """:func:`ehlo_keywords` of the reply of ``lines`` (remembered: :data:`_KEYWORDS`)."""
-    return _KEYWORDS[lines]
 
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:

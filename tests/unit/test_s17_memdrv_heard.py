@@ -24,7 +24,7 @@ def _fresh(lines):
 def test_heard_is_the_fresh_parse_and_kept(lines):
     wire._HEARD.clear()
     first = wire._HEARD[lines]
-    assert first == _fresh(lines) and wire._heard(lines) is first and wire._HEARD[tuple(lines)] is first
+    assert first == _fresh(lines) and wire._HEARD[tuple(lines)] is first
 
 
 def test_heard_stays_bounded_and_right():
@@ -62,7 +62,7 @@ def test_a_wire_reads_tuple_and_list_lines_alike():
 def test_ehlo_keywords_are_the_fresh_parse_and_kept(lines):
     wire._KEYWORDS.clear()
     first = wire._KEYWORDS[lines]
-    assert first == wire.ehlo_keywords(wire.parse_reply.__wrapped__(lines)) and wire._keywords_of(lines) is first
+    assert first == wire.ehlo_keywords(wire.parse_reply.__wrapped__(lines)) and wire._KEYWORDS[lines] is first
     for n in range(5000):
         wire._KEYWORDS[(f"250-h{n}", f"250 X{n}")]
     assert len(wire._KEYWORDS) <= 4096 and wire._KEYWORDS[("250-h", "250 SIZE 7")] == {"size"}

@@ -18,10 +18,10 @@ LINES = [("250 2.0.0 OK",), ("250",), ("354 ",), ("xyz hello",), (), ("250-a", "
 
 @pytest.mark.parametrize("lines", LINES)
 def test_heard_is_the_parse_and_the_s_lines(lines):
-    reply, shown = wire._heard(lines)
+    reply, shown = wire._HEARD[lines]
     assert reply == wire.parse_reply.__wrapped__(lines)
     assert shown == tuple(f"S: {line}" for line in lines) and isinstance(shown, tuple)
-    assert wire._heard(tuple(lines)) == (reply, shown)
+    assert wire._HEARD[tuple(lines)] == (reply, shown)
 
 
 class _Session:
