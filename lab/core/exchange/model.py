@@ -178,6 +178,9 @@ def _ps_fields_of(cls: type) -> tuple[tuple[str, str], ...]:
     return tuple((f.metadata["ps"], f.name) for f in fields(cls) if "ps" in f.metadata)
 
 
+_UNPLACED = Place()  # what build's parsers get as the place of a value until it is refused
+
+
 def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None = None) -> Any:
     """Validates ``mapping`` (Exchange property names) and builds ``cls``.
 
@@ -201,8 +204,20 @@ def build(cls: type, mapping: Any, path: str, defaults: Mapping[str, Any] | None
             raise ConfigError(f"unknown {cls.__name__} property {key!r}", Place(path=f"{path}.{key}"),
                               allowed=sorted(f.metadata["ps"] for f in by_lower.values()))
         parse = spec.metadata["parse"]
-        place = Place(path=f"{path}.{spec.metadata['ps']}")
-        values[spec.name] = parse(raw, place) if parse else raw
+        if parse is None:
+            values[spec.name] = raw
+            continue
+        # The value's place is written only for an error: a parser is a pure function of the value and
+        # the place, and reads the place only to name it in a ConfigError (or in a nested mapping's path,
+        # for the same purpose), so a value it takes with no place is taken with any. A value it refuses
+        # is read again with its place (outside the handler: the same exception, without this one as its
+        # context), which raises that error naming it.
+        try:
+            values[spec.name] = parse(raw, _UNPLACED)
+            continue
+        except ConfigError:
+            pass
+        values[spec.name] = parse(raw, Place(path=f"{path}.{spec.metadata['ps']}"))
     for spec in required:
         if spec.name not in values:
             raise ConfigError(f"{cls.__name__} property {spec.metadata.get('ps', spec.name)!r} is required",
