@@ -372,13 +372,15 @@ def _new_connector(override: Mapping[str, Any], keys: dict[str, Any], here: str,
 
 def _check_bindings(connectors: Sequence[ReceiveConnector], path: str) -> None:
     """An IP:port may be shared only by connectors whose RemoteIPRanges differ (P-NRC)."""
-    seen: dict[tuple[str, str, frozenset[str]], str] = {}
+    # keyed on the values the texts ``str(binding)`` and ``version:first-last`` are written from (each text
+    # names one value: the same pairs of keys are equal), not on the texts
+    seen: dict[tuple[str, str, int, frozenset[tuple[int, int, int]]], str] = {}
     for conn in connectors:
         if not conn.enabled:
             continue
-        ranges = frozenset([f"{r.version}:{r.first}-{r.last}" for r in conn.remote_ip_ranges])
+        ranges = frozenset([(r.version, r.first, r.last) for r in conn.remote_ip_ranges])
         for binding in conn.bindings:
-            key = (conn.server.lower(), str(binding), ranges)
+            key = (conn.server.lower(), binding.ip, binding.port, ranges)
             if key in seen:
                 raise ConfigError(M.RECEIVE_CONNECTOR_SAME_BINDING.format(
                     first=seen[key], second=conn.name, binding=binding), Place(path=path),
