@@ -98,7 +98,10 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
     (:func:`_address`) instead of once per binding and range (held to the model's methods by
     tests/unit/test_receive_select.py).
     """
-    candidates: list[tuple[int, int, str, ReceiveConnector]] = []
+    # (smallest range, 0 for a specific binding, lower-case name, position, connector): sorted as they are,
+    # the position keeps the connectors' order among equal first three (a stable sort on them)
+    candidates: list[tuple[int, int, str, int, ReceiveConnector]] = []
+    theirs = remote = None  # the addresses read, each once, when first needed (an invalid one raises there)
     for conn in connectors:
         if not conn.enabled:
             continue
@@ -108,7 +111,8 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
             if b.port != local_port:
                 continue
             version, value, scope, unspecified = _address(b.ip)
-            theirs = _address(local_ip)
+            if theirs is None:
+                theirs = _address(local_ip)
             if (unspecified and version == theirs[0]) or (value == theirs[1] and version == theirs[0]
                                                           and scope == theirs[2]):
                 matched = True
@@ -116,21 +120,23 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
         smallest = None
         ranges = conn.remote_ip_ranges
         if ranges:
-            version, value = _address(remote_ip)[:2]
+            if remote is None:
+                remote = _address(remote_ip)
+            version, value = remote[0], remote[1]
             for r in ranges:
                 if r.version == version and r.first <= value <= r.last:
                     size = r.last - r.first + 1
                     if smallest is None or size < smallest:
                         smallest = size
         if matched and smallest is not None:
-            candidates.append((smallest, 0 if specific else 1, conn.name.lower(), conn))
+            candidates.append((smallest, 0 if specific else 1, conn.name.lower(), len(candidates), conn))
     rule = "fidelity §3.4: most specific RemoteIPRanges match"
     if not candidates:
         return Decision(False, None, rule, (f"no enabled connector binds {local_ip}:{local_port} for {remote_ip}",),
                         disconnect=True)
-    candidates.sort(key=lambda c: c[:3])
-    chosen = candidates[0][3]
-    reasons = tuple(f"{c[3].name}: {c[0]} address(es) match {remote_ip}" for c in candidates)
+    candidates.sort()
+    chosen = candidates[0][4]
+    reasons = tuple(f"{c[4].name}: {c[0]} address(es) match {remote_ip}" for c in candidates)
     return Decision(True, None, rule, reasons + (f"selected {chosen.name}",), value=chosen)
 
 
