@@ -317,13 +317,13 @@ class EopNode:
         Raises:
             ConfigError: no ``frontend_host`` or no ``mx``/``submission`` endpoint.
         """
-        where = Place(path=f"{path}.{host.name}")
         endpoints = dict(host.endpoints or {})
         for key in ("mx", "submission"):
             if key not in endpoints:
-                raise ConfigError(f"an eop node needs endpoints.{key}", where, allowed=("mx", "submission"))
+                raise ConfigError(f"an eop node needs endpoints.{key}", Place(path=f"{path}.{host.name}"),
+                                  allowed=("mx", "submission"))
         if not host.frontend_host:
-            raise ConfigError("an eop node needs frontend_host", where)
+            raise ConfigError("an eop node needs frontend_host", Place(path=f"{path}.{host.name}"))
         return cls(host.name, host.frontend_host, endpoints["mx"], endpoints["submission"],
                    banned_ips=tuple(host.banned_ips), certificates=tuple(host.certificates))
 
