@@ -283,7 +283,11 @@ class MailUser:
 
     def has_address(self, address: str) -> bool:
         """True when ``address`` is one of the mail user's addresses."""
-        return address.lower() in {a.lower() for a in self.email_addresses}
+        wanted = address.lower()  # (compared in turn: no set of the lowered addresses is built per question)
+        for a in self.email_addresses:
+            if a.lower() == wanted:
+                return True
+        return False
 
 
 # --- the EOP node and the tenant --------------------------------------------------------------------

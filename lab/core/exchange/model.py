@@ -308,7 +308,11 @@ class Mailbox:
 
     def has_address(self, address: str) -> bool:
         """True when ``address`` is one of this mailbox's SMTP addresses (case-insensitive)."""
-        return address.lower() in {a.lower() for a in self.email_addresses}
+        wanted = address.lower()  # (compared in turn: no set of the lowered addresses is built per question)
+        for a in self.email_addresses:
+            if a.lower() == wanted:
+                return True
+        return False
 
     def logon_names(self) -> tuple[str, ...]:
         """Names a client may log on with: alias, name, any address, ``DOMAIN\\alias``-style."""
