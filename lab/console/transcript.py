@@ -29,7 +29,9 @@ class LabConsole:
         self.host = host
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.lines: list[str] = []
-        self.shell = Shell(build_registry(host), HostCallbacks(now=host.clock_now, computer_name=None))
+        # (the callbacks are built by the first _sync_callbacks, of the session as it is: one record, not
+        # a placeholder replaced at once)
+        self.shell = Shell(build_registry(host), None)  # type: ignore[arg-type]
         self._sync_callbacks()
 
     def _sync_callbacks(self) -> None:
@@ -42,9 +44,10 @@ class LabConsole:
             name = server.server.fqdn if server else None
         current = self.shell.host
         now = host.clock_now
-        if current.computer_name == name and current.now == now:
-            return  # (already these callbacks)
-        self.shell.host = HostCallbacks(now=now, read_credential=current.read_credential, computer_name=name)
+        if current is None:  # (from __init__)
+            self.shell.host = HostCallbacks(now=now, computer_name=name)
+        elif current.computer_name != name or current.now != now:
+            self.shell.host = HostCallbacks(now=now, read_credential=current.read_credential, computer_name=name)
 
     def run(self, line: str) -> RunResult:
         """Run one console line; roll back on error; record it when it changed the lab."""
