@@ -34,7 +34,10 @@ class Check:
 
 @dataclass
 class StepContext:
-    """What a step produced, for its expectations (and the last subject sent, for defaults)."""
+    """What a step produced, for its expectations (and the last subject sent, for defaults).
+
+    The runner keeps one per run and clears what a step produced (console, send, transcript,
+    message_ids) before the next step."""
 
     console: ConsoleResult | None = None
     send: SendOutcome | None = None
@@ -42,7 +45,7 @@ class StepContext:
     subject: str = ""
     message_ids: list[str] = field(default_factory=list)
     #: the messages read so far in this run (:func:`read_mail` of each raw message), for its later checks:
-    #: the runner gives every step of a run the same dict (one run's, never another's)
+    #: every step of a run reads the same dict (one run's, never another's)
     mails: dict[bytes, "Mail"] = field(default_factory=dict)
 
 

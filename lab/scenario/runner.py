@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Callable, Sequence
 
 from lab.scenario.driver import ConsoleResult, ScenarioDriver, SendSpec
-from lab.scenario.expect import Check, Mail, StepContext, check, describe_queue
+from lab.scenario.expect import Check, StepContext, check, describe_queue
 from lab.scenario.model import Expectation, Scenario, Step
 
 #: a check's or a step's ``ok`` (all() over a map of it: no generator frame per item)
@@ -104,14 +104,17 @@ def trace_lines(driver: ScenarioDriver, ctx: StepContext, servers: Sequence[str]
     return lines
 
 
-def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, subject: str,
-             mails: dict[bytes, Mail] | None = None) -> tuple[StepResult, str]:
-    """Run one step; returns its result and the subject later steps default to.
+def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, ctx: StepContext) -> StepResult:
+    """Run one step; returns its result.
 
-    ``mails``: the messages the run's checks have read so far (:attr:`StepContext.mails`)."""
+    ``ctx``: the run's context, one for all its steps (a step starts from the subject sent last and
+    the messages the run's checks have read so far, :attr:`StepContext.mails`): what the previous
+    step produced is cleared first."""
     started = time.perf_counter()
     result = StepResult(step)
-    ctx = StepContext(subject=subject, mails={} if mails is None else mails)
+    ctx.console = ctx.send = None
+    ctx.transcript = ()
+    ctx.message_ids = []
     try:
         if step.run:
             result.shell = step.shell or scenario.shell
@@ -140,7 +143,7 @@ def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, subject: st
     except Exception as exc:  # a driver failure is reported as the step's error, the run goes on
         result.error = f"{type(exc).__name__}: {exc}"
     result.seconds = time.perf_counter() - started
-    return result, ctx.subject
+    return result
 
 
 StepHook = Callable[[Scenario, Step], None]
@@ -160,12 +163,11 @@ def run_scenario(driver: ScenarioDriver, scenario: Scenario, steps: Sequence[Ste
         result.error = str(exc)
         result.seconds = time.perf_counter() - started
         return result
-    subject = ""
-    mails: dict[bytes, Mail] = {}  # this run's messages, read once by its checks
+    ctx = StepContext()  # the run's: its subject sent last, its messages read once by its checks
     for step in steps if steps is not None else scenario.steps:
         if before_step:
             before_step(scenario, step)
-        step_result, subject = run_step(driver, scenario, step, subject, mails)
+        step_result = run_step(driver, scenario, step, ctx)
         result.steps.append(step_result)
         result.smtp_sessions += (step.send is not None) + (step.smtp is not None)
         if after_step:
