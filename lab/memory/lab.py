@@ -227,19 +227,21 @@ class MemoryLab:
     def send(self, source_node: str, server: str, port: int, mail_from: str, rcpt_tos: Sequence[str],
              data: bytes, tls: bool = False, auth: tuple[str, str] | None = None,
              client_certificate: str | CertFacts | None = None, helo: str | None = None, record: bool = True,
-             rcpt_params: str = "", judge_server: Callable[[CertFacts | None], str] | None = None) -> SendResult:
+             rcpt_params: str = "", judge_server: Callable[[CertFacts | None], str] | None = None,
+             result: Callable[..., Any] = SendResult) -> Any:
         """Submit a message from ``source_node`` to ``server`` (virtual IP or host name) and run it
         through to its final disposition (every delivery it causes, at the current lab time).
 
-        ``client_certificate`` is a certificate name or its facts; ``rcpt_params`` and
-        ``judge_server`` are :func:`lab.memory.probe.converse`'s."""
+        ``client_certificate`` is a certificate name or its facts; ``rcpt_params``, ``judge_server``
+        and ``result`` (what is returned: a :class:`SendResult` by default) are
+        :func:`lab.memory.probe.converse`'s."""
         cert = self.trust.certificates.get(client_certificate) if isinstance(client_certificate, str) \
             else client_certificate
-        result = converse(self, source_node, server, port, mail_from, tuple(rcpt_tos), data, tls=tls, auth=auth,
-                          client_certificate=cert, helo=helo or source_node, record=record, rcpt_params=rcpt_params,
-                          judge_server=judge_server)
+        sent = converse(self, source_node, server, port, mail_from, tuple(rcpt_tos), data, tls=tls, auth=auth,
+                        client_certificate=cert, helo=helo or source_node, record=record, rcpt_params=rcpt_params,
+                        judge_server=judge_server, result=result)
         self.run()
-        return result
+        return sent
 
     def telnet(self, source_node: str, host: str, port: int, lines: Sequence[str]) -> list[str]:
         """A raw dialogue: each line as typed; ``DATA`` ... ``.`` sends a body; returns the transcript."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from lab.core.dns_resolution import resolve_host
 from lab.core.tls import CertFacts
@@ -105,22 +105,25 @@ def _expect(reply: ServerReply, code: int) -> ServerReply:
 def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: str, rcpt_tos: tuple[str, ...],
              data: bytes, *, tls: bool, auth: tuple[str, str] | None, client_certificate: CertFacts | None,
              helo: str, record: bool = True, rcpt_params: str = "",
-             judge_server: Callable[[CertFacts | None], str] | None = None) -> SendResult:
+             judge_server: Callable[[CertFacts | None], str] | None = None,
+             result: Callable[..., Any] = SendResult) -> Any:
     """One submission from ``source``; see the module docstring.
 
     Args:
         rcpt_params: appended to every ``RCPT TO:<...>`` (`` NOTIFY=FAILURE,DELAY``).
         judge_server: after STARTTLS, the client's judgement of the server certificate: "" goes
             on, any other text ends the send (``failure`` :data:`TLS_FAILED`, ``detail`` the text).
+        result: what is returned, called as :class:`SendResult` is (the default): a caller that
+            wants its own record of the send builds it from the same values, not from a SendResult.
     """
     transcript: list[str] = []
     dialled = dial_first(lab, source, server, port)
     if isinstance(dialled, str):
-        return SendResult((f"*: connect {server}:{port} failed: {dialled}",), False, "", failure=dialled)
+        return result((f"*: connect {server}:{port} failed: {dialled}",), False, "", failure=dialled)
     dial = dialled[1]
     opened = dial.open(lab, transcript if record else None)
     if opened is None:
-        return SendResult((f"*: {server}:{port} closed the connection",), False, "", failure=CLOSED)
+        return result((f"*: {server}:{port} closed the connection",), False, "", failure=CLOSED)
     wire = opened[0]
     last: ServerReply | None = None
     refused: list[tuple[str, str]] = []
@@ -166,15 +169,15 @@ def converse(lab: "MemoryLab", source: str, server: str, port: int, mail_from: s
         if last.code != 250:
             raise _Ended(last)
         wire.quit()
-        return SendResult(tuple(transcript), True, last.text, _message_id(last), refused=tuple(refused))
+        return result(tuple(transcript), True, last.text, _message_id(last), refused=tuple(refused))
     except _Ended as ended:
         if ended.reply is not None and ended.reply.code >= 400 and not wire.closed:
             _quiet(wire, "RSET")
         wire.quit()
-        return SendResult(tuple(transcript), False, ended.reply.text if ended.reply else "", failure=ended.failure,
+        return result(tuple(transcript), False, ended.reply.text if ended.reply else "", failure=ended.failure,
                           detail=ended.detail, refused=tuple(refused))
     except Disconnected:
-        return SendResult(tuple(transcript), False, last.text if last else "", failure=CLOSED)
+        return result(tuple(transcript), False, last.text if last else "", failure=CLOSED)
 
 
 def _login(wire: Wire, ehlo: ServerReply, user: str, password: str) -> ServerReply:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from lab.console.cmdlets.telnet import run_script
 from lab.console.host import Session
@@ -28,13 +28,17 @@ from lab.scenario.live_client import build_message
 from lab.scenario.live_driver import merge
 
 
-def outcome(sent: Any, message_id: str) -> SendOutcome:
-    """The in-memory client's result as the scenario contract reports it (the live client's words)."""
-    failure = sent.failure
-    if failure == mprobe.TLS_FAILED:
-        failure = f"TLS: {sent.detail}"
-    return SendOutcome(sent.accepted, sent.reply, sent.transcript, message_id if sent.accepted else "", failure,
-                       sent.refused)
+def outcome_of(header_id: str) -> Callable[..., SendOutcome]:
+    """What :meth:`lab.memory.MemoryLab.send` builds (its ``result``, called as
+    :class:`~lab.memory.results.SendResult` is, with the same parameters) for a message whose
+    Message-ID header is ``header_id``: the in-memory client's result as the scenario contract reports
+    it (the live client's words), made from the values a SendResult would hold, without building one."""
+    def made(transcript: tuple[str, ...], accepted: bool, reply: str, message_id: str = "", failure: str = "",
+             refused: tuple[tuple[str, str], ...] = (), detail: str = "") -> SendOutcome:
+        if failure == mprobe.TLS_FAILED:
+            failure = f"TLS: {detail}"
+        return SendOutcome(accepted, reply, transcript, header_id if accepted else "", failure, refused)
+    return made
 
 
 # lab.runtime's two builders, imported when a driver first starts (lab.runtime is the live lab's
@@ -120,8 +124,9 @@ class MemoryDriver:
                         client_certificate=cert,
                         helo=spec.helo or lab._world.topology.hosts[source].fqdn or source,
                         judge_server=(lambda facts: judge_server_certificate(
-                            self._lab(), source, spec.server, facts)) if spec.verify else None)
-        return outcome(sent, message_id)
+                            self._lab(), source, spec.server, facts)) if spec.verify else None,
+                        result=outcome_of(message_id))
+        return sent
 
     def smtp(self, source: str | None, server: str, port: int, lines: Sequence[str]) -> tuple[str, ...]:
         lab = self._lab()
