@@ -1,6 +1,10 @@
-"""Answers of pure functions remembered per their inputs: the lab's one memo mechanism.
+"""Answers of pure functions remembered per their inputs: the lab's memo mechanisms.
 
-The inputs are frozen records (a World and everything in it is immutable; a change makes new
+:class:`Remembered` keeps the answers of a pure function of one hashable key (a text, or a tuple of
+texts and numbers) in a dict read by subscript. :class:`Memo` keeps answers computed from frozen
+records, keyed by the records' identities.
+
+The inputs of a :class:`Memo` are frozen records (a World and everything in it is immutable; a change makes new
 objects) plus hashable values. Records are keyed by identity, not by value: hashing a connector
 or an organization by value would cost as much as the answer. Each entry holds its records, so
 their ids cannot be reused by other objects while it lives; a table is emptied when it passes its
@@ -11,6 +15,31 @@ from __future__ import annotations
 from typing import Any, Callable, Hashable, TypeVar
 
 T = TypeVar("T")
+
+
+class Remembered(dict):
+    """``memo[key]``: ``build(key)``, a pure function of the key, remembered (the key is everything the
+    answer depends on: a text, or a tuple such as a reply's lines).
+
+    A dict read by subscript, the answer worked out by ``__missing__`` when the key is not known: a hit
+    is one dict lookup, without the call and the recency bookkeeping of an ``lru_cache`` (callgrind:
+    ~250 instructions less per hit with a text key, ~430 with a tuple key; none for a function of
+    several arguments, whose key tuple costs what ``lru_cache``'s does). Emptied when it passes
+    ``limit`` entries. ``build`` raising leaves nothing behind (raised again for the key next time).
+    """
+
+    __slots__ = ("_build", "_limit")
+
+    def __init__(self, build: Callable[[Any], Any], limit: int = 4096) -> None:
+        super().__init__()
+        self._build = build
+        self._limit = limit
+
+    def __missing__(self, key: Any) -> Any:
+        if len(self) >= self._limit:
+            self.clear()
+        value = self[key] = self._build(key)
+        return value
 
 
 class Memo:

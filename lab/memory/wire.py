@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.session import Output, ReceiveSession
 from lab.core.fastpath import frozen_init
+from lab.core.memo import Remembered
 
 #: What the lab's TLS layer reports for a negotiated session (the live endpoints negotiate TLS 1.3).
 TLS_VERSION = "TLSv1.3"
@@ -60,25 +61,6 @@ def parse_reply(lines: tuple[str, ...]) -> ServerReply:
     return ServerReply(code, "\n".join([line[4:] for line in lines]), tuple(lines))
 
 
-class _Remembered(dict):
-    """``key`` -> ``build(key)``, a pure function of the key, remembered: a dict read by subscript,
-    worked out by ``__missing__`` when not known (a hit is one dict lookup, without the argument
-    tuple and the recency bookkeeping of an ``lru_cache`` call: ~400 instructions less with a tuple
-    key); emptied when it passes 4096 entries."""
-
-    __slots__ = ("_build",)
-
-    def __init__(self, build: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._build = build
-
-    def __missing__(self, key: Any) -> Any:
-        if len(self) >= 4096:
-            self.clear()
-        value = self[key] = self._build(key)
-        return value
-
-
 def _hear(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
     return parse_reply(lines), tuple([f"S: {line}" for line in lines])
 
@@ -86,7 +68,7 @@ def _hear(lines: tuple[str, ...]) -> tuple[ServerReply, tuple[str, ...]]:
 #: ``lines`` -> :func:`parse_reply` of them and their ``S: `` transcript lines (both pure functions of
 #: the lines, remembered together: a reply said again is read and recorded without new strings; the
 #: wires read one per reply)
-_HEARD = _Remembered(_hear)
+_HEARD = Remembered(_hear)
 
 
 def ehlo_keywords(reply: ServerReply) -> frozenset[str]:
@@ -109,7 +91,7 @@ def _ehlo_keywords(extensions: str) -> frozenset[str]:
 
 #: ``lines`` -> :func:`ehlo_keywords` of their reply (remembered per lines, as the reply is: a server's
 #: EHLO reply recurs word for word; a wire reads it after every EHLO)
-_KEYWORDS = _Remembered(lambda lines: ehlo_keywords(parse_reply(lines)))
+_KEYWORDS = Remembered(lambda lines: ehlo_keywords(parse_reply(lines)))
 
 
 def ehlo_auth_methods(reply: ServerReply) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from lab.core.exchange.session import _path, _valid_domain, _DOMAIN_RE
+from lab.core.exchange.session import _path, _VALID_DOMAINS, _DOMAIN_RE
 
 
 def plain_path(arg: str, keyword: str) -> tuple[str, str] | None:
@@ -37,6 +37,6 @@ def test_path_matches_the_general_parse() -> None:
 
 
 def test_valid_domain_is_the_grammar() -> None:
-    for name in ("mx.example.com", "a", "a-", "-a", "[10.0.0.1]", "[IPv6:::1]", "host_1.lab.", "a..b", "é.example",
-                 "x" * 300, "a.b-c.d"):
-        assert _valid_domain(name) is (_DOMAIN_RE.match(name) is not None)
+    for name in 2 * ("mx.example.com", "a", "a-", "-a", "[10.0.0.1]", "[IPv6:::1]", "host_1.lab.", "a..b", "é.example",
+                     "x" * 300, "a.b-c.d"):  # (the second time from the memo)
+        assert _VALID_DOMAINS[name] is (_DOMAIN_RE.match(name) is not None)

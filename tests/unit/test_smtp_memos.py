@@ -140,12 +140,12 @@ def test_resolution_against_a_changing_answerer_is_not_remembered() -> None:
 
 
 def test_plain_outputs_are_the_outputs_of_their_lines() -> None:
-    from lab.core.exchange.session import Output, _plain
+    from lab.core.exchange.session import _PLAIN, Output
     for lines in (("220 ready",), ("250-a", "250 b"), ("500 5.3.3 Unrecognized command",)):
-        assert _plain(lines) == Output(lines)
-        assert _plain(lines) is _plain(tuple(lines))  # one frozen object per lines
-        assert not (_plain(lines).close or _plain(lines).start_tls or _plain(lines).read_data)
-        assert _plain(lines).message is None and _plain(lines).decision is None
+        assert _PLAIN[lines] == Output(lines)
+        assert _PLAIN[lines] is _PLAIN[tuple(list(lines))]  # one frozen object per lines
+        assert not (_PLAIN[lines].close or _PLAIN[lines].start_tls or _PLAIN[lines].read_data)
+        assert _PLAIN[lines].message is None and _PLAIN[lines].decision is None
 
 
 def test_x500_quoting_and_normalising_are_the_character_scan() -> None:
@@ -278,11 +278,11 @@ RCPT_ARGS = {  # RCPT's argument -> (address, parameters) or the reply line
 
 
 def test_mail_and_rcpt_arguments_read_as_exchange_reads_them() -> None:
-    from lab.core.exchange.session import _mail_arguments, _rcpt_arguments
+    from lab.core.exchange.session import _MAIL_ARGUMENTS, _RCPT_ARGUMENTS
     for _ in range(2):  # (the second time from the memo)
-        for read, table in ((_mail_arguments, MAIL_ARGS), (_rcpt_arguments, RCPT_ARGS)):
+        for read, table in ((_MAIL_ARGUMENTS, MAIL_ARGS), (_RCPT_ARGUMENTS, RCPT_ARGS)):
             for arg, expected in table.items():
-                got = read(arg)
+                got = read[arg]
                 assert (got if isinstance(got, tuple) else got.line()) == expected, arg
 
 
@@ -315,8 +315,8 @@ def test_each_command_gets_its_own_parameters() -> None:
         session.receive_line("EHLO x")
         session.receive_line("MAIL FROM:<a@b.com> SIZE=10")
     assert seen == [{"SIZE": "10"}, {"SIZE": "10"}]
-    from lab.core.exchange.session import _mail_arguments
-    assert dict(_mail_arguments("FROM:<a@b.com> SIZE=10")[1]) == {"SIZE": "10"}
+    from lab.core.exchange.session import _MAIL_ARGUMENTS
+    assert dict(_MAIL_ARGUMENTS["FROM:<a@b.com> SIZE=10"][1]) == {"SIZE": "10"}
 
 
 def test_memo_keys_of_different_record_counts_never_meet() -> None:

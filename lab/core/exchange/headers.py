@@ -14,6 +14,7 @@ from email.utils import format_datetime
 
 from lab.core.catalogue import exchange as cat
 from lab.core.fastpath import frozen_init
+from lab.core.memo import Remembered
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -229,7 +230,7 @@ def strip_headers(content: bytes, prefix: str) -> bytes:
         return head.rstrip(b"\r\n") + sep + (content[block[1] + 4:] if body is None else body)
     if body is None:  # (the block's: the bytes after its CRLF CRLF)
         body = content[block[1] + 4:]
-    field = _field_pattern(wanted)
+    field = _FIELD_PATTERNS[wanted]
     if field is None:  # a prefix that is not a plain name (starts with a blank, holds a line end)
         return _strip_lines(head, wanted) + sep + body
     # one pass over the lowered block (the same length as ``head``): cut the fields that start a line
@@ -283,15 +284,17 @@ def _header_block(content: bytes) -> tuple | None:
 _CR_LF = b"\r\n"
 
 
-@lru_cache(maxsize=256)
 def _field_pattern(wanted: bytes) -> re.Pattern[bytes] | None:
     """A lowered field whose name starts with ``wanted``: its line (with its line end) and the folded
-    lines after it; None for a prefix the line scan must handle (remembered per prefix: a pure
-    function of the bytes)."""
+    lines after it; None for a prefix the line scan must handle."""
     if not wanted or wanted[:1] in (b" ", b"\t") or b"\r" in wanted or b"\n" in wanted:
         return None
     line = rb"[^\r\n]*(?:\r\n|\r|\n)?"
     return re.compile(re.escape(wanted) + line + rb"(?:[ \t]" + line + rb")*")
+
+
+#: prefix -> :func:`_field_pattern` of it (remembered per prefix: a pure function of the bytes)
+_FIELD_PATTERNS = Remembered(_field_pattern, limit=256)
 
 
 def _strip_lines(head: bytes, wanted: bytes) -> bytes:

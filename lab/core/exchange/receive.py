@@ -19,7 +19,7 @@ from lab.core.exchange.headers import TlsFacts, exchange_date
 from lab.core.exchange.model import ExchangeServer, Mailbox, Organization
 from lab.core.tls import CertFacts, host_matches
 from lab.core.fastpath import frozen_init
-from lab.core.memo import Memo
+from lab.core.memo import Memo, Remembered
 
 ACCEPT_CLOUD_SERVICES_MAIL = "AcceptCloudServicesMail"
 
@@ -95,7 +95,7 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
     closed without a banner.
 
     ``Binding.matches`` and ``IPRange.contains``, with every address text parsed once
-    (:func:`_address`) instead of once per binding and range (held to the model's methods by
+    (:data:`_ADDRESSES`) instead of once per binding and range (held to the model's methods by
     tests/unit/test_receive_select.py).
     """
     # (smallest range, 0 for a specific binding, lower-case name, position, connector): sorted as they are,
@@ -110,9 +110,9 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
         for b in conn.bindings:
             if b.port != local_port:
                 continue
-            version, value, scope, unspecified = _address(b.ip)
+            version, value, scope, unspecified = _ADDRESSES[b.ip]
             if theirs is None:
-                theirs = _address(local_ip)
+                theirs = _ADDRESSES[local_ip]
             if (unspecified and version == theirs[0]) or (value == theirs[1] and version == theirs[0]
                                                           and scope == theirs[2]):
                 matched = True
@@ -121,7 +121,7 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
         ranges = conn.remote_ip_ranges
         if ranges:
             if remote is None:
-                remote = _address(remote_ip)
+                remote = _ADDRESSES[remote_ip]
             version, value = remote[0], remote[1]
             for r in ranges:
                 if r.version == version and r.first <= value <= r.last:
@@ -140,12 +140,16 @@ def _select(connectors: tuple[ReceiveConnector, ...], local_ip: str, local_port:
     return Decision(True, None, rule, reasons + (f"selected {chosen.name}",), value=chosen)
 
 
-@lru_cache(maxsize=4096)
 def _address(text: str) -> tuple[int, int, object, bool]:
     """(version, integer, IPv6 scope id or None, unspecified) of an address text, as
-    ``ipaddress.ip_address`` reads it (an invalid text raises its ValueError, remembered never)."""
+    ``ipaddress.ip_address`` reads it (an invalid text raises its ValueError)."""
     addr = ipaddress.ip_address(text)
     return addr.version, int(addr), getattr(addr, "scope_id", None), addr.is_unspecified
+
+
+#: address text -> :func:`_address` of it (a pure function of the text; an invalid text raises its
+#: ValueError, remembered never)
+_ADDRESSES = Remembered(_address)
 
 
 def session_rights(connector: ReceiveConnector, authenticated_user: Mailbox | None, tls: bool, *,
@@ -243,14 +247,17 @@ def mail_from_verdict(connector: ReceiveConnector, rights: frozenset[str], *, tl
     if size is not None and size > connector.max_message_size and rc.R_BYPASS_MESSAGE_SIZE_LIMIT not in rights:
         return Decision(False, cat.S552_5_3_4_MESSAGE_TOO_BIG, "fidelity §1.1: message size",
                         (f"SIZE={size} exceeds MaxMessageSize {connector.max_message_size}",))
-    return _sender_ok(sender)
+    return _SENDER_OK[sender]
 
 
-@lru_cache(maxsize=4096)
 def _sender_ok(sender: str) -> Decision:
-    """MAIL FROM's positive decision (a frozen record of the sender alone: one object serves every
-    message from the sender)."""
+    """MAIL FROM's positive decision."""
     return Decision(True, cat.S250_2_1_0_SENDER_OK, "fidelity §1.4: MAIL accepted", (f"sender <{sender}> accepted",))
+
+
+#: sender -> :func:`_sender_ok` of it (a frozen record of the sender alone: one object serves every
+#: message from the sender)
+_SENDER_OK = Remembered(_sender_ok)
 
 
 def relay_denied_reply(version: int) -> Reply:

@@ -25,7 +25,6 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Callable, Protocol
 
 from lab.core.catalogue import Reply
@@ -33,6 +32,7 @@ from lab.core.catalogue import exchange as cat
 from lab.core.exchange.headers import TlsFacts
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, once_reply_lines, reply_lines
 from lab.core.fastpath import frozen_init
+from lab.core.memo import Remembered
 
 _DOMAIN_RE = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.?)+$|^\[(?:IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]$")
 _ADDRESS_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
@@ -179,21 +179,27 @@ class Output:
     decision: Decision | None = None
 
 
-@lru_cache(maxsize=4096)
 def _b64(text: str) -> str | None:
-    """The decoded text of an AUTH argument, or None (remembered per text: a pure function of it,
-    and a client logs on with the same credentials again and again)."""
+    """The decoded text of an AUTH argument, or None."""
     try:
         return base64.b64decode(text.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 
 
-@lru_cache(maxsize=4096)
+#: AUTH argument -> :func:`_b64` of it (remembered per text: a pure function of it, and a client logs
+#: on with the same credentials again and again)
+_B64 = Remembered(_b64)
+
+
 def _valid_domain(name: str) -> bool:
-    """A HELO/EHLO name of the domain grammar (remembered per name: a pure function of the text, and
-    a client greets with the same name in every session)."""
+    """A HELO/EHLO name of the domain grammar."""
     return _DOMAIN_RE.match(name) is not None
+
+
+#: HELO/EHLO name -> :func:`_valid_domain` of it (remembered per name: a pure function of the text,
+#: and a client greets with the same name in every session)
+_VALID_DOMAINS = Remembered(_valid_domain)
 
 
 def _path(arg: str, keyword: str) -> tuple[str, str] | None:
@@ -243,19 +249,22 @@ def _arguments(arg: str, keyword: str, allowed: tuple[str, ...],
     return address, tuple(params.items()), options
 
 
-# MAIL and RCPT arguments read once per text (pure functions of it: a client sends the same
-# addresses and SIZE again and again): the error reply, or the address, the parameters as
-# (KEY, value) pairs (each command gets its own dict of them) and, for MAIL, the option words.
-@lru_cache(maxsize=4096)
+# MAIL and RCPT arguments: the error reply, or the address, the parameters as (KEY, value) pairs
+# (each command gets its own dict of them) and, for MAIL, the option words.
 def _mail_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
     read = _arguments(arg, "FROM", _MAIL_PARAMS, null_path=True)
     return read if isinstance(read, Reply) else (read[0], read[1], tuple(read[2].split()))
 
 
-@lru_cache(maxsize=4096)
 def _rcpt_arguments(arg: str) -> Reply | tuple[str, tuple[tuple[str, str], ...]]:
     read = _arguments(arg, "TO", _RCPT_PARAMS, null_path=False)
     return read if isinstance(read, Reply) else read[:2]
+
+
+# MAIL and RCPT arguments read once per text (pure functions of it: a client sends the same addresses
+# and SIZE again and again)
+_MAIL_ARGUMENTS = Remembered(_mail_arguments)
+_RCPT_ARGUMENTS = Remembered(_rcpt_arguments)
 
 
 def _handlers(cls: type) -> dict[str, Callable[..., "Output"]]:
@@ -325,7 +334,7 @@ class ReceiveSession:
         self.state = "command"
         lines = (self.policy.banner(ctx),)
         self._said.append(lines)  # self._send(lines), inline
-        return _plain(lines)
+        return _PLAIN[lines]
 
     def receive_line(self, line: str, now: datetime | None = None) -> Output:
         """One command line (or AUTH continuation) without its CRLF."""
@@ -402,7 +411,7 @@ class ReceiveSession:
 
     def _cmd_EHLO(self, arg: str, extended: bool = True) -> Output:
         """EHLO (and HELO, ``extended`` False)."""
-        if not arg or " " in arg or not _valid_domain(arg):
+        if not arg or " " in arg or not _VALID_DOMAINS[arg]:
             return self._error(cat.S501_5_5_4_INVALID_DOMAIN_NAME)
         # A reset only when there is a transaction (most sessions greet before any): every command that
         # sets what a reset clears (MAIL, RCPT, a BDAT chunk after them) follows a decision it added,
@@ -413,7 +422,7 @@ class ReceiveSession:
         ctx.helo = arg
         lines = self.policy.hello(ctx, extended)
         self._said.append(lines)  # self._send(lines), inline (every session says hello once or twice)
-        return _plain(lines) if type(lines) is tuple else Output(lines)
+        return _PLAIN[lines] if type(lines) is tuple else Output(lines)
 
     def _cmd_STARTTLS(self, arg: str) -> Output:
         if self.ctx.helo is None and self.ctx.tls is None:
@@ -452,7 +461,7 @@ class ReceiveSession:
             return self._error(cat.S501_5_7_0_AUTH_CANCELLED)
         if self.state == "auth_plain":
             return self._auth_plain(line)
-        value = _b64(line)
+        value = _B64[line]
         if value is None:
             self.state = "command"
             return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
@@ -464,7 +473,7 @@ class ReceiveSession:
 
     def _auth_plain(self, text: str) -> Output:
         self.state = "command"
-        value = _b64(text)
+        value = _B64[text]
         parts = value.split("\x00") if value is not None else []
         if len(parts) != 3:
             return self._error(cat.S501_5_5_4_INVALID_ARGUMENTS)
@@ -485,7 +494,7 @@ class ReceiveSession:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
         if ctx.mail_from is not None:
             return self._error(cat.S503_5_5_2_SENDER_ALREADY_SPECIFIED)
-        parsed = _mail_arguments(arg)
+        parsed = _MAIL_ARGUMENTS[arg]
         if parsed.__class__ is Reply:
             return self._error(parsed)
         address, params, options = parsed
@@ -502,7 +511,7 @@ class ReceiveSession:
             return self._error(cat.S503_5_5_2_SEND_HELLO_FIRST)
         if ctx.mail_from is None:
             return self._error(cat.S503_5_5_2_NEED_MAIL_COMMAND)
-        parsed = _rcpt_arguments(arg)
+        parsed = _RCPT_ARGUMENTS[arg]
         if parsed.__class__ is Reply:
             return self._error(parsed)
         address, params = parsed
@@ -600,7 +609,7 @@ class ReceiveSession:
 
     def _send(self, lines: tuple[str, ...], **kwargs: object) -> Output:
         self._said.append(lines)
-        return Output(lines, **kwargs) if kwargs else _plain(lines)
+        return Output(lines, **kwargs) if kwargs else _PLAIN[lines]
 
     def _say(self, output: Output) -> Output:
         """Send one of the fixed replies below (an Output is frozen: one object serves every session)."""
@@ -622,11 +631,9 @@ class ReceiveSession:
             self.ctx.now = now
 
 
-@lru_cache(maxsize=4096)
-def _plain(lines: tuple[str, ...]) -> Output:
-    """``Output(lines)``: send these lines and nothing else (remembered per lines: an Output is
-    frozen, and banners, EHLO lists and errors are said again word for word)."""
-    return Output(lines)
+#: ``lines`` -> ``Output(lines)``: send these lines and nothing else (remembered per lines: an Output is
+#: frozen, and banners, EHLO lists and errors are said again word for word)
+_PLAIN = Remembered(Output)
 
 
 def _fixed(reply: Reply, **kwargs: object) -> Output:
