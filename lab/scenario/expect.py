@@ -36,8 +36,7 @@ class Check:
 class StepContext:
     """What a step produced, for its expectations (and the last subject sent, for defaults).
 
-    The runner keeps one per run and clears what a step produced (console, send, transcript,
-    message_ids) before the next step."""
+    The runner keeps one per run and calls :meth:`next_step` before each step."""
 
     console: ConsoleResult | None = None
     send: SendOutcome | None = None
@@ -47,6 +46,12 @@ class StepContext:
     #: the messages read so far in this run (:func:`read_mail` of each raw message), for its later checks:
     #: every step of a run reads the same dict (one run's, never another's)
     mails: dict[bytes, "Mail"] = field(default_factory=dict)
+
+    def next_step(self) -> None:
+        """Forget what the previous step produced; keep the subject sent last and the run's messages."""
+        self.console = self.send = None
+        self.transcript = ()
+        self.message_ids = []
 
 
 def _text(msg: Message, headers: Sequence[tuple[str, str]] | None = None) -> str:

@@ -112,9 +112,7 @@ def run_step(driver: ScenarioDriver, scenario: Scenario, step: Step, ctx: StepCo
     step produced is cleared first."""
     started = time.perf_counter()
     result = StepResult(step)
-    ctx.console = ctx.send = None
-    ctx.transcript = ()
-    ctx.message_ids = []
+    ctx.next_step()
     try:
         if step.run:
             result.shell = step.shell or scenario.shell
