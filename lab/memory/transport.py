@@ -1,11 +1,12 @@
 """The in-memory driver of one server's :class:`~lab.core.exchange.queue.Transport` (``TransportDriver``'s twin).
 
 It is the ``MessageSink`` of the server's sessions. Commands are executed as the live driver
-executes them: ``Persist`` / ``Checkpoint`` / ``Release`` on an in-memory spool, ``Track`` into
-the lab's tracking list, ``DeliverLocal`` into the mailbox store (answered at once);
-``ResolveMx`` / ``ResolveHosts`` (against the world's zones) and ``Connect`` (the in-memory
-client) run as deferred work, as the live driver runs them as lab tasks; ``RequestWakeup`` goes
-to the lab's timer heap. None of it takes lab time.
+executes them: ``Track`` into the lab's tracking list, ``DeliverLocal`` into the mailbox store
+(answered at once); ``ResolveMx`` / ``ResolveHosts`` (against the world's zones) and ``Connect``
+(the in-memory client) run as deferred work, as the live driver runs them as lab tasks;
+``RequestWakeup`` goes to the lab's timer heap. None of it takes lab time. Nothing of an in-memory lab outlives it (no
+restart takes a message back): the transport keeps no spool (``spool=False``: no ``Persist`` /
+``Checkpoint`` / ``Release``, which the live driver writes to disk).
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from lab.core.dns_resolution import MxResult, Target, resolve_host, resolve_mx
 from lab.core.exchange import outcomes as O
-from lab.core.exchange.outcomes import Connect, DeliverLocal, Persist, Release, RequestWakeup, ResolveHosts, ResolveMx, Track, Tracks
+from lab.core.exchange.outcomes import Connect, DeliverLocal, RequestWakeup, ResolveHosts, ResolveMx, Track, Tracks
 from lab.core.exchange.queue import Transport
-from lab.core.exchange.queue_records import QueuedMessage, SubmitResult
+from lab.core.exchange.queue_records import SubmitResult
 from lab.core.world_views import directory_for, send_connectors_for
 from lab.memory.client import ExchangeClient
 
@@ -83,7 +84,7 @@ class _Built:
         lab, node = service.lab, service.node
         world = lab._world
         transport = Transport(world.server(node).server, directory_for(world, node), send_connectors_for(world, node),
-                              lab.settings, boot=f"memory/{node}")
+                              lab.settings, boot=f"memory/{node}", spool=False)
         # (set as attributes, not through __dict__: reading ``__dict__`` would give the service a
         # split dict, whose attribute reads CPython 3.11 does not specialise; the service's own
         # methods read ``_transport``, a name no class attribute shadows, which it specialises)
@@ -103,8 +104,7 @@ class MemoryTransport:
     """Runs the transport of ``node`` inside a :class:`MemoryLab`.
 
     Attributes:
-        transport: the core transport.
-        spool: what the live driver would hold on disk, by internal id.
+        transport: the core transport (made with ``spool=False``).
     """
 
     def __init__(self, lab: "MemoryLab", node: str, transport: Transport | None = None):
@@ -115,7 +115,6 @@ class MemoryTransport:
         if transport is not None:
             self.transport = transport  # (else built when first read: see _Built)
         self._client: ExchangeClient | None = None
-        self.spool: dict[int, QueuedMessage] = {}
         self._running = False
         # Lab times a wakeup is pending for: one timer per time. The transport asks again for a time
         # it already asked for (each attempt of a queue re-requests the message's next deadline);
@@ -153,7 +152,6 @@ class MemoryTransport:
         self._running = True
         try:
             tracks = self.lab._tracks
-            spool = self.spool
             while out:  # (transport.pop_commands(), inline: its list taken, an empty one left)
                 transport._out = []
                 for cmd in out:
@@ -161,10 +159,6 @@ class MemoryTransport:
                     kind = cmd.__class__
                     if kind is Track:  # lab.track(cmd)
                         tracks.append(cmd)
-                    elif kind is Persist:
-                        spool[cmd.record.internal_id] = cmd.record
-                    elif kind is Release:
-                        spool.pop(cmd.internal_id, None)
                     else:
                         self._execute(cmd)
                 out = transport._out
@@ -181,10 +175,6 @@ class MemoryTransport:
                 self._wakes.add(at)
                 lab = self.lab  # lab.wake_at, inline
                 heappush(lab._timers, (at, next(lab._seq), partial(self._wake, at)))
-        elif kind is Persist:
-            self.spool[cmd.record.internal_id] = cmd.record
-        elif kind is Release:
-            self.spool.pop(cmd.internal_id, None)
         elif kind is ResolveMx:
             self.lab._work.append(partial(self._resolve_mx, cmd))  # lab.defer, inline
         elif kind is Track:  # its event is built when someone reads it
@@ -200,7 +190,8 @@ class MemoryTransport:
             self.lab.defer(partial(self._connect, cmd))
         elif kind is Tracks:  # (a fast-forward's run of Track commands: made when someone reads them)
             self.lab.track_run(cmd)
-        # Checkpoint (progress of a spooled message) and EmitDsn (for observers) need nothing here.
+        # EmitDsn (for observers) needs nothing here, nor would Persist / Checkpoint / Release (a
+        # transport given to the driver may keep a spool: there is none here to keep in step).
 
     def _resolve_mx(self, cmd: ResolveMx) -> None:
         """The deferred answer to ``ResolveMx``, against the world's zones when it runs."""

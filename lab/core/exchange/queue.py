@@ -12,7 +12,8 @@ out (:meth:`Transport.pop_commands`, in order):
   ``RequestWakeup(next retry)``; a :class:`outcomes.Permanent` bounces the recipients (NDR);
 - :meth:`wakeup` fires due retries, the delay DSN (4 h) and expiry (2 days);
 - every step lands in the message's :class:`Trace` and in ``Track`` events; ``Checkpoint``
-  and ``Release`` keep the spool in step (a message leaves it once every recipient is done).
+  and ``Release`` keep the spool in step (a message leaves it once every recipient is done);
+  a transport made with ``spool=False`` (a driver that keeps no spool) emits none of those three.
 
 The transport never reads a clock: every event carries ``now`` (lab seconds).
 """
@@ -65,12 +66,16 @@ class Transport:
         settings: timers and defaults.
         boot: a token unique to this start of the server (the driver passes a random one), mixed
             into generated Message-IDs so that they never repeat across restarts.
+        spool: the driver keeps a durable spool (``Persist`` / ``Checkpoint`` / ``Release`` keep it in
+            step). False for a driver with nothing to keep across a restart (the in-memory lab): those
+            commands are then not emitted (every other command, and their order, is the same).
     """
 
     _standing_max = 64  # how many times asked for may be kept before those passed are forgotten
 
     def __init__(self, server: Any, org: Any, connectors: Sequence[SendConnector],
-                 settings: TransportSettings = TransportSettings(), boot: str = ""):
+                 settings: TransportSettings = TransportSettings(), boot: str = "",
+                 spool: bool = True):
         self.name = str(getattr(server, "name")).upper()
         self.fqdn = str(getattr(server, "fqdn", "") or self.name.lower())
         self.directory = org if isinstance(org, R.Directory) else R.Directory.build(
@@ -78,6 +83,7 @@ class Transport:
         self.connectors = {c.name: c for c in connectors}
         self.settings = settings
         self.boot = boot
+        self._spool = spool
         self._messages: dict[int, QueuedMessage] = {}
         self._traces: dict[int, _TraceLog] = {}  # the trace of each message held, built when read
         self._queues: dict[int, QueueState] = {}
@@ -165,7 +171,8 @@ class Transport:
                                source_ip=str(getattr(msg, "source_ip", "") or ""),
                                connector=str(getattr(msg, "connector", "") or ""), done=(), delay_dsn_sent=False,
                                dsn_of=getattr(msg, "dsn_of", None))
-        self._out.append(O.Persist(record))
+        if self._spool:
+            self._out.append(O.Persist(record))
         self._admit(record, now, "accepted")
         self._settle(now)
         return SubmitResult(message_id, internal_id)
@@ -815,13 +822,14 @@ class Transport:
     def _finish_if_done(self, internal_id: int, checkpoint: bool = True) -> None:
         record = self._messages.get(internal_id)
         if record is None or internal_id in self._held:  # (an item of it is still queued)
-            if record is not None and checkpoint:
+            if record is not None and checkpoint and self._spool:
                 self._out.append(O.Checkpoint(internal_id, record.done, record.delay_dsn_sent))
             return
         self._messages.pop(internal_id)
         self._marks = None
         self._traces.pop(internal_id, None)
-        self._out.append(O.Release(internal_id))
+        if self._spool:
+            self._out.append(O.Release(internal_id))
 
     # --- internals: DSNs ----------------------------------------------------------------------------------
     def _bounce(self, internal_id: int, failures: list[tuple[str, Reply, str | None]], now: float) -> None:
@@ -845,7 +853,8 @@ class Transport:
                            f"postmaster@{self.directory.default_domain or self.fqdn}",
                            self.settings.at(now), message_id, self.settings.at(record.received_at))
         dsn = QueuedMessage(dsn_id, message_id, "", (record.mail_from,), data, now, "DSN", dsn_of=record.internal_id)
-        self._out.append(O.Persist(dsn))
+        if self._spool:
+            self._out.append(O.Persist(dsn))
         self._out.append(O.EmitDsn(kind, record.internal_id, dsn_id, tuple(r.address for r in recipients)))
         self._track("DSN", dsn, dsn.recipients, now, source="DSN", reference=record.message_id)
         self._admit(dsn, now, "generated")
