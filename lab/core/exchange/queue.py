@@ -165,12 +165,11 @@ class Transport:
         if not message_id:
             message_id = f"<{uuid5_text(_NS, f'{self.fqdn}/{self.boot}/{internal_id}')}@{self.fqdn}>"
             data = f"Message-ID: {message_id}\r\n".encode() + data
-        record = QueuedMessage(internal_id=internal_id, message_id=message_id,
-                               mail_from=str(msg.mail_from or ""), recipients=tuple(msg.rcpt_tos), data=data,
-                               received_at=now, source=str(getattr(msg, "source", "SMTP") or "SMTP"),
-                               source_ip=str(getattr(msg, "source_ip", "") or ""),
-                               connector=str(getattr(msg, "connector", "") or ""), done=(), delay_dsn_sent=False,
-                               dsn_of=getattr(msg, "dsn_of", None))
+        # (internal_id, message_id, mail_from, recipients, data, received_at, source, source_ip, connector,
+        # done, delay_dsn_sent, dsn_of: positional, without the keywords' matching)
+        record = QueuedMessage(internal_id, message_id, str(msg.mail_from or ""), tuple(msg.rcpt_tos), data, now,
+                               str(getattr(msg, "source", "SMTP") or "SMTP"), str(getattr(msg, "source_ip", "") or ""),
+                               str(getattr(msg, "connector", "") or ""), (), False, getattr(msg, "dsn_of", None))
         if self._spool:
             self._out.append(O.Persist(record))
         self._admit(record, now, "accepted")
@@ -538,9 +537,12 @@ class Transport:
         if how == "accepted":
             self._track("RECEIVE", record, record.recipients, now, source=record.source)
         self._route(record, list(zip(pending, pending)), now)
-        routed = self._messages.get(record.internal_id)
-        # just persisted (or reloaded): a checkpoint only when routing finished recipients (e.g. an NDR)
-        changed = routed is not None and (routed.done, routed.delay_dsn_sent) != (record.done, record.delay_dsn_sent)
+        if self._spool:
+            routed = self._messages.get(record.internal_id)
+            # just persisted (or reloaded): a checkpoint only when routing finished recipients (e.g. an NDR)
+            changed = routed is not None and (routed.done, routed.delay_dsn_sent) != (record.done, record.delay_dsn_sent)
+        else:  # (no spool: no checkpoint)
+            changed = False
         self._finish_if_done(record.internal_id, checkpoint=changed)
 
     def _route(self, record: QueuedMessage, recipients: list[tuple[str, str]], now: float) -> None:
