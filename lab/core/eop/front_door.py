@@ -58,6 +58,8 @@ class EopPolicy:
         # address: a pure function of them and of this policy's frozen world, endpoint and seq, the
         # same for every command until STARTTLS or the lab clock changes it (one connection: few entries).
         self._opened = Memo(16)
+        # the session of the last command, or the one its Turn moved to (see :meth:`session`)
+        self._last: P.FrontDoorSession | None = None
 
     def _open(self, ctx: SessionContext) -> tuple[ConnectionFacts, Attribution | None, tuple[str, ...]]:
         """What P.opened_session writes into the session it opens for ``ctx``: the connection facts and
@@ -69,11 +71,21 @@ class EopPolicy:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
         conn, attribution, reasons = self._opened.get2(ctx.tls, ctx.now, ctx.client_ip, self._open, ctx)
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
+        # The connection's last session (the one the previous command was answered on, or the session its
+        # Turn moved to) when every field is what would be written now: one frozen record serves the
+        # commands of a transaction (MAIL's Turn -> RCPT, RCPT's -> the next RCPT or the end of DATA, the
+        # end of DATA's -> build_message) instead of one rebuilt per command with the same content.
+        last = self._last
+        if last is not None and last.conn is conn and last.connected_at is ctx.now and last.helo == ctx.helo \
+                and last.user == user and last.mail_from == ctx.mail_from and last.recipients == ctx.recipients \
+                and last.attribution is attribution and last.attribution_reasons is reasons:
+            return last
         # P.opened_session(...) evolved with helo=..., user=..., mail_from=..., recipients=..., every field
         # given in order to the class's own (frozen_init) __init__: fewer instructions than opening a session
         # and copying it (tests/unit/test_session_in_place.py holds the two to the same sessions)
-        return P.FrontDoorSession(self.endpoint, conn, ctx.now, self.seq, ctx.helo, user, ctx.mail_from,
-                                  ctx.recipients, attribution, reasons)
+        self._last = last = P.FrontDoorSession(self.endpoint, conn, ctx.now, self.seq, ctx.helo, user,
+                                               ctx.mail_from, ctx.recipients, attribution, reasons)
+        return last
 
     def banner(self, ctx: SessionContext) -> str:
         """``220 <fe host> Microsoft ESMTP MAIL Service ready at <date>``."""
@@ -97,6 +109,7 @@ class EopPolicy:
     def authenticate(self, ctx: SessionContext, username: str, password: str) -> Principal | None:
         """A tenant mailbox's credentials (the UPN is its primary SMTP address)."""
         turn = P.auth(self.world, self.session(ctx), username, password)
+        self._last = turn.session
         if turn.session.user is None:
             return None
         mailbox = next(m for t in self.world.tenants for m in t.mailboxes
@@ -109,11 +122,15 @@ class EopPolicy:
 
     def mail_from(self, ctx: SessionContext, sender: str, params: dict[str, str]) -> Decision:
         """MAIL FROM (see :func:`lab.core.eop.policy.mail_from`)."""
-        return _decision(P.mail_from(self.world, self.session(ctx), sender))
+        turn = P.mail_from(self.world, self.session(ctx), sender)
+        self._last = turn.session
+        return _decision(turn)
 
     def rcpt_to(self, ctx: SessionContext, recipient: str, params: dict[str, str]) -> Decision:
         """RCPT TO (see :func:`lab.core.eop.policy.rcpt_to`)."""
-        return _decision(P.rcpt_to(self.world, self.session(ctx), recipient, ctx.now))
+        turn = P.rcpt_to(self.world, self.session(ctx), recipient, ctx.now)
+        self._last = turn.session
+        return _decision(turn)
 
     def end_of_data(self, ctx: SessionContext, content: bytes, octets: int) -> Decision:
         """The send-as check of smtp.office365.com; the MX endpoint accepts."""
