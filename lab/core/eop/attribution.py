@@ -159,7 +159,7 @@ def partner_restriction(tenant: Tenant, attribution: Attribution | None, conn: C
     Returns:
         A Decision whose result is True when 5.7.51 applies (the caller formats the reply).
     """
-    rule = "eop.partner_restriction (B-HYBCERT)"
+    rule = _PARTNER_RULE
     if attribution is not None and attribution.by == BY_CERTIFICATE:
         name = attribution.connector.tls_sender_certificate_name or ""
         if not name.startswith("*.") and not tenant.covers_domain_or_parent(name):
@@ -178,7 +178,13 @@ def partner_restriction(tenant: Tenant, attribution: Attribution | None, conn: C
                 return Decision(True, (f"Partner connector {connector.name!r} covers {domain} and restricts it to "
                                        f"certificate {connector.tls_sender_certificate_name}; "
                                        "the connection did not present it",), rule)
-    return Decision(False, ("no restricted Partner connector applies",), rule)
+    return _NO_PARTNER_RESTRICTION
+
+
+# partner_restriction's and tls_requirement's answers when nothing applies: frozen records of constants
+# (one object serves every question)
+_PARTNER_RULE = "eop.partner_restriction (B-HYBCERT)"
+_NO_PARTNER_RESTRICTION = Decision(False, ("no restricted Partner connector applies",), _PARTNER_RULE)
 
 
 def tls_requirement(attribution: Attribution | None, conn: ConnectionFacts) -> Decision:
@@ -187,11 +193,15 @@ def tls_requirement(attribution: Attribution | None, conn: ConnectionFacts) -> D
     Returns:
         A Decision whose result is the rejection :class:`Reply` or None.
     """
-    rule = "eop.require_tls (P-NIC RequireTls)"
     if attribution is not None and attribution.connector.require_tls and not conn.tls:
         return Decision(cat.S451_5_7_3_STARTTLS_REQUIRED,
-                        (f"connector {attribution.connector.name!r} requires TLS; the client did not STARTTLS",), rule)
-    return Decision(None, ("TLS requirement met",), rule)
+                        (f"connector {attribution.connector.name!r} requires TLS; the client did not STARTTLS",),
+                        _TLS_RULE)
+    return _TLS_REQUIREMENT_MET
+
+
+_TLS_RULE = "eop.require_tls (P-NIC RequireTls)"
+_TLS_REQUIREMENT_MET = Decision(None, ("TLS requirement met",), _TLS_RULE)
 
 
 def auth_as(attribution: Attribution | None) -> str:

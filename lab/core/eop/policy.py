@@ -278,6 +278,12 @@ def _transaction(session: FrontDoorSession, mail_from: str | None, recipients: t
                             session.user, mail_from, recipients, session.attribution, session.attribution_reasons)
 
 
+def _recipient_added(session: FrontDoorSession, address: str) -> FrontDoorSession:
+    """The session after RCPT TO ``address`` was accepted (written only when it is: a refused
+    recipient leaves the session as it was)."""
+    return _transaction(session, session.mail_from, (*session.recipients, address))
+
+
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
@@ -291,9 +297,8 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
     """RCPT TO: the checks of the module docstring, in order."""
     if session.mail_from is None:
         return Turn(excat.S503_5_5_2_NEED_MAIL_COMMAND, session, ("RCPT before MAIL",))
-    accepted = _transaction(session, session.mail_from, (*session.recipients, address))
     if session.endpoint == SUBMISSION:
-        return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, ("authenticated submission may send to any recipient",))
+        return Turn(cat.S250_2_1_5_RECIPIENT_OK, _recipient_added(session, address), ("authenticated submission may send to any recipient",))
     host = internal_host(world.node, MX)
     if world.node.banned_ips and ip_in(session.conn.source_ip, world.node.banned_ips):  # none: nothing to parse
         return Turn(cat.S550_5_7_606_BANNED_SENDING_IP.format(ip=session.conn.source_ip, host=host), session,
@@ -307,20 +312,20 @@ def rcpt_to(world: EopWorld, session: FrontDoorSession, address: str, now: datet
         decision = relay_decision(relay_tenant, session.attribution, session.conn, session.mail_from, address, host)
         if decision.result is not None:
             return Turn(decision.result, session, session.attribution_reasons + decision.reasons, decision.rule)
-        return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, decision.reasons, decision.rule)
+        return Turn(cat.S250_2_1_5_RECIPIENT_OK, _recipient_added(session, address), decision.reasons, decision.rule)
     own = session.attribution if session.attribution and session.attribution.tenant == tenant.name else None
     restricted = partner_restriction(tenant, own, session.conn, session.mail_from)
     if restricted.result:
         return Turn(cat.S550_5_7_51_TENANT_INBOUND_ATTRIBUTION.format(**_ident(host, now, session)), session,
                     restricted.reasons, restricted.rule)
     if tenant.mailbox_for(address) or tenant.mail_user_for(address):
-        return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted, (f"{address} is a recipient of tenant {tenant.name}",))
+        return Turn(cat.S250_2_1_5_RECIPIENT_OK, _recipient_added(session, address), (f"{address} is a recipient of tenant {tenant.name}",))
     domain = tenant.accepted_domain_for(_domain(address))
     if domain is not None and domain.domain_type == "Authoritative":
         return Turn(cat.S550_5_4_1_DBEB_ACCESS_DENIED.format(**_ident(host, now, session)), session,
                     (f"{address} is not a recipient of tenant {tenant.name} and {domain.domain_name} is "
                      "Authoritative: Directory-Based Edge Blocking",), "eop.dbeb (M-541)")
-    return Turn(cat.S250_2_1_5_RECIPIENT_OK, accepted,
+    return Turn(cat.S250_2_1_5_RECIPIENT_OK, _recipient_added(session, address),
                 (f"{domain.domain_name if domain else address} is {domain.domain_type if domain else 'accepted'}: "
                  "recipients are not checked",))
 
