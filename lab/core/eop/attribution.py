@@ -131,19 +131,24 @@ def relay_decision(tenant: Tenant, attribution: Attribution | None, conn: Connec
         A Decision whose result is None (relay allowed) or the rejection :class:`Reply`.
     """
     rule = "eop.relay (B-RELAY23)"
-    denied = cat.S550_5_7_64_TENANT_ATTRIBUTION.format(host=host)
     if attribution is None or not attribution.on_premises:
         why = "no OnPremises inbound connector attributes the connection" if attribution is None else \
             f"connector {attribution.connector.name!r} is of type {attribution.connector.connector_type}"
-        return Decision(denied, (f"relay to {recipient} refused: {why}",), rule)
+        return Decision(_relay_denied(host), (f"relay to {recipient} refused: {why}",), rule)
     cert_ok = attribution.by == BY_CERTIFICATE and certificate_domain_accepted(tenant, conn)
     sender_ok = bool(mail_from) and tenant.is_accepted(_domain(mail_from))
     if cert_ok or sender_ok:
         why = "the certificate's domain" if cert_ok else f"the MAIL FROM domain {_domain(mail_from)}"
         return Decision(None, (f"relay to {recipient} allowed: connector {attribution.connector.name!r} "
                                f"(by {attribution.by}) and {why} is an accepted domain",), rule)
-    return Decision(denied, (f"relay to {recipient} refused: neither the certificate domain nor the MAIL FROM "
-                             f"domain {_domain(mail_from) or '<>'} is an accepted domain of {tenant.name}",), rule)
+    return Decision(_relay_denied(host), (f"relay to {recipient} refused: neither the certificate domain nor the "
+                                          f"MAIL FROM domain {_domain(mail_from) or '<>'} is an accepted domain of "
+                                          f"{tenant.name}",), rule)
+
+
+def _relay_denied(host: str) -> Reply:
+    """relay_decision's refusal (written only when it refuses)."""
+    return cat.S550_5_7_64_TENANT_ATTRIBUTION.format(host=host)
 
 
 def partner_restriction(tenant: Tenant, attribution: Attribution | None, conn: ConnectionFacts,

@@ -90,7 +90,11 @@ def banner_host(node: EopNode, endpoint: str) -> str:
 def iso_ms(now: datetime) -> str:
     """``2023-06-22T08:26:31.592Z``."""
     now = now.astimezone(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    if now.year < 1000:  # (strftime's %Y of such a year is the platform's choice)
+        return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    # the strftime text written from the fields: the same digits at half the cost
+    return f"{now.year}-{now.month:02d}-{now.day:02d}T{now.hour:02d}:{now.minute:02d}:{now.second:02d}." \
+           f"{now.microsecond // 1000:03d}Z"
 
 
 def ticks_id(now: datetime, seq: int = 0) -> str:
@@ -248,7 +252,6 @@ def mail_from(world: EopWorld, session: FrontDoorSession, address: str) -> Turn:
     """MAIL FROM (sequence, TLS requirement, authentication)."""
     if session.helo is None:
         return Turn(excat.S503_5_5_2_SEND_HELLO_FIRST, session, ("MAIL before EHLO/HELO",))
-    host = internal_host(world.node, session.endpoint)
     if session.endpoint == SUBMISSION:
         if not session.authenticated:
             # Article 001: telnet smtp.office365.com 25, EHLO, MAIL FROM (no TLS) -> 530 5.7.57.
@@ -257,6 +260,7 @@ def mail_from(world: EopWorld, session: FrontDoorSession, address: str) -> Turn:
             why = "anonymous MAIL FROM on the client submission endpoint (M-MFD-FIX; seed 001)"
             if not session.conn.tls:
                 why += "; AUTH is offered only after STARTTLS"
+            host = internal_host(world.node, SUBMISSION)  # (the only reply of MAIL that names the host)
             return Turn(cat.S530_5_7_57_NOT_AUTHENTICATED_LEGACY.format(host=host), session, (why,),
                         "eop.submission (fidelity §5)")
         return Turn(cat.S250_2_1_0_SENDER_OK, _transaction(session, address, ()),
