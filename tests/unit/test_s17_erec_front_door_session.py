@@ -13,6 +13,7 @@ from lab.core.exchange.model import Mailbox
 from lab.core.exchange.receive import ANONYMOUS, Principal
 from lab.core.exchange.session import SessionContext
 from lab.core.fastpath import evolve
+from lab.core.tls import ChainFacts
 from tests.unit.test_eop_core import CERT_CONNECTOR, IP_CONNECTOR, NODE, NOW, cert, tenant
 
 WORLD = P.EopWorld(NODE, (tenant(IP_CONNECTOR, CERT_CONNECTOR),))
@@ -86,3 +87,20 @@ def test_the_next_command_is_answered_on_the_session_the_turn_moved_to():
     assert policy.rcpt_to(ctx, "user02@ixmsoft.com", {}).accepted
     assert policy.session(ctx) == _plain_session(policy, ctx)  # the context kept its recipients: not the Turn's
     assert policy.session(ctx).recipients == ()
+
+
+def test_each_question_is_attributed_from_its_own_connection_facts():
+    """The facts opened last are used again only for the same TLS facts, instant and client address."""
+    expiring = ChainFacts(cert("mail.ixmsoft.com", days_left=0), True)  # valid at NOW, expired a day later
+    tls = TlsFacts(peer_names=("mail.ixmsoft.com",), peer_cert=expiring)
+    for endpoint in P.ENDPOINTS:
+        policy = EopPolicy(WORLD, endpoint, 2)
+        instants = (NOW, NOW + timedelta(days=1), NOW)
+        addresses = ("198.51.100.40", "203.0.113.50", "198.51.100.40", "192.0.2.66")
+        asked = [(t, n, a) for t in (None, tls) for n in instants for a in addresses]  # the address changes alone
+        asked += [(t, n, a) for t in (None, tls) for a in addresses for n in instants]  # the instant alone
+        asked += [(t, n, a) for a in addresses for n in instants for t in (None, tls, None)]  # the TLS facts alone
+        for tls_facts, now, client_ip in asked:
+            ctx = SessionContext(client_ip, NODE.mx_ip, 25, now, helo="mail.ixmsoft.com", tls=tls_facts)
+            session = _same(policy, ctx)
+            assert (session.conn.source_ip, session.connected_at) == (client_ip, now)

@@ -15,7 +15,6 @@ from lab.core.eop.headers import stamp
 from lab.core.exchange.headers import TlsFacts, add_headers, header_value
 from lab.core.exchange.receive import ANONYMOUS, Decision, Principal, formatted_reply_lines
 from lab.core.exchange.session import AcceptedMessage, SessionContext, SubmitResult
-from lab.core.memo import Memo
 from lab.core.tls import CertFacts, ChainFacts
 
 
@@ -54,10 +53,11 @@ class EopPolicy:
         self.world = world
         self.endpoint = endpoint
         self.seq = seq
-        # The opened front-door session (its attribution) per (TLS facts, instant) object and client
-        # address: a pure function of them and of this policy's frozen world, endpoint and seq, the
-        # same for every command until STARTTLS or the lab clock changes it (one connection: few entries).
-        self._opened = Memo(16)
+        # The opened front-door session's facts (its attribution) for the last (TLS facts, instant) object
+        # and client address asked about: a pure function of them and of this policy's frozen world,
+        # endpoint and seq, the same for every command until STARTTLS or the lab clock changes it (on one
+        # connection neither goes back: the last one is the only one asked again).
+        self._opened: tuple = (None, None, None, None)
         # the session of the last command, or the one its Turn moved to (see :meth:`session`)
         self._last: P.FrontDoorSession | None = None
 
@@ -69,7 +69,10 @@ class EopPolicy:
 
     def session(self, ctx: SessionContext) -> P.FrontDoorSession:
         """The front-door session equivalent to ``ctx`` (attribution computed at ``ctx.now``)."""
-        conn, attribution, reasons = self._opened.get2(ctx.tls, ctx.now, ctx.client_ip, self._open, ctx)
+        opened = self._opened
+        if opened[0] is not ctx.tls or opened[1] is not ctx.now or opened[2] != ctx.client_ip or opened[3] is None:
+            self._opened = opened = (ctx.tls, ctx.now, ctx.client_ip, self._open(ctx))
+        conn, attribution, reasons = opened[3]
         user = ctx.principal.mailbox.primary_smtp_address if ctx.principal.mailbox else None
         # The connection's last session (the one the previous command was answered on, or the session its
         # Turn moved to) when every field is what would be written now: one frozen record serves the
