@@ -9,19 +9,9 @@ import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+from tests.unit.wire_support import ScriptedSession as _Session
 
 _CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
-
-
-class _Session:
-    def __init__(self, *outputs):
-        self.outputs = list(outputs)
-
-    def connect(self, now):
-        return self.outputs.pop(0)
-
-    def receive_line(self, line, now):
-        return self.outputs.pop(0)
 
 
 def _wire(*outputs, transcript=None):

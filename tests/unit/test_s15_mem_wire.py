@@ -12,6 +12,7 @@ import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+from tests.unit.wire_support import ScriptedSession as _Session
 
 _CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
@@ -35,17 +36,6 @@ def _bodies():
 def test_normalise_body_is_the_general_path(data):
     assert wire.normalise_body(data) == _general(data)
     assert wire.normalise_body(bytearray(data)) == _general(data)
-
-
-class _Session:
-    def __init__(self, *outputs):
-        self.outputs = list(outputs)
-
-    def connect(self, now):
-        return self.outputs.pop(0)
-
-    def receive_line(self, line, now):
-        return self.outputs.pop(0)
 
 
 @pytest.mark.parametrize("lines", [("250-a", "250 SIZE 9"), ("421 4.7.0 bye",), ("xyz",), ()])

@@ -9,6 +9,7 @@ import pytest
 
 from lab.core.exchange.session import Output
 from lab.memory import wire
+from tests.unit.wire_support import ScriptedSession as _Session
 
 _CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
@@ -35,17 +36,6 @@ def test_heard_stays_bounded_and_right():
         assert len(wire._HEARD) <= 4096
     with pytest.raises(TypeError):
         wire._HEARD[["250 a list"]]  # (unhashable: the wire reads such lines as their tuple)
-
-
-class _Session:
-    def __init__(self, *outputs):
-        self.outputs = list(outputs)
-
-    def connect(self, now):
-        return self.outputs.pop(0)
-
-    def receive_line(self, line, now):
-        return self.outputs.pop(0)
 
 
 def test_a_wire_reads_tuple_and_list_lines_alike():

@@ -8,6 +8,7 @@ import pytest
 
 from lab.memory import wire
 from lab.core.exchange.session import Output
+from tests.unit.wire_support import ScriptedSession as _Session
 
 _CLOCK = SimpleNamespace(_now_dt=None)  # (what a wire reads of its lab: the lab time)
 
@@ -22,19 +23,6 @@ def test_heard_is_the_parse_and_the_s_lines(lines):
     assert reply == wire.parse_reply.__wrapped__(lines)
     assert shown == tuple(f"S: {line}" for line in lines) and isinstance(shown, tuple)
     assert wire._HEARD[tuple(lines)] == (reply, shown)
-
-
-class _Session:
-    """Says the given outputs in turn."""
-
-    def __init__(self, *outputs):
-        self.outputs = list(outputs)
-
-    def connect(self, now):
-        return self.outputs.pop(0)
-
-    def receive_line(self, line, now):
-        return self.outputs.pop(0)
 
 
 def test_a_wire_records_every_reply_line_in_order_and_closes_on_a_close():
