@@ -121,20 +121,22 @@ class Shell:
         self._prebound: dict[int, tuple[ast.Command, Cmdlet, tuple[dict[str, Any], dict[str, Any]] | None]] = {}
 
     # -- public -----------------------------------------------------------------------------
-    def run(self, text: str) -> RunResult:
-        """Run one console input (one or more lines) and report what the console shows."""
+    def run(self, text: str, result: Callable[[str, list[Any], list[str], bool], Any] = RunResult) -> Any:
+        """Run one console input (one or more lines) and report what the console shows: ``result(output_text,
+        objects, errors, changed)`` (a :class:`RunResult` by default; a caller that wants another record of
+        these values passes its builder, so that no RunResult is built only to be copied)."""
         self._source = text
         self._out = out = _Output()
         try:
             script = parse(text)
         except ParseError as error:
             out.error(ps_errors.parse_error(text, error.text, error.error_id, error.start, error.end))
-            return self._result()
+            return self._result(result)
         self._prebound = {}
         try:
             self._preflight(script.statements)
         except _StatementAborted:
-            return self._result()
+            return self._result(result)
         try:
             for statement in script.statements:
                 try:
@@ -144,7 +146,7 @@ class Shell:
                 self._emit(objects)
         finally:
             self._prebound = {}
-        return self._result()
+        return self._result(result)
 
     def resolve(self, name: str) -> Cmdlet | None:
         """The command ``name`` names: the registry's first, then the built-ins."""
@@ -159,9 +161,9 @@ class Shell:
             self._dollar_under.pop()
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _result(self) -> RunResult:
+    def _result(self, result: Callable[[str, list[Any], list[str], bool], Any]) -> Any:
         out = self._out
-        return RunResult("".join(out.chunks), out.objects, out.errors, out.changed)
+        return result("".join(out.chunks), out.objects, out.errors, out.changed)
 
     def _emit(self, objects: list[Any]) -> None:
         if not objects:

@@ -8,13 +8,18 @@ fresh host, so a rehearsed change becomes the script to run in production.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from lab.console.cmdlets import build_registry
 from lab.console.evaluator import HostCallbacks, RunResult, Shell
 from lab.console.host import ConsoleHost
 
 TRANSCRIPT = "transcript.ps1"
+
+
+def _values(output_text: str, objects: list[Any], errors: list[str], changed: bool) -> tuple:
+    """What :meth:`Shell.run` reports, as it is (the console makes its caller's result of it)."""
+    return output_text, objects, errors, changed
 
 
 class LabConsole:
@@ -49,19 +54,20 @@ class LabConsole:
         elif current.computer_name != name or current.now != now:
             self.shell.host = HostCallbacks(now=now, read_credential=current.read_credential, computer_name=name)
 
-    def run(self, line: str) -> RunResult:
-        """Run one console line; roll back on error; record it when it changed the lab."""
+    def run(self, line: str, result: Callable[[str, list[Any], list[str], bool], Any] = RunResult) -> Any:
+        """Run one console line; roll back on error; record it when it changed the lab. Returns
+        ``result(output_text, objects, errors, changed)`` (see :meth:`Shell.run`): a RunResult by default."""
         before = self.host.world
         session = (self.host.session.server, self.host.session.tenant)
         self._sync_callbacks()
-        result = self.shell.run(line)
-        if result.errors:
+        output_text, objects, errors, changed = self.shell.run(line, _values)
+        if errors:
             self.host.world = before
             self.host.session.server, self.host.session.tenant = session
-            return RunResult(result.output_text, result.objects, result.errors, False)
-        if result.changed:
+            return result(output_text, objects, errors, False)
+        if changed:
             self.record(line)
-        return result
+        return result(output_text, objects, errors, changed)
 
     def record(self, line: str) -> None:
         """Append a world-changing line to the transcript."""

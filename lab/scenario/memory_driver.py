@@ -25,7 +25,6 @@ from lab.memory import MemoryLab, trust_from_pki
 from lab.memory import probe as mprobe
 from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec
 from lab.scenario.live_client import build_message
-from lab.scenario.live_driver import merge
 
 
 def outcome_of(header_id: str) -> Callable[..., SendOutcome]:
@@ -39,6 +38,14 @@ def outcome_of(header_id: str) -> Callable[..., SendOutcome]:
             failure = f"TLS: {detail}"
         return SendOutcome(accepted, reply, transcript, header_id if accepted else "", failure, refused)
     return made
+
+
+def block_result(output_text: str, objects: list, errors: list[str], changed: bool) -> ConsoleResult:
+    """What :func:`lab.scenario.live_driver.merge` makes of one block's RunResult, made by the console
+    (its ``result``, called as :class:`~lab.console.evaluator.RunResult` is) from the values the RunResult
+    would hold, without building one; a script of several blocks joins them as ``merge`` does."""
+    return ConsoleResult(output_text if output_text.endswith("\n") or not output_text else output_text + "\n",
+                         tuple(errors), changed)
 
 
 # lab.runtime's two builders, imported when a driver first starts (lab.runtime is the live lab's
@@ -107,9 +114,12 @@ class MemoryDriver:
         return self.consoles[shell]
 
     def run(self, script: str, shell: str) -> ConsoleResult:
-        results = run_script(self.console(shell), script)
+        results = run_script(self.console(shell), script, block_result)
         (self.lab or self._lab()).run()
-        return merge(results)
+        if len(results) == 1:
+            return results[0]
+        return ConsoleResult("".join(r.output for r in results), tuple(e for r in results for e in r.errors),
+                             any(r.changed for r in results))
 
     # -- mail -----------------------------------------------------------------------------------
     def _source(self, source: str | None) -> str:

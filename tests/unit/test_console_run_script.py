@@ -18,11 +18,11 @@ def walk(console: Any, text: str | Iterable[str]) -> list[Any]:
         words = line.split()
         if words and words[0].lower() in READERS:
             if block:
-                results.append(console.run("\n".join(block)))
+                results.append(console.run("\n".join(block), None))
                 block = []
             rest = lines[i + 1:]
             console.host.typed[:] = rest
-            results.append(console.run(line))
+            results.append(console.run(line, None))
             consumed = len(rest) - len(console.host.typed)
             console.host.typed.clear()
             i += 1 + consumed
@@ -30,7 +30,7 @@ def walk(console: Any, text: str | Iterable[str]) -> list[Any]:
         block.append(line)
         i += 1
     if any(b.strip() for b in block):
-        results.append(console.run("\n".join(block)))
+        results.append(console.run("\n".join(block), None))
     return results
 
 
@@ -42,7 +42,7 @@ class Console:
         self.host = type("Host", (), {})()
         self.host.typed = []
 
-    def run(self, text: str) -> str:
+    def run(self, text: str, result: Any = None) -> str:
         self.ran.append(text)
         if text.split() and text.split()[0].lower() in READERS:
             del self.host.typed[:2]

@@ -13,9 +13,10 @@ LAN's DNS answers for ``telnet mail1 25``). telnet never looks up MX records.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from lab.console.cmdlets._common import register_all
+from lab.console.evaluator import RunResult
 from lab.console.host import ConsoleHost, SmtpConversation, source_node
 from lab.console.registry import Cmdlet, CmdletError, Invocation, Registry, declared
 from lab.core.catalogue import cmdlets as M
@@ -129,29 +130,30 @@ def _declaration() -> Cmdlet:
                   command_type="Application", synopsis="Windows telnet client (raw SMTP tests)")
 
 
-def run_script(console: Any, text: str | Iterable[str]) -> list[Any]:
+def run_script(console: Any, text: str | Iterable[str], result: Callable[[str, list[Any], list[str], bool], Any] = RunResult) -> list[Any]:
     """Run a script the way ``powershell -c`` / a pasted block does, feeding console programs.
 
     Lines are run in blocks (so multi-line statements such as a splatted hashtable work); a
     line that starts a reader (``telnet``) runs alone with the script's following lines queued
     in ``console.host.typed`` as what the user types; the lines it consumed are not run as
-    PowerShell. Returns each block's RunResult.
+    PowerShell. Returns each block's result, ``console.run(block, result)``: a RunResult by default (see
+    :meth:`lab.console.evaluator.Shell.run`).
     """
     lines = text.splitlines() if isinstance(text, str) else list(text)
     whole = "\n".join(lines)
     if _READER_MARK not in whole.lower():  # (a reader's first word, lowered, is in the lowered text: none here)
-        return [console.run(whole)] if whole.strip() else []  # (the one block below; blank: nothing runs)
+        return [console.run(whole, result)] if whole.strip() else []  # (the one block below; blank: nothing runs)
     results, block, i = [], [], 0
     while i < len(lines):
         line = lines[i]
         words = line.split()
         if words and words[0].lower() in READERS:
             if block:
-                results.append(console.run("\n".join(block)))
+                results.append(console.run("\n".join(block), result))
                 block = []
             rest = lines[i + 1:]
             console.host.typed[:] = rest
-            results.append(console.run(line))
+            results.append(console.run(line, result))
             consumed = len(rest) - len(console.host.typed)
             console.host.typed.clear()
             i += 1 + consumed
@@ -159,7 +161,7 @@ def run_script(console: Any, text: str | Iterable[str]) -> list[Any]:
         block.append(line)
         i += 1
     if any(b.strip() for b in block):
-        results.append(console.run("\n".join(block)))
+        results.append(console.run("\n".join(block), result))
     return results
 
 
