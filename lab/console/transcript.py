@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 from lab.console.cmdlets import build_registry
 from lab.console.evaluator import HostCallbacks, RunResult, Shell
 from lab.console.host import ConsoleHost
+from lab.core.world import World
 
 TRANSCRIPT = "transcript.ps1"
 
@@ -37,15 +38,16 @@ class LabConsole:
         # (the callbacks are built by the first _sync_callbacks, of the session as it is: one record, not
         # a placeholder replaced at once)
         self.shell = Shell(build_registry(host), None)  # type: ignore[arg-type]
-        self._sync_callbacks()
+        self._sync_callbacks(host.world)
 
-    def _sync_callbacks(self) -> None:
+    def _sync_callbacks(self, world: World) -> None:
+        """The shell's callbacks, of the session as it is (``world``: the host's, as read by the caller)."""
         host = self.host
         session = host.session
         if session.tenant:  # (the server's name is not read then: a pure look-up, its answer unused)
             name: str | None = "outlook.office365.com"
         else:
-            server = host.world.servers.get(session.server)
+            server = world.servers.get(session.server)
             name = server.server.fqdn if server else None
         current = self.shell.host
         now = host.clock_now
@@ -59,7 +61,7 @@ class LabConsole:
         ``result(output_text, objects, errors, changed)`` (see :meth:`Shell.run`): a RunResult by default."""
         before = self.host.world
         session = (self.host.session.server, self.host.session.tenant)
-        self._sync_callbacks()
+        self._sync_callbacks(before)
         output_text, objects, errors, changed = self.shell.run(line, _values)
         if errors:
             self.host.world = before

@@ -57,16 +57,16 @@ def test_console_callbacks_follow_the_session() -> None:
     from tests.unit.cmdlets_support import console
 
     lab_console = console("ex01")
-    lab_console._sync_callbacks()
+    lab_console._sync_callbacks(lab_console.host.world)
     first = lab_console.shell.host
-    lab_console._sync_callbacks()
+    lab_console._sync_callbacks(lab_console.host.world)
     assert lab_console.shell.host is first  # nothing changed: the same callbacks
     lab_console.host.session.tenant = "contoso"
-    lab_console._sync_callbacks()
+    lab_console._sync_callbacks(lab_console.host.world)
     changed = lab_console.shell.host
     assert changed.computer_name == "outlook.office365.com" and changed.read_credential is first.read_credential
     lab_console.host.session.tenant = None
-    lab_console._sync_callbacks()
+    lab_console._sync_callbacks(lab_console.host.world)
     back = lab_console.shell.host
     assert back.computer_name == first.computer_name and back.now == lab_console.host.clock_now
     assert isinstance(back, HostCallbacks)

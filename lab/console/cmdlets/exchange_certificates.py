@@ -31,8 +31,8 @@ def _state(host: ConsoleHost) -> ServerState:
     return host.world.server(host.session.server)
 
 
-def _record(host: ConsoleHost, c: InstalledCertificate) -> R.ExRecord:
-    s = _state(host)
+def _record(s: ServerState, c: InstalledCertificate) -> R.ExRecord:
+    """The Get-ExchangeCertificate record of ``c``, installed on the server of ``s``."""
     return R.exchange_certificate(c, s.server.name, s.server.version, _thumb(c))
 
 
@@ -54,8 +54,9 @@ def get_cert(inv: Invocation) -> list[R.ExRecord]:
     host = inv.console_host
     thumb = _thumb_param(inv)
     if thumb is not None:
-        return [_record(host, _find(host, thumb, "GetExchangeCertificate"))]
-    return [_record(host, c) for c in _state(host).certificates]
+        return [_record(_state(host), _find(host, thumb, "GetExchangeCertificate"))]
+    s = _state(host)
+    return [_record(s, c) for c in s.certificates]
 
 
 def new_cert(inv: Invocation) -> object:
@@ -115,7 +116,7 @@ def import_cert(inv: Invocation) -> R.ExRecord:
     certs = tuple(c for c in s.certificates if c is not pending) + (new,)
     if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
         changed(inv, host, host.world.with_server(evolve(s, certificates=certs)))
-    return _record(host, new)
+    return _record(s, new)  # (the server's name and version, as the world changed above holds them)
 
 
 def enable_cert(inv: Invocation) -> None:

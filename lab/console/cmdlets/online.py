@@ -73,13 +73,15 @@ def _tenant(host: ConsoleHost) -> Tenant:
 
 
 def _with_tenant(host: ConsoleHost, t: Tenant) -> World:
-    return host.world.evolve(tenants={**host.world.tenants, t.name: t})
+    world = host.world
+    return world.evolve(tenants={**world.tenants, t.name: t})
 
 
 def connect(inv: Invocation) -> None:
     host = inv.console_host
-    org = host.world.server(host.session.server).org
-    name = next((n for n, t in host.world.tenants.items()
+    world = host.world
+    org = world.server(host.session.server).org
+    name = next((n for n, t in world.tenants.items()
                  if getattr(t, "hybrid_organization", None) == org), None)
     if name is None:
         raise CmdletError(M.NO_TENANT.format(org=org), "ObjectNotFound", org, "NoTenant")
