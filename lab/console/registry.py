@@ -218,10 +218,12 @@ class Invocation:
         """Write a line straight to the console."""
         self.messages.append(text)
 
-    def should_process(self, action: str) -> bool:
-        """False (after printing ``What if: action``) when ``-WhatIf`` was given."""
+    def should_process(self, action: str | Message, **fields: object) -> bool:
+        """False (after printing ``What if: action``) when ``-WhatIf`` was given. ``action`` is the text, or a
+        catalogue message formatted with ``fields`` only then (a command run without -WhatIf prints nothing)."""
         if self.common.get("WhatIf"):
-            self.messages.append(msg.WHAT_IF.format(text=action))
+            text = action if isinstance(action, str) else action.format(**fields)
+            self.messages.append(msg.WHAT_IF.format(text=text))
             return False
         return True
 

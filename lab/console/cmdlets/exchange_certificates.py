@@ -75,7 +75,7 @@ def new_cert(inv: Invocation) -> object:
     if not inv.params.get("GenerateRequest"):
         raise Errors(host).make(LAB.CERTIFICATES_BY_REQUEST_ONLY.text,
                                 M.ARGUMENT_REASON, task, "InvalidArgument")
-    if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST.format(subject=subject_text or domains[0])):
+    if not inv.should_process(M.WHATIF_NEW_CERTIFICATE_REQUEST, subject=subject_text or domains[0]):
         return None
     pending = host.generate_request(host.session.server, subject, domains)
     friendly = inv.params.get("FriendlyName") or next((v for k, v in subject if k == "CN"), "")
@@ -114,7 +114,7 @@ def import_cert(inv: Invocation) -> R.ExRecord:
                                friendly_name=inv.params.get("FriendlyName") or (pending.friendly_name
                                                                                 if pending else ""))
     certs = tuple(c for c in s.certificates if c is not pending) + (new,)
-    if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE.format(thumbprint=facts.thumbprint)):
+    if inv.should_process(M.WHATIF_IMPORT_CERTIFICATE, thumbprint=facts.thumbprint):
         changed(inv, host, host.world.with_server(evolve(s, certificates=certs)))
     return _record(s, new)  # (the server's name and version, as the world changed above holds them)
 
@@ -130,7 +130,7 @@ def enable_cert(inv: Invocation) -> None:
                                                           if s != "None"]))
     s = _state(host)
     new = evolve(cert, services=services)
-    if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE.format(thumbprint=_thumb(cert), services=", ".join(services))):
+    if inv.should_process(M.WHATIF_ENABLE_CERTIFICATE, thumbprint=_thumb(cert), services=", ".join(services)):
         changed(inv, host, host.world.with_server(evolve(s, certificates=tuple(
             new if c is cert else c for c in s.certificates))))
 
@@ -140,7 +140,7 @@ def remove_cert(inv: Invocation) -> None:
     task = "RemoveExchangeCertificate"
     cert = _find(host, _thumb_param(inv) or "", task)
     s = _state(host)
-    if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE.format(thumbprint=_thumb(cert))):
+    if inv.should_process(M.WHATIF_REMOVE_CERTIFICATE, thumbprint=_thumb(cert)):
         changed(inv, host, host.world.with_server(evolve(s, certificates=tuple(
             c for c in s.certificates if c is not cert))))
 

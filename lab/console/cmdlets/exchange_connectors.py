@@ -147,8 +147,8 @@ def set_rc(inv: Invocation) -> None:
     except ConfigError as e:
         raise Errors(host).invalid(e, "SetReceiveConnector") from None
     world = _replace_rc(host.world, state, conn, new, Errors(host), "SetReceiveConnector")
-    if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                   name=f"{state.server.name}\\{conn.name}")):
+    if inv.should_process(M.WHATIF_SET_OBJECT, kind=M.KIND_RECEIVE_CONNECTOR,
+                          name=f"{state.server.name}\\{conn.name}"):
         changed(inv, host, world)
 
 
@@ -179,8 +179,8 @@ def new_rc(inv: Invocation) -> R.ExRecord:
     except ConfigError as e:
         raise _connector_error(e, Errors(host), task) from None
     new = conns[-1]
-    if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                   name=f"{state.server.name}\\{name}")):
+    if inv.should_process(M.WHATIF_NEW_OBJECT, kind=M.KIND_RECEIVE_CONNECTOR,
+                          name=f"{state.server.name}\\{name}"):
         changed(inv, host, host.world.with_server(evolve(state, receive_connectors=conns)))
     return _rc_record(state, new)
 
@@ -189,8 +189,8 @@ def remove_rc(inv: Invocation) -> None:
     host = inv.console_host
     state, conn = one_rc(inv, "RemoveReceiveConnector")
     world = _replace_rc(host.world, state, conn, None, Errors(host), "RemoveReceiveConnector")
-    if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_RECEIVE_CONNECTOR,
-                                                      name=f"{state.server.name}\\{conn.name}")):
+    if inv.should_process(M.WHATIF_REMOVE_OBJECT, kind=M.KIND_RECEIVE_CONNECTOR,
+                          name=f"{state.server.name}\\{conn.name}"):
         changed(inv, host, world)
 
 
@@ -228,7 +228,7 @@ def add_ad_permission(inv: Invocation) -> list[R.ExRecord]:
     world = host.world.with_server(evolve(state, receive_connectors=tuple(
         new if c is conn else c for c in state.receive_connectors)))
     identity = f"{state.server.name}\\{conn.name}"
-    if inv.should_process(M.WHATIF_ADD_AD_PERMISSION.format(identity=identity)):
+    if inv.should_process(M.WHATIF_ADD_AD_PERMISSION, identity=identity):
         changed(inv, host, world)
     return [R.ad_permission(identity, user, [r]) for r in rights]
 
@@ -278,7 +278,7 @@ def set_sc(inv: Invocation) -> None:
         new = conn.with_changes(_changes(inv, _SC_SETTABLE), conn.name)
     except ConfigError as e:
         raise Errors(host).invalid(e, task) from None
-    if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
+    if inv.should_process(M.WHATIF_SET_OBJECT, kind=M.KIND_SEND_CONNECTOR, name=conn.name):
         changed(inv, host, _with_sc(host, conn, new))
 
 
@@ -302,7 +302,7 @@ def new_sc(inv: Invocation) -> R.ExRecord:
         new = SendConnector.from_mapping(mapping, name)
     except ConfigError as e:
         raise Errors(host).invalid(e, task) from None
-    if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=name)):
+    if inv.should_process(M.WHATIF_NEW_OBJECT, kind=M.KIND_SEND_CONNECTOR, name=name):
         changed(inv, host, _with_sc(host, None, new))
     return R.send_connector(new)
 
@@ -312,7 +312,7 @@ def remove_sc(inv: Invocation) -> None:
     task = "RemoveSendConnector"
     text = identity_text(inv.params["Identity"])
     conn = Errors(host).one(find_sc(host, text), text, task, org_state(host).name)
-    if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_SEND_CONNECTOR, name=conn.name)):
+    if inv.should_process(M.WHATIF_REMOVE_OBJECT, kind=M.KIND_SEND_CONNECTOR, name=conn.name):
         changed(inv, host, _with_sc(host, conn, None))
 
 

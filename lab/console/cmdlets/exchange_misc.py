@@ -49,7 +49,7 @@ def new_ad(inv: Invocation) -> R.ExRecord:
     if any(d.name.lower() == domain.name.lower() or d.domain_name == domain.domain_name for d in existing):
         raise Errors(host).make(M.ACCEPTED_DOMAIN_EXISTS.format(name=name), M.ALREADY_EXISTS_REASON, task, "WriteError")
     new_org = evolve(state.organization, accepted_domains=existing + (domain,))
-    if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=name)):
+    if inv.should_process(M.WHATIF_NEW_OBJECT, kind=M.KIND_ACCEPTED_DOMAIN, name=name):
         changed(inv, host, host.world.with_org(evolve(state, organization=new_org)))
     return R.accepted_domain(domain)
 
@@ -66,7 +66,7 @@ def remove_ad(inv: Invocation) -> None:
                                 "InvalidOperation")
     new_org = evolve(state.organization, accepted_domains=tuple(
         d for d in state.organization.accepted_domains if d is not domain))
-    if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=M.KIND_ACCEPTED_DOMAIN, name=domain.name)):
+    if inv.should_process(M.WHATIF_REMOVE_OBJECT, kind=M.KIND_ACCEPTED_DOMAIN, name=domain.name):
         changed(inv, host, host.world.with_org(evolve(state, organization=new_org)))
 
 

@@ -129,7 +129,7 @@ def retry_queue(inv: Invocation) -> None:
         targets = [r.identity for r in _filtered(host, inv, _queue_rows(host, node, task), task)]
     resubmit = bool(inv.params.get("Resubmit", False))
     for identity in targets:
-        if inv.should_process(M.WHATIF_RETRY_QUEUE.format(identity=identity)):
+        if inv.should_process(M.WHATIF_RETRY_QUEUE, identity=identity):
             try:
                 _live(host, task, task, lambda: host.retry_queue(node, identity, resubmit))
             except KeyError:

@@ -117,7 +117,7 @@ def _make(kind: str, cls: type, attr: str) -> tuple[tuple[Cmdlet, ...], Callable
         except ConfigError as e:
             raise errors.invalid(e, task_set) from None
         items = [new if c is conn else c for c in getattr(_tenant(host), attr)]
-        if inv.should_process(M.WHATIF_SET_OBJECT.format(kind=kind, name=conn.name)):
+        if inv.should_process(M.WHATIF_SET_OBJECT, kind=kind, name=conn.name):
             changed(inv, host, store(host, items))
 
     def new(inv: Invocation) -> R.ExRecord:
@@ -130,7 +130,7 @@ def _make(kind: str, cls: type, attr: str) -> tuple[tuple[Cmdlet, ...], Callable
             conn = cls.from_mapping(dict(inv.params), name)
         except ConfigError as e:
             raise Errors(host).invalid(e, f"New{kind}") from None
-        if inv.should_process(M.WHATIF_NEW_OBJECT.format(kind=kind, name=name)):
+        if inv.should_process(M.WHATIF_NEW_OBJECT, kind=kind, name=name):
             changed(inv, host, store(host, list(getattr(_tenant(host), attr)) + [conn]))
         return _record(conn, kind)
 
@@ -138,7 +138,7 @@ def _make(kind: str, cls: type, attr: str) -> tuple[tuple[Cmdlet, ...], Callable
         host = inv.console_host
         text = identity_text(inv.params["Identity"])
         conn = Errors(host).one(find(host, text), text, f"Remove{kind}")
-        if inv.should_process(M.WHATIF_REMOVE_OBJECT.format(kind=kind, name=conn.name)):
+        if inv.should_process(M.WHATIF_REMOVE_OBJECT, kind=kind, name=conn.name):
             changed(inv, host, store(host, [c for c in getattr(_tenant(host), attr) if c is not conn]))
 
     commands = (exchange(f"Get-{kind}", get, _IDENTITY_ONLY), exchange(f"Set-{kind}", set_, _set_params(cls)),
