@@ -50,6 +50,22 @@ class ConsoleResult:
     changed: bool = False
 
 
+def block_result(output_text: str, objects: list, errors: list[str], changed: bool) -> ConsoleResult:
+    """A script block's result, made by the console from the values a
+    :class:`~lab.console.evaluator.RunResult` would hold (its ``result`` builder, called as ``RunResult``
+    is: no RunResult built to be copied): its output ends with a line end unless it is empty."""
+    return ConsoleResult(output_text if output_text.endswith("\n") or not output_text else output_text + "\n",
+                         tuple(errors), changed)
+
+
+def script_result(blocks: Sequence[ConsoleResult]) -> ConsoleResult:
+    """One result for a script's blocks (:func:`lab.console.cmdlets.telnet.run_script`; most scripts are one block)."""
+    if len(blocks) == 1:
+        return blocks[0]
+    return ConsoleResult("".join(b.output for b in blocks), tuple(e for b in blocks for e in b.errors),
+                         any(b.changed for b in blocks))
+
+
 @dataclass(frozen=True)
 class SendSpec:
     """One message submitted as an SMTP client would (Send-MailMessage, swaks, a device).

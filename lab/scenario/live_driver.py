@@ -25,7 +25,7 @@ from lab.core.errors import LabRuntimeError
 from lab.core.exchange.queue_records import MessageView, QueueView, TrackingEvent
 from lab.core.model import Topology
 from lab.core.world import World
-from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec
+from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec, block_result, script_result
 from lab.scenario import live_client
 
 BLOCKS = tuple(f"127.{n}.0.0/16" for n in range(100, 250))
@@ -49,23 +49,6 @@ async def settle(lab: Any) -> None:
     for _ in range(SETTLE_ROUNDS):
         await lab.clock.settle()
         await asyncio.sleep(0)
-
-
-def merge(results: Sequence[Any]) -> ConsoleResult:
-    """One ConsoleResult for the RunResults of a script's blocks (most scripts are one block)."""
-    if len(results) == 1:
-        text = results[0].output_text
-        return ConsoleResult(text if text.endswith("\n") or not text else text + "\n", tuple(results[0].errors),
-                             bool(results[0].changed))
-    return _merge_all(results)
-
-
-def _merge_all(results: Sequence[Any]) -> ConsoleResult:
-    """:func:`merge` of any number of results."""
-    output = "".join(r.output_text if r.output_text.endswith("\n") or not r.output_text else r.output_text + "\n"
-                     for r in results)
-    errors = tuple(e for r in results for e in r.errors)
-    return ConsoleResult(output, errors, any(r.changed for r in results))
 
 
 class LiveDriver:
@@ -145,9 +128,9 @@ class LiveDriver:
         return self.consoles[shell]
 
     def run(self, script: str, shell: str) -> ConsoleResult:
-        results = run_script(self.console(shell), script)
+        results = run_script(self.console(shell), script, block_result)
         self._settle()
-        return merge(results)
+        return script_result(results)
 
     # -- mail -----------------------------------------------------------------------------------
     def _source(self, source: str | None) -> str:

@@ -23,7 +23,7 @@ from lab.core.model import Topology
 from lab.core.world import World
 from lab.memory import MemoryLab, trust_from_pki
 from lab.memory import probe as mprobe
-from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec
+from lab.scenario.driver import ConsoleResult, DriverInfo, EopItem, SendOutcome, SendSpec, block_result, script_result
 from lab.scenario.live_client import build_message
 
 
@@ -38,14 +38,6 @@ def outcome_of(header_id: str) -> Callable[..., SendOutcome]:
             failure = f"TLS: {detail}"
         return SendOutcome(accepted, reply, transcript, header_id if accepted else "", failure, refused)
     return made
-
-
-def block_result(output_text: str, objects: list, errors: list[str], changed: bool) -> ConsoleResult:
-    """What :func:`lab.scenario.live_driver.merge` makes of one block's RunResult, made by the console
-    (its ``result``, called as :class:`~lab.console.evaluator.RunResult` is) from the values the RunResult
-    would hold, without building one; a script of several blocks joins them as ``merge`` does."""
-    return ConsoleResult(output_text if output_text.endswith("\n") or not output_text else output_text + "\n",
-                         tuple(errors), changed)
 
 
 # lab.runtime's two builders, imported when a driver first starts (lab.runtime is the live lab's
@@ -116,10 +108,7 @@ class MemoryDriver:
     def run(self, script: str, shell: str) -> ConsoleResult:
         results = run_script(self.console(shell), script, block_result)
         (self.lab or self._lab()).run()
-        if len(results) == 1:
-            return results[0]
-        return ConsoleResult("".join(r.output for r in results), tuple(e for r in results for e in r.errors),
-                             any(r.changed for r in results))
+        return script_result(results)
 
     # -- mail -----------------------------------------------------------------------------------
     def _source(self, source: str | None) -> str:

@@ -1,25 +1,42 @@
-"""Stop 14: a script of one block is merged as the general merge of any number of blocks merges it."""
+"""A script's ConsoleResult (lab.scenario.driver.block_result per block, script_result over the blocks, as both
+drivers make it) is what the drivers' former merge of the blocks' RunResults made, verbatim below as the reference."""
 from __future__ import annotations
 
 import itertools
+from typing import Any, Sequence
 
 from lab.console.evaluator import RunResult
-from lab.scenario.live_driver import _merge_all, merge
+from lab.scenario.driver import ConsoleResult, block_result, script_result
 
 _TEXTS = ["", "\n", "out", "out\n", "a\nb", "a\nb\n\n", "\u00e9"]
 _ERRORS = [[], ["boom"], ["one", "two"]]
 
 
-def test_one_block_merges_as_the_general_merge() -> None:
-    for text, errors, changed in itertools.product(_TEXTS, _ERRORS, [False, True, 0, 1]):
-        result = RunResult(text, [], list(errors), changed)  # type: ignore[arg-type]
-        one, general = merge([result]), _merge_all([result])
-        assert one == general and type(one.changed) is type(general.changed) is bool
-        assert type(one.errors) is tuple and one.output.endswith("\n") == bool(text)
+def merge(results: Sequence[Any]) -> ConsoleResult:
+    """The reference: one ConsoleResult for the RunResults of a script's blocks."""
+    output = "".join(r.output_text if r.output_text.endswith("\n") or not r.output_text else r.output_text + "\n"
+                     for r in results)
+    errors = tuple(e for r in results for e in r.errors)
+    return ConsoleResult(output, errors, any(r.changed for r in results))
+
+
+def _made(results: Sequence[RunResult]) -> ConsoleResult:
+    return script_result([block_result(r.output_text, r.objects, r.errors, r.changed) for r in results])
+
+
+def test_one_block_is_the_merge_of_its_run_result() -> None:
+    for text, errors, changed in itertools.product(_TEXTS, _ERRORS, [False, True]):
+        result = RunResult(text, [], list(errors), changed)
+        made = _made([result])
+        assert made == merge([result]) and type(made.changed) is bool
+        assert type(made.errors) is tuple and made.output.endswith("\n") == bool(text)
 
 
 def test_several_blocks_and_none() -> None:
+    for blocks in itertools.product([RunResult(t, [], list(e), c) for t in _TEXTS[:4] for e in _ERRORS[:2]
+                                     for c in (False, True)], repeat=2):
+        assert _made(list(blocks)) == merge(blocks)
     a, b = RunResult("a", [], ["x"], False), RunResult("b\n", [], [], True)
-    merged = merge([a, b])
-    assert (merged.output, merged.errors, merged.changed) == ("a\nb\n", ("x",), True)
-    assert merge([]) == _merge_all([]) and merge([]).output == "" and merge([]).changed is False
+    made = _made([a, b])
+    assert (made.output, made.errors, made.changed) == ("a\nb\n", ("x",), True)
+    assert _made([]) == merge([]) and _made([]).output == "" and _made([]).changed is False

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from lab.console.cmdlets.telnet import run_script
 from lab.console.evaluator import RunResult
-from lab.scenario.live_driver import merge
 from lab.scenario.memory_driver import MemoryDriver
 from lab.topology.load import load_topology
+from tests.unit.test_s14_checks_merge import merge
 
 TOPOLOGY = Path(__file__).resolve().parents[2] / "topology.yaml"
 
@@ -52,7 +52,7 @@ def test_memory_driver_results_are_merge_of_the_run_results():
 
 
 def test_block_result_is_merge_of_one_run_result():
-    from lab.scenario.memory_driver import block_result
+    from lab.scenario.driver import block_result
 
     for text in ("", "a", "a\n", "a\nb", "\n", "x\n\n"):
         for errors in ([], ["e1"], ["e1", "e2"]):
