@@ -13,7 +13,7 @@ iterable, one record, or ``None``)::
     def set_send_connector(inv: Invocation) -> None:
         connector = find(inv.params["Identity"])        # raise CmdletError if missing
         validate(inv.params)                            # every check first ...
-        if inv.should_process(f'Setting send connector "{connector.name}".'):
+        if inv.should_process(M.WHATIF_SET_OBJECT, kind=M.KIND_SEND_CONNECTOR, name=connector.name):
             apply(connector, inv.params)                # ... then the change
             inv.report_change()
 
@@ -218,12 +218,11 @@ class Invocation:
         """Write a line straight to the console."""
         self.messages.append(text)
 
-    def should_process(self, action: str | Message, **fields: object) -> bool:
-        """False (after printing ``What if: action``) when ``-WhatIf`` was given. ``action`` is the text, or a
-        catalogue message formatted with ``fields`` only then (a command run without -WhatIf prints nothing)."""
+    def should_process(self, action: Message, **fields: object) -> bool:
+        """False (after printing ``What if: action``) when ``-WhatIf`` was given: ``action`` is a catalogue
+        message, formatted with ``fields`` only then (a command run without -WhatIf formats nothing)."""
         if self.common.get("WhatIf"):
-            text = action if isinstance(action, str) else action.format(**fields)
-            self.messages.append(msg.WHAT_IF.format(text=text))
+            self.messages.append(msg.WHAT_IF.format(text=action.format(**fields)))
             return False
         return True
 

@@ -8,6 +8,7 @@ import pytest
 
 from lab.console.evaluator import HostCallbacks, Shell
 from lab.console.registry import ANY, HASHTABLE, SWITCH, Cmdlet, CmdletError, Invocation, Param, Registry, cmdlet
+from lab.core.catalogue.cmdlets import WHATIF_SET_OBJECT
 
 CALLS: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
@@ -23,7 +24,7 @@ def set_thing(inv: Invocation) -> None:
     if inv.params["Identity"] == "bad":
         raise CmdletError("Thing 'bad' is broken.", "InvalidOperation", "bad", "BrokenThing",
                           "InvalidOperationException")
-    if inv.should_process(f'Setting thing "{inv.params["Identity"]}".'):
+    if inv.should_process(WHATIF_SET_OBJECT, kind="thing", name=inv.params["Identity"]):
         inv.report_change()
 
 

@@ -24,10 +24,9 @@ def _inv(what_if: object):
 def test_should_process_prints_the_formatted_message_only_under_whatif():
     cases = [(M.WHATIF_SET_OBJECT, {"kind": M.KIND_SEND_CONNECTOR, "name": "Outbound {x}"}),
              (M.WHATIF_ENABLE_CERTIFICATE, {"thumbprint": "AB12", "services": "SMTP, IIS"}),
-             (M.WHATIF_RETRY_QUEUE, {"identity": "mail1\\contoso.com"}),
-             ('Setting thing "{x}".', {})]
+             (M.WHATIF_RETRY_QUEUE, {"identity": "mail1\\contoso.com"})]
     for action, fields in cases:
-        eager = action if isinstance(action, str) else action.format(**fields)
+        eager = action.format(**fields)
         for what_if in (True, False, None):
             inv = _inv(what_if)
             assert inv.should_process(action, **fields) is not bool(what_if)
